@@ -1,0 +1,38 @@
+// Bulk-enrolls N users with active TOTP factors straight into the database, so the
+// benchmark measures verification only. Secrets are derived from a bench-only seed
+// (HMAC(seed, user)) so the load generator can compute each user's current code;
+// they are sealed exactly as the service seals them.
+import { createHmac, randomBytes } from "node:crypto";
+import BetterSqlite3 from "better-sqlite3";
+import { createApp, nodeRandom } from "../packages/server/dist/app.js";
+import { loadConfig } from "../packages/server/dist/config.js";
+import { createKeyring } from "../packages/server/dist/core/keyring.js";
+import { sealFactorSecret } from "../packages/server/dist/services/factor-secret.js";
+
+export const benchSecret = (seed, index) => createHmac("sha256", seed).update(`user-${index}`).digest().subarray(0, 20);
+
+export async function seed({ dataDir, masterKeyBase64, users, secretSeed }) {
+	const config = loadConfig({ TWOFOLD_DATA_DIR: dataDir, TWOFOLD_MASTER_KEY: masterKeyBase64, TWOFOLD_LOG_LEVEL: "silent" }, process.cwd());
+	const app = await createApp(config);
+	const { tenant, apiKey } = await app.services.tenants.create("bench");
+	await app.close();
+	const keyring = createKeyring([Buffer.from(masterKeyBase64, "base64")]);
+	const db = new BetterSqlite3(config.sqlitePath);
+	db.pragma("journal_mode = WAL");
+	const insertUser = db.prepare("insert into users (tenant_id, id, created_at, failed_attempts, next_attempt_at) values (?, ?, ?, 0, 0)");
+	const insertFactor = db.prepare(
+		"insert into factors (id, tenant_id, user_id, type, status, label, secret_envelope, algorithm, digits, period, last_used_step, created_at, activated_at) values (?, ?, ?, 'totp', 'active', ?, ?, 'SHA1', 6, 30, -1, ?, ?)",
+	);
+	const now = Date.now();
+	db.transaction(() => {
+		for (let i = 0; i < users; i++) {
+			const userId = `user-${i}`;
+			const id = `fac_${randomBytes(16).toString("hex").slice(0, 26)}`;
+			const envelope = sealFactorSecret(keyring, nodeRandom, { tenant_id: tenant.id, user_id: userId, id }, benchSecret(secretSeed, i));
+			insertUser.run(tenant.id, userId, now);
+			insertFactor.run(id, tenant.id, userId, userId, envelope, now, now);
+		}
+	})();
+	db.close();
+	return { apiKey };
+}

@@ -1,0 +1,79 @@
+import { randomBytes, randomFillSync } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import { type Clock, systemClock } from "./clock.js";
+import type { Config } from "./config.js";
+import { createKeyring } from "./core/keyring.js";
+import type { RandomReader } from "./core/random.js";
+import { loadMasterKey } from "./master-key.js";
+import { createServices, type Services } from "./services/services.js";
+import { openStore, type StoreHandle } from "./store/kysely-store.js";
+
+/**
+ * The only production RandomReader (R-OTP-5: seeds come from the CSPRNG).
+ * Small reads are served from a pool refilled by randomFillSync, as Node's own
+ * randomUUID does: one system call per 4 KiB instead of one per id. Each byte
+ * is handed out once and the pool is never reused without a refill.
+ */
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+export const nodeRandom: RandomReader = (byteLength) => {
+	if (byteLength > 256) return new Uint8Array(randomBytes(byteLength));
+	if (poolOffset + byteLength > POOL_BYTES) {
+		randomFillSync(pool);
+		poolOffset = 0;
+	}
+	const bytes = new Uint8Array(pool.subarray(poolOffset, poolOffset + byteLength));
+	poolOffset += byteLength;
+	return bytes;
+};
+
+export interface AppOptions {
+	/** Tests only: production always runs on the system clock (R-OTP-8). No request or env var reaches this. */
+	clock?: Clock;
+	logger?: boolean | object;
+}
+
+export interface App {
+	config: Readonly<Config>;
+	store: StoreHandle;
+	services: Services;
+	masterKeyCreated: boolean;
+	/** Built lazily: the CLI never needs an HTTP server. */
+	http(): Promise<FastifyInstance>;
+	close(): Promise<void>;
+}
+
+/** Opens the store (migrated, durability checked) and wires services. Never listens. */
+export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
+	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+	const masterKey = loadMasterKey(config);
+	const store = openStore({ databaseURL: config.databaseURL, sqlitePath: config.sqlitePath });
+	try {
+		await store.checkDurability();
+		await store.migrate();
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+	const services = createServices({ store, keyring: createKeyring([masterKey.key]), clock: options.clock ?? systemClock, random: nodeRandom });
+	masterKey.key.fill(0);
+	let http: FastifyInstance | undefined;
+	return {
+		config,
+		store,
+		services,
+		masterKeyCreated: masterKey.created,
+		async http() {
+			// Imported here so CLI commands do not load Fastify and its plugins.
+			const { buildHTTPServer } = await import("./http/server.js");
+			http ??= await buildHTTPServer(services, store, { logger: options.logger ?? { level: config.logLevel } });
+			return http;
+		},
+		async close() {
+			if (http !== undefined) await http.close();
+			await store.close();
+		},
+	};
+}

@@ -1,0 +1,56 @@
+import { parseArgs } from "node:util";
+import { createApp } from "../app.js";
+import { isId } from "../core/id.js";
+import { type Command, UsageError } from "./command.js";
+
+export const keys: Command = {
+	name: "keys",
+	summary: "create or revoke tenant API keys",
+	usage: "twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]",
+	async run(argv, config, out) {
+		const [action, ...rest] = argv;
+		if (action === "create") {
+			const { values } = parseArgs({
+				args: rest,
+				options: { tenant: { type: "string" }, scope: { type: "string", default: "default" }, json: { type: "boolean" } },
+				strict: true,
+			});
+			if (values.tenant === undefined || !isId("ten", values.tenant)) throw new UsageError("--tenant ID is required (ten_…)");
+			if (values.scope !== "default" && values.scope !== "admin") throw new UsageError("--scope must be default or admin");
+			const app = await createApp(config);
+			try {
+				if ((await app.store.tenants.find(values.tenant)) === undefined) {
+					out.stderr(`twofold: no tenant ${values.tenant}`);
+					return 1;
+				}
+				const key = await app.services.apiKeys.create(values.tenant, values.scope);
+				out.stdout(
+					values.json
+						? JSON.stringify({ key_id: key.id, tenant_id: values.tenant, scope: key.scope, api_key: key.token })
+						: `key ${key.id} (${key.scope}) for ${values.tenant}\nAPI key (shown once): ${key.token}`,
+				);
+			} finally {
+				await app.close();
+			}
+			return 0;
+		}
+		if (action === "revoke") {
+			const { values, positionals } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true });
+			const [keyId] = positionals;
+			if (keyId === undefined || positionals.length !== 1) throw new UsageError("give exactly one KEY_ID");
+			const app = await createApp(config);
+			try {
+				const revoked = await app.services.apiKeys.revoke(keyId);
+				if (!revoked) {
+					out.stderr(values.json ? JSON.stringify({ revoked: false, key_id: keyId }) : `twofold: no active key ${keyId}`);
+					return 1;
+				}
+				out.stdout(values.json ? JSON.stringify({ revoked: true, key_id: keyId }) : `revoked ${keyId}`);
+			} finally {
+				await app.close();
+			}
+			return 0;
+		}
+		throw new UsageError(`unknown action ${JSON.stringify(action ?? "")}`);
+	},
+};

@@ -1,0 +1,51 @@
+import { parseArgs } from "node:util";
+import { createApp } from "../app.js";
+import type { Command } from "./command.js";
+
+export const serve: Command = {
+	name: "serve",
+	summary: "run the HTTP service (migrates, creates a first tenant on an empty database)",
+	usage: "twofold serve",
+	async run(argv, config, out) {
+		parseArgs({ args: argv, options: {}, strict: true });
+		const app = await createApp(config);
+		const http = await app.http();
+		if (app.masterKeyCreated && config.masterKey.source === "data-dir") {
+			http.log.warn(
+				{ path: config.masterKey.path },
+				"generated a new master key: back this file up with the database; without it no enrolled factor can be verified",
+			);
+		}
+		const first = await app.services.tenants.ensureFirst();
+		const address = await http.listen({ host: config.host, port: config.port });
+		if (first !== null) {
+			// Printed once, outside the structured log: the log must never carry a key (R-ST-4).
+			out.stdout(
+				[
+					"",
+					`Twofold created a first tenant "${first.tenant.name}" (${first.tenant.id}).`,
+					"Its admin API key is shown only this once; store it now:",
+					"",
+					`  ${first.apiKey}`,
+					"",
+					`Try: curl -H "Authorization: Bearer <key>" ${address}/v1/tenant`,
+					"",
+				].join("\n"),
+			);
+		}
+		// A plain line whatever the log level, for scripts and supervisors that wait for readiness.
+		out.stdout(`Twofold listening at ${address}`);
+		await new Promise<void>((resolve) => {
+			const stop = (): void => {
+				process.off("SIGINT", stop);
+				process.off("SIGTERM", stop);
+				resolve();
+			};
+			process.on("SIGINT", stop);
+			process.on("SIGTERM", stop);
+		});
+		http.log.info("shutting down: finishing in-flight requests");
+		await app.close();
+		return 0;
+	},
+};

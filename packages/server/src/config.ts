@@ -1,0 +1,73 @@
+import { isAbsolute, resolve } from "node:path";
+
+/**
+ * Configuration from the environment, parsed once, validated and frozen.
+ * Only main.ts reads the environment. An invalid value stops the process with a
+ * message naming the variable. The master key itself is not here: see master-key.ts.
+ */
+export interface Config {
+	dataDir: string;
+	host: string;
+	port: number;
+	/** postgres://… ; undefined means the embedded SQLite file in dataDir. */
+	databaseURL: string | undefined;
+	sqlitePath: string;
+	masterKey: { source: "env"; base64: string } | { source: "file"; path: string } | { source: "data-dir"; path: string };
+	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export class ConfigError extends Error {
+	override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+	const value = env[name];
+	if (value === undefined) return undefined;
+	if (value.trim() === "") throw new ConfigError(`${name} is set but empty`);
+	return value;
+}
+
+export function loadConfig(env: Env, cwd: string): Readonly<Config> {
+	const dataDir = resolve(cwd, nonEmpty(env, "TWOFOLD_DATA_DIR") ?? "./data");
+	const host = nonEmpty(env, "TWOFOLD_HOST") ?? "127.0.0.1";
+
+	const portText = nonEmpty(env, "TWOFOLD_PORT") ?? "8080";
+	const port = Number(portText);
+	if (!/^[0-9]{1,5}$/.test(portText) || port > 65535) {
+		throw new ConfigError(`TWOFOLD_PORT must be an integer from 0 to 65535 (got "${portText}")`);
+	}
+
+	const databaseURL = nonEmpty(env, "TWOFOLD_DATABASE_URL");
+	if (databaseURL !== undefined && !/^postgres(ql)?:\/\//.test(databaseURL)) {
+		throw new ConfigError("TWOFOLD_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it for the embedded SQLite file)");
+	}
+
+	const keyBase64 = nonEmpty(env, "TWOFOLD_MASTER_KEY");
+	const keyFile = nonEmpty(env, "TWOFOLD_MASTER_KEY_FILE");
+	if (keyBase64 !== undefined && keyFile !== undefined) {
+		throw new ConfigError("set only one of TWOFOLD_MASTER_KEY and TWOFOLD_MASTER_KEY_FILE");
+	}
+	const masterKey: Config["masterKey"] =
+		keyBase64 !== undefined
+			? { source: "env", base64: keyBase64 }
+			: keyFile !== undefined
+				? { source: "file", path: isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile) }
+				: { source: "data-dir", path: resolve(dataDir, "master.key") };
+
+	const logLevel = (nonEmpty(env, "TWOFOLD_LOG_LEVEL") ?? "info") as Config["logLevel"];
+	if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`TWOFOLD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+
+	return Object.freeze({
+		dataDir,
+		host,
+		port,
+		databaseURL,
+		sqlitePath: resolve(dataDir, "twofold.db"),
+		masterKey: Object.freeze(masterKey),
+		logLevel,
+	});
+}

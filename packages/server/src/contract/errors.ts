@@ -1,0 +1,27 @@
+/**
+ * The one catalog of API error codes. Every error body is
+ * {"error": {"code": <key>, "message": <message>}}; docs/errors.md documents
+ * each code and a test keeps the two in sync. Codes are a contract: never rename.
+ */
+export const ERROR_CODES = {
+	invalid_request: { status: 400, message: "The request is malformed or fails validation." },
+	invalid_secret: { status: 400, message: "The imported secret is not base32 or is shorter than 16 bytes." },
+	proof_required: { status: 400, message: "This change needs a current code, or an admin key with a reason." },
+	unauthorized: { status: 401, message: "A valid API key is required." },
+	forbidden: { status: 403, message: "This API key's scope does not allow this operation." },
+	not_found: { status: 404, message: "No such route." },
+	user_not_found: { status: 404, message: "No such user." },
+	factor_not_found: { status: 404, message: "No such factor." },
+	factor_not_pending: { status: 409, message: "The factor is not waiting for confirmation." },
+	no_active_factor: { status: 409, message: "The user has no active factor." },
+	factor_expired: { status: 410, message: "The pending factor expired; enroll again." },
+	payload_too_large: { status: 413, message: "The request body is too large." },
+	unsupported_media_type: { status: 415, message: "Send a JSON body with Content-Type: application/json." },
+	invalid_code: { status: 422, message: "The code is not valid." },
+	locked: { status: 423, message: "Too many failed attempts; an administrator must unlock this user." },
+	too_many_attempts: { status: 429, message: "Too many failed attempts; retry after the delay in Retry-After." },
+	internal_error: { status: 500, message: "Internal error; nothing was accepted." },
+	service_unavailable: { status: 503, message: "The service is not ready." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,23 @@
+import { Type } from "@sinclair/typebox";
+import { Timestamp, UserId } from "./common.js";
+
+export const EventsQuery = Type.Object(
+	{
+		user_id: Type.Optional(UserId),
+		type: Type.Optional(Type.String({ maxLength: 64 })),
+		limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$", description: "1-100, default 50" })),
+		cursor: Type.Optional(Type.String({ pattern: "^[0-9]{1,18}$", description: "next_cursor from the previous page" })),
+	},
+	{ additionalProperties: false },
+);
+
+export const Event = Type.Object({
+	id: Type.String(),
+	type: Type.String(),
+	user_id: Type.Union([Type.String(), Type.Null()]),
+	factor_id: Type.Union([Type.String(), Type.Null()]),
+	data: Type.Record(Type.String(), Type.Unknown()),
+	created_at: Timestamp,
+});
+
+export const EventList = Type.Object({ events: Type.Array(Event), next_cursor: Type.Union([Type.String(), Type.Null()]) });

@@ -1,0 +1,41 @@
+import { Type } from "@sinclair/typebox";
+
+const Algorithm = Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")]);
+
+export const TenantSettings = Type.Object({
+	issuer: Type.String(),
+	totp: Type.Object({ algorithm: Algorithm, digits: Type.Integer(), period: Type.Integer(), window: Type.Integer() }),
+	attempts: Type.Object({ throttle_after: Type.Integer(), lock_after: Type.Integer() }),
+	pending_factor_ttl_seconds: Type.Integer(),
+});
+
+export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
+
+/** Safe bounds: the window never exceeds ±1 step (R-OTP-2), the lock never comes later than 100 failures (R-OTP-6). */
+export const TenantPatch = Type.Object(
+	{
+		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^:\\x00-\\x1F\\x7F]+$" })),
+		totp: Type.Optional(
+			Type.Object(
+				{
+					algorithm: Type.Optional(Algorithm),
+					digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
+					period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
+					window: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		attempts: Type.Optional(
+			Type.Object(
+				{
+					throttle_after: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+					lock_after: Type.Optional(Type.Integer({ minimum: 3, maximum: 100 })),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		pending_factor_ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+	},
+	{ additionalProperties: false },
+);

@@ -1,0 +1,35 @@
+import type { Static } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import { errorResponses } from "../../contract/schemas/common.js";
+import { EventList, EventsQuery } from "../../contract/schemas/events.js";
+import type { Services } from "../../services/services.js";
+import { ServiceError } from "../../services/service-error.js";
+import { tenantOf } from "../auth.js";
+
+export function eventRoutes(services: Services): FastifyPluginAsync {
+	return async (app) => {
+		app.get(
+			"/events",
+			{
+				schema: {
+					tags: ["events"],
+					summary: "The tenant's audit events, newest first. No secrets or codes.",
+					security: [{ apiKey: [] }],
+					querystring: EventsQuery,
+					response: { 200: EventList, ...errorResponses },
+				},
+			},
+			async (request) => {
+				const query = request.query as Static<typeof EventsQuery>;
+				const limit = query.limit === undefined ? 50 : Number(query.limit);
+				if (limit < 1 || limit > 100) throw new ServiceError("invalid_request");
+				return services.events.list(tenantOf(request), {
+					limit,
+					...(query.user_id === undefined ? {} : { userId: query.user_id }),
+					...(query.type === undefined ? {} : { type: query.type }),
+					...(query.cursor === undefined ? {} : { beforeSeq: Number(query.cursor) }),
+				});
+			},
+		);
+	};
+}

@@ -1,0 +1,93 @@
+import type { Static } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import { errorResponses, FactorParams, UserParams } from "../../contract/schemas/common.js";
+import { ChangeBody, ConfirmBody, ConfirmResponse, EnrollBody, EnrollResponse, FactorList } from "../../contract/schemas/factors.js";
+import type { Services } from "../../services/services.js";
+import { tenantOf } from "../auth.js";
+
+const security = [{ apiKey: [] }];
+
+export function factorRoutes(services: Services): FastifyPluginAsync {
+	return async (app) => {
+		app.post(
+			"/users/:user_id/factors",
+			{
+				schema: {
+					tags: ["factors"],
+					summary: "Enroll a TOTP factor (pending until confirmed). The secret and URI are returned only here.",
+					security,
+					params: UserParams,
+					body: EnrollBody,
+					response: { 201: EnrollResponse, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				const body = request.body as Static<typeof EnrollBody>;
+				const result = await services.factors.enrollTOTP(tenantOf(request), user_id, body);
+				return reply.code(201).header("cache-control", "no-store").send(result);
+			},
+		);
+
+		app.post(
+			"/users/:user_id/factors/:factor_id/confirm",
+			{
+				schema: {
+					tags: ["factors"],
+					summary: "Activate a pending factor with a current code. The user's first factor comes with recovery codes.",
+					security,
+					params: FactorParams,
+					body: ConfirmBody,
+					response: { 200: ConfirmResponse, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id, factor_id } = request.params as Static<typeof FactorParams>;
+				const { code } = request.body as Static<typeof ConfirmBody>;
+				const result = await services.factors.confirm(tenantOf(request), user_id, factor_id, code);
+				return reply.header("cache-control", "no-store").send(result);
+			},
+		);
+
+		app.get(
+			"/users/:user_id/factors",
+			{
+				schema: {
+					tags: ["factors"],
+					summary: "List a user's factors (metadata only, never secrets).",
+					security,
+					params: UserParams,
+					response: { 200: FactorList, ...errorResponses },
+				},
+			},
+			async (request) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				return { factors: await services.factors.list(tenantOf(request), user_id) };
+			},
+		);
+
+		app.delete(
+			"/users/:user_id/factors/:factor_id",
+			{
+				schema: {
+					tags: ["factors"],
+					summary: "Remove a factor: with a current code, or with an admin key and a reason.",
+					security,
+					params: FactorParams,
+					body: ChangeBody,
+					response: { 204: { type: "null" }, ...errorResponses },
+				},
+				// Discarding a pending factor needs no proof, so a DELETE without a body is well-formed.
+				preValidation: async (request) => {
+					request.body ??= {};
+				},
+			},
+			async (request, reply) => {
+				const { user_id, factor_id } = request.params as Static<typeof FactorParams>;
+				const body = request.body as Static<typeof ChangeBody>;
+				await services.factors.delete(tenantOf(request), user_id, factor_id, body);
+				return reply.code(204).send();
+			},
+		);
+	};
+}

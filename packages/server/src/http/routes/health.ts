@@ -1,0 +1,18 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { StoreHandle } from "../../store/kysely-store.js";
+import { sendError } from "../errors.js";
+
+export function healthRoutes(store: StoreHandle): FastifyPluginAsync {
+	return async (app) => {
+		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up." } }, async () => ({ status: "ok" }));
+		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers." } }, async (request, reply) => {
+			try {
+				await store.ping();
+				return { status: "ready" };
+			} catch (error) {
+				request.log.warn({ err: error }, "readiness check failed");
+				return sendError(reply, "service_unavailable");
+			}
+		});
+	};
+}

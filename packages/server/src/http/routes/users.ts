@@ -1,0 +1,78 @@
+import type { Static } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import { errorResponses, UserParams } from "../../contract/schemas/common.js";
+import { ChangeBody } from "../../contract/schemas/factors.js";
+import { RecoveryCodes, User } from "../../contract/schemas/users.js";
+import type { Services } from "../../services/services.js";
+import { tenantOf } from "../auth.js";
+
+const security = [{ apiKey: [] }];
+
+export function userRoutes(services: Services): FastifyPluginAsync {
+	return async (app) => {
+		app.get(
+			"/users/:user_id",
+			{ schema: { tags: ["users"], summary: "A user's 2FA state.", security, params: UserParams, response: { 200: User, ...errorResponses } } },
+			async (request) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				return services.users.get(tenantOf(request), user_id);
+			},
+		);
+
+		app.post(
+			"/users/:user_id/recovery-codes",
+			{
+				schema: {
+					tags: ["users"],
+					summary: "Replace the user's recovery codes (current code, or admin key with reason). Old codes stop working at once.",
+					security,
+					params: UserParams,
+					body: ChangeBody,
+					response: { 201: RecoveryCodes, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				const body = request.body as Static<typeof ChangeBody>;
+				const codes = await services.recoveryCodes.regenerate(tenantOf(request), user_id, body);
+				return reply.code(201).header("cache-control", "no-store").send({ recovery_codes: codes });
+			},
+		);
+
+		app.post(
+			"/users/:user_id/unlock",
+			{
+				schema: {
+					tags: ["users"],
+					summary: "Admin: reset the attempt budget of a locked user (audited).",
+					security,
+					params: UserParams,
+					response: { 204: { type: "null" }, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				await services.users.unlock(tenantOf(request), user_id);
+				return reply.code(204).send();
+			},
+		);
+
+		app.delete(
+			"/users/:user_id",
+			{
+				schema: {
+					tags: ["users"],
+					summary: "Admin: erase the user with all factors and recovery codes (audit events remain).",
+					security,
+					params: UserParams,
+					response: { 204: { type: "null" }, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				await services.users.delete(tenantOf(request), user_id);
+				return reply.code(204).send();
+			},
+		);
+	};
+}

@@ -1,0 +1,20 @@
+import { ServiceError } from "./service-error.js";
+import type { TenantContext } from "./tenant-context.js";
+
+/**
+ * How a factor change is authorized (R-LC-4, V-8, V-19): by a current code
+ * from the user, or by an admin-scope key that states a reason (audited).
+ * Nothing else removes or replaces a user's factors.
+ */
+export interface ChangeAuthorization {
+	code?: unknown;
+	reason?: string;
+}
+
+/** The admin path: checks scope and reason, returns the reason to audit. */
+export function requireAdminReason(ctx: TenantContext, authorization: ChangeAuthorization): string {
+	const reason = authorization.reason?.trim();
+	if (reason === undefined || reason.length === 0) throw new ServiceError("proof_required");
+	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
+	return reason;
+}

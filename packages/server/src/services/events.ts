@@ -1,0 +1,64 @@
+import { generateId } from "../core/id.js";
+import type { RandomReader } from "../core/random.js";
+import type { EventQuery, Store } from "../store/store.js";
+
+/** Audit event types (docs/events.md). Payloads carry ids, reasons and counts, never secrets or codes (R-ST-4). */
+export type EventType =
+	| "factor.created"
+	| "factor.activated"
+	| "factor.deleted"
+	| "verification.succeeded"
+	| "verification.failed"
+	| "verification.replay_rejected"
+	| "user.locked"
+	| "user.unlocked"
+	| "user.deleted"
+	| "recovery_code.used"
+	| "recovery_codes.regenerated"
+	| "tenant.updated"
+	| "api_key.created"
+	| "api_key.revoked";
+
+export interface NewEvent {
+	tenantId: string;
+	userId?: string | null;
+	type: EventType;
+	factorId?: string | null;
+	data?: Record<string, unknown>;
+}
+
+/** Appends in the caller's transaction, so an event exists exactly when its change committed (R-ST-5). */
+export async function appendEvent(tx: Store, random: RandomReader, now: number, event: NewEvent): Promise<void> {
+	await tx.events.append({
+		id: generateId("evt", random),
+		tenant_id: event.tenantId,
+		user_id: event.userId ?? null,
+		type: event.type,
+		factor_id: event.factorId ?? null,
+		data: JSON.stringify(event.data ?? {}),
+		created_at: now,
+	});
+}
+
+export interface PublicEvent {
+	id: string;
+	type: string;
+	user_id: string | null;
+	factor_id: string | null;
+	data: Record<string, unknown>;
+	created_at: string;
+}
+
+export async function listEvents(store: Store, tenantId: string, query: EventQuery): Promise<{ events: PublicEvent[]; next_cursor: string | null }> {
+	const rows = await store.events.list(tenantId, query);
+	const events = rows.map((row) => ({
+		id: row.id,
+		type: row.type,
+		user_id: row.user_id,
+		factor_id: row.factor_id,
+		data: JSON.parse(row.data) as Record<string, unknown>,
+		created_at: new Date(row.created_at).toISOString(),
+	}));
+	const last = rows[rows.length - 1];
+	return { events, next_cursor: rows.length === query.limit && last !== undefined ? String(last.seq) : null };
+}

@@ -1,0 +1,188 @@
+import type { HashAlgorithm } from "../core/hotp.js";
+import { generateId } from "../core/id.js";
+import { totpProvisioning, totpSecret, type TOTPProvisioning } from "../factors/totp.js";
+import type { FactorTable } from "../store/tables.js";
+import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
+import type { ServiceDeps } from "./deps.js";
+import { appendEvent } from "./events.js";
+import { sealFactorSecret } from "./factor-secret.js";
+import { attemptProof, prepareProof, proofError } from "./proofs.js";
+import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
+import { ServiceError } from "./service-error.js";
+import type { TenantContext } from "./tenant-context.js";
+
+export interface PublicFactor {
+	id: string;
+	type: "totp";
+	status: "pending" | "active";
+	label: string;
+	created_at: string;
+	activated_at: string | null;
+	last_used_at: string | null;
+}
+
+const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
+
+/** Metadata only: after enrollment no response carries the secret or URI again (R-LC-7). */
+export function publicFactor(row: FactorTable): PublicFactor {
+	return {
+		id: row.id,
+		type: row.type,
+		status: row.status === "active" ? "active" : "pending",
+		label: row.label,
+		created_at: new Date(row.created_at).toISOString(),
+		activated_at: iso(row.activated_at),
+		last_used_at: iso(row.last_used_at),
+	};
+}
+
+export interface EnrollTOTPInput {
+	label?: string;
+	issuer?: string;
+	algorithm?: HashAlgorithm;
+	digits?: number;
+	period?: number;
+	secret?: string;
+}
+
+/** Starts a pending TOTP factor. The user record is created on first enrollment. */
+export async function enrollTOTP(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	input: EnrollTOTPInput,
+): Promise<{ factor: PublicFactor; totp: TOTPProvisioning }> {
+	const defaults = ctx.settings.totp;
+	const algorithm = input.algorithm ?? defaults.algorithm;
+	const digits = input.digits ?? defaults.digits;
+	const period = input.period ?? defaults.period;
+	const secret = totpSecret(algorithm, deps.random, input.secret);
+	if (secret === null) throw new ServiceError("invalid_secret");
+
+	const now = deps.clock().getTime();
+	const id = generateId("fac", deps.random);
+	const row: FactorTable = {
+		id,
+		tenant_id: ctx.tenantId,
+		user_id: userId,
+		type: "totp",
+		status: "pending",
+		label: input.label ?? userId,
+		secret_envelope: null,
+		algorithm,
+		digits,
+		period,
+		last_used_step: -1,
+		created_at: now,
+		expires_at: now + ctx.settings.pending_factor_ttl_seconds * 1000,
+		activated_at: null,
+		last_used_at: null,
+		deleted_at: null,
+	};
+	row.secret_envelope = sealFactorSecret(deps.keyring, deps.random, row, secret);
+	const totp = await totpProvisioning({
+		secret,
+		issuer: input.issuer ?? ctx.settings.issuer,
+		label: row.label,
+		algorithm,
+		digits,
+		periodInSeconds: period,
+	});
+	secret.fill(0);
+	await deps.store.transaction(async (tx) => {
+		await tx.users.ensure(ctx.tenantId, userId, now);
+		await tx.factors.insert(row);
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: id, type: "factor.created", data: { type: "totp" } });
+	});
+	return { factor: publicFactor(row), totp };
+}
+
+async function findLiveFactor(deps: ServiceDeps, ctx: TenantContext, userId: string, factorId: string): Promise<FactorTable> {
+	const factor = await deps.store.factors.find(ctx.tenantId, userId, factorId);
+	// Another tenant's or user's factor is indistinguishable from a missing one (V-17).
+	if (factor === undefined || factor.status === "deleted") throw new ServiceError("factor_not_found");
+	return factor;
+}
+
+/**
+ * Activates a pending factor with a current code from it. The code's step is
+ * consumed, so it cannot double as the next login's code (V-1). The user's
+ * first active factor comes with a set of recovery codes.
+ */
+export async function confirmFactor(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	factorId: string,
+	code: unknown,
+): Promise<{ factor: PublicFactor; recovery_codes?: string[] }> {
+	const factor = await findLiveFactor(deps, ctx, userId, factorId);
+	if (factor.status !== "pending") throw new ServiceError("factor_not_pending");
+	if ((factor.expires_at ?? 0) <= deps.clock().getTime()) throw new ServiceError("factor_expired");
+
+	const needsCodes = async (store: typeof deps.store): Promise<boolean> =>
+		!(await store.factors.listForUser(ctx.tenantId, userId)).some((f) => f.status === "active") &&
+		(await store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
+	const set: RecoveryCodeSet | null = (await needsCodes(deps.store)) ? await generateRecoveryCodeSet(deps) : null;
+	const prepared = await prepareProof(deps, ctx, userId, code);
+
+	const outcome = await deps.store.transaction(async (tx) => {
+		const issueCodes = set !== null && (await needsCodes(tx));
+		const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "confirm", pendingFactorId: factorId });
+		if (!proof.ok) return { proof };
+		const now = deps.clock().getTime();
+		if (issueCodes) await storeRecoveryCodeSet(tx, ctx, userId, set, now);
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.activated", data: { type: factor.type } });
+		const activated = await tx.factors.find(ctx.tenantId, userId, factorId);
+		return { proof, factor: activated!, codes: issueCodes ? set.codes : undefined };
+	});
+	if (!outcome.proof.ok) throw proofError(outcome.proof);
+	const result: { factor: PublicFactor; recovery_codes?: string[] } = { factor: publicFactor(outcome.factor!) };
+	if (outcome.codes !== undefined) result.recovery_codes = outcome.codes;
+	return result;
+}
+
+export async function listFactors(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<PublicFactor[]> {
+	const rows = await deps.store.factors.listForUser(ctx.tenantId, userId);
+	return rows.filter((row) => row.status !== "deleted").map(publicFactor);
+}
+
+/**
+ * Removes a factor (R-LC-4): with a current code from any active factor or a
+ * recovery code, or by an admin with a reason. A pending factor grants nothing
+ * and may be discarded without a proof. Removing the last active factor also
+ * voids the recovery codes, which only make sense beside a factor.
+ */
+export async function deleteFactor(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	factorId: string,
+	authorization: ChangeAuthorization,
+): Promise<void> {
+	const factor = await findLiveFactor(deps, ctx, userId, factorId);
+	const needsProof = factor.status === "active";
+	const useCode = needsProof && authorization.code !== undefined;
+	const reason = needsProof && !useCode ? requireAdminReason(ctx, authorization) : undefined;
+	const prepared = useCode ? await prepareProof(deps, ctx, userId, authorization.code) : undefined;
+
+	const outcome = await deps.store.transaction(async (tx) => {
+		if (prepared !== undefined) {
+			const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "delete_factor" });
+			if (!proof.ok) return proof;
+		}
+		const now = deps.clock().getTime();
+		if (!(await tx.factors.markDeleted(factorId, now))) return { ok: false as const, reason: "gone" as const };
+		const remaining = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((f) => f.status === "active");
+		if (remaining.length === 0) await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
+		await appendEvent(tx, deps.random, now, {
+			tenantId: ctx.tenantId,
+			userId,
+			factorId,
+			type: "factor.deleted",
+			data: reason === undefined ? { by: "user", was: factor.status } : { by: "admin", actor_key_id: ctx.keyId, reason, was: factor.status },
+		});
+		return { ok: true as const };
+	});
+	if (!outcome.ok) throw outcome.reason === "gone" ? new ServiceError("factor_not_found") : proofError(outcome);
+}

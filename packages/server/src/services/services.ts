@@ -1,0 +1,58 @@
+import type { ServiceDeps } from "./deps.js";
+import { authenticate, createAPIKey, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
+import { listEvents } from "./events.js";
+import { confirmFactor, deleteFactor, enrollTOTP, listFactors, type EnrollTOTPInput } from "./factors.js";
+import { regenerateRecoveryCodes } from "./recovery-codes.js";
+import { createTenant, ensureFirstTenant, listTenants, tenantView, updateTenantSettings } from "./tenants.js";
+import type { TenantContext } from "./tenant-context.js";
+import type { TenantSettingsPatch } from "./tenant-settings.js";
+import type { ChangeAuthorization } from "./change-authorization.js";
+import type { EventQuery } from "../store/store.js";
+import { deleteUser, getUser, unlockUser } from "./users.js";
+import { verifyCode } from "./verifications.js";
+
+/**
+ * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
+ * call these same functions; nothing here knows about Fastify.
+ */
+export function createServices(deps: ServiceDeps) {
+	return {
+		deps,
+		tenants: {
+			create: (name: string) => createTenant(deps, name),
+			list: () => listTenants(deps),
+			ensureFirst: () => ensureFirstTenant(deps),
+			view: tenantView,
+			update: (ctx: TenantContext, patch: TenantSettingsPatch) => updateTenantSettings(deps, ctx, patch),
+		},
+		apiKeys: {
+			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),
+			revoke: (keyId: string) => revokeAPIKey(deps, keyId),
+			authenticate: (token: string) => authenticate(deps, token),
+		},
+		factors: {
+			enrollTOTP: (ctx: TenantContext, userId: string, input: EnrollTOTPInput) => enrollTOTP(deps, ctx, userId, input),
+			confirm: (ctx: TenantContext, userId: string, factorId: string, code: unknown) => confirmFactor(deps, ctx, userId, factorId, code),
+			list: (ctx: TenantContext, userId: string) => listFactors(deps, ctx, userId),
+			delete: (ctx: TenantContext, userId: string, factorId: string, authorization: ChangeAuthorization) =>
+				deleteFactor(deps, ctx, userId, factorId, authorization),
+		},
+		verifications: {
+			verify: (ctx: TenantContext, userId: string, input: { code: unknown; factorId?: string }) => verifyCode(deps, ctx, userId, input),
+		},
+		recoveryCodes: {
+			regenerate: (ctx: TenantContext, userId: string, authorization: ChangeAuthorization) =>
+				regenerateRecoveryCodes(deps, ctx, userId, authorization),
+		},
+		users: {
+			get: (ctx: TenantContext, userId: string) => getUser(deps, ctx, userId),
+			unlock: (ctx: TenantContext, userId: string) => unlockUser(deps, ctx, userId),
+			delete: (ctx: TenantContext, userId: string) => deleteUser(deps, ctx, userId),
+		},
+		events: {
+			list: (ctx: TenantContext, query: EventQuery) => listEvents(deps.store, ctx.tenantId, query),
+		},
+	};
+}
+
+export type Services = ReturnType<typeof createServices>;

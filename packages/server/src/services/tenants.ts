@@ -1,0 +1,58 @@
+import { generateId } from "../core/id.js";
+import { createAPIKey } from "./api-keys.js";
+import type { ServiceDeps } from "./deps.js";
+import { appendEvent } from "./events.js";
+import type { TenantContext } from "./tenant-context.js";
+import { defaultTenantSettings, mergeTenantSettings, type TenantSettings, type TenantSettingsPatch } from "./tenant-settings.js";
+import { ServiceError } from "./service-error.js";
+
+export interface PublicTenant {
+	id: string;
+	name: string;
+	created_at: string;
+}
+
+/** A tenant and its first API key (admin scope, so the operator can configure it). */
+export async function createTenant(deps: ServiceDeps, name: string): Promise<{ tenant: PublicTenant; apiKey: string; keyId: string }> {
+	const now = deps.clock().getTime();
+	const id = generateId("ten", deps.random);
+	await deps.store.transaction(async (tx) => {
+		await tx.tenants.insert({ id, name, settings: JSON.stringify(defaultTenantSettings(name)), created_at: now });
+	});
+	const key = await createAPIKey(deps, id, "admin");
+	return { tenant: { id, name, created_at: new Date(now).toISOString() }, apiKey: key.token, keyId: key.id };
+}
+
+export async function listTenants(deps: ServiceDeps): Promise<PublicTenant[]> {
+	const rows = await deps.store.tenants.list();
+	return rows.map((row) => ({ id: row.id, name: row.name, created_at: new Date(row.created_at).toISOString() }));
+}
+
+/** First start on an empty database: one tenant, whose key is printed once. Null when tenants exist. */
+export async function ensureFirstTenant(deps: ServiceDeps): Promise<{ tenant: PublicTenant; apiKey: string } | null> {
+	if ((await deps.store.tenants.list()).length > 0) return null;
+	return createTenant(deps, "default");
+}
+
+export function tenantView(ctx: TenantContext): { id: string; name: string; settings: TenantSettings } {
+	return { id: ctx.tenantId, name: ctx.tenantName, settings: ctx.settings };
+}
+
+/** PATCH /v1/tenant: admin only; bounds are enforced by the request schema. */
+export async function updateTenantSettings(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	patch: TenantSettingsPatch,
+): Promise<{ id: string; name: string; settings: TenantSettings }> {
+	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
+	const settings = mergeTenantSettings(ctx.settings, patch);
+	await deps.store.transaction(async (tx) => {
+		await tx.tenants.updateSettings(ctx.tenantId, JSON.stringify(settings));
+		await appendEvent(tx, deps.random, deps.clock().getTime(), {
+			tenantId: ctx.tenantId,
+			type: "tenant.updated",
+			data: { actor_key_id: ctx.keyId, settings },
+		});
+	});
+	return { id: ctx.tenantId, name: ctx.tenantName, settings };
+}

@@ -1,0 +1,85 @@
+import { type Kysely, Migrator, sql } from "kysely";
+import { checkDurability, createKysely, type DatabaseLocation, type DialectName } from "./dialects.js";
+import { GroupCommit } from "./group-commit.js";
+import { registerDirectRunner } from "./prepared-query.js";
+import { migrationProvider } from "./migrations/index.js";
+import { apiKeyRepository } from "./repositories/api-keys.js";
+import { eventRepository } from "./repositories/events.js";
+import { factorRepository } from "./repositories/factors.js";
+import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
+import { tenantRepository } from "./repositories/tenants.js";
+import { userRepository } from "./repositories/users.js";
+import type { Store } from "./store.js";
+import type { Database } from "./tables.js";
+
+/** The store plus what only the process owner does with it. */
+export interface StoreHandle extends Store {
+	migrate(): Promise<string[]>;
+	checkDurability(): Promise<void>;
+	ping(): Promise<void>;
+	close(): Promise<void>;
+}
+
+type Runner = <T>(fn: (tx: Store) => Promise<T>) => Promise<T>;
+
+function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runner): Store {
+	return {
+		dialect,
+		transaction,
+		tenants: tenantRepository(db),
+		apiKeys: apiKeyRepository(db),
+		users: userRepository(db, dialect),
+		factors: factorRepository(db),
+		recoveryCodes: recoveryCodeRepository(db),
+		events: eventRepository(db),
+	};
+}
+
+/** Inside a transaction, a nested transaction is the same one. */
+function boundTo(db: Kysely<Database>, dialect: DialectName): Store {
+	const store: Store = bindStore(db, dialect, (fn) => fn(store));
+	return store;
+}
+
+export function openStore(location: DatabaseLocation): StoreHandle {
+	const { db, dialect, sqlite, sqliteReader } = createKysely(location);
+	if (sqliteReader !== undefined) {
+		registerDirectRunner(db, (text, parameters) => {
+			const statement = sqliteReader.prepare(text);
+			if (!statement.reader) return undefined;
+			return { rows: statement.all(parameters) as unknown[] };
+		});
+	}
+	let transaction: Runner;
+	if (sqlite !== undefined) {
+		const group = new GroupCommit(db, sqlite);
+		transaction = (fn) => group.run((connection) => fn(boundTo(connection, dialect)));
+	} else {
+		transaction = (fn) => db.transaction().execute((trx) => fn(boundTo(trx, dialect)));
+	}
+	return {
+		...bindStore(db, dialect, transaction),
+		async migrate() {
+			// Kysely looks for its own tables by name across every schema it can see; pin them to ours
+			// so two deployments (or test runs) in one PostgreSQL database do not see each other's.
+			const schema =
+				dialect === "postgres" ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+			const migrator = new Migrator({
+				db,
+				provider: migrationProvider(dialect),
+				...(schema === undefined ? {} : { migrationTableSchema: schema }),
+			});
+			const { error, results } = await migrator.migrateToLatest();
+			if (error !== undefined) throw error;
+			return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+		},
+		checkDurability: () => checkDurability(db, dialect),
+		async ping() {
+			await sql`select 1`.execute(db);
+		},
+		async close() {
+			await db.destroy();
+			sqliteReader?.close();
+		},
+	};
+}

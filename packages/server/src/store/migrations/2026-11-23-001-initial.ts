@@ -1,0 +1,86 @@
+import type { Kysely } from "kysely";
+
+// Frozen in time: later schema changes get a new migration, never an edit here.
+// Kysely<any> because the Database type moves on while this file must not.
+export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
+	await db.schema
+		.createTable("tenants")
+		.addColumn("id", "text", (c) => c.primaryKey())
+		.addColumn("name", "text", (c) => c.notNull())
+		.addColumn("settings", "text", (c) => c.notNull())
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.execute();
+
+	await db.schema
+		.createTable("api_keys")
+		.addColumn("id", "text", (c) => c.primaryKey())
+		.addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+		.addColumn("secret_hash", "text", (c) => c.notNull())
+		.addColumn("scope", "text", (c) => c.notNull())
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.addColumn("revoked_at", "bigint")
+		.execute();
+
+	await db.schema
+		.createTable("users")
+		.addColumn("tenant_id", "text", (c) => c.notNull().references("tenants.id"))
+		.addColumn("id", "text", (c) => c.notNull())
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.addColumn("failed_attempts", "integer", (c) => c.notNull().defaultTo(0))
+		.addColumn("next_attempt_at", "bigint", (c) => c.notNull().defaultTo(0))
+		.addColumn("locked_at", "bigint")
+		.addPrimaryKeyConstraint("users_pk", ["tenant_id", "id"])
+		.execute();
+
+	await db.schema
+		.createTable("factors")
+		.addColumn("id", "text", (c) => c.primaryKey())
+		.addColumn("tenant_id", "text", (c) => c.notNull())
+		.addColumn("user_id", "text", (c) => c.notNull())
+		.addColumn("type", "text", (c) => c.notNull())
+		.addColumn("status", "text", (c) => c.notNull())
+		.addColumn("label", "text", (c) => c.notNull())
+		.addColumn("secret_envelope", "text")
+		.addColumn("algorithm", "text", (c) => c.notNull())
+		.addColumn("digits", "integer", (c) => c.notNull())
+		.addColumn("period", "integer", (c) => c.notNull())
+		.addColumn("last_used_step", "bigint", (c) => c.notNull().defaultTo(-1))
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.addColumn("expires_at", "bigint")
+		.addColumn("activated_at", "bigint")
+		.addColumn("last_used_at", "bigint")
+		.addColumn("deleted_at", "bigint")
+		.addForeignKeyConstraint("factors_user_fk", ["tenant_id", "user_id"], "users", ["tenant_id", "id"], (c) => c.onDelete("cascade"))
+		.execute();
+	await db.schema.createIndex("factors_user_idx").on("factors").columns(["tenant_id", "user_id"]).execute();
+
+	await db.schema
+		.createTable("recovery_codes")
+		.addColumn("id", "text", (c) => c.primaryKey())
+		.addColumn("tenant_id", "text", (c) => c.notNull())
+		.addColumn("user_id", "text", (c) => c.notNull())
+		.addColumn("salt", "text", (c) => c.notNull())
+		.addColumn("hash", "text", (c) => c.notNull())
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.addColumn("used_at", "bigint")
+		.addForeignKeyConstraint("recovery_codes_user_fk", ["tenant_id", "user_id"], "users", ["tenant_id", "id"], (c) => c.onDelete("cascade"))
+		.execute();
+	await db.schema.createIndex("recovery_codes_user_idx").on("recovery_codes").columns(["tenant_id", "user_id"]).execute();
+
+	// The only dialect branch: an ever-increasing sequence for ordering and cursors.
+	await db.schema
+		.createTable("events")
+		.addColumn("seq", dialect === "postgres" ? "bigserial" : "integer", (c) =>
+			dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+		)
+		// 128 random bits: unique without an index to maintain on every append.
+		.addColumn("id", "text", (c) => c.notNull())
+		.addColumn("tenant_id", "text", (c) => c.notNull())
+		.addColumn("user_id", "text")
+		.addColumn("type", "text", (c) => c.notNull())
+		.addColumn("factor_id", "text")
+		.addColumn("data", "text", (c) => c.notNull())
+		.addColumn("created_at", "bigint", (c) => c.notNull())
+		.execute();
+	await db.schema.createIndex("events_tenant_seq_idx").on("events").columns(["tenant_id", "seq"]).execute();
+}

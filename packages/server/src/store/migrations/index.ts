@@ -1,0 +1,20 @@
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+import * as initial from "./2026-11-23-001-initial.js";
+
+type DialectName = "sqlite" | "postgres";
+type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
+
+// Statically imported and ordered by name: no directory scan, so bundles and tests see the same set.
+const MIGRATIONS: Record<string, FrozenMigration> = {
+	"2026-11-23-001-initial": initial,
+};
+
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+	return {
+		async getMigrations(): Promise<Record<string, Migration>> {
+			return Object.fromEntries(
+				Object.entries(MIGRATIONS).map(([name, migration]) => [name, { up: (db: Kysely<any>) => migration.up(db, dialect) }]),
+			);
+		},
+	};
+}

@@ -1,0 +1,64 @@
+import type { Kysely } from "kysely";
+import { preparedQuery } from "../prepared-query.js";
+import type { FactorRepository } from "../store.js";
+import type { Database } from "../tables.js";
+
+// The verify hot path: built once per dialect (prepared-query.ts).
+const consumeStep = preparedQuery((db, step: number, now: number, factorId: string) =>
+	db
+		.updateTable("factors")
+		.set({ last_used_step: step, last_used_at: now })
+		.where("id", "=", factorId)
+		.where("status", "=", "active")
+		.where("last_used_step", "<", step),
+);
+
+export function factorRepository(db: Kysely<Database>): FactorRepository {
+	return {
+		async insert(row) {
+			await db.insertInto("factors").values(row).execute();
+		},
+		find(tenantId, userId, factorId) {
+			return db
+				.selectFrom("factors")
+				.selectAll()
+				.where("id", "=", factorId)
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.executeTakeFirst();
+		},
+		listForUser(tenantId, userId) {
+			return db
+				.selectFrom("factors")
+				.selectAll()
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.orderBy("created_at")
+				.orderBy("id")
+				.execute();
+		},
+		async consumeStep(factorId, step, now) {
+			const result = await consumeStep(db, step, now, factorId);
+			return (result.numAffectedRows ?? 0n) > 0n;
+		},
+		async activate(factorId, step, now) {
+			const result = await db
+				.updateTable("factors")
+				.set({ status: "active", activated_at: now, expires_at: null, last_used_step: step, last_used_at: now })
+				.where("id", "=", factorId)
+				.where("status", "=", "pending")
+				.where("expires_at", ">", now)
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
+		async markDeleted(factorId, now) {
+			const result = await db
+				.updateTable("factors")
+				.set({ status: "deleted", deleted_at: now, secret_envelope: null })
+				.where("id", "=", factorId)
+				.where("status", "!=", "deleted")
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
+	};
+}

@@ -1,0 +1,133 @@
+import type { Kysely } from "kysely";
+import { preparedQuery } from "../prepared-query.js";
+import type { AttemptState, UserRepository } from "../store.js";
+import type { Database, FactorTable, UserTable } from "../tables.js";
+
+// The verify hot path: built once per dialect (prepared-query.ts).
+const FACTOR_COLUMNS = [
+	"id",
+	"tenant_id",
+	"user_id",
+	"type",
+	"status",
+	"label",
+	"secret_envelope",
+	"algorithm",
+	"digits",
+	"period",
+	"last_used_step",
+	"created_at",
+	"expires_at",
+	"activated_at",
+	"last_used_at",
+	"deleted_at",
+] as const satisfies readonly (keyof FactorTable)[];
+
+/** The user, its unused recovery codes counted, and one row per live factor (or one row with no factor). */
+const selectAttemptState = (db: Kysely<Database>, tenantId: string, userId: string) =>
+	db
+		.selectFrom("users")
+		.leftJoin("factors", (join) =>
+			join
+				.onRef("factors.tenant_id", "=", "users.tenant_id")
+				.onRef("factors.user_id", "=", "users.id")
+				.on("factors.status", "!=", "deleted"),
+		)
+		.select([
+			"users.tenant_id as u_tenant_id",
+			"users.id as u_id",
+			"users.created_at as u_created_at",
+			"users.failed_attempts as u_failed_attempts",
+			"users.next_attempt_at as u_next_attempt_at",
+			"users.locked_at as u_locked_at",
+			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
+		])
+		.select((eb) =>
+			eb
+				.selectFrom("recovery_codes")
+				.select((inner) => inner.fn.countAll<number | string>().as("count"))
+				.whereRef("recovery_codes.tenant_id", "=", "users.tenant_id")
+				.whereRef("recovery_codes.user_id", "=", "users.id")
+				.where("recovery_codes.used_at", "is", null)
+				.as("recovery_codes_remaining"),
+		)
+		.where("users.tenant_id", "=", tenantId)
+		.where("users.id", "=", userId)
+		.orderBy("factors.created_at")
+		.orderBy("factors.id");
+const lockUserSQLite = preparedQuery(selectAttemptState);
+// The only dialect difference in the store: SQLite has no FOR UPDATE (and needs none, see store.ts).
+// "OF users": only the user's row is locked; factors are changed by conditional updates.
+const lockUserPostgres = preparedQuery((db, tenantId: string, userId: string) => selectAttemptState(db, tenantId, userId).forUpdate("users"));
+
+type AttemptRow = Record<string, unknown>;
+
+function attemptState(rows: AttemptRow[]): AttemptState | undefined {
+	const [first] = rows;
+	if (first === undefined) return undefined;
+	const user = {
+		tenant_id: first.u_tenant_id,
+		id: first.u_id,
+		created_at: first.u_created_at,
+		failed_attempts: first.u_failed_attempts,
+		next_attempt_at: first.u_next_attempt_at,
+		locked_at: first.u_locked_at,
+	} as UserTable;
+	const factors = rows
+		.filter((row) => row.f_id !== null)
+		.map((row) => Object.fromEntries(FACTOR_COLUMNS.map((column) => [column, row[`f_${column}`]])) as unknown as FactorTable);
+	return { user, recoveryCodesRemaining: Number(first.recovery_codes_remaining ?? 0), factors };
+}
+
+const recordFailure = preparedQuery(
+	(db, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, tenantId: string, userId: string) =>
+		db
+			.updateTable("users")
+			.set({ failed_attempts: failedAttempts, next_attempt_at: nextAttemptAt, locked_at: lockedAt })
+			.where("tenant_id", "=", tenantId)
+			.where("id", "=", userId),
+);
+const clearFailures = preparedQuery((db, tenantId: string, userId: string) =>
+	db.updateTable("users").set({ failed_attempts: 0, next_attempt_at: 0 }).where("tenant_id", "=", tenantId).where("id", "=", userId),
+);
+
+export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgres"): UserRepository {
+	const lockUser = dialect === "postgres" ? lockUserPostgres : lockUserSQLite;
+	return {
+		find(tenantId, userId) {
+			return db.selectFrom("users").selectAll().where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
+		},
+		async ensure(tenantId, userId, now) {
+			await db
+				.insertInto("users")
+				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null })
+				.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
+				.execute();
+		},
+		async lockForAttempt(tenantId, userId) {
+			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
+		},
+		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt) {
+			await recordFailure(db, failedAttempts, nextAttemptAt, lockedAt, tenantId, userId);
+		},
+		async clearFailures(tenantId, userId) {
+			await clearFailures(db, tenantId, userId);
+		},
+		async unlock(tenantId, userId) {
+			const result = await db
+				.updateTable("users")
+				.set({ failed_attempts: 0, next_attempt_at: 0, locked_at: null })
+				.where("tenant_id", "=", tenantId)
+				.where("id", "=", userId)
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
+		async delete(tenantId, userId) {
+			// Children first, so the result does not depend on foreign-key enforcement settings.
+			await db.deleteFrom("recovery_codes").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
+			await db.deleteFrom("factors").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
+			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
+			return result.numDeletedRows > 0n;
+		},
+	};
+}

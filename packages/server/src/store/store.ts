@@ -1,0 +1,98 @@
+import type { APIKeyTable, EventTable, FactorTable, RecoveryCodeTable, TenantTable, UserTable } from "./tables.js";
+
+/**
+ * The persistence seam. Services depend on this type only; the one
+ * implementation (kysely-store.ts) serves SQLite and PostgreSQL.
+ *
+ * Single-use state is consumed with one conditional statement whose row count
+ * is the decision (consumeStep, activate, consume): never read-then-write.
+ */
+export interface Store {
+	readonly dialect: "sqlite" | "postgres";
+	/** Runs fn atomically: a result means it committed durably; a throw means nothing of it was kept. */
+	transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+	tenants: TenantRepository;
+	apiKeys: APIKeyRepository;
+	users: UserRepository;
+	factors: FactorRepository;
+	recoveryCodes: RecoveryCodeRepository;
+	events: EventRepository;
+}
+
+export interface TenantRepository {
+	insert(row: TenantTable): Promise<void>;
+	find(id: string): Promise<TenantTable | undefined>;
+	list(): Promise<TenantTable[]>;
+	updateSettings(id: string, settings: string): Promise<void>;
+}
+
+export interface APIKeyRepository {
+	insert(row: APIKeyTable): Promise<void>;
+	/** The key and its tenant, if the key exists and is not revoked. */
+	findActive(id: string): Promise<{ key: APIKeyTable; tenant: TenantTable } | undefined>;
+	revoke(id: string, now: number): Promise<boolean>;
+	list(tenantId: string): Promise<APIKeyTable[]>;
+}
+
+export interface UserRepository {
+	find(tenantId: string, userId: string): Promise<UserTable | undefined>;
+	/** Creates the user on first enrollment; a no-op when it exists. */
+	ensure(tenantId: string, userId: string, now: number): Promise<void>;
+	/**
+	 * Reads the user at the start of an attempt and holds the row until the
+	 * transaction ends: SELECT … FOR UPDATE on PostgreSQL; on SQLite the group
+	 * commit's BEGIN IMMEDIATE on the one connection already serializes every
+	 * writer. So the check of the budget, the evaluation and the write of the
+	 * new count are one atomic step and the count never overshoots (V-3).
+	 * One read brings everything an attempt needs: the user, the number of
+	 * unused recovery codes and the user's factors that are not deleted.
+	 */
+	lockForAttempt(tenantId: string, userId: string): Promise<AttemptState | undefined>;
+	/** After a failed attempt on a locked row: the new count, throttle and (at the limit) lock time. */
+	recordFailure(tenantId: string, userId: string, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null): Promise<void>;
+	/** After a success: the consecutive-failure count starts again. */
+	clearFailures(tenantId: string, userId: string): Promise<void>;
+	unlock(tenantId: string, userId: string): Promise<boolean>;
+	delete(tenantId: string, userId: string): Promise<boolean>;
+}
+
+export interface AttemptState {
+	user: UserTable;
+	recoveryCodesRemaining: number;
+	/** Pending and active factors, oldest first. */
+	factors: FactorTable[];
+}
+
+export interface FactorRepository {
+	insert(row: FactorTable): Promise<void>;
+	find(tenantId: string, userId: string, factorId: string): Promise<FactorTable | undefined>;
+	listForUser(tenantId: string, userId: string): Promise<FactorTable[]>;
+	/** UPDATE … SET last_used_step = step WHERE active AND last_used_step < step (R-OTP-1). */
+	consumeStep(factorId: string, step: number, now: number): Promise<boolean>;
+	/** pending → active, consuming the confirming code's step, only if not expired. */
+	activate(factorId: string, step: number, now: number): Promise<boolean>;
+	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
+	markDeleted(factorId: string, now: number): Promise<boolean>;
+}
+
+export interface RecoveryCodeRepository {
+	insertMany(rows: RecoveryCodeTable[]): Promise<void>;
+	listUnused(tenantId: string, userId: string): Promise<RecoveryCodeTable[]>;
+	countUnused(tenantId: string, userId: string): Promise<number>;
+	/** UPDATE … SET used_at = now WHERE id = ? AND used_at IS NULL (R-RC-3). */
+	consume(id: string, now: number): Promise<boolean>;
+	deleteForUser(tenantId: string, userId: string): Promise<void>;
+}
+
+export interface EventQuery {
+	userId?: string;
+	type?: string;
+	limit: number;
+	/** Only events older than this sequence number (cursor pagination, newest first). */
+	beforeSeq?: number;
+}
+
+export interface EventRepository {
+	append(row: Omit<EventTable, "seq">): Promise<void>;
+	list(tenantId: string, query: EventQuery): Promise<(Omit<EventTable, "seq"> & { seq: number })[]>;
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
+
+const PARALLEL = 50;
+const ROUNDS = 20;
+
+/**
+ * V-3 / R-OTP-1 / R-RC-3 over real HTTP on loopback: 50 submissions of one
+ * valid code, all sent before any is answered, give exactly one success.
+ */
+describe.each(DIALECTS)("concurrent double use over HTTP (%s)", (dialect) => {
+	let t: TestApp;
+	let base: string;
+	beforeAll(async () => {
+		t = await buildTestApp({ dialect });
+		base = await t.http.listen({ host: "127.0.0.1", port: 0 });
+	});
+	afterAll(() => t.close());
+
+	async function burst(user: string, code: string): Promise<number[]> {
+		const body = JSON.stringify({ code });
+		const headers = { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" };
+		const responses = await Promise.all(
+			Array.from({ length: PARALLEL }, () => fetch(`${base}/v1/users/${user}/verify`, { method: "POST", headers, body })),
+		);
+		await Promise.all(responses.map((r) => r.arrayBuffer()));
+		return responses.map((r) => r.status);
+	}
+
+	it(`one TOTP code, ${PARALLEL} at once, ${ROUNDS} rounds: exactly one 200 each round`, async () => {
+		const { secret } = await enrollActive(t, "race-totp");
+		for (let round = 0; round < ROUNDS; round++) {
+			nextStep(t.clock);
+			const statuses = await burst("race-totp", codeFor(secret, t.clock()));
+			expect(statuses.filter((s) => s === 200), `round ${round}`).toHaveLength(1);
+			// The losers are ordinary failures: 422, or 429 once the failures of earlier rounds throttle.
+			expect(statuses.every((s) => s === 200 || s === 422 || s === 429)).toBe(true);
+			// Clear the failure count between rounds, as a success would.
+			await t.call("POST", "/v1/users/race-totp/unlock");
+		}
+	});
+
+	it(`one recovery code, ${PARALLEL} at once: exactly one 200`, async () => {
+		const { recoveryCodes } = await enrollActive(t, "race-rc");
+		for (const code of recoveryCodes.slice(0, 3)) {
+			const statuses = await burst("race-rc", code);
+			expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+			await t.call("POST", "/v1/users/race-rc/unlock");
+		}
+		expect((await t.call("GET", "/v1/users/race-rc")).json.recovery_codes_remaining).toBe(7);
+	});
+});

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, DIALECTS, type TestApp } from "../helpers.js";
+
+describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp({ dialect });
+	});
+	afterAll(() => t.close());
+
+	it("reads defaults, patches within bounds, refuses unsafe values", async () => {
+		const got = await t.call("GET", "/v1/tenant");
+		expect(got.json).toEqual({
+			id: t.tenantId,
+			name: "acme",
+			settings: {
+				issuer: "acme",
+				totp: { algorithm: "SHA1", digits: 6, period: 30, window: 1 },
+				attempts: { throttle_after: 5, lock_after: 100 },
+				pending_factor_ttl_seconds: 900,
+			},
+		});
+		const patched = await t.call("PATCH", "/v1/tenant", { issuer: "Acme Inc", totp: { digits: 8 }, attempts: { lock_after: 20 } });
+		expect(patched.status).toBe(200);
+		expect(patched.json.settings).toMatchObject({ issuer: "Acme Inc", totp: { digits: 8, window: 1 }, attempts: { lock_after: 20, throttle_after: 5 } });
+		for (const unsafe of [{ totp: { window: 2 } }, { attempts: { lock_after: 101 } }, { attempts: { throttle_after: 0 } }, { totp: { period: 300 } }, { issuer: "a:b" }, { other: 1 }]) {
+			const res = await t.call("PATCH", "/v1/tenant", unsafe);
+			expect(res.status, JSON.stringify(unsafe)).toBe(400);
+		}
+		const enrolled = await t.call("POST", "/v1/users/u/factors", { type: "totp" });
+		expect(enrolled.json.totp.uri).toContain("otpauth://totp/Acme%20Inc:u?");
+		expect(enrolled.json.totp.uri).toContain("digits=8");
+	});
+
+	it("PATCH needs the admin scope and is audited", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		expect((await t.call("PATCH", "/v1/tenant", { issuer: "x" }, key.token)).json.error.code).toBe("forbidden");
+		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
+		const events = await t.call("GET", "/v1/events?type=tenant.updated");
+		expect(events.json.events.length).toBeGreaterThan(0);
+	});
+});

@@ -1,0 +1,187 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore, type StoreHandle } from "../src/store/kysely-store.js";
+import type { FactorTable } from "../src/store/tables.js";
+import { createPostgresSchema, DIALECTS } from "./helpers.js";
+
+/** One contract, every dialect (Kysely's loop): the store behaves the same on SQLite and PostgreSQL. */
+describe.each(DIALECTS)("store contract (%s)", (dialect) => {
+	let store: StoreHandle;
+	let cleanup: () => Promise<void>;
+	const tenant = "ten_contract";
+
+	beforeAll(async () => {
+		if (dialect === "postgres") {
+			const schema = await createPostgresSchema();
+			store = openStore({ databaseURL: schema.url, sqlitePath: "" });
+			cleanup = async () => {
+				await store.close();
+				await schema.drop();
+			};
+		} else {
+			const dir = mkdtempSync(join(tmpdir(), "twofold-store-"));
+			store = openStore({ sqlitePath: join(dir, "t.db") });
+			cleanup = async () => {
+				await store.close();
+				rmSync(dir, { recursive: true, force: true });
+			};
+		}
+		await store.checkDurability();
+		await store.migrate();
+		await store.tenants.insert({ id: tenant, name: "c", settings: "{}", created_at: 1 });
+	});
+	afterAll(() => cleanup());
+
+	function factor(userId: string, overrides: Partial<FactorTable> = {}): FactorTable {
+		return {
+			id: `fac_${randomBytes(8).toString("hex")}`,
+			tenant_id: tenant,
+			user_id: userId,
+			type: "totp",
+			status: "active",
+			label: userId,
+			secret_envelope: "v1.k.n.c",
+			algorithm: "SHA1",
+			digits: 6,
+			period: 30,
+			last_used_step: -1,
+			created_at: 1,
+			expires_at: null,
+			activated_at: 1,
+			last_used_at: null,
+			deleted_at: null,
+			...overrides,
+		};
+	}
+
+	it("migrations are idempotent", async () => {
+		expect(await store.migrate()).toEqual([]);
+	});
+
+	it("round-trips large millisecond times and steps exactly (int8 on PostgreSQL)", async () => {
+		await store.users.ensure(tenant, "times", 20000000000_000);
+		const row = factor("times", { last_used_step: 666666666, created_at: 20000000000_123 });
+		await store.factors.insert(row);
+		const read = await store.factors.find(tenant, "times", row.id);
+		expect(read).toEqual(row);
+		expect(typeof read!.created_at).toBe("number");
+	});
+
+	it("consumeStep accepts only a strictly greater step, once (R-OTP-1)", async () => {
+		await store.users.ensure(tenant, "steps", 1);
+		const row = factor("steps");
+		await store.factors.insert(row);
+		expect(await store.factors.consumeStep(row.id, 100, 2)).toBe(true);
+		expect(await store.factors.consumeStep(row.id, 100, 3)).toBe(false);
+		expect(await store.factors.consumeStep(row.id, 99, 3)).toBe(false);
+		expect(await store.factors.consumeStep(row.id, 101, 4)).toBe(true);
+		expect(await store.factors.markDeleted(row.id, 5)).toBe(true);
+		expect(await store.factors.consumeStep(row.id, 102, 6)).toBe(false);
+		expect(await store.factors.markDeleted(row.id, 7)).toBe(false);
+	});
+
+	it("50 concurrent consumeStep calls for one step: exactly one wins (V-3)", async () => {
+		await store.users.ensure(tenant, "race", 1);
+		const row = factor("race");
+		await store.factors.insert(row);
+		const results = await Promise.all(Array.from({ length: 50 }, () => store.transaction((tx) => tx.factors.consumeStep(row.id, 7, 1))));
+		expect(results.filter(Boolean)).toHaveLength(1);
+	});
+
+	it("activate needs a pending, unexpired factor", async () => {
+		await store.users.ensure(tenant, "pend", 1);
+		const fresh = factor("pend", { status: "pending", expires_at: 1000, activated_at: null });
+		const stale = factor("pend", { status: "pending", expires_at: 10, activated_at: null });
+		await store.factors.insert(fresh);
+		await store.factors.insert(stale);
+		expect(await store.factors.activate(stale.id, 5, 11)).toBe(false);
+		expect(await store.factors.activate(fresh.id, 5, 11)).toBe(true);
+		expect(await store.factors.activate(fresh.id, 6, 12)).toBe(false);
+		expect(await store.factors.find(tenant, "pend", fresh.id)).toMatchObject({ status: "active", last_used_step: 5, expires_at: null });
+	});
+
+	it("lockForAttempt holds the row: 30 concurrent read-then-write attempts lose no update (V-3)", async () => {
+		await store.users.ensure(tenant, "budget", 1);
+		await Promise.all(
+			Array.from({ length: 30 }, () =>
+				store.transaction(async (tx) => {
+					const state = await tx.users.lockForAttempt(tenant, "budget");
+					// Widen the window between read and write: without the lock, updates would be lost.
+					await new Promise((resolve) => setTimeout(resolve, 2));
+					await tx.users.recordFailure(tenant, "budget", state!.user.failed_attempts + 1, 0, null);
+				}),
+			),
+		);
+		expect((await store.users.find(tenant, "budget"))!.failed_attempts).toBe(30);
+		await store.users.recordFailure(tenant, "budget", 100, 5, 7);
+		expect(await store.users.find(tenant, "budget")).toMatchObject({ failed_attempts: 100, next_attempt_at: 5, locked_at: 7 });
+		await store.users.clearFailures(tenant, "budget");
+		expect(await store.users.find(tenant, "budget")).toMatchObject({ failed_attempts: 0, next_attempt_at: 0, locked_at: 7 });
+		expect(await store.users.unlock(tenant, "budget")).toBe(true);
+		expect((await store.users.find(tenant, "budget"))!.locked_at).toBeNull();
+		expect(await store.users.lockForAttempt(tenant, "nobody")).toBeUndefined();
+	});
+
+	it("lockForAttempt brings the live factors and the unused recovery-code count in one read", async () => {
+		await store.users.ensure(tenant, "state", 1);
+		const live = [factor("state", { created_at: 2 }), factor("state", { status: "pending", created_at: 3 })];
+		for (const row of [...live, factor("state", { status: "deleted", created_at: 1 })]) await store.factors.insert(row);
+		await store.recoveryCodes.insertMany(
+			["x", "y", "z"].map((s, i) => ({ id: `rc_${s}${dialect}`, tenant_id: tenant, user_id: "state", salt: s, hash: s, created_at: 1, used_at: i === 0 ? 5 : null })),
+		);
+		const state = await store.transaction((tx) => tx.users.lockForAttempt(tenant, "state"));
+		expect(state!.user).toMatchObject({ tenant_id: tenant, id: "state", failed_attempts: 0 });
+		expect(state!.recoveryCodesRemaining).toBe(2);
+		expect(state!.factors).toEqual(live);
+		await store.users.ensure(tenant, "bare", 1);
+		expect(await store.transaction((tx) => tx.users.lockForAttempt(tenant, "bare"))).toMatchObject({ factors: [], recoveryCodesRemaining: 0 });
+	});
+
+	it("recovery codes are consumed once, also concurrently (R-RC-3)", async () => {
+		await store.users.ensure(tenant, "rc", 1);
+		await store.recoveryCodes.insertMany(
+			["a", "b"].map((s) => ({ id: `rc_${s}${dialect}`, tenant_id: tenant, user_id: "rc", salt: s, hash: s, created_at: 1, used_at: null })),
+		);
+		const results = await Promise.all(Array.from({ length: 20 }, () => store.transaction((tx) => tx.recoveryCodes.consume(`rc_a${dialect}`, 5))));
+		expect(results.filter(Boolean)).toHaveLength(1);
+		expect(await store.recoveryCodes.countUnused(tenant, "rc")).toBe(1);
+		await store.recoveryCodes.deleteForUser(tenant, "rc");
+		expect(await store.recoveryCodes.countUnused(tenant, "rc")).toBe(0);
+	});
+
+	it("a failed transaction leaves nothing; its neighbours in the same group commit are unaffected", async () => {
+		const outcomes = await Promise.allSettled([
+			store.transaction(async (tx) => tx.users.ensure(tenant, "keep-1", 1)),
+			store.transaction(async (tx) => {
+				await tx.users.ensure(tenant, "drop", 1);
+				throw new Error("rolled back");
+			}),
+			store.transaction(async (tx) => tx.users.ensure(tenant, "keep-2", 1)),
+		]);
+		expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+		expect(await store.users.find(tenant, "keep-1")).toBeDefined();
+		expect(await store.users.find(tenant, "keep-2")).toBeDefined();
+		expect(await store.users.find(tenant, "drop")).toBeUndefined();
+	});
+
+	it("deleting a user removes its factors and codes", async () => {
+		await store.users.ensure(tenant, "gone", 1);
+		await store.factors.insert(factor("gone"));
+		expect(await store.users.delete(tenant, "gone")).toBe(true);
+		expect(await store.factors.listForUser(tenant, "gone")).toEqual([]);
+		expect(await store.users.delete(tenant, "gone")).toBe(false);
+	});
+
+	it("lists events newest first with filters and a cursor", async () => {
+		for (const [i, type] of ["a", "b", "a"].entries()) {
+			await store.events.append({ id: `evt_${dialect}${i}`, tenant_id: tenant, user_id: "ev", type, factor_id: null, data: "{}", created_at: i });
+		}
+		const all = await store.events.list(tenant, { userId: "ev", limit: 10 });
+		expect(all.map((e) => e.id)).toEqual([2, 1, 0].map((i) => `evt_${dialect}${i}`));
+		expect((await store.events.list(tenant, { userId: "ev", type: "a", limit: 10 })).map((e) => e.created_at)).toEqual([2, 0]);
+		expect((await store.events.list(tenant, { userId: "ev", limit: 10, beforeSeq: all[0]!.seq })).map((e) => e.created_at)).toEqual([1, 0]);
+	});
+});
