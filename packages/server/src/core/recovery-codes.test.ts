@@ -18,12 +18,13 @@ describe("recovery codes (R-RC-1, R-RC-2)", () => {
 		expect(codes.size).toBe(100_000);
 		// 16 symbols x 5 bits = 80 bits >= 64 (NIST 63B-4 §4.2.1.1).
 		expect(16 * Math.log2(CROCKFORD_ALPHABET.length)).toBeGreaterThanOrEqual(64);
-		// Chi-square over 32 symbols (31 degrees of freedom): 70 is far beyond the 0.9999 quantile (~61).
+		// Chi-square over 32 symbols (31 degrees of freedom): 103 is the 1 - 10⁻⁹ quantile, so a fair
+		// generator fails once in a billion runs; a biased one (a missing or doubled symbol) lands in the thousands.
 		const expected = (100_000 * 16) / 32;
 		let chi = 0;
 		for (const symbol of CROCKFORD_ALPHABET) chi += ((counts.get(symbol) ?? 0) - expected) ** 2 / expected;
 		expect(counts.size).toBe(32);
-		expect(chi).toBeLessThan(70);
+		expect(chi).toBeLessThan(103);
 	});
 
 	it("forgives hyphens and case only", () => {
