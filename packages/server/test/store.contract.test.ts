@@ -10,20 +10,23 @@ import { createPostgresSchema, DIALECTS } from "./helpers.js";
 /** One contract, every dialect (Kysely's loop): the store behaves the same on SQLite and PostgreSQL. */
 describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 	let store: StoreHandle;
+	let location: { databaseURL?: string; sqlitePath: string };
 	let cleanup: () => Promise<void>;
 	const tenant = "ten_contract";
 
 	beforeAll(async () => {
 		if (dialect === "postgres") {
 			const schema = await createPostgresSchema();
-			store = openStore({ databaseURL: schema.url, sqlitePath: "" });
+			location = { databaseURL: schema.url, sqlitePath: "" };
+			store = openStore(location);
 			cleanup = async () => {
 				await store.close();
 				await schema.drop();
 			};
 		} else {
 			const dir = mkdtempSync(join(tmpdir(), "twofold-store-"));
-			store = openStore({ sqlitePath: join(dir, "t.db") });
+			location = { sqlitePath: join(dir, "t.db") };
+			store = openStore(location);
 			cleanup = async () => {
 				await store.close();
 				rmSync(dir, { recursive: true, force: true });
@@ -57,6 +60,31 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		};
 	}
 
+	it("reads see this process's writes at once, another process's from the next event-loop turn (read-snapshot.ts)", async () => {
+		const key = (id: string) => ({ id, tenant_id: tenant, secret_hash: "h", scope: "default" as const, created_at: 1, revoked_at: null });
+		const [a, b, c] = ["a", "b", "c"].map((s) => `key_rw_${s}_${dialect}`) as [string, string, string];
+		await store.apiKeys.insert(key(a));
+		await store.apiKeys.insert(key(b));
+		await store.apiKeys.insert(key(c));
+		// All in one turn: the first read opens the reader's snapshot; each write must end it.
+		expect(await store.apiKeys.findActive(a)).toBeDefined();
+		expect(await store.apiKeys.revoke(a, 2)).toBe(true);
+		expect(await store.apiKeys.findActive(a)).toBeUndefined();
+		expect(await store.apiKeys.findActive(b)).toBeDefined();
+		await store.transaction((tx) => tx.apiKeys.revoke(b, 3));
+		expect(await store.apiKeys.findActive(b)).toBeUndefined();
+		// Another process (the CLI revoking a key while the server runs): seen by the next turn at the latest.
+		const other = openStore(location);
+		try {
+			expect(await store.apiKeys.findActive(c)).toBeDefined();
+			expect(await other.apiKeys.revoke(c, 4)).toBe(true);
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(await store.apiKeys.findActive(c)).toBeUndefined();
+		} finally {
+			await other.close();
+		}
+	});
+
 	it("migrations are idempotent", async () => {
 		expect(await store.migrate()).toEqual([]);
 	});
@@ -74,20 +102,23 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		await store.users.ensure(tenant, "steps", 1);
 		const row = factor("steps");
 		await store.factors.insert(row);
-		expect(await store.factors.consumeStep(row.id, 100, 2)).toBe(true);
-		expect(await store.factors.consumeStep(row.id, 100, 3)).toBe(false);
-		expect(await store.factors.consumeStep(row.id, 99, 3)).toBe(false);
-		expect(await store.factors.consumeStep(row.id, 101, 4)).toBe(true);
-		expect(await store.factors.markDeleted(row.id, 5)).toBe(true);
-		expect(await store.factors.consumeStep(row.id, 102, 6)).toBe(false);
-		expect(await store.factors.markDeleted(row.id, 7)).toBe(false);
+		// Keyed by tenant and user too: another user's (or tenant's) id never matches (tenant isolation).
+		expect(await store.factors.consumeStep(tenant, "someone-else", row.id, 100, 2)).toBe(false);
+		expect(await store.factors.consumeStep("ten_other", row.user_id, row.id, 100, 2)).toBe(false);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 100, 2)).toBe(true);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 100, 3)).toBe(false);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 99, 3)).toBe(false);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 101, 4)).toBe(true);
+		expect(await store.factors.markDeleted(tenant, row.user_id, row.id, 5)).toBe(true);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 102, 6)).toBe(false);
+		expect(await store.factors.markDeleted(tenant, row.user_id, row.id, 7)).toBe(false);
 	});
 
 	it("50 concurrent consumeStep calls for one step: exactly one wins (V-3)", async () => {
 		await store.users.ensure(tenant, "race", 1);
 		const row = factor("race");
 		await store.factors.insert(row);
-		const results = await Promise.all(Array.from({ length: 50 }, () => store.transaction((tx) => tx.factors.consumeStep(row.id, 7, 1))));
+		const results = await Promise.all(Array.from({ length: 50 }, () => store.transaction((tx) => tx.factors.consumeStep(tenant, row.user_id, row.id, 7, 1))));
 		expect(results.filter(Boolean)).toHaveLength(1);
 	});
 
@@ -97,9 +128,9 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		const stale = factor("pend", { status: "pending", expires_at: 10, activated_at: null });
 		await store.factors.insert(fresh);
 		await store.factors.insert(stale);
-		expect(await store.factors.activate(stale.id, 5, 11)).toBe(false);
-		expect(await store.factors.activate(fresh.id, 5, 11)).toBe(true);
-		expect(await store.factors.activate(fresh.id, 6, 12)).toBe(false);
+		expect(await store.factors.activate(tenant, "pend", stale.id, 5, 11)).toBe(false);
+		expect(await store.factors.activate(tenant, "pend", fresh.id, 5, 11)).toBe(true);
+		expect(await store.factors.activate(tenant, "pend", fresh.id, 6, 12)).toBe(false);
 		expect(await store.factors.find(tenant, "pend", fresh.id)).toMatchObject({ status: "active", last_used_step: 5, expires_at: null });
 	});
 
@@ -145,7 +176,7 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		await store.recoveryCodes.insertMany(
 			["a", "b"].map((s) => ({ id: `rc_${s}${dialect}`, tenant_id: tenant, user_id: "rc", salt: s, hash: s, created_at: 1, used_at: null })),
 		);
-		const results = await Promise.all(Array.from({ length: 20 }, () => store.transaction((tx) => tx.recoveryCodes.consume(`rc_a${dialect}`, 5))));
+		const results = await Promise.all(Array.from({ length: 20 }, () => store.transaction((tx) => tx.recoveryCodes.consume(tenant, "rc", `rc_a${dialect}`, 5))));
 		expect(results.filter(Boolean)).toHaveLength(1);
 		expect(await store.recoveryCodes.countUnused(tenant, "rc")).toBe(1);
 		await store.recoveryCodes.deleteForUser(tenant, "rc");

@@ -19,7 +19,6 @@ export function dynamicTruncate(mac: Uint8Array): number {
 }
 
 /** HMAC over the counter as 8 bytes big-endian (RFC 4226 §5.2; RFC 6238 §4.2 needs > 32 bits). */
-/** key may be a secret KeyObject: verifyTOTP builds one and reuses it for every step it checks. */
 export function hotpMAC(key: Uint8Array | KeyObject, counter: bigint, algorithm: HashAlgorithm): Uint8Array {
 	if (counter < 0n || counter > 0xffffffffffffffffn) throw new TypeError("HOTP counter out of range");
 	const message = Buffer.alloc(8);

@@ -172,7 +172,7 @@ export async function deleteFactor(
 			if (!proof.ok) return proof;
 		}
 		const now = deps.clock().getTime();
-		if (!(await tx.factors.markDeleted(factorId, now))) return { ok: false as const, reason: "gone" as const };
+		if (!(await tx.factors.markDeleted(ctx.tenantId, userId, factorId, now))) return { ok: false as const, reason: "gone" as const };
 		const remaining = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((f) => f.status === "active");
 		if (remaining.length === 0) await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
 		await appendEvent(tx, deps.random, now, {

@@ -94,7 +94,7 @@ export async function attemptProof(
 	// Locked or throttled: refused without evaluating the code, and not counted.
 	if (block !== null) return block.reason === "locked" ? { ok: false, reason: "locked" } : { ok: false, ...block };
 
-	const outcome = await evaluate(tx, deps, ctx, state.factors, prepared, target, now);
+	const outcome = await evaluate(tx, deps, ctx, userId, state.factors, prepared, target, now);
 	const event = { tenantId: ctx.tenantId, userId };
 	if (outcome.ok) {
 		if (user.failed_attempts > 0) await tx.users.clearFailures(ctx.tenantId, userId);
@@ -135,6 +135,7 @@ async function evaluate(
 	tx: Store,
 	deps: ServiceDeps,
 	ctx: TenantContext,
+	userId: string,
 	userFactors: FactorTable[],
 	prepared: PreparedProof,
 	target: ProofTarget,
@@ -147,7 +148,7 @@ async function evaluate(
 		if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
 		// Several ids can only match if the same code was issued twice; consume the first that is still unused.
 		for (const id of prepared.recoveryMatchIds) {
-			if (await tx.recoveryCodes.consume(id, now)) return { ok: true, method: "recovery_code" };
+			if (await tx.recoveryCodes.consume(ctx.tenantId, userId, id, now)) return { ok: true, method: "recovery_code" };
 		}
 		return prepared.recoveryMatchIds.length > 0 ? { ok: false, reason: "replay", factorId: null } : { ok: false, reason: "invalid" };
 	}
@@ -175,8 +176,8 @@ async function evaluate(
 		// The conditional UPDATE is the linearization point: its row count is the decision (R-OTP-1, V-3).
 		const consumed =
 			target.pendingFactorId !== undefined
-				? await tx.factors.activate(factor.id, Number(step), now)
-				: await tx.factors.consumeStep(factor.id, Number(step), now);
+				? await tx.factors.activate(ctx.tenantId, userId, factor.id, Number(step), now)
+				: await tx.factors.consumeStep(ctx.tenantId, userId, factor.id, Number(step), now);
 		if (consumed) return { ok: true, method: "totp", factor };
 		replayed = factor.id;
 	}

@@ -1,6 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from "kysely";
 import pg from "pg";
+import { ReadSnapshot } from "./read-snapshot.js";
 import { withStatementCache } from "./statement-cache.js";
 import type { Database } from "./tables.js";
 
@@ -30,6 +31,8 @@ export interface OpenedDatabase {
 	sqlite?: SqliteDatabase;
 	/** SQLite only: a second, query-only connection for reads outside transactions. */
 	sqliteReader?: SqliteDatabase;
+	/** SQLite only: the reader's per-turn read transaction; enter() before each read. */
+	readSnapshot?: ReadSnapshot;
 }
 
 export function createKysely(location: DatabaseLocation): OpenedDatabase {
@@ -46,15 +49,17 @@ export function createKysely(location: DatabaseLocation): OpenedDatabase {
 	// OS for pages. 64 MiB keeps the hot indexes of a large deployment in memory.
 	database.pragma("cache_size = -65536");
 	database.pragma("foreign_keys = ON");
-	const cached = withStatementCache(database);
 	// WAL lets a second connection read the last committed state while the writer works, which is
 	// what a read outside a transaction should see; it no longer waits for a batch to release the writer.
 	const reader = new BetterSqlite3(location.sqlitePath);
 	reader.pragma("busy_timeout = 5000");
 	reader.pragma("cache_size = -16384");
 	reader.pragma("query_only = ON");
+	const readSnapshot = new ReadSnapshot(reader);
+	// Every write on the writer (a batch's COMMIT included) ends the reader's snapshot before the writer's caller is answered.
+	const cached = withStatementCache(database, () => readSnapshot.invalidate());
 	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-	return { db, dialect: "sqlite", sqlite: cached, sqliteReader: withStatementCache(reader) };
+	return { db, dialect: "sqlite", sqlite: cached, sqliteReader: withStatementCache(reader), readSnapshot };
 }
 
 /** Refuses to run on settings that can lose acknowledged commits (D-1). */

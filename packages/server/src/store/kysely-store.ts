@@ -42,11 +42,12 @@ function boundTo(db: Kysely<Database>, dialect: DialectName): Store {
 }
 
 export function openStore(location: DatabaseLocation): StoreHandle {
-	const { db, dialect, sqlite, sqliteReader } = createKysely(location);
-	if (sqliteReader !== undefined) {
+	const { db, dialect, sqlite, sqliteReader, readSnapshot } = createKysely(location);
+	if (sqliteReader !== undefined && readSnapshot !== undefined) {
 		registerDirectRunner(db, (text, parameters) => {
 			const statement = sqliteReader.prepare(text);
 			if (!statement.reader) return undefined;
+			readSnapshot.enter();
 			return { rows: statement.all(parameters) as unknown[] };
 		});
 	}
@@ -79,6 +80,7 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 		},
 		async close() {
 			await db.destroy();
+			readSnapshot?.invalidate();
 			sqliteReader?.close();
 		},
 	};

@@ -9,7 +9,8 @@ import type { SqliteDatabase } from "kysely";
  */
 const MAX_STATEMENTS = 500;
 
-export function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+/** afterWrite: called after every statement that is not a read has run (see read-snapshot.ts). */
+export function withStatementCache(database: BetterSqlite3.Database, afterWrite?: () => void): SqliteDatabase {
 	const cache = new Map<string, BetterSqlite3.Statement>();
 	return {
 		close: () => database.close(),
@@ -17,10 +18,22 @@ export function withStatementCache(database: BetterSqlite3.Database): SqliteData
 			let statement = cache.get(sql);
 			if (statement === undefined) {
 				statement = database.prepare(sql);
+				if (afterWrite !== undefined && !statement.reader) notifyAfterRun(statement, afterWrite);
 				if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value!);
 				cache.set(sql, statement);
 			}
 			return statement;
 		},
 	} as SqliteDatabase;
+}
+
+function notifyAfterRun(statement: BetterSqlite3.Statement, afterWrite: () => void): void {
+	const run = statement.run.bind(statement);
+	statement.run = ((...parameters: unknown[]) => {
+		try {
+			return run(...parameters);
+		} finally {
+			afterWrite();
+		}
+	}) as typeof statement.run;
 }

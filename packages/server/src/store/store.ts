@@ -68,11 +68,11 @@ export interface FactorRepository {
 	find(tenantId: string, userId: string, factorId: string): Promise<FactorTable | undefined>;
 	listForUser(tenantId: string, userId: string): Promise<FactorTable[]>;
 	/** UPDATE … SET last_used_step = step WHERE active AND last_used_step < step (R-OTP-1). */
-	consumeStep(factorId: string, step: number, now: number): Promise<boolean>;
+	consumeStep(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
 	/** pending → active, consuming the confirming code's step, only if not expired. */
-	activate(factorId: string, step: number, now: number): Promise<boolean>;
+	activate(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
 	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
-	markDeleted(factorId: string, now: number): Promise<boolean>;
+	markDeleted(tenantId: string, userId: string, factorId: string, now: number): Promise<boolean>;
 }
 
 export interface RecoveryCodeRepository {
@@ -80,7 +80,7 @@ export interface RecoveryCodeRepository {
 	listUnused(tenantId: string, userId: string): Promise<RecoveryCodeTable[]>;
 	countUnused(tenantId: string, userId: string): Promise<number>;
 	/** UPDATE … SET used_at = now WHERE id = ? AND used_at IS NULL (R-RC-3). */
-	consume(id: string, now: number): Promise<boolean>;
+	consume(tenantId: string, userId: string, id: string, now: number): Promise<boolean>;
 	deleteForUser(tenantId: string, userId: string): Promise<void>;
 }
 

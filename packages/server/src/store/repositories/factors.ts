@@ -4,10 +4,12 @@ import type { FactorRepository } from "../store.js";
 import type { Database } from "../tables.js";
 
 // The verify hot path: built once per dialect (prepared-query.ts).
-const consumeStep = preparedQuery((db, step: number, now: number, factorId: string) =>
+const consumeStep = preparedQuery((db, step: number, now: number, tenantId: string, userId: string, factorId: string) =>
 	db
 		.updateTable("factors")
 		.set({ last_used_step: step, last_used_at: now })
+		.where("tenant_id", "=", tenantId)
+		.where("user_id", "=", userId)
 		.where("id", "=", factorId)
 		.where("status", "=", "active")
 		.where("last_used_step", "<", step),
@@ -37,24 +39,28 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.orderBy("id")
 				.execute();
 		},
-		async consumeStep(factorId, step, now) {
-			const result = await consumeStep(db, step, now, factorId);
+		async consumeStep(tenantId, userId, factorId, step, now) {
+			const result = await consumeStep(db, step, now, tenantId, userId, factorId);
 			return (result.numAffectedRows ?? 0n) > 0n;
 		},
-		async activate(factorId, step, now) {
+		async activate(tenantId, userId, factorId, step, now) {
 			const result = await db
 				.updateTable("factors")
 				.set({ status: "active", activated_at: now, expires_at: null, last_used_step: step, last_used_at: now })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
 				.where("id", "=", factorId)
 				.where("status", "=", "pending")
 				.where("expires_at", ">", now)
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
-		async markDeleted(factorId, now) {
+		async markDeleted(tenantId, userId, factorId, now) {
 			const result = await db
 				.updateTable("factors")
 				.set({ status: "deleted", deleted_at: now, secret_envelope: null })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
 				.where("id", "=", factorId)
 				.where("status", "!=", "deleted")
 				.executeTakeFirst();

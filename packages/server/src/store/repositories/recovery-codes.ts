@@ -27,10 +27,12 @@ export function recoveryCodeRepository(db: Kysely<Database>): RecoveryCodeReposi
 				.executeTakeFirstOrThrow();
 			return Number(row.count);
 		},
-		async consume(id, now) {
+		async consume(tenantId, userId, id, now) {
 			const result = await db
 				.updateTable("recovery_codes")
 				.set({ used_at: now })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
 				.where("id", "=", id)
 				.where("used_at", "is", null)
 				.executeTakeFirst();
