@@ -1,3 +1,4 @@
+import type { ProofInput } from "./proofs.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -6,8 +7,7 @@ import type { TenantContext } from "./tenant-context.js";
  * from the user, or by an admin-scope key that states a reason (audited).
  * Nothing else removes or replaces a user's factors.
  */
-export interface ChangeAuthorization {
-	code?: unknown;
+export interface ChangeAuthorization extends ProofInput {
 	reason?: string;
 }
 

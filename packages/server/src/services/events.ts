@@ -10,6 +10,7 @@ export type EventType =
 	| "verification.succeeded"
 	| "verification.failed"
 	| "verification.replay_rejected"
+	| "webauthn.counter_regression"
 	| "user.locked"
 	| "user.unlocked"
 	| "user.deleted"

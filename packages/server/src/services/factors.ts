@@ -1,19 +1,21 @@
 import type { HashAlgorithm } from "../core/hotp.js";
 import { generateId } from "../core/id.js";
 import { totpProvisioning, totpSecret, type TOTPProvisioning } from "../factors/totp.js";
+import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { sealFactorSecret } from "./factor-secret.js";
-import { attemptProof, prepareProof, proofError } from "./proofs.js";
+import { attemptProof, hasProof, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
+import { completeRegistration, prepareRegistration } from "./webauthn-registration.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface PublicFactor {
 	id: string;
-	type: "totp";
+	type: "totp" | "webauthn";
 	status: "pending" | "active";
 	label: string;
 	created_at: string;
@@ -36,7 +38,7 @@ export function publicFactor(row: FactorTable): PublicFactor {
 	};
 }
 
-export interface EnrollTOTPInput {
+export interface EnrollTOTPInput extends ProofInput {
 	label?: string;
 	issuer?: string;
 	algorithm?: HashAlgorithm;
@@ -52,6 +54,7 @@ export async function enrollTOTP(
 	userId: string,
 	input: EnrollTOTPInput,
 ): Promise<{ factor: PublicFactor; totp: TOTPProvisioning }> {
+	const binding = await prepareBinding(deps, ctx, userId, input);
 	const defaults = ctx.settings.totp;
 	const algorithm = input.algorithm ?? defaults.algorithm;
 	const digits = input.digits ?? defaults.digits;
@@ -89,12 +92,48 @@ export async function enrollTOTP(
 		periodInSeconds: period,
 	});
 	secret.fill(0);
-	await deps.store.transaction(async (tx) => {
-		await tx.users.ensure(ctx.tenantId, userId, now);
-		await tx.factors.insert(row);
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: id, type: "factor.created", data: { type: "totp" } });
-	});
+	await insertPendingFactor(deps, ctx, userId, binding, row);
 	return { factor: publicFactor(row), totp };
+}
+
+/**
+ * R-LC-1: while the user has an active factor, a new one is bound only with a
+ * proof from an existing one (a current code, a recovery code or a WebAuthn
+ * assertion), checked through the shared attempt path. There is no admin
+ * bypass here: an admin removes factors (with a reason), then the user enrolls.
+ */
+export async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof | undefined> {
+	const factors = await deps.store.factors.listForUser(ctx.tenantId, userId);
+	if (!factors.some((factor) => factor.status === "active")) return undefined;
+	if (!hasProof(input)) throw new ServiceError("proof_required");
+	return prepareProof(deps, ctx, userId, input);
+}
+
+/** Inserts the pending factor (and the user on first enrollment), after the binding proof if one is needed. */
+export async function insertPendingFactor(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	binding: PreparedProof | undefined,
+	row: FactorTable,
+	alsoInTransaction?: (tx: Store) => Promise<void>,
+): Promise<void> {
+	const outcome = await deps.store.transaction(async (tx) => {
+		const now = row.created_at;
+		await tx.users.ensure(ctx.tenantId, userId, now);
+		if (binding !== undefined) {
+			const proof = await attemptProof(tx, deps, ctx, userId, binding, { purpose: "add_factor" });
+			if (!proof.ok) return proof;
+		} else if ((await tx.factors.listForUser(ctx.tenantId, userId)).some((factor) => factor.status === "active")) {
+			// A first factor was activated since the check outside: the proof is needed after all.
+			return { ok: false as const, reason: "proof_required" as const };
+		}
+		await tx.factors.insert(row);
+		await alsoInTransaction?.(tx);
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.created", data: { type: row.type } });
+		return { ok: true as const };
+	});
+	if (!outcome.ok) throw outcome.reason === "proof_required" ? new ServiceError("proof_required") : proofError(outcome);
 }
 
 async function findLiveFactor(deps: ServiceDeps, ctx: TenantContext, userId: string, factorId: string): Promise<FactorTable> {
@@ -105,16 +144,17 @@ async function findLiveFactor(deps: ServiceDeps, ctx: TenantContext, userId: str
 }
 
 /**
- * Activates a pending factor with a current code from it. The code's step is
- * consumed, so it cannot double as the next login's code (V-1). The user's
- * first active factor comes with a set of recovery codes.
+ * Activates a pending factor: a TOTP factor with a current code from it (the
+ * code's step is consumed, so it cannot double as the next login's code, V-1),
+ * a WebAuthn factor with the registration response to its challenge. The
+ * user's first active factor comes with a set of recovery codes.
  */
 export async function confirmFactor(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	userId: string,
 	factorId: string,
-	code: unknown,
+	input: { code?: unknown; credential?: unknown },
 ): Promise<{ factor: PublicFactor; recovery_codes?: string[] }> {
 	const factor = await findLiveFactor(deps, ctx, userId, factorId);
 	if (factor.status !== "pending") throw new ServiceError("factor_not_pending");
@@ -124,20 +164,27 @@ export async function confirmFactor(
 		!(await store.factors.listForUser(ctx.tenantId, userId)).some((f) => f.status === "active") &&
 		(await store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
 	const set: RecoveryCodeSet | null = (await needsCodes(deps.store)) ? await generateRecoveryCodeSet(deps) : null;
-	const prepared = await prepareProof(deps, ctx, userId, code);
+	const registration = factor.type === "webauthn" ? await prepareRegistration(deps, ctx, userId, factor, input.credential) : undefined;
+	const prepared = factor.type === "webauthn" ? undefined : await prepareProof(deps, ctx, userId, { code: input.code });
 
 	const outcome = await deps.store.transaction(async (tx) => {
 		const issueCodes = set !== null && (await needsCodes(tx));
-		const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "confirm", pendingFactorId: factorId });
-		if (!proof.ok) return { proof };
 		const now = deps.clock().getTime();
+		if (registration !== undefined) {
+			const completed = await completeRegistration(tx, deps, ctx, userId, factor, registration, now);
+			if (completed !== "ok") return { error: new ServiceError(completed) };
+		} else {
+			const proof = await attemptProof(tx, deps, ctx, userId, prepared!, { purpose: "confirm", pendingFactorId: factorId });
+			if (!proof.ok) return { error: proofError(proof) };
+		}
 		if (issueCodes) await storeRecoveryCodeSet(tx, ctx, userId, set, now);
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.activated", data: { type: factor.type } });
 		const activated = await tx.factors.find(ctx.tenantId, userId, factorId);
-		return { proof, factor: activated!, codes: issueCodes ? set.codes : undefined };
+		return { factor: activated!, codes: issueCodes ? set.codes : undefined };
 	});
-	if (!outcome.proof.ok) throw proofError(outcome.proof);
-	const result: { factor: PublicFactor; recovery_codes?: string[] } = { factor: publicFactor(outcome.factor!) };
+	// Thrown only now, after the failed attempt (or the consumed challenge) has committed (R-ST-6).
+	if ("error" in outcome) throw outcome.error;
+	const result: { factor: PublicFactor; recovery_codes?: string[] } = { factor: publicFactor(outcome.factor) };
 	if (outcome.codes !== undefined) result.recovery_codes = outcome.codes;
 	return result;
 }
@@ -162,9 +209,9 @@ export async function deleteFactor(
 ): Promise<void> {
 	const factor = await findLiveFactor(deps, ctx, userId, factorId);
 	const needsProof = factor.status === "active";
-	const useCode = needsProof && authorization.code !== undefined;
-	const reason = needsProof && !useCode ? requireAdminReason(ctx, authorization) : undefined;
-	const prepared = useCode ? await prepareProof(deps, ctx, userId, authorization.code) : undefined;
+	const useProof = needsProof && hasProof(authorization);
+	const reason = needsProof && !useProof ? requireAdminReason(ctx, authorization) : undefined;
+	const prepared = useProof ? await prepareProof(deps, ctx, userId, authorization) : undefined;
 
 	const outcome = await deps.store.transaction(async (tx) => {
 		if (prepared !== undefined) {

@@ -1,5 +1,6 @@
 import { findMatchingRecoveryCodes, normalizeRecoveryCode } from "../core/recovery-codes.js";
 import { verifyTOTP } from "../core/totp.js";
+import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { attemptBlock, throttleDelayInSeconds } from "./attempt-budget.js";
@@ -14,7 +15,18 @@ import type { TenantContext } from "./tenant-context.js";
  * or to authorize a factor change. All of them go through attemptProof, so
  * they share one attempt budget, one replay rule and one set of events.
  */
-export type Purpose = "verify" | "confirm" | "delete_factor" | "regenerate_recovery_codes";
+export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes";
+
+/** What a caller presents: a code (TOTP or recovery), or a WebAuthn assertion answering a challenge. */
+export interface ProofInput {
+	code?: unknown;
+	challenge_id?: unknown;
+	credential?: unknown;
+}
+
+export function hasProof(input: ProofInput): boolean {
+	return input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined;
+}
 
 /**
  * R-OTP-11 / V-2: a TOTP code is exactly 6-8 ASCII digits in a JSON string;
@@ -22,7 +34,20 @@ export type Purpose = "verify" | "confirm" | "delete_factor" | "regenerate_recov
  * documented format (hyphens and case forgiven). Anything else is malformed,
  * and a malformed code is a failed attempt like any other.
  */
-export type CodeShape = { kind: "otp"; code: string } | { kind: "recovery"; normalized: string } | { kind: "malformed" };
+export type CodeShape =
+	| { kind: "otp"; code: string }
+	| { kind: "recovery"; normalized: string }
+	| { kind: "webauthn"; challengeId: string; credential: unknown }
+	| { kind: "malformed" };
+
+export function classifyProof(input: ProofInput): CodeShape {
+	if (input.challenge_id !== undefined || input.credential !== undefined) {
+		// One proof per request: a code beside an assertion is malformed, not a second chance.
+		if (input.code !== undefined || typeof input.challenge_id !== "string" || input.credential === undefined) return { kind: "malformed" };
+		return { kind: "webauthn", challengeId: input.challenge_id, credential: input.credential };
+	}
+	return classifyCode(input.code);
+}
 
 export function classifyCode(code: unknown): CodeShape {
 	if (typeof code !== "string") return { kind: "malformed" };
@@ -35,6 +60,15 @@ export interface PreparedProof {
 	shape: CodeShape;
 	/** Ids of unused recovery codes whose hash matched, computed before the transaction (scrypt is slow). */
 	recoveryMatchIds: string[];
+	/** A WebAuthn assertion checked before the transaction (signature checks are async); see evaluateAssertion. */
+	assertion?: PreparedAssertion;
+}
+
+interface PreparedAssertion {
+	/** The challenge existed for this user and ceremony when the assertion was checked. */
+	challengeFound: boolean;
+	/** Present when every ceremony check passed: the factor it proves and its new counter. */
+	verified?: { factorId: string; newCounter: number };
 }
 
 /**
@@ -42,20 +76,50 @@ export interface PreparedProof {
  * doing it here keeps the write transaction short. A user who may not attempt
  * now is not evaluated at all.
  */
-export async function prepareProof(deps: ServiceDeps, ctx: TenantContext, userId: string, code: unknown): Promise<PreparedProof> {
-	const shape = classifyCode(code);
-	if (shape.kind !== "recovery") return { shape, recoveryMatchIds: [] };
+export async function prepareProof(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof> {
+	const shape = classifyProof(input);
+	if (shape.kind !== "recovery" && shape.kind !== "webauthn") return { shape, recoveryMatchIds: [] };
 	const user = await deps.store.users.find(ctx.tenantId, userId);
 	if (user === undefined || attemptBlock(user, deps.clock().getTime(), ctx.settings.attempts) !== null) {
 		return { shape, recoveryMatchIds: [] };
 	}
+	if (shape.kind === "webauthn") return { shape, recoveryMatchIds: [], assertion: await prepareAssertion(deps, ctx, userId, shape) };
 	const stored = await deps.store.recoveryCodes.listUnused(ctx.tenantId, userId);
 	const matches = await findMatchingRecoveryCodes(shape.normalized, stored);
 	return { shape, recoveryMatchIds: matches.map((index) => stored[index]!.id) };
 }
 
+/**
+ * Checks a WebAuthn assertion against the user's stored challenge and credential,
+ * outside the transaction. Nothing here decides: the transaction consumes the
+ * challenge (R-WA-2) and compares the counter with the row it holds (R-WA-3).
+ */
+async function prepareAssertion(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	shape: Extract<CodeShape, { kind: "webauthn" }>,
+): Promise<PreparedAssertion> {
+	const challenge = await deps.store.challenges.find(ctx.tenantId, userId, shape.challengeId);
+	if (challenge === undefined || challenge.ceremony !== "authentication") return { challengeFound: false };
+	const rp = relyingParty(ctx.settings.webauthn);
+	const credentialId = (shape.credential as { id?: unknown } | null)?.id;
+	if (rp === null || typeof credentialId !== "string") return { challengeFound: true };
+	// Scoped to this tenant and user: another user's credential is simply not found (R-WA-6).
+	const stored = await deps.store.webauthnCredentials.findByCredentialId(ctx.tenantId, userId, credentialId);
+	if (stored === undefined) return { challengeFound: true };
+	const checked = await checkAssertion(rp, shape.credential, challenge.challenge, {
+		credentialId: stored.credential_id,
+		publicKey: stored.public_key,
+		transports: JSON.parse(stored.transports) as string[],
+		userHandle: stored.user_handle,
+	});
+	if (checked === null) return { challengeFound: true };
+	return { challengeFound: true, verified: { factorId: stored.factor_id, newCounter: checked.newCounter } };
+}
+
 export type ProofOutcome =
-	| { ok: true; method: "totp"; factor: FactorTable; recoveryCodesRemaining: number }
+	| { ok: true; method: "totp" | "webauthn"; factor: FactorTable; recoveryCodesRemaining: number }
 	| { ok: true; method: "recovery_code"; recoveryCodesRemaining: number }
 	| { ok: false; reason: "unknown_user" | "locked" }
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
@@ -112,7 +176,7 @@ export async function attemptProof(
 			...event,
 			factorId: outcome.factorId,
 			type: "verification.replay_rejected",
-			data: { purpose: target.purpose, method: outcome.factorId === null ? "recovery_code" : "totp" },
+			data: { purpose: target.purpose, method: prepared.shape.kind === "webauthn" ? "webauthn" : outcome.factorId === null ? "recovery_code" : "totp" },
 		});
 	}
 	await appendEvent(tx, deps.random, now, {
@@ -127,7 +191,7 @@ export async function attemptProof(
 }
 
 type Evaluation =
-	| { ok: true; method: "totp"; factor: FactorTable }
+	| { ok: true; method: "totp" | "webauthn"; factor: FactorTable }
 	| { ok: true; method: "recovery_code" }
 	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "replay" }>;
 
@@ -143,6 +207,7 @@ async function evaluate(
 ): Promise<Evaluation> {
 	const { shape } = prepared;
 	if (shape.kind === "malformed") return { ok: false, reason: "malformed" };
+	if (shape.kind === "webauthn") return evaluateAssertion(tx, deps, ctx, userId, userFactors, shape, prepared.assertion, target, now);
 
 	if (shape.kind === "recovery") {
 		if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
@@ -160,7 +225,8 @@ async function evaluate(
 	);
 	let replayed: string | null = null;
 	for (const factor of factors) {
-		if (factor.digits !== shape.code.length || factor.secret_envelope === null) continue;
+		if (factor.type !== "totp" || factor.digits !== shape.code.length || factor.secret_envelope === null) continue;
+		if (factor.period === null || factor.algorithm === null) continue;
 		const key = openFactorSecret(deps.keyring, factor, factor.secret_envelope);
 		const step = verifyTOTP({
 			key,
@@ -182,6 +248,52 @@ async function evaluate(
 		replayed = factor.id;
 	}
 	return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
+}
+
+/**
+ * The challenge is consumed first and whatever follows (R-WA-2: used once,
+ * success or failure), so 50 concurrent copies of one assertion get one
+ * success. Then the counter is compared with the row this transaction holds
+ * and advanced with a conditional update (R-WA-3).
+ */
+async function evaluateAssertion(
+	tx: Store,
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	userFactors: FactorTable[],
+	shape: Extract<CodeShape, { kind: "webauthn" }>,
+	assertion: PreparedAssertion | undefined,
+	target: ProofTarget,
+	now: number,
+): Promise<Evaluation> {
+	if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
+	const consumed = await tx.challenges.consume(ctx.tenantId, userId, shape.challengeId, "authentication", now);
+	if (!consumed) return assertion?.challengeFound === true ? { ok: false, reason: "replay", factorId: null } : { ok: false, reason: "invalid" };
+	const verified = assertion?.verified;
+	if (verified === undefined) return { ok: false, reason: "invalid" };
+	const factor = userFactors.find(
+		(f) => f.id === verified.factorId && f.type === "webauthn" && f.status === "active" && (target.factorId === undefined || f.id === target.factorId),
+	);
+	if (factor === undefined) return { ok: false, reason: "invalid" };
+	const credential = (await tx.webauthnCredentials.listForUser(ctx.tenantId, userId)).find((c) => c.factor_id === factor.id);
+	if (credential === undefined) return { ok: false, reason: "invalid" };
+	if (isCounterRegression(credential.sign_count, verified.newCounter)) {
+		// A cloned authenticator, or a replayed assertion from before the last one (R-WA-3).
+		await appendEvent(tx, deps.random, now, {
+			tenantId: ctx.tenantId,
+			userId,
+			factorId: factor.id,
+			type: "webauthn.counter_regression",
+			data: { stored_counter: credential.sign_count, presented_counter: verified.newCounter },
+		});
+		return { ok: false, reason: "invalid" };
+	}
+	if (!(await tx.webauthnCredentials.advanceCounter(ctx.tenantId, userId, factor.id, credential.sign_count, verified.newCounter))) {
+		return { ok: false, reason: "invalid" };
+	}
+	await tx.factors.touch(ctx.tenantId, userId, factor.id, now);
+	return { ok: true, method: "webauthn", factor };
 }
 
 /** The public error for a failed proof: wrong, replayed, malformed and unknown-user all read the same. */

@@ -4,7 +4,7 @@ import type { Store } from "../store/store.js";
 import type { RecoveryCodeTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { attemptProof, prepareProof, proofError } from "./proofs.js";
+import { attemptProof, hasProof, prepareProof, proofError } from "./proofs.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
@@ -48,8 +48,8 @@ export async function regenerateRecoveryCodes(
 	if (!factors.some((factor) => factor.status === "active")) throw new ServiceError("no_active_factor");
 
 	const set = await generateRecoveryCodeSet(deps);
-	const reason = authorization.code === undefined ? requireAdminReason(ctx, authorization) : undefined;
-	const prepared = authorization.code === undefined ? undefined : await prepareProof(deps, ctx, userId, authorization.code);
+	const reason = hasProof(authorization) ? undefined : requireAdminReason(ctx, authorization);
+	const prepared = hasProof(authorization) ? await prepareProof(deps, ctx, userId, authorization) : undefined;
 	const outcome = await deps.store.transaction(async (tx) => {
 		const now = deps.clock().getTime();
 		if (prepared !== undefined) {

@@ -10,6 +10,8 @@ import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
 import { deleteUser, getUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
+import type { ProofInput } from "./proofs.js";
+import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
 
 /**
  * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
@@ -32,13 +34,18 @@ export function createServices(deps: ServiceDeps) {
 		},
 		factors: {
 			enrollTOTP: (ctx: TenantContext, userId: string, input: EnrollTOTPInput) => enrollTOTP(deps, ctx, userId, input),
-			confirm: (ctx: TenantContext, userId: string, factorId: string, code: unknown) => confirmFactor(deps, ctx, userId, factorId, code),
+			enrollWebAuthn: (ctx: TenantContext, userId: string, input: ProofInput & { label?: string }) => enrollWebAuthn(deps, ctx, userId, input),
+			confirm: (ctx: TenantContext, userId: string, factorId: string, input: { code?: unknown; credential?: unknown }) =>
+				confirmFactor(deps, ctx, userId, factorId, input),
 			list: (ctx: TenantContext, userId: string) => listFactors(deps, ctx, userId),
 			delete: (ctx: TenantContext, userId: string, factorId: string, authorization: ChangeAuthorization) =>
 				deleteFactor(deps, ctx, userId, factorId, authorization),
 		},
 		verifications: {
-			verify: (ctx: TenantContext, userId: string, input: { code: unknown; factorId?: string }) => verifyCode(deps, ctx, userId, input),
+			verify: (ctx: TenantContext, userId: string, input: ProofInput & { factorId?: string }) => verifyCode(deps, ctx, userId, input),
+		},
+		challenges: {
+			createWebAuthn: (ctx: TenantContext, userId: string) => createWebAuthnChallenge(deps, ctx, userId),
 		},
 		recoveryCodes: {
 			regenerate: (ctx: TenantContext, userId: string, authorization: ChangeAuthorization) =>

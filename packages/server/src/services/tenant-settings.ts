@@ -6,9 +6,22 @@ export interface TenantSettings {
 	totp: { algorithm: HashAlgorithm; digits: number; period: number; window: number };
 	attempts: { throttle_after: number; lock_after: number };
 	pending_factor_ttl_seconds: number;
+	webauthn: WebAuthnSettings;
+}
+
+/** The relying party for WebAuthn factors. rp_id, rp_name and origins must be set before WebAuthn enrollment. */
+export interface WebAuthnSettings {
+	rp_id: string | null;
+	rp_name: string | null;
+	origins: string[];
+	user_verification: "required" | "preferred";
+	attestation: "none" | "direct";
+	/** false: only device-bound credentials (no synced passkeys, backup-eligible ones are refused). */
+	allow_synced: boolean;
 }
 
 export type TenantSettingsPatch = {
+	webauthn?: Partial<WebAuthnSettings>;
 	issuer?: string;
 	totp?: Partial<TenantSettings["totp"]>;
 	attempts?: Partial<TenantSettings["attempts"]>;
@@ -27,6 +40,8 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		totp: { algorithm: "SHA1", digits: 6, period: 30, window: 1 },
 		attempts: { throttle_after: 5, lock_after: 100 },
 		pending_factor_ttl_seconds: 900,
+		// R-WA-5: user verification required unless the tenant relaxes it.
+		webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 	};
 }
 
@@ -40,5 +55,6 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 		totp: { ...base.totp, ...patch.totp },
 		attempts: { ...base.attempts, ...patch.attempts },
 		pending_factor_ttl_seconds: patch.pending_factor_ttl_seconds ?? base.pending_factor_ttl_seconds,
+		webauthn: { ...base.webauthn, ...patch.webauthn },
 	};
 }

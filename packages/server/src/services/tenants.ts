@@ -1,3 +1,4 @@
+import { originsFitRelyingParty } from "../factors/webauthn.js";
 import { generateId } from "../core/id.js";
 import { createAPIKey } from "./api-keys.js";
 import type { ServiceDeps } from "./deps.js";
@@ -46,6 +47,9 @@ export async function updateTenantSettings(
 ): Promise<{ id: string; name: string; settings: TenantSettings }> {
 	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
 	const settings = mergeTenantSettings(ctx.settings, patch);
+	if (patch.webauthn !== undefined && !originsFitRelyingParty(settings.webauthn.rp_id, settings.webauthn.origins)) {
+		throw new ServiceError("invalid_webauthn_settings");
+	}
 	await deps.store.transaction(async (tx) => {
 		await tx.tenants.updateSettings(ctx.tenantId, JSON.stringify(settings));
 		await appendEvent(tx, deps.random, deps.clock().getTime(), {

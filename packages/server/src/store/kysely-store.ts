@@ -4,11 +4,13 @@ import { GroupCommit } from "./group-commit.js";
 import { registerDirectRunner } from "./prepared-query.js";
 import { migrationProvider } from "./migrations/index.js";
 import { apiKeyRepository } from "./repositories/api-keys.js";
+import { challengeRepository } from "./repositories/challenges.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
 import { tenantRepository } from "./repositories/tenants.js";
 import { userRepository } from "./repositories/users.js";
+import { webauthnCredentialRepository } from "./repositories/webauthn-credentials.js";
 import type { Store } from "./store.js";
 import type { Database } from "./tables.js";
 
@@ -31,6 +33,8 @@ function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runn
 		users: userRepository(db, dialect),
 		factors: factorRepository(db),
 		recoveryCodes: recoveryCodeRepository(db),
+		webauthnCredentials: webauthnCredentialRepository(db),
+		challenges: challengeRepository(db),
 		events: eventRepository(db),
 	};
 }

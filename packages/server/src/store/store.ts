@@ -1,4 +1,13 @@
-import type { APIKeyTable, EventTable, FactorTable, RecoveryCodeTable, TenantTable, UserTable } from "./tables.js";
+import type {
+	APIKeyTable,
+	ChallengeTable,
+	EventTable,
+	FactorTable,
+	RecoveryCodeTable,
+	TenantTable,
+	UserTable,
+	WebAuthnCredentialTable,
+} from "./tables.js";
 
 /**
  * The persistence seam. Services depend on this type only; the one
@@ -16,6 +25,8 @@ export interface Store {
 	users: UserRepository;
 	factors: FactorRepository;
 	recoveryCodes: RecoveryCodeRepository;
+	webauthnCredentials: WebAuthnCredentialRepository;
+	challenges: ChallengeRepository;
 	events: EventRepository;
 }
 
@@ -71,6 +82,8 @@ export interface FactorRepository {
 	consumeStep(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
 	/** pending → active, consuming the confirming code's step, only if not expired. */
 	activate(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
+	/** Records a use that consumed no step (WebAuthn). */
+	touch(tenantId: string, userId: string, factorId: string, now: number): Promise<void>;
 	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
 	markDeleted(tenantId: string, userId: string, factorId: string, now: number): Promise<boolean>;
 }
@@ -82,6 +95,28 @@ export interface RecoveryCodeRepository {
 	/** UPDATE … SET used_at = now WHERE id = ? AND used_at IS NULL (R-RC-3). */
 	consume(tenantId: string, userId: string, id: string, now: number): Promise<boolean>;
 	deleteForUser(tenantId: string, userId: string): Promise<void>;
+}
+
+export interface WebAuthnCredentialRepository {
+	/** Fails on a credential id bound anywhere already (unique index, R-WA-6). */
+	insert(row: WebAuthnCredentialTable): Promise<void>;
+	/** Whether any tenant's user has this credential id (R-WA-6). */
+	credentialIdTaken(credentialId: string): Promise<boolean>;
+	listForUser(tenantId: string, userId: string): Promise<WebAuthnCredentialTable[]>;
+	findByCredentialId(tenantId: string, userId: string, credentialId: string): Promise<WebAuthnCredentialTable | undefined>;
+	/** UPDATE … SET sign_count = next WHERE sign_count = expected (R-WA-3: compare and store in one step). */
+	advanceCounter(tenantId: string, userId: string, factorId: string, expected: number, next: number): Promise<boolean>;
+}
+
+export interface ChallengeRepository {
+	insert(row: ChallengeTable): Promise<void>;
+	find(tenantId: string, userId: string, id: string): Promise<ChallengeTable | undefined>;
+	/** The registration challenge issued with a pending factor. */
+	findRegistration(tenantId: string, userId: string, factorId: string): Promise<ChallengeTable | undefined>;
+	/** UPDATE … SET consumed_at WHERE unconsumed AND unexpired AND this ceremony (R-WA-2); the row count decides. */
+	consume(tenantId: string, userId: string, id: string, ceremony: ChallengeTable["ceremony"], now: number): Promise<boolean>;
+	/** Housekeeping on each new challenge: the user's expired challenges go (used ones stay until then, so a reuse reads as a replay). */
+	deleteStale(tenantId: string, userId: string, now: number): Promise<void>;
 }
 
 export interface EventQuery {

@@ -33,14 +33,15 @@ export interface FactorTable {
 	id: string;
 	tenant_id: string;
 	user_id: string;
-	type: "totp";
+	type: "totp" | "webauthn";
 	status: "pending" | "active" | "deleted";
 	label: string;
 	/** AES-256-GCM envelope bound to (tenant, user, factor); null once deleted. */
 	secret_envelope: string | null;
-	algorithm: "SHA1" | "SHA256" | "SHA512";
-	digits: number;
-	period: number;
+	/** TOTP only; null for WebAuthn. */
+	algorithm: "SHA1" | "SHA256" | "SHA512" | null;
+	digits: number | null;
+	period: number | null;
 	/** The highest time step accepted so far; -1 before the first (R-OTP-1). */
 	last_used_step: number;
 	created_at: number;
@@ -58,6 +59,44 @@ export interface RecoveryCodeTable {
 	hash: string;
 	created_at: number;
 	used_at: number | null;
+}
+
+/** A WebAuthn public-key credential, bound to its factor once the registration is verified. */
+export interface WebAuthnCredentialTable {
+	tenant_id: string;
+	user_id: string;
+	factor_id: string;
+	/** base64url; unique across all tenants and users (R-WA-6). */
+	credential_id: string;
+	/** COSE public key, base64url. Public, so stored in the clear. */
+	public_key: string;
+	/** The highest signature counter seen (R-WA-3). */
+	sign_count: number;
+	/** JSON array of transport hints, for allowCredentials/excludeCredentials. */
+	transports: string;
+	/** The WebAuthn user handle given at registration, base64url (random, not the user id). */
+	user_handle: string;
+	backed_up: number;
+	device_type: "singleDevice" | "multiDevice";
+	aaguid: string;
+	created_at: number;
+}
+
+/** A WebAuthn ceremony's challenge (R-WA-2): single use, short-lived, bound to tenant, user and ceremony. */
+export interface ChallengeTable {
+	tenant_id: string;
+	user_id: string;
+	id: string;
+	ceremony: "registration" | "authentication";
+	/** Registration: the pending factor the credential will belong to. */
+	factor_id: string | null;
+	/** 32 random bytes, base64url, as sent to the browser. */
+	challenge: string;
+	/** Registration: the user handle offered to the authenticator. */
+	user_handle: string | null;
+	created_at: number;
+	expires_at: number;
+	consumed_at: number | null;
 }
 
 export interface EventTable {
@@ -78,5 +117,7 @@ export interface Database {
 	users: UserTable;
 	factors: FactorTable;
 	recovery_codes: RecoveryCodeTable;
+	webauthn_credentials: WebAuthnCredentialTable;
+	challenges: ChallengeTable;
 	events: EventTable;
 }

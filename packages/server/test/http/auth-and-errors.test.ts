@@ -95,6 +95,7 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/events",
 				"/v1/tenant",
 				"/v1/users/{user_id}",
+				"/v1/users/{user_id}/challenges",
 				"/v1/users/{user_id}/factors",
 				"/v1/users/{user_id}/factors/{factor_id}",
 				"/v1/users/{user_id}/factors/{factor_id}/confirm",

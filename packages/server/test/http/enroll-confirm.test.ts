@@ -106,7 +106,9 @@ describe.each(DIALECTS)("enroll and confirm (%s)", (dialect) => {
 		const first = await enrollActive(t, "u-two");
 		expect(first.recoveryCodes).toHaveLength(10);
 		nextStep(t.clock);
-		const second = await enrollActive(t, "u-two");
+		// R-LC-1: the second factor is bound with a proof from the first.
+		expect((await t.call("POST", "/v1/users/u-two/factors", { type: "totp" })).json.error.code).toBe("proof_required");
+		const second = await enrollActive(t, "u-two", { code: codeFor(first.secret, t.clock()) });
 		expect(second.recoveryCodes).toHaveLength(0);
 		nextStep(t.clock);
 		expect((await t.call("POST", "/v1/users/u-two/verify", { code: codeFor(first.secret, t.clock()) })).status).toBe(200);

@@ -18,6 +18,7 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 				totp: { algorithm: "SHA1", digits: 6, period: 30, window: 1 },
 				attempts: { throttle_after: 5, lock_after: 100 },
 				pending_factor_ttl_seconds: 900,
+				webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 			},
 		});
 		const patched = await t.call("PATCH", "/v1/tenant", { issuer: "Acme Inc", totp: { digits: 8 }, attempts: { lock_after: 20 } });
@@ -27,6 +28,14 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 			const res = await t.call("PATCH", "/v1/tenant", unsafe);
 			expect(res.status, JSON.stringify(unsafe)).toBe(400);
 		}
+		// WebAuthn origins must sit on the rp id (WebAuthn-3 §5.1.3), be origins only, and be https or localhost.
+		const rp = { rp_id: "example.com", rp_name: "Example" };
+		for (const origins of [["https://evil.test"], ["http://example.com"], ["https://example.com/"], ["https://notexample.com"], ["nonsense"]]) {
+			const res = await t.call("PATCH", "/v1/tenant", { webauthn: { ...rp, origins } });
+			expect(res.json.error?.code, JSON.stringify(origins)).toBe("invalid_webauthn_settings");
+		}
+		const webauthn = await t.call("PATCH", "/v1/tenant", { webauthn: { ...rp, origins: ["https://example.com", "https://app.example.com"] } });
+		expect(webauthn.json.settings.webauthn).toMatchObject({ rp_id: "example.com", user_verification: "required", attestation: "none" });
 		const enrolled = await t.call("POST", "/v1/users/u/factors", { type: "totp" });
 		expect(enrolled.json.totp.uri).toContain("otpauth://totp/Acme%20Inc:u?");
 		expect(enrolled.json.totp.uri).toContain("digits=8");

@@ -125,7 +125,7 @@ describe.each(DIALECTS)("verify (%s)", (dialect) => {
 		t.clock.set(Date.now());
 		const first = await enrollActive(t, "v-fid");
 		nextStep(t.clock);
-		const second = await enrollActive(t, "v-fid");
+		const second = await enrollActive(t, "v-fid", { code: codeFor(first.secret, t.clock()) });
 		nextStep(t.clock);
 		const code = codeFor(first.secret, t.clock());
 		expect((await t.call("POST", "/v1/users/v-fid/verify", { code, factor_id: second.factorId })).status).toBe(422);

@@ -20,6 +20,16 @@ export const Code = Type.Unknown({
 	description: "A TOTP code (exactly 6-8 ASCII digits, as a JSON string) or a recovery code (xxxx-xxxx-xxxx-xxxx). Anything else is a failed attempt.",
 });
 
+/** A WebAuthn response (RegistrationResponseJSON or AuthenticationResponseJSON); loose for the same reason as Code. */
+export const Credential = Type.Unknown({ description: "The JSON the browser helper returns from the WebAuthn ceremony." });
+
+/** The proof fields, on every route that needs one: a code, or a WebAuthn assertion answering a challenge. */
+export const ProofFields = {
+	code: Type.Optional(Code),
+	challenge_id: Type.Optional(Type.Unknown({ description: "With credential: the id from POST /v1/users/{user_id}/challenges." })),
+	credential: Type.Optional(Credential),
+};
+
 export const Reason = Type.String({ minLength: 1, maxLength: 500, description: "Admin keys only: why, for the audit log." });
 
 export const Timestamp = Type.String({ format: "date-time" });

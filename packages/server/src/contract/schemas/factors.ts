@@ -1,9 +1,9 @@
 import { Type } from "@sinclair/typebox";
-import { Code, NullableTimestamp, Reason, Timestamp } from "./common.js";
+import { Credential, NullableTimestamp, ProofFields, Reason, Timestamp } from "./common.js";
 
 export const Factor = Type.Object({
 	id: Type.String(),
-	type: Type.Literal("totp"),
+	type: Type.Union([Type.Literal("totp"), Type.Literal("webauthn")]),
 	status: Type.Union([Type.Literal("pending"), Type.Literal("active")]),
 	label: Type.String(),
 	created_at: Timestamp,
@@ -13,7 +13,7 @@ export const Factor = Type.Object({
 
 const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: "^[^:\\x00-\\x1F\\x7F]+$" });
 
-export const EnrollBody = Type.Object(
+const EnrollTOTPBody = Type.Object(
 	{
 		type: Type.Literal("totp"),
 		label: Type.Optional(LabelText),
@@ -22,9 +22,20 @@ export const EnrollBody = Type.Object(
 		digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
 		period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
 		secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Base32 secret to import (at least 16 bytes)." })),
+		...ProofFields,
 	},
 	{ additionalProperties: false },
 );
+
+const EnrollWebAuthnBody = Type.Object({ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ProofFields }, { additionalProperties: false });
+
+/** A user who has an active factor must add a proof from it (R-LC-1): code, or challenge_id + credential. */
+export const EnrollBody = Type.Union([EnrollTOTPBody, EnrollWebAuthnBody]);
+
+export const EnrollWebAuthnResponse = Type.Object({
+	factor: Factor,
+	webauthn: Type.Object({ options: Type.Unknown({ description: "PublicKeyCredentialCreationOptionsJSON, for the browser helper." }) }),
+});
 
 export const EnrollResponse = Type.Object({
 	factor: Factor,
@@ -36,12 +47,15 @@ export const EnrollResponse = Type.Object({
 	}),
 });
 
-export const ConfirmBody = Type.Object({ code: Code }, { additionalProperties: false });
+export const ConfirmBody = Type.Object(
+	{ code: ProofFields.code, credential: Type.Optional(Credential) },
+	{ additionalProperties: false, description: "TOTP: a current code. WebAuthn: the registration response as credential." },
+);
 export const ConfirmResponse = Type.Object({ factor: Factor, recovery_codes: Type.Optional(Type.Array(Type.String())) });
 
 export const FactorList = Type.Object({ factors: Type.Array(Factor) });
 
 export const ChangeBody = Type.Object(
-	{ code: Type.Optional(Code), reason: Type.Optional(Reason) },
-	{ additionalProperties: false, description: "Either a current code, or (admin keys) a reason." },
+	{ ...ProofFields, reason: Type.Optional(Reason) },
+	{ additionalProperties: false, description: "Either a proof (a current code, or a WebAuthn assertion), or (admin keys) a reason." },
 );

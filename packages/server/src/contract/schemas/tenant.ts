@@ -7,6 +7,14 @@ export const TenantSettings = Type.Object({
 	totp: Type.Object({ algorithm: Algorithm, digits: Type.Integer(), period: Type.Integer(), window: Type.Integer() }),
 	attempts: Type.Object({ throttle_after: Type.Integer(), lock_after: Type.Integer() }),
 	pending_factor_ttl_seconds: Type.Integer(),
+	webauthn: Type.Object({
+		rp_id: Type.Union([Type.String(), Type.Null()]),
+		rp_name: Type.Union([Type.String(), Type.Null()]),
+		origins: Type.Array(Type.String()),
+		user_verification: Type.Union([Type.Literal("required"), Type.Literal("preferred")]),
+		attestation: Type.Union([Type.Literal("none"), Type.Literal("direct")]),
+		allow_synced: Type.Boolean(),
+	}),
 });
 
 export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
@@ -36,6 +44,19 @@ export const TenantPatch = Type.Object(
 			),
 		),
 		pending_factor_ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600 })),
+		webauthn: Type.Optional(
+			Type.Object(
+				{
+					rp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$" })),
+					rp_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^\\x00-\\x1F\\x7F]+$" })),
+					origins: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 20 })),
+					user_verification: Type.Optional(Type.Union([Type.Literal("required"), Type.Literal("preferred")])),
+					attestation: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("direct")])),
+					allow_synced: Type.Optional(Type.Boolean()),
+				},
+				{ additionalProperties: false },
+			),
+		),
 	},
 	{ additionalProperties: false },
 );

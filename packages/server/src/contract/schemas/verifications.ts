@@ -1,14 +1,21 @@
 import { Type } from "@sinclair/typebox";
-import { Code } from "./common.js";
+import { ProofFields } from "./common.js";
 
 export const VerifyBody = Type.Object(
-	{ code: Code, factor_id: Type.Optional(Type.String({ maxLength: 64 })) },
-	{ additionalProperties: false },
+	{ ...ProofFields, factor_id: Type.Optional(Type.String({ maxLength: 64 })) },
+	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
 );
+
+export const ChallengeBody = Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false });
+
+export const ChallengeResponse = Type.Object({
+	challenge: Type.Object({ id: Type.String(), expires_at: Type.String({ format: "date-time" }) }),
+	webauthn: Type.Object({ options: Type.Unknown({ description: "PublicKeyCredentialRequestOptionsJSON, for the browser helper." }) }),
+});
 
 export const VerifyResponse = Type.Object({
 	valid: Type.Literal(true),
-	method: Type.Union([Type.Literal("totp"), Type.Literal("recovery_code")]),
+	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code")]),
 	factor_id: Type.Optional(Type.String()),
 	recovery_codes_remaining: Type.Integer(),
 });

@@ -1,7 +1,16 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { errorResponses, FactorParams, UserParams } from "../../contract/schemas/common.js";
-import { ChangeBody, ConfirmBody, ConfirmResponse, EnrollBody, EnrollResponse, FactorList } from "../../contract/schemas/factors.js";
+import { Type } from "@sinclair/typebox";
+import {
+	ChangeBody,
+	ConfirmBody,
+	ConfirmResponse,
+	EnrollBody,
+	EnrollResponse,
+	EnrollWebAuthnResponse,
+	FactorList,
+} from "../../contract/schemas/factors.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
@@ -14,17 +23,21 @@ export function factorRoutes(services: Services): FastifyPluginAsync {
 			{
 				schema: {
 					tags: ["factors"],
-					summary: "Enroll a TOTP factor (pending until confirmed). The secret and URI are returned only here.",
+					summary:
+						"Enroll a TOTP or WebAuthn factor (pending until confirmed). A TOTP secret and URI are returned only here. A user with an active factor must add a proof from it (R-LC-1).",
 					security,
 					params: UserParams,
 					body: EnrollBody,
-					response: { 201: EnrollResponse, ...errorResponses },
+					response: { 201: Type.Union([EnrollResponse, EnrollWebAuthnResponse]), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
 				const { user_id } = request.params as Static<typeof UserParams>;
 				const body = request.body as Static<typeof EnrollBody>;
-				const result = await services.factors.enrollTOTP(tenantOf(request), user_id, body);
+				const result =
+					body.type === "webauthn"
+						? await services.factors.enrollWebAuthn(tenantOf(request), user_id, body)
+						: await services.factors.enrollTOTP(tenantOf(request), user_id, body);
 				return reply.code(201).header("cache-control", "no-store").send(result);
 			},
 		);
@@ -34,7 +47,8 @@ export function factorRoutes(services: Services): FastifyPluginAsync {
 			{
 				schema: {
 					tags: ["factors"],
-					summary: "Activate a pending factor with a current code. The user's first factor comes with recovery codes.",
+					summary:
+						"Activate a pending factor: TOTP with a current code, WebAuthn with the registration response. The user's first factor comes with recovery codes.",
 					security,
 					params: FactorParams,
 					body: ConfirmBody,
@@ -43,8 +57,8 @@ export function factorRoutes(services: Services): FastifyPluginAsync {
 			},
 			async (request, reply) => {
 				const { user_id, factor_id } = request.params as Static<typeof FactorParams>;
-				const { code } = request.body as Static<typeof ConfirmBody>;
-				const result = await services.factors.confirm(tenantOf(request), user_id, factor_id, code);
+				const body = request.body as Static<typeof ConfirmBody>;
+				const result = await services.factors.confirm(tenantOf(request), user_id, factor_id, body);
 				return reply.header("cache-control", "no-store").send(result);
 			},
 		);

@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { errorResponses, UserParams } from "../../contract/schemas/common.js";
-import { VerifyBody, VerifyResponse } from "../../contract/schemas/verifications.js";
+import { ChallengeBody, ChallengeResponse, VerifyBody, VerifyResponse } from "../../contract/schemas/verifications.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
@@ -12,7 +12,7 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 			{
 				schema: {
 					tags: ["verifications"],
-					summary: "Verify a TOTP or recovery code, exactly once. Any failure is a 4xx; only success is 200.",
+					summary: "Verify a TOTP code, a recovery code or a WebAuthn assertion, exactly once. Any failure is a 4xx; only success is 200.",
 					security: [{ apiKey: [] }],
 					params: UserParams,
 					body: VerifyBody,
@@ -22,8 +22,27 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 			async (request) => {
 				const { user_id } = request.params as Static<typeof UserParams>;
 				const body = request.body as Static<typeof VerifyBody>;
-				const input = body.factor_id === undefined ? { code: body.code } : { code: body.code, factorId: body.factor_id };
-				return services.verifications.verify(tenantOf(request), user_id, input);
+				const { factor_id, ...proof } = body;
+				return services.verifications.verify(tenantOf(request), user_id, factor_id === undefined ? proof : { ...proof, factorId: factor_id });
+			},
+		);
+
+		app.post(
+			"/users/:user_id/challenges",
+			{
+				schema: {
+					tags: ["verifications"],
+					summary: "Start a WebAuthn authentication: request options for the browser and a challenge id (single use, 5 minutes).",
+					security: [{ apiKey: [] }],
+					params: UserParams,
+					body: ChallengeBody,
+					response: { 201: ChallengeResponse, ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				const result = await services.challenges.createWebAuthn(tenantOf(request), user_id);
+				return reply.code(201).header("cache-control", "no-store").send(result);
 			},
 		);
 	};

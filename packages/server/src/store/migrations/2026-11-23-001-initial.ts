@@ -49,9 +49,10 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
 		.addColumn("status", "text", (c) => c.notNull())
 		.addColumn("label", "text", (c) => c.notNull())
 		.addColumn("secret_envelope", "text")
-		.addColumn("algorithm", "text", (c) => c.notNull())
-		.addColumn("digits", "integer", (c) => c.notNull())
-		.addColumn("period", "integer", (c) => c.notNull())
+		// TOTP parameters; null for factor types without a shared secret (WebAuthn).
+		.addColumn("algorithm", "text")
+		.addColumn("digits", "integer")
+		.addColumn("period", "integer")
 		.addColumn("last_used_step", "bigint", (c) => c.notNull().defaultTo(-1))
 		.addColumn("created_at", "bigint", (c) => c.notNull())
 		.addColumn("expires_at", "bigint")

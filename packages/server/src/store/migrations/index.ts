@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import * as initial from "./2026-11-23-001-initial.js";
+import * as webauthn from "./2026-11-23-002-webauthn.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -7,6 +8,7 @@ type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void
 // Statically imported and ordered by name: no directory scan, so bundles and tests see the same set.
 const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-001-initial": initial,
+	"2026-11-23-002-webauthn": webauthn,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -55,6 +55,15 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
+		async touch(tenantId, userId, factorId, now) {
+			await db
+				.updateTable("factors")
+				.set({ last_used_at: now })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.where("id", "=", factorId)
+				.execute();
+		},
 		async markDeleted(tenantId, userId, factorId, now) {
 			const result = await db
 				.updateTable("factors")

@@ -125,6 +125,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async delete(tenantId, userId) {
 			// Children first, so the result does not depend on foreign-key enforcement settings.
 			await db.deleteFrom("recovery_codes").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
+			await db.deleteFrom("challenges").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
+			await db.deleteFrom("webauthn_credentials").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			await db.deleteFrom("factors").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
 			return result.numDeletedRows > 0n;
