@@ -6,6 +6,7 @@ import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { handleError, sendError } from "./errors.js";
+import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { eventRoutes } from "./routes/events.js";
 import { factorRoutes } from "./routes/factors.js";
 import { healthRoutes } from "./routes/health.js";
@@ -60,6 +61,8 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	await app.register(swaggerUI, { routePrefix: "/docs" });
 
 	await app.register(healthRoutes(store));
+	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
+	await app.register(browserHelperRoutes());
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(

@@ -92,6 +92,7 @@ describe("authentication, error shapes and documents", () => {
 			[
 				"/healthz",
 				"/readyz",
+				"/v1/browser.js",
 				"/v1/events",
 				"/v1/tenant",
 				"/v1/users/{user_id}",
@@ -104,9 +105,9 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/users/{user_id}/verify",
 			].sort(),
 		);
-		// Every /v1 operation declares the API-key requirement.
+		// Every /v1 operation declares the API-key requirement, but the public browser helper.
 		for (const [path, operations] of Object.entries<Record<string, any>>(spec.paths)) {
-			if (!path.startsWith("/v1")) continue;
+			if (!path.startsWith("/v1") || path === "/v1/browser.js") continue;
 			for (const operation of Object.values(operations)) expect(operation.security).toEqual([{ apiKey: [] }]);
 		}
 		const docs = await t.http.inject({ method: "GET", url: "/docs/" });

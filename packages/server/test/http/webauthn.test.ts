@@ -161,3 +161,23 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 		expect(results.filter((r) => r.status !== 200).every((r) => r.json.error.code === "invalid_code" || r.json.error.code === "too_many_attempts")).toBe(true);
 	});
 });
+
+describe("the browser helper (GET /v1/browser.js)", () => {
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp();
+	});
+	afterAll(() => t.close());
+
+	it("is a public, self-contained ES module exporting register and authenticate", async () => {
+		const res = await t.call("GET", "/v1/browser.js", undefined, null);
+		expect(res.status).toBe(200);
+		expect(res.headers["content-type"]).toContain("text/javascript");
+		expect(res.body).not.toMatch(/^\s*import\s/m);
+		const module = await import(`data:text/javascript;base64,${Buffer.from(res.body).toString("base64")}`);
+		expect(typeof module.register).toBe("function");
+		expect(typeof module.authenticate).toBe("function");
+		expect(module.supported()).toBe(false); // no PublicKeyCredential in Node; true in a browser
+		expect((globalThis as { SimpleWebAuthnBrowser?: unknown }).SimpleWebAuthnBrowser).toBeUndefined();
+	});
+});
