@@ -52,6 +52,10 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 		const other = await t.app.services.tenants.create(`bare-${dialect}`);
 		const res = await t.call("POST", "/v1/users/u/factors", { type: "webauthn" }, other.apiKey);
 		expect(res.json.error.code).toBe("webauthn_not_configured");
+		// The challenge route: a wrong body is a 400; a user without WebAuthn gets a clear 409.
+		expect((await t.call("POST", "/v1/users/u/challenges", { type: "totp" })).json.error.code).toBe("invalid_request");
+		expect((await t.call("POST", "/v1/users/u/challenges", { type: "webauthn", extra: 1 })).json.error.code).toBe("invalid_request");
+		expect((await t.call("POST", "/v1/users/nobody/challenges", { type: "webauthn" })).json.error.code).toBe("no_webauthn_factor");
 	});
 
 	it("each ceremony check refuses on its own, and every refusal is a counted attempt (V-15)", async () => {
