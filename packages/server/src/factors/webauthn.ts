@@ -103,10 +103,13 @@ function isCrossOrigin(clientDataJSON: unknown): boolean {
 	}
 }
 
-function responseOf(credential: unknown): { clientDataJSON?: unknown; userHandle?: unknown } | null {
+/** The credential's response object, or null when there is none or it was made cross-origin (both ceremonies refuse either). */
+function sameOriginResponse(credential: unknown): { clientDataJSON?: unknown; userHandle?: unknown } | null {
 	if (typeof credential !== "object" || credential === null) return null;
 	const response = (credential as { response?: unknown }).response;
-	return typeof response === "object" && response !== null ? (response as { clientDataJSON?: unknown; userHandle?: unknown }) : null;
+	if (typeof response !== "object" || response === null) return null;
+	const fields = response as { clientDataJSON?: unknown; userHandle?: unknown };
+	return isCrossOrigin(fields.clientDataJSON) ? null : fields;
 }
 
 export interface RegisteredCredential {
@@ -117,13 +120,11 @@ export interface RegisteredCredential {
 	backedUp: boolean;
 	deviceType: "singleDevice" | "multiDevice";
 	aaguid: string;
-	userVerified: boolean;
 }
 
 /** Verifies a registration response against the stored challenge; null when anything fails. */
 export async function checkRegistration(rp: RelyingParty, credential: unknown, expectedChallenge: string): Promise<RegisteredCredential | null> {
-	const response = responseOf(credential);
-	if (response === null || isCrossOrigin(response.clientDataJSON)) return null;
+	if (sameOriginResponse(credential) === null) return null;
 	try {
 		const result = await verifyRegistrationResponse({
 			response: credential as RegistrationResponseJSON,
@@ -145,7 +146,6 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 			backedUp: info.credentialBackedUp,
 			deviceType: info.credentialDeviceType,
 			aaguid: info.aaguid,
-			userVerified: info.userVerified,
 		};
 	} catch {
 		// Malformed CBOR, a bad signature, a wrong origin: all the same refusal to the caller.
@@ -155,7 +155,6 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 
 export interface CheckedAssertion {
 	newCounter: number;
-	userVerified: boolean;
 }
 
 /**
@@ -169,8 +168,8 @@ export async function checkAssertion(
 	expectedChallenge: string,
 	stored: { credentialId: string; publicKey: string; transports: string[]; userHandle: string },
 ): Promise<CheckedAssertion | null> {
-	const response = responseOf(credential);
-	if (response === null || isCrossOrigin(response.clientDataJSON)) return null;
+	const response = sameOriginResponse(credential);
+	if (response === null) return null;
 	// V-15: a user handle, when the authenticator sends one, must be the one bound at registration.
 	if (response.userHandle !== undefined && response.userHandle !== null && response.userHandle !== stored.userHandle) return null;
 	try {
@@ -183,7 +182,7 @@ export async function checkAssertion(
 			requireUserVerification: rp.userVerification === "required",
 		});
 		if (!result.verified) return null;
-		return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
+		return { newCounter: result.authenticationInfo.newCounter };
 	} catch {
 		return null;
 	}

@@ -171,7 +171,7 @@ export async function confirmFactor(
 		const issueCodes = set !== null && (await needsCodes(tx));
 		const now = deps.clock().getTime();
 		if (registration !== undefined) {
-			const completed = await completeRegistration(tx, deps, ctx, userId, factor, registration, now);
+			const completed = await completeRegistration(tx, ctx, userId, factor, registration, now);
 			if (completed !== "ok") return { error: new ServiceError(completed) };
 		} else {
 			const proof = await attemptProof(tx, deps, ctx, userId, prepared!, { purpose: "confirm", pendingFactorId: factorId });

@@ -68,7 +68,7 @@ interface PreparedAssertion {
 	/** The challenge existed for this user and ceremony when the assertion was checked. */
 	challengeFound: boolean;
 	/** Present when every ceremony check passed: the factor it proves and its new counter. */
-	verified?: { factorId: string; newCounter: number };
+	verified?: { factorId: string; credentialId: string; newCounter: number };
 }
 
 /**
@@ -115,7 +115,7 @@ async function prepareAssertion(
 		userHandle: stored.user_handle,
 	});
 	if (checked === null) return { challengeFound: true };
-	return { challengeFound: true, verified: { factorId: stored.factor_id, newCounter: checked.newCounter } };
+	return { challengeFound: true, verified: { factorId: stored.factor_id, credentialId: stored.credential_id, newCounter: checked.newCounter } };
 }
 
 export type ProofOutcome =
@@ -276,8 +276,9 @@ async function evaluateAssertion(
 		(f) => f.id === verified.factorId && f.type === "webauthn" && f.status === "active" && (target.factorId === undefined || f.id === target.factorId),
 	);
 	if (factor === undefined) return { ok: false, reason: "invalid" };
-	const credential = (await tx.webauthnCredentials.listForUser(ctx.tenantId, userId)).find((c) => c.factor_id === factor.id);
-	if (credential === undefined) return { ok: false, reason: "invalid" };
+	// Read again inside the transaction: this row's counter is the one compared and advanced.
+	const credential = await tx.webauthnCredentials.findByCredentialId(ctx.tenantId, userId, verified.credentialId);
+	if (credential === undefined || credential.factor_id !== factor.id) return { ok: false, reason: "invalid" };
 	if (isCounterRegression(credential.sign_count, verified.newCounter)) {
 		// A cloned authenticator, or a replayed assertion from before the last one (R-WA-3).
 		await appendEvent(tx, deps.random, now, {

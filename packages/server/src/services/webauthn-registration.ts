@@ -114,7 +114,6 @@ export async function prepareRegistration(
  */
 export async function completeRegistration(
 	tx: Store,
-	_deps: ServiceDeps,
 	ctx: TenantContext,
 	userId: string,
 	factor: FactorTable,
