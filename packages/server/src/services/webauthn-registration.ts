@@ -109,8 +109,10 @@ export async function prepareRegistration(
 }
 
 /**
- * In the transaction: consume the challenge whatever the outcome (R-WA-2), refuse
- * a credential id bound anywhere (R-WA-6), then activate the factor with it.
+ * In the transaction: consume the challenge whatever the outcome (R-WA-2), bind the
+ * credential id unless it is bound anywhere (R-WA-6), then activate the factor with it.
+ * The insert, not a read before it, decides a tie: two registrations of one credential
+ * at once on PostgreSQL both read "free", and the unique index lets one in.
  */
 export async function completeRegistration(
 	tx: Store,
@@ -124,9 +126,7 @@ export async function completeRegistration(
 	if (challenge === undefined) return "invalid_credential";
 	if (!(await tx.challenges.consume(ctx.tenantId, userId, challenge.id, "registration", now))) return "invalid_credential";
 	if (registered === null) return "invalid_credential";
-	if (await tx.webauthnCredentials.credentialIdTaken(registered.credentialId)) return "credential_exists";
-	if (!(await tx.factors.activate(ctx.tenantId, userId, factor.id, -1, now))) return "factor_expired";
-	await tx.webauthnCredentials.insert({
+	const bound = await tx.webauthnCredentials.insert({
 		tenant_id: ctx.tenantId,
 		user_id: userId,
 		factor_id: factor.id,
@@ -140,6 +140,11 @@ export async function completeRegistration(
 		aaguid: registered.aaguid,
 		created_at: now,
 	});
+	if (!bound) return "credential_exists";
+	if (!(await tx.factors.activate(ctx.tenantId, userId, factor.id, -1, now))) {
+		await tx.webauthnCredentials.remove(ctx.tenantId, userId, factor.id);
+		return "factor_expired";
+	}
 	return "ok";
 }
 

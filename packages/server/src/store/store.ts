@@ -98,10 +98,13 @@ export interface RecoveryCodeRepository {
 }
 
 export interface WebAuthnCredentialRepository {
-	/** Fails on a credential id bound anywhere already (unique index, R-WA-6). */
-	insert(row: WebAuthnCredentialTable): Promise<void>;
-	/** Whether any tenant's user has this credential id (R-WA-6). */
-	credentialIdTaken(credentialId: string): Promise<boolean>;
+	/**
+	 * INSERT … ON CONFLICT (credential_id) DO NOTHING: false when the credential id is bound anywhere
+	 * already (R-WA-6), including by a registration committed concurrently (the unique index decides).
+	 */
+	insert(row: WebAuthnCredentialTable): Promise<boolean>;
+	/** Takes back the credential of a factor whose activation failed in the same transaction. */
+	remove(tenantId: string, userId: string, factorId: string): Promise<void>;
 	listForUser(tenantId: string, userId: string): Promise<WebAuthnCredentialTable[]>;
 	findByCredentialId(tenantId: string, userId: string, credentialId: string): Promise<WebAuthnCredentialTable | undefined>;
 	/** UPDATE … SET sign_count = next WHERE sign_count = expected (R-WA-3: compare and store in one step). */

@@ -141,6 +141,20 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 		expect((await confirm("wa-dup", cross.factor.id, authenticator.register(cross.webauthn.options), other.apiKey)).json.error.code).toBe("credential_exists");
 	});
 
+	it("one credential registered for ten users at once: exactly one binds it, the rest get credential_exists (R-WA-6)", async () => {
+		const authenticator = new SoftwareAuthenticator(RP_ID, ORIGIN);
+		const users = Array.from({ length: 10 }, (_, i) => `wa-tie-${i}`);
+		const pending = await Promise.all(users.map(async (user) => ({ user, ...(await t.call("POST", `/v1/users/${user}/factors`, { type: "webauthn" })).json })));
+		const results = await Promise.all(
+			pending.map(({ user, factor, webauthn }) => t.call("POST", `/v1/users/${user}/factors/${factor.id}/confirm`, { credential: authenticator.register(webauthn.options) })),
+		);
+		expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(9).fill(409)]);
+		expect(results.filter((r) => r.status === 409).every((r) => r.json.error.code === "credential_exists")).toBe(true);
+		// The losers' factors stayed pending: no factor went active without its credential.
+		const active = await Promise.all(users.map(async (user) => (await t.call("GET", `/v1/users/${user}/factors`)).json.factors.filter((f: { status: string }) => f.status === "active").length));
+		expect(active.reduce((a, b) => a + b, 0)).toBe(1);
+	});
+
 	it("a second factor needs a proof from the first; a WebAuthn assertion is one (R-LC-1)", async () => {
 		const { authenticator } = await register("wa-two");
 		expect((await t.call("POST", "/v1/users/wa-two/factors", { type: "webauthn" })).json.error.code).toBe("proof_required");
@@ -177,6 +191,7 @@ describe("the browser helper (GET /v1/browser.js)", () => {
 		const res = await t.call("GET", "/v1/browser.js", undefined, null);
 		expect(res.status).toBe(200);
 		expect(res.headers["content-type"]).toContain("text/javascript");
+		expect(res.headers["access-control-allow-origin"]).toBe("*"); // a module script loaded from the application's origin
 		expect(res.body).not.toMatch(/^\s*import\s/m);
 		const module = await import(`data:text/javascript;base64,${Buffer.from(res.body).toString("base64")}`);
 		expect(typeof module.register).toBe("function");

@@ -8,7 +8,9 @@ import type { FastifyPluginAsync } from "fastify";
  * built at startup from @simplewebauthn/browser's own bundle (no network, no
  * build step). Two calls: register(options) and authenticate(options) take the
  * options Twofold returned and give back the JSON to send to Twofold. Public:
- * it holds no secret, and pages load it without the API key.
+ * it holds no secret, and pages load it without the API key, from the
+ * application's own origin, so it is served with CORS open to all (a module
+ * script from another origin needs it).
  */
 function buildModule(): string {
 	const require = createRequire(import.meta.url);
@@ -16,12 +18,13 @@ function buildModule(): string {
 	const packageDir = dirname(dirname(require.resolve("@simplewebauthn/browser")));
 	const bundle = readFileSync(join(packageDir, "dist/bundle/index.umd.min.js"), "utf8");
 	const version = (JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string }).version;
-	// The UMD bundle assigns to globalThis.SimpleWebAuthnBrowser; shadowing globalThis keeps it out of the page's global scope.
+	// Given \`exports\` and \`module\`, the UMD bundle takes its CommonJS branch and fills \`exports\`, leaving the
+	// page's global scope alone. (Shadowing globalThis instead hid PublicKeyCredential from the library.)
 	return `// Twofold browser helper; contains @simplewebauthn/browser ${version} (MIT).
-const lib = (function (globalThis) {
+const lib = (function (exports, module) {
 ${bundle}
-return globalThis.SimpleWebAuthnBrowser;
-})({});
+return exports;
+})({}, {});
 /** Runs navigator.credentials.create() with the options from POST /v1/users/{id}/factors; send the result to .../confirm as "credential". */
 export function register(options) {
 	return lib.startRegistration({ optionsJSON: options });
@@ -38,7 +41,11 @@ export function browserHelperRoutes(): FastifyPluginAsync {
 	const source = buildModule();
 	return async (app) => {
 		app.get("/v1/browser.js", { schema: { tags: ["webauthn"], summary: "The browser helper: an ES module with register() and authenticate()." } }, async (_request, reply) =>
-			reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=300").send(source),
+			reply
+				.type("text/javascript; charset=utf-8")
+				.header("cache-control", "public, max-age=300")
+				.header("access-control-allow-origin", "*")
+				.send(source),
 		);
 	};
 }

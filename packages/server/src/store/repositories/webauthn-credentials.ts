@@ -5,11 +5,15 @@ import type { Database } from "../tables.js";
 export function webauthnCredentialRepository(db: Kysely<Database>): WebAuthnCredentialRepository {
 	return {
 		async insert(row) {
-			await db.insertInto("webauthn_credentials").values(row).execute();
+			const result = await db
+				.insertInto("webauthn_credentials")
+				.values(row)
+				.onConflict((conflict) => conflict.column("credential_id").doNothing())
+				.executeTakeFirst();
+			return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 		},
-		async credentialIdTaken(credentialId) {
-			const row = await db.selectFrom("webauthn_credentials").select("factor_id").where("credential_id", "=", credentialId).executeTakeFirst();
-			return row !== undefined;
+		async remove(tenantId, userId, factorId) {
+			await db.deleteFrom("webauthn_credentials").where("tenant_id", "=", tenantId).where("user_id", "=", userId).where("factor_id", "=", factorId).execute();
 		},
 		listForUser(tenantId, userId) {
 			return db.selectFrom("webauthn_credentials").selectAll().where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
