@@ -7,6 +7,7 @@ import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
 import { loadMasterKey } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
+import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 
 /**
@@ -42,6 +43,8 @@ export interface App {
 	masterKeyCreated: boolean;
 	/** Built lazily: the CLI never needs an HTTP server. */
 	http(): Promise<FastifyInstance>;
+	/** Called by serve once listening: without TWOFOLD_PUBLIC_URL, the bound address is the issuer. */
+	listeningAt(address: string): void;
 	close(): Promise<void>;
 }
 
@@ -57,8 +60,12 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		await store.close();
 		throw error;
 	}
-	const services = createServices({ store, keyring: createKeyring([masterKey.key]), clock: options.clock ?? systemClock, random: nodeRandom });
+	const keyDeps = { store, keyring: createKeyring([masterKey.key]), clock: options.clock ?? systemClock, random: nodeRandom };
 	masterKey.key.fill(0);
+	// The issuer is the configured public URL, or else the address the server ends up listening at.
+	let issuer = config.publicURL ?? `http://${config.host}:${config.port}`;
+	const services = createServices({ ...keyDeps, issuer: () => issuer, signingKeys: signingKeys(keyDeps) });
+	await ensureSigningKey(keyDeps);
 	let http: FastifyInstance | undefined;
 	return {
 		config,
@@ -70,6 +77,9 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 			const { buildHTTPServer } = await import("./http/server.js");
 			http ??= await buildHTTPServer(services, store, { logger: options.logger ?? { level: config.logLevel } });
 			return http;
+		},
+		listeningAt(address) {
+			if (config.publicURL === undefined) issuer = address;
 		},
 		async close() {
 			if (http !== undefined) await http.close();

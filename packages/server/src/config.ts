@@ -14,6 +14,8 @@ export interface Config {
 	sqlitePath: string;
 	masterKey: { source: "env"; base64: string } | { source: "file"; path: string } | { source: "data-dir"; path: string };
 	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+	/** The base URL applications reach Twofold at: the `iss` of every assertion. Undefined: the listen address. */
+	publicURL: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -61,6 +63,11 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 	const logLevel = (nonEmpty(env, "TWOFOLD_LOG_LEVEL") ?? "info") as Config["logLevel"];
 	if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`TWOFOLD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
 
+	const publicURL = nonEmpty(env, "TWOFOLD_PUBLIC_URL");
+	if (publicURL !== undefined && !isBaseURL(publicURL)) {
+		throw new ConfigError(`TWOFOLD_PUBLIC_URL must be an http(s) URL without query, fragment or trailing slash (got "${publicURL}")`);
+	}
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -69,5 +76,16 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		sqlitePath: resolve(dataDir, "twofold.db"),
 		masterKey: Object.freeze(masterKey),
 		logLevel,
+		publicURL,
 	});
+}
+
+/** An issuer is compared as a string (RFC 7519 §4.1.1), so only one spelling of it is accepted. */
+function isBaseURL(text: string): boolean {
+	try {
+		const url = new URL(text);
+		return (url.protocol === "https:" || url.protocol === "http:") && url.search === "" && url.hash === "" && url.href.replace(/\/$/, "") === text && !text.endsWith("/");
+	} catch {
+		return false;
+	}
 }

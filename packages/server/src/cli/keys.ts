@@ -5,8 +5,10 @@ import { type Command, UsageError } from "./command.js";
 
 export const keys: Command = {
 	name: "keys",
-	summary: "create or revoke tenant API keys",
-	usage: "twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]",
+	summary: "create or revoke tenant API keys; rotate the assertion signing key",
+	usage:
+		"twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]\n" +
+		"twofold keys rotate-signing [--json]   (a new assertion signing key; the old one stays in the JWKS until its assertions expire)",
 	async run(argv, config, out) {
 		const [action, ...rest] = argv;
 		if (action === "create") {
@@ -46,6 +48,22 @@ export const keys: Command = {
 					return 1;
 				}
 				out.stdout(values.json ? JSON.stringify({ revoked: true, key_id: keyId }) : `revoked ${keyId}`);
+			} finally {
+				await app.close();
+			}
+			return 0;
+		}
+		if (action === "rotate-signing") {
+			const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
+			const app = await createApp(config);
+			try {
+				// Nodes pick the new key up within a second; no restart (the key ring lives in the database).
+				const rotated = await app.services.assertions.rotateSigningKey();
+				out.stdout(
+					values.json
+						? JSON.stringify({ kid: rotated.kid, retired: rotated.retired })
+						: `signing key ${rotated.kid} is active; retired ${rotated.retired.join(", ") || "none"} (published until its assertions expire)`,
+				);
 			} finally {
 				await app.close();
 			}

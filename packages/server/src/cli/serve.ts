@@ -18,6 +18,7 @@ export const serve: Command = {
 		}
 		const first = await app.services.tenants.ensureFirst();
 		const address = await http.listen({ host: config.host, port: config.port });
+		app.listeningAt(address);
 		if (first !== null) {
 			// Printed once, outside the structured log: the log must never carry a key (R-ST-4).
 			out.stdout(

@@ -120,6 +120,7 @@ export interface RegisteredCredential {
 	backedUp: boolean;
 	deviceType: "singleDevice" | "multiDevice";
 	aaguid: string;
+	userVerified: boolean;
 }
 
 /** Verifies a registration response against the stored challenge; null when anything fails. */
@@ -146,6 +147,7 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 			backedUp: info.credentialBackedUp,
 			deviceType: info.credentialDeviceType,
 			aaguid: info.aaguid,
+			userVerified: info.userVerified,
 		};
 	} catch {
 		// Malformed CBOR, a bad signature, a wrong origin: all the same refusal to the caller.
@@ -155,6 +157,8 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 
 export interface CheckedAssertion {
 	newCounter: number;
+	/** The UV flag: the authenticator verified the user (amr "user" in the step-up assertion). */
+	userVerified: boolean;
 }
 
 /**
@@ -182,7 +186,7 @@ export async function checkAssertion(
 			requireUserVerification: rp.userVerification === "required",
 		});
 		if (!result.verified) return null;
-		return { newCounter: result.authenticationInfo.newCounter };
+		return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
 	} catch {
 		return null;
 	}

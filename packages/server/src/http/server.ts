@@ -6,6 +6,7 @@ import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { handleError, sendError } from "./errors.js";
+import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { eventRoutes } from "./routes/events.js";
 import { factorRoutes } from "./routes/factors.js";
@@ -63,6 +64,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	await app.register(healthRoutes(store));
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
+	await app.register(jwksRoutes(services));
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(
@@ -73,6 +75,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			await v1.register(userRoutes(services));
 			await v1.register(eventRoutes(services));
 			await v1.register(tenantRoutes(services));
+			await v1.register(assertionRoutes(services));
 		},
 		{ prefix: "/v1" },
 	);

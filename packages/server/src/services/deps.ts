@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Store } from "../store/store.js";
+import type { SigningKeys } from "./signing-keys.js";
 
 /** Everything a service needs, passed down explicitly (no container). */
 export interface ServiceDeps {
@@ -9,4 +10,10 @@ export interface ServiceDeps {
 	keyring: Keyring;
 	clock: Clock;
 	random: RandomReader;
+	/** The `iss` of assertions: TWOFOLD_PUBLIC_URL, or the address the server listens at. */
+	issuer(): string;
+	signingKeys: SigningKeys;
 }
+
+/** What the signing keys need; they are themselves part of ServiceDeps. */
+export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer">;

@@ -5,6 +5,8 @@ import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import type { ServiceDeps } from "./deps.js";
+import type { VerifiedProof } from "../core/assertion-claims.js";
+import { issueAssertion } from "./assertions.js";
 import { appendEvent } from "./events.js";
 import { sealFactorSecret } from "./factor-secret.js";
 import { attemptProof, hasProof, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
@@ -155,7 +157,7 @@ export async function confirmFactor(
 	userId: string,
 	factorId: string,
 	input: { code?: unknown; credential?: unknown },
-): Promise<{ factor: PublicFactor; recovery_codes?: string[] }> {
+): Promise<{ factor: PublicFactor; recovery_codes?: string[]; assertion: string }> {
 	const factor = await findLiveFactor(deps, ctx, userId, factorId);
 	if (factor.status !== "pending") throw new ServiceError("factor_not_pending");
 	if ((factor.expires_at ?? 0) <= deps.clock().getTime()) throw new ServiceError("factor_expired");
@@ -184,7 +186,14 @@ export async function confirmFactor(
 	});
 	// Thrown only now, after the failed attempt (or the consumed challenge) has committed (R-ST-6).
 	if ("error" in outcome) throw outcome.error;
-	const result: { factor: PublicFactor; recovery_codes?: string[] } = { factor: publicFactor(outcome.factor) };
+	// The new factor just proved itself: the confirm answers with an assertion, as a verify does (issue 4).
+	const registered = registration?.registered;
+	const proven: VerifiedProof =
+		registered != null
+			? { method: "webauthn", factorId, deviceBound: registered.deviceType === "singleDevice" && !registered.backedUp, userVerified: registered.userVerified }
+			: { method: "totp", factorId };
+	const assertion = await issueAssertion(deps, ctx, userId, proven, { actionHash: undefined, firstFactorPassed: false });
+	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor), assertion };
 	if (outcome.codes !== undefined) result.recovery_codes = outcome.codes;
 	return result;
 }

@@ -1,8 +1,10 @@
+import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js";
 import { findMatchingRecoveryCodes, normalizeRecoveryCode } from "../core/recovery-codes.js";
 import { verifyTOTP } from "../core/totp.js";
 import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
+import { FRESH_PROOF_SECONDS, readAssertion } from "./assertions.js";
 import { attemptBlock, throttleDelayInSeconds } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
@@ -17,15 +19,19 @@ import type { TenantContext } from "./tenant-context.js";
  */
 export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes";
 
-/** What a caller presents: a code (TOTP or recovery), or a WebAuthn assertion answering a challenge. */
+/**
+ * What a caller presents: a code (TOTP or recovery), a WebAuthn assertion answering
+ * a challenge, or (for factor changes only) a fresh step-up assertion Twofold signed.
+ */
 export interface ProofInput {
 	code?: unknown;
 	challenge_id?: unknown;
 	credential?: unknown;
+	assertion?: unknown;
 }
 
 export function hasProof(input: ProofInput): boolean {
-	return input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined;
+	return input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined || input.assertion !== undefined;
 }
 
 /**
@@ -38,9 +44,14 @@ export type CodeShape =
 	| { kind: "otp"; code: string }
 	| { kind: "recovery"; normalized: string }
 	| { kind: "webauthn"; challengeId: string; credential: unknown }
+	| { kind: "assertion"; token: unknown }
 	| { kind: "malformed" };
 
 export function classifyProof(input: ProofInput): CodeShape {
+	if (input.assertion !== undefined) {
+		const others = input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined;
+		return others ? { kind: "malformed" } : { kind: "assertion", token: input.assertion };
+	}
 	if (input.challenge_id !== undefined || input.credential !== undefined) {
 		// One proof per request: a code beside an assertion is malformed, not a second chance.
 		if (input.code !== undefined || typeof input.challenge_id !== "string" || input.credential === undefined) return { kind: "malformed" };
@@ -62,13 +73,15 @@ export interface PreparedProof {
 	recoveryMatchIds: string[];
 	/** A WebAuthn assertion checked before the transaction (signature checks are async); see evaluateAssertion. */
 	assertion?: PreparedAssertion;
+	/** A step-up assertion's claims once its signature and expiry checked out; null when they did not. */
+	stepUp?: AssertionClaims | null;
 }
 
 interface PreparedAssertion {
 	/** The challenge existed for this user and ceremony when the assertion was checked. */
 	challengeFound: boolean;
 	/** Present when every ceremony check passed: the factor it proves and its new counter. */
-	verified?: { factorId: string; credentialId: string; newCounter: number };
+	verified?: { factorId: string; credentialId: string; newCounter: number; userVerified: boolean };
 }
 
 /**
@@ -78,12 +91,13 @@ interface PreparedAssertion {
  */
 export async function prepareProof(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof> {
 	const shape = classifyProof(input);
-	if (shape.kind !== "recovery" && shape.kind !== "webauthn") return { shape, recoveryMatchIds: [] };
+	if (shape.kind !== "recovery" && shape.kind !== "webauthn" && shape.kind !== "assertion") return { shape, recoveryMatchIds: [] };
 	const user = await deps.store.users.find(ctx.tenantId, userId);
 	if (user === undefined || attemptBlock(user, deps.clock().getTime(), ctx.settings.attempts) !== null) {
 		return { shape, recoveryMatchIds: [] };
 	}
 	if (shape.kind === "webauthn") return { shape, recoveryMatchIds: [], assertion: await prepareAssertion(deps, ctx, userId, shape) };
+	if (shape.kind === "assertion") return { shape, recoveryMatchIds: [], stepUp: await readAssertion(deps, shape.token) };
 	const stored = await deps.store.recoveryCodes.listUnused(ctx.tenantId, userId);
 	const matches = await findMatchingRecoveryCodes(shape.normalized, stored);
 	return { shape, recoveryMatchIds: matches.map((index) => stored[index]!.id) };
@@ -115,16 +129,26 @@ async function prepareAssertion(
 		userHandle: stored.user_handle,
 	});
 	if (checked === null) return { challengeFound: true };
-	return { challengeFound: true, verified: { factorId: stored.factor_id, credentialId: stored.credential_id, newCounter: checked.newCounter } };
+	return {
+		challengeFound: true,
+		verified: { factorId: stored.factor_id, credentialId: stored.credential_id, newCounter: checked.newCounter, userVerified: checked.userVerified },
+	};
+}
+
+/** What a WebAuthn proof says about the key, for the assertion's amr (RFC 8176 hwk/swk, user). */
+export interface KeyFacts {
+	deviceBound: boolean;
+	userVerified: boolean;
 }
 
 export type ProofOutcome =
-	| { ok: true; method: "totp" | "webauthn"; factor: FactorTable; recoveryCodesRemaining: number }
-	| { ok: true; method: "recovery_code"; recoveryCodesRemaining: number }
+	| { ok: true; method: "totp"; factor: FactorTable; recoveryCodesRemaining: number }
+	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts; recoveryCodesRemaining: number }
+	| { ok: true; method: "recovery_code" | "assertion"; recoveryCodesRemaining: number }
 	| { ok: false; reason: "unknown_user" | "locked" }
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
-	| { ok: false; reason: "invalid" | "malformed" }
-	| { ok: false; reason: "replay"; factorId: string | null };
+	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" }
+	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true };
 
 export interface ProofTarget {
 	purpose: Purpose;
@@ -176,7 +200,7 @@ export async function attemptProof(
 			...event,
 			factorId: outcome.factorId,
 			type: "verification.replay_rejected",
-			data: { purpose: target.purpose, method: prepared.shape.kind === "webauthn" ? "webauthn" : outcome.factorId === null ? "recovery_code" : "totp" },
+			data: { purpose: target.purpose, method: replayedMethod(prepared.shape, outcome.factorId) },
 		});
 	}
 	await appendEvent(tx, deps.random, now, {
@@ -190,10 +214,16 @@ export async function attemptProof(
 	return outcome;
 }
 
+function replayedMethod(shape: CodeShape, factorId: string | null): string {
+	if (shape.kind === "webauthn" || shape.kind === "assertion") return shape.kind;
+	return factorId === null ? "recovery_code" : "totp";
+}
+
 type Evaluation =
-	| { ok: true; method: "totp" | "webauthn"; factor: FactorTable }
-	| { ok: true; method: "recovery_code" }
-	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "replay" }>;
+	| { ok: true; method: "totp"; factor: FactorTable }
+	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts }
+	| { ok: true; method: "recovery_code" | "assertion" }
+	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "replay" }>;
 
 async function evaluate(
 	tx: Store,
@@ -208,6 +238,7 @@ async function evaluate(
 	const { shape } = prepared;
 	if (shape.kind === "malformed") return { ok: false, reason: "malformed" };
 	if (shape.kind === "webauthn") return evaluateAssertion(tx, deps, ctx, userId, userFactors, shape, prepared.assertion, target, now);
+	if (shape.kind === "assertion") return evaluateStepUp(tx, ctx, userId, userFactors, prepared.stepUp ?? null, target, now);
 
 	if (shape.kind === "recovery") {
 		if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
@@ -294,7 +325,48 @@ async function evaluateAssertion(
 		return { ok: false, reason: "invalid" };
 	}
 	await tx.factors.touch(ctx.tenantId, userId, factor.id, now);
-	return { ok: true, method: "webauthn", factor };
+	// Device-bound: single-device and not backed up; a synced passkey is a software-held key for amr (RFC 8176 swk).
+	const deviceBound = credential.device_type === "singleDevice" && !credential.backed_up;
+	return { ok: true, method: "webauthn", factor, key: { deviceBound, userVerified: verified.userVerified } };
+}
+
+/**
+ * A step-up assertion as the proof for a factor change (R-LC-1, R-LC-4, R-RC-5):
+ * Twofold's own, for this tenant and user, at most five minutes old, approving
+ * no particular action, from a factor that is still active (R-LC-3), and spent
+ * here: its jti is recorded in this transaction, so it authorizes one change.
+ * It proves an earlier verify, so it never stands in for a verify or a confirm.
+ */
+async function evaluateStepUp(
+	tx: Store,
+	ctx: TenantContext,
+	userId: string,
+	userFactors: FactorTable[],
+	claims: AssertionClaims | null,
+	target: ProofTarget,
+	now: number,
+): Promise<Evaluation> {
+	const refused = { ok: false, reason: "invalid_assertion" } as const;
+	if (target.purpose === "verify" || target.purpose === "confirm" || claims === null) return refused;
+	if (claims.tid !== ctx.tenantId || claims.sub !== userId || claims.action_hash !== undefined) return refused;
+	if (claims.auth_time < now / 1000 - FRESH_PROOF_SECONDS) return refused;
+	if (claims.factor_id !== undefined && !userFactors.some((factor) => factor.id === claims.factor_id && factor.status === "active")) return refused;
+	const first = await tx.redeemedAssertions.redeem({ jti: claims.jti, tenant_id: ctx.tenantId, user_id: userId, expires_at: claims.exp * 1000, redeemed_at: now });
+	return first ? { ok: true, method: "assertion" } : { ok: false, reason: "replay", factorId: null, spentAssertion: true };
+}
+
+/** What a successful proof verified, for its assertion. A step-up assertion is never re-issued as a new one. */
+export function verifiedProofOf(outcome: Extract<ProofOutcome, { ok: true }>): VerifiedProof {
+	switch (outcome.method) {
+		case "totp":
+			return { method: "totp", factorId: outcome.factor.id };
+		case "webauthn":
+			return { method: "webauthn", factorId: outcome.factor.id, ...outcome.key };
+		case "recovery_code":
+			return { method: "recovery_code" };
+		case "assertion":
+			throw new Error("a step-up assertion proves a factor change, not a verify");
+	}
 }
 
 /** The public error for a failed proof: wrong, replayed, malformed and unknown-user all read the same. */
@@ -304,6 +376,11 @@ export function proofError(outcome: Extract<ProofOutcome, { ok: false }>): Servi
 			return new ServiceError("locked");
 		case "throttled":
 			return new ServiceError("too_many_attempts", { retryAfterSeconds: outcome.retryAfterSeconds });
+		case "invalid_assertion":
+			return new ServiceError("invalid_assertion");
+		case "replay":
+			// A spent assertion reveals nothing a guesser could use (unlike a correct-but-used code, R-OTP-9), so it says what it is.
+			return new ServiceError(outcome.spentAssertion === true ? "invalid_assertion" : "invalid_code");
 		default:
 			return new ServiceError("invalid_code");
 	}

@@ -10,6 +10,8 @@ import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
 import { deleteUser, getUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
+import { redeemAssertion, type AssertionRequest } from "./assertions.js";
+import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
 import type { ProofInput } from "./proofs.js";
 import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
 
@@ -42,7 +44,16 @@ export function createServices(deps: ServiceDeps) {
 				deleteFactor(deps, ctx, userId, factorId, authorization),
 		},
 		verifications: {
-			verify: (ctx: TenantContext, userId: string, input: ProofInput & { factorId?: string }) => verifyCode(deps, ctx, userId, input),
+			verify: (ctx: TenantContext, userId: string, input: ProofInput & AssertionRequest & { factorId?: string }) => verifyCode(deps, ctx, userId, input),
+		},
+		assertions: {
+			jwks: () => publishedKeys(deps),
+			rotateSigningKey: async () => {
+				const rotated = await rotateSigningKey(deps);
+				deps.signingKeys.forgetActive();
+				return rotated;
+			},
+			redeem: (ctx: TenantContext, token: string) => redeemAssertion(deps, ctx, token),
 		},
 		challenges: {
 			createWebAuthn: (ctx: TenantContext, userId: string) => createWebAuthnChallenge(deps, ctx, userId),

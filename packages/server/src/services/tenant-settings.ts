@@ -7,6 +7,12 @@ export interface TenantSettings {
 	attempts: { throttle_after: number; lock_after: number };
 	pending_factor_ttl_seconds: number;
 	webauthn: WebAuthnSettings;
+	assertions: AssertionSettings;
+}
+
+/** Step-up assertions (R-AS-3): short-lived by default; the PATCH schema caps the lifetime. */
+export interface AssertionSettings {
+	ttl_seconds: number;
 }
 
 /** The relying party for WebAuthn factors. rp_id, rp_name and origins must be set before WebAuthn enrollment. */
@@ -26,6 +32,7 @@ export type TenantSettingsPatch = {
 	totp?: Partial<TenantSettings["totp"]>;
 	attempts?: Partial<TenantSettings["attempts"]>;
 	pending_factor_ttl_seconds?: number;
+	assertions?: Partial<AssertionSettings>;
 };
 
 /**
@@ -42,6 +49,7 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		pending_factor_ttl_seconds: 900,
 		// R-WA-5: user verification required unless the tenant relaxes it.
 		webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
+		assertions: { ttl_seconds: 300 },
 	};
 }
 
@@ -56,5 +64,6 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 		attempts: { ...base.attempts, ...patch.attempts },
 		pending_factor_ttl_seconds: patch.pending_factor_ttl_seconds ?? base.pending_factor_ttl_seconds,
 		webauthn: { ...base.webauthn, ...patch.webauthn },
+		assertions: { ...base.assertions, ...patch.assertions },
 	};
 }

@@ -1,6 +1,7 @@
+import { type AssertionRequest, actionHashOf, issueAssertion } from "./assertions.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { attemptProof, hasProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
+import { attemptProof, hasProof, prepareProof, type ProofInput, proofError, verifiedProofOf } from "./proofs.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -9,6 +10,8 @@ export interface VerifyResult {
 	method: "totp" | "webauthn" | "recovery_code";
 	factor_id?: string;
 	recovery_codes_remaining: number;
+	/** The signed step-up assertion (R-AS-1): what the application's own API checks before a sensitive action. */
+	assertion: string;
 }
 
 /**
@@ -20,10 +23,11 @@ export async function verifyCode(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	userId: string,
-	input: ProofInput & { factorId?: string },
+	input: ProofInput & AssertionRequest & { factorId?: string },
 ): Promise<VerifyResult> {
 	// No proof at all is a malformed request, not an attempt; a malformed proof is an attempt (V-2).
 	if (!hasProof(input)) throw new ServiceError("invalid_request");
+	const actionHash = await actionHashOf(input.action);
 	const prepared = await prepareProof(deps, ctx, userId, input);
 	const outcome = await deps.store.transaction(async (tx) => {
 		const target = input.factorId === undefined ? { purpose: "verify" as const } : { purpose: "verify" as const, factorId: input.factorId };
@@ -31,7 +35,7 @@ export async function verifyCode(
 		if (!proof.ok) return { proof, remaining: 0 };
 		const now = deps.clock().getTime();
 		const remaining = proof.recoveryCodesRemaining;
-		const factorId = proof.method === "recovery_code" ? null : proof.factor.id;
+		const factorId = "factor" in proof ? proof.factor.id : null;
 		await appendEvent(tx, deps.random, now, {
 			tenantId: ctx.tenantId,
 			userId,
@@ -46,7 +50,10 @@ export async function verifyCode(
 	});
 	const { proof } = outcome;
 	if (!proof.ok) throw proofError(proof);
-	const result: VerifyResult = { valid: true, method: proof.method, recovery_codes_remaining: outcome.remaining };
-	if (proof.method !== "recovery_code") result.factor_id = proof.factor.id;
+	const verified = verifiedProofOf(proof);
+	// Signed after the commit: the assertion speaks of an attempt that is durably spent (R-ST-6).
+	const assertion = await issueAssertion(deps, ctx, userId, verified, { actionHash, firstFactorPassed: input.first_factor === true });
+	const result: VerifyResult = { valid: true, method: verified.method, recovery_codes_remaining: outcome.remaining, assertion };
+	if (verified.method !== "recovery_code") result.factor_id = verified.factorId;
 	return result;
 }

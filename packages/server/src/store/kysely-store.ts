@@ -8,6 +8,8 @@ import { challengeRepository } from "./repositories/challenges.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
+import { redeemedAssertionRepository } from "./repositories/redeemed-assertions.js";
+import { signingKeyRepository } from "./repositories/signing-keys.js";
 import { tenantRepository } from "./repositories/tenants.js";
 import { userRepository } from "./repositories/users.js";
 import { webauthnCredentialRepository } from "./repositories/webauthn-credentials.js";
@@ -36,6 +38,8 @@ function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runn
 		webauthnCredentials: webauthnCredentialRepository(db),
 		challenges: challengeRepository(db),
 		events: eventRepository(db),
+		signingKeys: signingKeyRepository(db),
+		redeemedAssertions: redeemedAssertionRepository(db),
 	};
 }
 

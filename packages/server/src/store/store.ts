@@ -4,6 +4,8 @@ import type {
 	EventTable,
 	FactorTable,
 	RecoveryCodeTable,
+	RedeemedAssertionTable,
+	SigningKeyTable,
 	TenantTable,
 	UserTable,
 	WebAuthnCredentialTable,
@@ -28,6 +30,8 @@ export interface Store {
 	webauthnCredentials: WebAuthnCredentialRepository;
 	challenges: ChallengeRepository;
 	events: EventRepository;
+	signingKeys: SigningKeyRepository;
+	redeemedAssertions: RedeemedAssertionRepository;
 }
 
 export interface TenantRepository {
@@ -120,6 +124,23 @@ export interface ChallengeRepository {
 	consume(tenantId: string, userId: string, id: string, ceremony: ChallengeTable["ceremony"], now: number): Promise<boolean>;
 	/** Housekeeping on each new challenge: the user's expired challenges go (used ones stay until then, so a reuse reads as a replay). */
 	deleteStale(tenantId: string, userId: string, now: number): Promise<void>;
+}
+
+export interface SigningKeyRepository {
+	insert(row: SigningKeyTable): Promise<void>;
+	/** The active key, newest first if a race made two. */
+	active(): Promise<SigningKeyTable | undefined>;
+	/** Every key still published: active, or retired after `retiredAfter`. */
+	published(retiredAfter: number): Promise<SigningKeyTable[]>;
+	/** Retires every active key except `keepId`. */
+	retireOthers(keepId: string, now: number): Promise<void>;
+}
+
+export interface RedeemedAssertionRepository {
+	/** INSERT … ON CONFLICT (jti) DO NOTHING: true only for the first redemption (R-AS-5). */
+	redeem(row: RedeemedAssertionTable): Promise<boolean>;
+	/** Housekeeping: ids of expired assertions can go, since an expired assertion is refused anyway. */
+	deleteExpired(now: number): Promise<void>;
 }
 
 export interface EventQuery {

@@ -111,6 +111,29 @@ export interface EventTable {
 	created_at: number;
 }
 
+/** A key that signs step-up assertions; retired keys stay published until their last assertion expires. */
+export interface SigningKeyTable {
+	/** The JWS kid. */
+	id: string;
+	algorithm: "EdDSA";
+	/** The public JWK, JSON. */
+	public_jwk: string;
+	/** PKCS#8 private key sealed under the master key, bound to the kid. */
+	private_envelope: string;
+	created_at: number;
+	/** Null for the active key. */
+	retired_at: number | null;
+}
+
+/** An assertion id spent once: redeemed (R-AS-5) or presented as a proof for a factor change. */
+export interface RedeemedAssertionTable {
+	jti: string;
+	tenant_id: string;
+	user_id: string;
+	expires_at: number;
+	redeemed_at: number;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -120,4 +143,6 @@ export interface Database {
 	webauthn_credentials: WebAuthnCredentialTable;
 	challenges: ChallengeTable;
 	events: EventTable;
+	signing_keys: SigningKeyTable;
+	redeemed_assertions: RedeemedAssertionTable;
 }

@@ -90,8 +90,10 @@ describe("authentication, error shapes and documents", () => {
 		expect(spec.openapi).toBe("3.1.0");
 		expect(Object.keys(spec.paths).sort()).toEqual(
 			[
+				"/.well-known/jwks.json",
 				"/healthz",
 				"/readyz",
+				"/v1/assertions/redeem",
 				"/v1/browser.js",
 				"/v1/events",
 				"/v1/tenant",

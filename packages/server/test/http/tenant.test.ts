@@ -19,12 +19,13 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 				attempts: { throttle_after: 5, lock_after: 100 },
 				pending_factor_ttl_seconds: 900,
 				webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
+				assertions: { ttl_seconds: 300 },
 			},
 		});
 		const patched = await t.call("PATCH", "/v1/tenant", { issuer: "Acme Inc", totp: { digits: 8 }, attempts: { lock_after: 20 } });
 		expect(patched.status).toBe(200);
 		expect(patched.json.settings).toMatchObject({ issuer: "Acme Inc", totp: { digits: 8, window: 1 }, attempts: { lock_after: 20, throttle_after: 5 } });
-		for (const unsafe of [{ totp: { window: 2 } }, { attempts: { lock_after: 101 } }, { attempts: { throttle_after: 0 } }, { totp: { period: 300 } }, { issuer: "a:b" }, { other: 1 }]) {
+		for (const unsafe of [{ totp: { window: 2 } }, { attempts: { lock_after: 101 } }, { attempts: { throttle_after: 0 } }, { totp: { period: 300 } }, { issuer: "a:b" }, { other: 1 }, { assertions: { ttl_seconds: 901 } }, { assertions: { ttl_seconds: 29 } }]) {
 			const res = await t.call("PATCH", "/v1/tenant", unsafe);
 			expect(res.status, JSON.stringify(unsafe)).toBe(400);
 		}

@@ -28,7 +28,7 @@ describe.each(DIALECTS)("verify (%s)", (dialect) => {
 		t.clock.set(1111111109_000);
 		const ok = await t.call("POST", "/v1/users/kat-a/verify", { code: "081804" });
 		expect(ok.status).toBe(200);
-		expect(ok.json).toEqual({ valid: true, method: "totp", factor_id: factorId, recovery_codes_remaining: 10 });
+		expect(ok.json).toEqual({ valid: true, method: "totp", factor_id: factorId, recovery_codes_remaining: 10, assertion: expect.any(String) });
 		const replay = await t.call("POST", "/v1/users/kat-a/verify", { code: "081804" });
 		expect(replay.status).toBe(422);
 		expect(replay.json.error.code).toBe("invalid_code");

@@ -30,6 +30,17 @@ export const ProofFields = {
 	credential: Type.Optional(Credential),
 };
 
+/**
+ * Factor changes (add a factor, remove one, regenerate recovery codes) also take a
+ * fresh step-up assertion from an existing factor (R-LC-1, R-LC-4, R-RC-5).
+ */
+export const ChangeProofFields = {
+	...ProofFields,
+	assertion: Type.Optional(
+		Type.String({ maxLength: 8192, description: "A step-up assertion from this user's verify, at most 5 minutes old; spent by the change." }),
+	),
+};
+
 export const Reason = Type.String({ minLength: 1, maxLength: 500, description: "Admin keys only: why, for the audit log." });
 
 export const Timestamp = Type.String({ format: "date-time" });

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { Credential, NullableTimestamp, ProofFields, Reason, Timestamp } from "./common.js";
+import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, Timestamp } from "./common.js";
 
 export const Factor = Type.Object({
 	id: Type.String(),
@@ -22,12 +22,12 @@ const EnrollTOTPBody = Type.Object(
 		digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
 		period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
 		secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Base32 secret to import (at least 16 bytes)." })),
-		...ProofFields,
+		...ChangeProofFields,
 	},
 	{ additionalProperties: false },
 );
 
-const EnrollWebAuthnBody = Type.Object({ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ProofFields }, { additionalProperties: false });
+const EnrollWebAuthnBody = Type.Object({ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ChangeProofFields }, { additionalProperties: false });
 
 /** A user who has an active factor must add a proof from it (R-LC-1): code, or challenge_id + credential. */
 export const EnrollBody = Type.Union([EnrollTOTPBody, EnrollWebAuthnBody]);
@@ -51,11 +51,18 @@ export const ConfirmBody = Type.Object(
 	{ code: ProofFields.code, credential: Type.Optional(Credential) },
 	{ additionalProperties: false, description: "TOTP: a current code. WebAuthn: the registration response as credential." },
 );
-export const ConfirmResponse = Type.Object({ factor: Factor, recovery_codes: Type.Optional(Type.Array(Type.String())) });
+export const ConfirmResponse = Type.Object({
+	factor: Factor,
+	recovery_codes: Type.Optional(Type.Array(Type.String())),
+	assertion: Type.String({ description: "A step-up assertion (compact JWS): the new factor just proved itself." }),
+});
 
 export const FactorList = Type.Object({ factors: Type.Array(Factor) });
 
 export const ChangeBody = Type.Object(
-	{ ...ProofFields, reason: Type.Optional(Reason) },
-	{ additionalProperties: false, description: "Either a proof (a current code, or a WebAuthn assertion), or (admin keys) a reason." },
+	{ ...ChangeProofFields, reason: Type.Optional(Reason) },
+	{
+		additionalProperties: false,
+		description: "Either a proof (a current code, a WebAuthn assertion, or a fresh step-up assertion), or (admin keys) a reason.",
+	},
 );

@@ -15,6 +15,7 @@ export const TenantSettings = Type.Object({
 		attestation: Type.Union([Type.Literal("none"), Type.Literal("direct")]),
 		allow_synced: Type.Boolean(),
 	}),
+	assertions: Type.Object({ ttl_seconds: Type.Integer() }),
 });
 
 export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
@@ -53,6 +54,15 @@ export const TenantPatch = Type.Object(
 					user_verification: Type.Optional(Type.Union([Type.Literal("required"), Type.Literal("preferred")])),
 					attestation: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("direct")])),
 					allow_synced: Type.Optional(Type.Boolean()),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		assertions: Type.Optional(
+			Type.Object(
+				{
+					// R-AS-3: minutes, not hours; MAX_ASSERTION_TTL_SECONDS also bounds how long a retired key stays published.
+					ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 900 })),
 				},
 				{ additionalProperties: false },
 			),

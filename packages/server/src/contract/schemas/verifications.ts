@@ -2,7 +2,16 @@ import { Type } from "@sinclair/typebox";
 import { ProofFields } from "./common.js";
 
 export const VerifyBody = Type.Object(
-	{ ...ProofFields, factor_id: Type.Optional(Type.String({ maxLength: 64 })) },
+	{
+		...ProofFields,
+		factor_id: Type.Optional(Type.String({ maxLength: 64 })),
+		action: Type.Optional(
+			Type.Record(Type.String(), Type.Unknown(), {
+				description: "What this proof approves, e.g. {\"method\":\"POST\",\"path\":\"/account/email\"}: its SHA-256 over canonical JSON becomes the assertion's action_hash.",
+			}),
+		),
+		first_factor: Type.Optional(Type.Boolean({ description: "true when the application verified a first factor (a password) too: the assertion's amr gets \"mfa\"." })),
+	},
 	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
 );
 
@@ -18,4 +27,5 @@ export const VerifyResponse = Type.Object({
 	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code")]),
 	factor_id: Type.Optional(Type.String()),
 	recovery_codes_remaining: Type.Integer(),
+	assertion: Type.String({ description: "A step-up assertion (compact JWS, EdDSA) for the application's own API; see docs/assertions.md." }),
 });

@@ -1,0 +1,84 @@
+/**
+ * The claims of a step-up assertion (R-AS-1), built from what was verified.
+ * Pure: the time, ids and key come from the caller.
+ *
+ * amr values are RFC 8176's where one fits: "otp" (TOTP), "hwk"/"swk" (a
+ * WebAuthn key held in hardware / a synced or software passkey), "user" (the
+ * authenticator verified the user), "mfa" (the caller says a first factor
+ * passed as well). A recovery code has no RFC 8176 value; it is "rcode".
+ *
+ * acr levels (documented in docs/assertions.md), strongest first; only WebAuthn
+ * is phishing-resistant (R-AS-4: never above what was verified).
+ */
+export const ACR = {
+	phishingResistant: "urn:twofold:acr:phr",
+	otp: "urn:twofold:acr:otp",
+	recoveryCode: "urn:twofold:acr:rcode",
+} as const;
+
+/** The JWS typ (RFC 8725 §3.11 explicit typing): a verifier refuses any other JWT posing as an assertion. */
+export const ASSERTION_TYP = "twofold-assertion+jwt";
+
+/** Tenants choose 30 s to 15 min (default 5 min, R-AS-3); a retired signing key stays published this long. */
+export const MAX_ASSERTION_TTL_SECONDS = 900;
+
+export type VerifiedProof =
+	| { method: "totp"; factorId: string }
+	| { method: "webauthn"; factorId: string; deviceBound: boolean; userVerified: boolean }
+	| { method: "recovery_code" };
+
+export interface AssertionClaims {
+	[claim: string]: unknown;
+	iss: string;
+	sub: string;
+	aud: string;
+	/** The tenant, so Twofold can tell whose assertion it is shown (redeem, factor-change proofs). */
+	tid: string;
+	iat: number;
+	exp: number;
+	auth_time: number;
+	jti: string;
+	amr: string[];
+	acr: string;
+	factor_id?: string;
+	action_hash?: string;
+}
+
+export function amrFor(proof: VerifiedProof, firstFactorPassed: boolean): string[] {
+	const amr =
+		proof.method === "totp" ? ["otp"] : proof.method === "recovery_code" ? ["rcode"] : [proof.deviceBound ? "hwk" : "swk", ...(proof.userVerified ? ["user"] : [])];
+	return firstFactorPassed ? [...amr, "mfa"] : amr;
+}
+
+export function acrFor(proof: VerifiedProof): string {
+	return proof.method === "webauthn" ? ACR.phishingResistant : proof.method === "totp" ? ACR.otp : ACR.recoveryCode;
+}
+
+export function assertionClaims(input: {
+	issuer: string;
+	tenantId: string;
+	userId: string;
+	proof: VerifiedProof;
+	firstFactorPassed: boolean;
+	actionHash?: string;
+	jti: string;
+	nowInSeconds: number;
+	ttlSeconds: number;
+}): AssertionClaims {
+	const { proof, nowInSeconds } = input;
+	const claims: AssertionClaims = {
+		iss: input.issuer,
+		sub: input.userId,
+		aud: input.tenantId,
+		tid: input.tenantId,
+		iat: nowInSeconds,
+		exp: nowInSeconds + Math.min(input.ttlSeconds, MAX_ASSERTION_TTL_SECONDS),
+		auth_time: nowInSeconds,
+		jti: input.jti,
+		amr: amrFor(proof, input.firstFactorPassed),
+		acr: acrFor(proof),
+	};
+	if (proof.method !== "recovery_code") claims.factor_id = proof.factorId;
+	if (input.actionHash !== undefined) claims.action_hash = input.actionHash;
+	return claims;
+}

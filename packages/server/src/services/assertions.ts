@@ -1,0 +1,103 @@
+import { type ActionValue, actionHash, canonicalJSON } from "@twofold/sdk/action-hash";
+import { ASSERTION_TYP, type AssertionClaims, assertionClaims, type VerifiedProof } from "../core/assertion-claims.js";
+import { JWS_ALGORITHM, parseJWS, signJWS, verifyJWS } from "../core/jws.js";
+import type { ServiceDeps } from "./deps.js";
+import { ServiceError } from "./service-error.js";
+import type { TenantContext } from "./tenant-context.js";
+
+/** What a verify request may add to its assertion: the operation it approves, and whether a first factor passed too. */
+export interface AssertionRequest {
+	action?: unknown;
+	first_factor?: boolean;
+}
+
+/** An action is approved as a whole; this bounds what Twofold hashes per request. */
+const MAX_ACTION_BYTES = 4096;
+
+/** A factor change accepts an assertion at most this old (R-LC-1, R-LC-4, R-RC-5). */
+export const FRESH_PROOF_SECONDS = 300;
+
+/** Tolerated clock difference between nodes for iat (D-7 bounds real skew well below this). */
+const CLOCK_SKEW_SECONDS = 60;
+
+/** Hashed before any attempt is made, so a malformed action is a 400 that costs the user nothing. */
+export async function actionHashOf(action: unknown): Promise<string | undefined> {
+	if (action === undefined) return undefined;
+	let canonical: string;
+	try {
+		if (typeof action !== "object" || action === null || Array.isArray(action)) throw new TypeError("not an object");
+		canonical = canonicalJSON(action);
+	} catch {
+		throw new ServiceError("invalid_request");
+	}
+	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw new ServiceError("invalid_request");
+	return actionHash(action as ActionValue);
+}
+
+/** Signs the assertion for a proof that just committed (R-AS-1). */
+export async function issueAssertion(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	proof: VerifiedProof,
+	options: { actionHash: string | undefined; firstFactorPassed: boolean },
+): Promise<string> {
+	const key = await deps.signingKeys.active();
+	const claims = assertionClaims({
+		issuer: deps.issuer(),
+		tenantId: ctx.tenantId,
+		userId,
+		proof,
+		firstFactorPassed: options.firstFactorPassed,
+		...(options.actionHash === undefined ? {} : { actionHash: options.actionHash }),
+		jti: Buffer.from(deps.random(16)).toString("base64url"),
+		nowInSeconds: Math.floor(deps.clock().getTime() / 1000),
+		ttlSeconds: ctx.settings.assertions.ttl_seconds,
+	});
+	return signJWS({ alg: JWS_ALGORITHM, kid: key.kid, typ: ASSERTION_TYP }, claims, key.privateKey);
+}
+
+/**
+ * Twofold reading one of its own assertions: our algorithm and type only, a
+ * published kid, a good signature, our issuer, unexpired, and the claims a
+ * proof needs. jku, jwk and x5u headers are never looked at (R-AS-2).
+ */
+export async function readAssertion(deps: ServiceDeps, token: unknown): Promise<AssertionClaims | null> {
+	const parsed = parseJWS(token);
+	if (parsed === null || parsed.header.alg !== JWS_ALGORITHM || parsed.header.typ !== ASSERTION_TYP || typeof parsed.header.kid !== "string") return null;
+	const publicKey = await deps.signingKeys.publicKey(parsed.header.kid);
+	if (publicKey === null || !verifyJWS(parsed, publicKey)) return null;
+	const claims = parsed.payload;
+	const now = deps.clock().getTime() / 1000;
+	const strings = ["iss", "sub", "aud", "tid", "jti", "acr"] as const;
+	const numbers = ["iat", "exp", "auth_time"] as const;
+	if (strings.some((name) => typeof claims[name] !== "string") || numbers.some((name) => typeof claims[name] !== "number")) return null;
+	if (claims.iss !== deps.issuer() || (claims.exp as number) <= now || (claims.iat as number) > now + CLOCK_SKEW_SECONDS) return null;
+	if (!Array.isArray(claims.amr)) return null;
+	return claims as AssertionClaims;
+}
+
+/** POST /v1/assertions/redeem: marks the assertion's jti used, once ever (R-AS-5). */
+export async function redeemAssertion(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	token: string,
+): Promise<{ redeemed: true; jti: string; sub: string; exp: string; action_hash?: string }> {
+	const claims = await readAssertion(deps, token);
+	// Another tenant's assertion reads as invalid: it is not this tenant's to spend (V-17).
+	if (claims === null || claims.tid !== ctx.tenantId) throw new ServiceError("invalid_assertion");
+	const now = deps.clock().getTime();
+	const first = await deps.store.transaction(async (tx) => {
+		await tx.redeemedAssertions.deleteExpired(now);
+		return tx.redeemedAssertions.redeem({ jti: claims.jti, tenant_id: ctx.tenantId, user_id: claims.sub, expires_at: claims.exp * 1000, redeemed_at: now });
+	});
+	if (!first) throw new ServiceError("assertion_redeemed");
+	const result: { redeemed: true; jti: string; sub: string; exp: string; action_hash?: string } = {
+		redeemed: true,
+		jti: claims.jti,
+		sub: claims.sub,
+		exp: new Date(claims.exp * 1000).toISOString(),
+	};
+	if (typeof claims.action_hash === "string") result.action_hash = claims.action_hash;
+	return result;
+}

@@ -1,0 +1,26 @@
+import type { Kysely } from "kysely";
+import type { SigningKeyRepository } from "../store.js";
+import type { Database } from "../tables.js";
+
+export function signingKeyRepository(db: Kysely<Database>): SigningKeyRepository {
+	return {
+		async insert(row) {
+			await db.insertInto("signing_keys").values(row).execute();
+		},
+		active() {
+			return db.selectFrom("signing_keys").selectAll().where("retired_at", "is", null).orderBy("created_at", "desc").orderBy("id").executeTakeFirst();
+		},
+		published(retiredAfter) {
+			return db
+				.selectFrom("signing_keys")
+				.selectAll()
+				.where((eb) => eb.or([eb("retired_at", "is", null), eb("retired_at", ">", retiredAfter)]))
+				.orderBy("created_at", "desc")
+				.orderBy("id")
+				.execute();
+		},
+		async retireOthers(keepId, now) {
+			await db.updateTable("signing_keys").set({ retired_at: now }).where("retired_at", "is", null).where("id", "!=", keepId).execute();
+		},
+	};
+}
