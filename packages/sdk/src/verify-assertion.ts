@@ -1,0 +1,126 @@
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { type ActionValue, actionHash } from "./action-hash.js";
+
+/**
+ * Checking a Twofold step-up assertion in the application's own API, with the
+ * checks of R-AS-1/R-AS-2: an algorithm allow-list (so `alg: none` and HS256
+ * signed with a public key never verify), keys only from Twofold's JWKS (the
+ * token's jku, jwk and x5u headers are never used), explicit typ, iss, aud,
+ * exp/nbf, the claims an assertion must have, freshness by auth_time, and the
+ * action it approves.
+ */
+export const ASSERTION_TYP = "twofold-assertion+jwt";
+export const ALGORITHMS = ["EdDSA", "ES256"];
+const REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "exp", "auth_time", "jti", "amr", "acr"];
+
+export interface StepUpClaims extends JWTPayload {
+	sub: string;
+	aud: string;
+	tid: string;
+	auth_time: number;
+	jti: string;
+	amr: string[];
+	acr: string;
+	factor_id?: string;
+	action_hash?: string;
+}
+
+export type AssertionFailure =
+	| "missing"
+	| "invalid" // not a well-formed, well-signed Twofold assertion for this issuer and audience
+	| "expired"
+	| "too_old" // auth_time older than maxAge (RFC 9470 max_age)
+	| "wrong_user"
+	| "wrong_action"
+	| "insufficient_acr";
+
+export class AssertionError extends Error {
+	override readonly name = "AssertionError";
+	constructor(
+		readonly reason: AssertionFailure,
+		message: string,
+	) {
+		super(message);
+	}
+}
+
+export interface VerifierOptions {
+	/** Twofold's base URL: the `iss` of its assertions. */
+	issuer: string;
+	/** The tenant id (or the audience Twofold was asked to put in `aud`). */
+	audience: string;
+	/** Defaults to `${issuer}/.well-known/jwks.json`. */
+	jwksUrl?: string;
+	/** A key set of your own (tests, pinned keys); replaces the remote JWKS. */
+	keys?: JWTVerifyGetKey;
+	/** Seconds of clock difference tolerated for exp, nbf and iat. Default 5. */
+	clockTolerance?: number;
+	/** The least time between two JWKS fetches (an unknown kid triggers one). Default 30 s. */
+	jwksCooldownMs?: number;
+}
+
+export interface CheckOptions {
+	/** The newest auth_time accepted, in seconds ago. Default 300 (R-AS-3). */
+	maxAge?: number;
+	/** The user the request is for: the assertion's sub must be this user. */
+	userId?: string;
+	/** The operation being approved; required when the assertion carries an action_hash. */
+	action?: ActionValue;
+	/** Acceptable acr values (for example only the phishing-resistant level). */
+	acrValues?: readonly string[];
+	/** For tests: the time to check against. */
+	currentDate?: Date;
+}
+
+export interface AssertionVerifier {
+	verify(token: string | undefined | null, options?: CheckOptions): Promise<StepUpClaims>;
+}
+
+/** A verifier holding the JWKS cache: it refetches on an unknown kid (a rotation), at most every 30 s. */
+export function createVerifier(options: VerifierOptions): AssertionVerifier {
+	const issuer = options.issuer.replace(/\/+$/, "");
+	const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`), {
+			cooldownDuration: options.jwksCooldownMs ?? 30_000,
+			cacheMaxAge: 600_000,
+		});
+	return {
+		async verify(token, check = {}) {
+			if (typeof token !== "string" || token.length === 0) throw new AssertionError("missing", "no step-up assertion");
+			let payload: JWTPayload;
+			try {
+				({ payload } = await jwtVerify(token, keys, {
+					issuer,
+					audience: options.audience,
+					algorithms: ALGORITHMS,
+					typ: ASSERTION_TYP,
+					requiredClaims: REQUIRED_CLAIMS,
+					clockTolerance: options.clockTolerance ?? 5,
+					...(check.currentDate === undefined ? {} : { currentDate: check.currentDate }),
+				}));
+			} catch (error) {
+				const code = (error as { code?: string }).code;
+				if (code === "ERR_JWT_EXPIRED") throw new AssertionError("expired", "the assertion has expired");
+				throw new AssertionError("invalid", `the assertion is not valid (${code ?? "malformed"})`);
+			}
+			const claims = payload as StepUpClaims;
+			if (typeof claims.auth_time !== "number" || !Array.isArray(claims.amr) || typeof claims.acr !== "string" || typeof claims.sub !== "string") {
+				throw new AssertionError("invalid", "the assertion's claims are malformed");
+			}
+			const now = (check.currentDate ?? new Date()).getTime() / 1000;
+			if (claims.auth_time < now - (check.maxAge ?? 300) - (options.clockTolerance ?? 5)) throw new AssertionError("too_old", "the second factor was verified too long ago");
+			if (check.userId !== undefined && claims.sub !== check.userId) throw new AssertionError("wrong_user", "the assertion is for another user");
+			if (check.acrValues !== undefined && !check.acrValues.includes(claims.acr)) throw new AssertionError("insufficient_acr", "the assertion's level is not one of those required");
+			// One proof approves one operation: an action-bound assertion is good only for that action.
+			if (check.action !== undefined || claims.action_hash !== undefined) {
+				const expected = check.action === undefined ? undefined : await actionHash(check.action);
+				if (expected === undefined || claims.action_hash !== expected) throw new AssertionError("wrong_action", "the assertion approves another action");
+			}
+			return claims;
+		},
+	};
+}
+
+/** One-off check; for a route, keep a verifier from createVerifier so its JWKS cache is reused. */
+export function verifyAssertion(token: string, options: VerifierOptions & CheckOptions): Promise<StepUpClaims> {
+	return createVerifier(options).verify(token, options);
+}

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, codeFor, nextStep, type TestApp } from "../../server/test/helpers.js";
+import { OPERATIONS, TwofoldClient, TwofoldError } from "../src/index.js";
+
+/** The typed client against a real Twofold over loopback HTTP, and its operation list checked against the OpenAPI document. */
+describe("TwofoldClient", () => {
+	let t: TestApp;
+	let client: TwofoldClient;
+	beforeAll(async () => {
+		t = await buildTestApp();
+		client = new TwofoldClient({ baseUrl: await t.http.listen({ host: "127.0.0.1", port: 0 }), apiKey: t.adminKey });
+	});
+	afterAll(() => t.close());
+
+	it("covers exactly the operations of the OpenAPI document", async () => {
+		const spec = (await t.call("GET", "/openapi.json", undefined, null)).json as { paths: Record<string, Record<string, unknown>> };
+		const documented = Object.entries(spec.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+		const covered = Object.values(OPERATIONS).map(([method, path]) => `${method} ${path}`);
+		expect(covered.sort()).toEqual(documented.sort());
+	});
+
+	it("runs a factor's life through the API, and errors carry the catalog code", async () => {
+		const enrolled = await client.enroll("sdk-c", { type: "totp" });
+		const confirmed = await client.confirm("sdk-c", enrolled.factor.id, { code: codeFor(enrolled.totp.secret, t.clock()) });
+		expect(confirmed.factor.status).toBe("active");
+		expect(confirmed.recovery_codes).toHaveLength(10);
+		expect((await client.listFactors("sdk-c")).factors).toHaveLength(1);
+		nextStep(t.clock);
+		const verified = await client.verify("sdk-c", { code: codeFor(enrolled.totp.secret, t.clock()) });
+		expect(verified).toMatchObject({ valid: true, method: "totp" });
+		const regenerated = await client.regenerateRecoveryCodes("sdk-c", { assertion: verified.assertion });
+		expect(regenerated.recovery_codes).toHaveLength(10);
+
+		const wrong = await client.verify("sdk-c", { code: "000000" }).catch((e: unknown) => e);
+		expect(wrong).toBeInstanceOf(TwofoldError);
+		expect(wrong).toMatchObject({ status: 422, code: "invalid_code" });
+		const spent = await client.redeemAssertion(verified.assertion).catch((e: unknown) => e);
+		expect(spent).toMatchObject({ code: "assertion_redeemed" }); // the regeneration spent it
+
+		await client.deleteFactor("sdk-c", enrolled.factor.id, { reason: "sdk test" });
+		expect((await client.getUser("sdk-c")).factors).toHaveLength(0);
+		expect((await client.listEvents({ user_id: "sdk-c", type: "factor.deleted" })).events).toHaveLength(1);
+		await expect(client.getUser("..")).rejects.toThrow(TypeError);
+		expect((await client.jwks()).keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA" });
+	});
+});

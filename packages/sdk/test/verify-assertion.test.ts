@@ -1,0 +1,176 @@
+import { createHmac, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../../server/test/helpers.js";
+import { actionHash, AssertionError, type AssertionFailure, createVerifier } from "../src/index.js";
+
+const ISSUER = "http://127.0.0.1:8080"; // the test app's configured issuer; its JWKS is fetched from where it really listens
+const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+/**
+ * The SDK verifier against real assertions from a real Twofold (its JWKS over
+ * loopback HTTP), and the R-AS-2 / V-10 tamper list, one test each: every one
+ * of these must be refused.
+ */
+describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
+	let t: TestApp;
+	let jwksUrl: string;
+	let good: string;
+	let claims: Record<string, unknown>;
+	let header: Record<string, unknown>;
+	let realKey: { kid: string; privateKey: KeyObject };
+	let verifier: ReturnType<typeof createVerifier>;
+	const attacker = generateKeyPairSync("ed25519");
+	// A server that records whether anything fetched a key from where a token pointed (jku/x5u).
+	let lure: Server;
+	let lureHits = 0;
+	let lureUrl: string;
+
+	const refusedWith = async (token: string, reason: AssertionFailure, options: Parameters<typeof verifier.verify>[1] = {}) => {
+		const error = await verifier.verify(token, options).then(
+			() => null,
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(AssertionError);
+		expect((error as AssertionError).reason).toBe(reason);
+	};
+	/** A token signed with Twofold's real key: only the claim or header checks can catch what is wrong with it. */
+	const signedByTwofold = (payload: Record<string, unknown>, protectedHeader: Record<string, unknown> = header) =>
+		new SignJWT(payload).setProtectedHeader(protectedHeader as never).sign(realKey.privateKey);
+
+	beforeAll(async () => {
+		t = await buildTestApp();
+		const address = await t.http.listen({ host: "127.0.0.1", port: 0 });
+		jwksUrl = `${address}/.well-known/jwks.json`;
+		verifier = createVerifier({ issuer: ISSUER, audience: t.tenantId, jwksUrl, jwksCooldownMs: 0 });
+		const { secret } = await enrollActive(t, "sdk-user");
+		nextStep(t.clock);
+		good = (await t.call("POST", "/v1/users/sdk-user/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
+		const [h, p] = good.split(".");
+		header = JSON.parse(Buffer.from(h!, "base64url").toString());
+		claims = JSON.parse(Buffer.from(p!, "base64url").toString());
+		realKey = await t.app.services.deps.signingKeys.active();
+		lure = createServer((_req, res) => {
+			lureHits++;
+			res.end(JSON.stringify({ keys: [{ ...(attacker.publicKey.export({ format: "jwk" }) as object), kid: "attacker", alg: "EdDSA" }] }));
+		});
+		await new Promise<void>((resolve) => lure.listen(0, "127.0.0.1", resolve));
+		lureUrl = `http://127.0.0.1:${(lure.address() as AddressInfo).port}/jwks.json`;
+	});
+	afterAll(async () => {
+		await new Promise((resolve) => lure.close(resolve));
+		await t.close();
+	});
+
+	it("accepts Twofold's assertion, fetched keys and all", async () => {
+		const verified = await verifier.verify(good, { userId: "sdk-user" });
+		expect(verified).toMatchObject({ sub: "sdk-user", aud: t.tenantId, amr: ["otp"], acr: "urn:twofold:acr:otp" });
+	});
+
+	it("refuses alg:none", async () => {
+		await refusedWith(`${b64({ alg: "none", typ: "twofold-assertion+jwt" })}.${b64(claims)}.`, "invalid");
+	});
+
+	it("refuses HS256 signed with the public key as the HMAC secret (key confusion)", async () => {
+		const jwk = JSON.parse((await (await fetch(jwksUrl)).text())).keys[0];
+		for (const secret of [Buffer.from(jwk.x, "base64url"), Buffer.from(JSON.stringify(jwk))]) {
+			const input = `${b64({ alg: "HS256", typ: "twofold-assertion+jwt", kid: header.kid })}.${b64(claims)}`;
+			await refusedWith(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`, "invalid");
+		}
+	});
+
+	it("refuses a foreign kid, and a foreign key posing under Twofold's kid", async () => {
+		const foreign = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", kid: "attacker" }).sign(attacker.privateKey);
+		await refusedWith(foreign, "invalid");
+		const posing = await new SignJWT(claims).setProtectedHeader({ ...header, alg: "EdDSA" } as never).sign(attacker.privateKey);
+		await refusedWith(posing, "invalid");
+	});
+
+	it("ignores jku and x5u: a key is never fetched from where the token points", async () => {
+		for (const pointer of [{ jku: lureUrl }, { x5u: lureUrl }]) {
+			const token = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", kid: "attacker", ...pointer }).sign(attacker.privateKey);
+			await refusedWith(token, "invalid");
+		}
+		expect(lureHits).toBe(0);
+	});
+
+	it("ignores an embedded jwk header", async () => {
+		const jwk = await exportJWK(attacker.publicKey);
+		const token = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", jwk }).sign(attacker.privateKey);
+		await refusedWith(token, "invalid");
+	});
+
+	it("refuses a claim changed under the signature (sub, aud or amr flipped)", async () => {
+		const [h, , s] = good.split(".");
+		for (const change of [{ sub: "admin" }, { aud: "ten_other" }, { amr: ["hwk", "user"] }, { acr: "urn:twofold:acr:phr" }]) {
+			await refusedWith(`${h}.${b64({ ...claims, ...change })}.${s}`, "invalid");
+		}
+	});
+
+	it("refuses a stripped signature", async () => {
+		const [h, p] = good.split(".");
+		await refusedWith(`${h}.${p}.`, "invalid");
+		await refusedWith(`${h}.${p}`, "invalid");
+	});
+
+	it("refuses exp in the past", async () => {
+		const now = Math.floor(Date.now() / 1000);
+		await refusedWith(await signedByTwofold({ ...claims, iat: now - 600, auth_time: now - 600, exp: now - 60 }), "expired");
+	});
+
+	it("refuses nbf in the future", async () => {
+		await refusedWith(await signedByTwofold({ ...claims, nbf: Math.floor(Date.now() / 1000) + 600 }), "invalid");
+	});
+
+	it("refuses a wrong audience (another tenant) and a wrong issuer", async () => {
+		await refusedWith(await signedByTwofold({ ...claims, aud: "ten_someone_else" }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, iss: "https://evil.example" }), "invalid");
+	});
+
+	it("refuses a wrong or missing typ (another JWT from the same issuer posing as an assertion)", async () => {
+		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid, typ: "JWT" }), "invalid");
+		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid }), "invalid");
+	});
+
+	it("refuses an assertion missing a required claim", async () => {
+		for (const name of ["jti", "auth_time", "amr", "acr", "sub"]) {
+			const { [name]: _dropped, ...rest } = claims;
+			await refusedWith(await signedByTwofold(rest), "invalid");
+		}
+	});
+
+	it("refuses a second factor verified longer ago than maxAge (RFC 9470 max_age)", async () => {
+		const now = Math.floor(Date.now() / 1000);
+		await refusedWith(await signedByTwofold({ ...claims, auth_time: now - 120 }), "too_old", { maxAge: 60 });
+	});
+
+	it("refuses another user's assertion", async () => {
+		await refusedWith(good, "wrong_user", { userId: "someone-else" });
+	});
+
+	it("refuses an acr below the required one", async () => {
+		await refusedWith(good, "insufficient_acr", { acrValues: ["urn:twofold:acr:phr"] });
+	});
+
+	it("binds an action: refused for another action, or where no action is checked", async () => {
+		const action = { method: "POST", path: "/account/email" };
+		const bound = await signedByTwofold({ ...claims, action_hash: await actionHash(action) });
+		await expect(verifier.verify(bound, { action })).resolves.toMatchObject({ sub: "sdk-user" });
+		await refusedWith(bound, "wrong_action", { action: { method: "POST", path: "/account/delete" } });
+		await refusedWith(bound, "wrong_action");
+		await refusedWith(good, "wrong_action", { action });
+	});
+
+	it("fetches the JWKS again on an unknown kid, so a rotation needs no restart", async () => {
+		const rotated = await t.app.services.assertions.rotateSigningKey();
+		nextStep(t.clock);
+		const { secret } = await enrollActive(t, "sdk-rotated");
+		nextStep(t.clock);
+		const fresh = (await t.call("POST", "/v1/users/sdk-rotated/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
+		expect(JSON.parse(Buffer.from(fresh.split(".")[0], "base64url").toString()).kid).toBe(rotated.kid);
+		await expect(verifier.verify(fresh)).resolves.toMatchObject({ sub: "sdk-rotated" });
+		await expect(verifier.verify(good)).resolves.toMatchObject({ sub: "sdk-user" }); // the retired key is still published
+	});
+});
