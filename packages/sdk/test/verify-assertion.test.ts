@@ -164,7 +164,8 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 	});
 
 	it("fetches the JWKS again on an unknown kid, so a rotation needs no restart", async () => {
-		const rotated = await t.app.services.assertions.rotateSigningKey();
+		// Immediate: the verifier meets the new kid before it ever saw it published, and refetches.
+		const rotated = await t.app.services.assertions.rotateSigningKey({ immediate: true });
 		nextStep(t.clock);
 		const { secret } = await enrollActive(t, "sdk-rotated");
 		nextStep(t.clock);

@@ -8,7 +8,9 @@ export const keys: Command = {
 	summary: "create or revoke tenant API keys; rotate the assertion signing key",
 	usage:
 		"twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]\n" +
-		"twofold keys rotate-signing [--json]   (a new assertion signing key; the old one stays in the JWKS until its assertions expire)",
+		"twofold keys rotate-signing [--immediate] [--json]\n" +
+		"    a new assertion signing key: published now, signing in 2 minutes (--immediate: now);\n" +
+		"    the old key stays in the JWKS until its assertions expire",
 	async run(argv, config, out) {
 		const [action, ...rest] = argv;
 		if (action === "create") {
@@ -54,15 +56,16 @@ export const keys: Command = {
 			return 0;
 		}
 		if (action === "rotate-signing") {
-			const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
+			const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" }, immediate: { type: "boolean" } }, strict: true });
 			const app = await createApp(config);
 			try {
-				// Nodes pick the new key up within a second; no restart (the key ring lives in the database).
-				const rotated = await app.services.assertions.rotateSigningKey();
+				// Every node reads the key list within a second; no restart (the keys live in the database).
+				const rotated = await app.services.assertions.rotateSigningKey({ immediate: values.immediate === true });
 				out.stdout(
 					values.json
-						? JSON.stringify({ kid: rotated.kid, retired: rotated.retired })
-						: `signing key ${rotated.kid} is active; retired ${rotated.retired.join(", ") || "none"} (published until its assertions expire)`,
+						? JSON.stringify(rotated)
+						: `signing key ${rotated.kid} is published and signs from ${rotated.activates_at}; ` +
+								`${rotated.retiring.join(", ") || "no key"} signs until then and stays published until its assertions expire`,
 				);
 			} finally {
 				await app.close();

@@ -48,8 +48,8 @@ export function createServices(deps: ServiceDeps) {
 		},
 		assertions: {
 			jwks: () => publishedKeys(deps),
-			rotateSigningKey: async () => {
-				const rotated = await rotateSigningKey(deps);
+			rotateSigningKey: async (options: { immediate?: boolean } = {}) => {
+				const rotated = await rotateSigningKey(deps, options);
 				deps.signingKeys.forgetActive();
 				return rotated;
 			},

@@ -8,15 +8,20 @@ import type { SigningKeyTable } from "../store/tables.js";
 import type { KeyDeps } from "./deps.js";
 
 /**
- * The keys that sign step-up assertions: Ed25519, one active at a time, the
- * private half sealed under the master key and bound to its kid (R-ST-1/2).
- * A retired key stays in the JWKS until every assertion it signed has expired
- * (the longest lifetime plus a minute of clock skew), then leaves it.
+ * The keys that sign step-up assertions: Ed25519, the private half sealed under
+ * the master key and bound to its kid (R-ST-1/2).
+ *
+ * A rotation publishes the new key at once but lets it sign only two minutes
+ * later: a verifier that fetched the JWKS just before (its refetch cooldown, an
+ * HTTP cache) has it by the time the first assertion under it arrives. The old
+ * key signs until then and stays published until every assertion it signed has
+ * expired (the longest lifetime plus a minute of clock skew).
  */
 export const RETIRED_KEY_PUBLISHED_MS = (MAX_ASSERTION_TTL_SECONDS + 60) * 1000;
+export const PREPUBLICATION_MS = 2 * 60 * 1000;
 
-/** A node keeps signing with the key it read for at most this long after a rotation elsewhere; the old key is still published then. */
-const ACTIVE_KEY_REFRESH_MS = 1000;
+/** A node re-reads the key list at most this often; rotation reaches every node within it, without restarts. */
+const KEY_LIST_REFRESH_MS = 1000;
 
 export interface PublicJWK {
 	kty: "OKP";
@@ -29,7 +34,7 @@ export interface PublicJWK {
 
 const associatedData = (kid: string): string => JSON.stringify(["signing-key", kid]);
 
-function newSigningKey(deps: KeyDeps, now: number): SigningKeyTable {
+function newSigningKey(deps: KeyDeps, now: number, activatesAt: number): SigningKeyTable {
 	const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 	const id = generateId("sig", deps.random);
 	const { x } = publicKey.export({ format: "jwk" }) as { x: string };
@@ -37,51 +42,70 @@ function newSigningKey(deps: KeyDeps, now: number): SigningKeyTable {
 	const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
 	const envelope = sealSecret({ keyring: deps.keyring, plaintext: pkcs8, associatedData: associatedData(id), random: deps.random });
 	pkcs8.fill(0);
-	return { id, algorithm: JWS_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, retired_at: null };
+	return { id, algorithm: JWS_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
 }
 
-/** At start: a first signing key if there is none. */
+const publishedRows = (deps: KeyDeps, now: number): Promise<SigningKeyTable[]> => deps.store.signingKeys.published(now - RETIRED_KEY_PUBLISHED_MS);
+
+/**
+ * The key that signs at `now`: activated, not yet retired, the latest activation (rows come newest
+ * activation first). A clock that stepped back before the first key's activation still finds that key,
+ * rather than failing every verify.
+ */
+function signingRow(rows: readonly SigningKeyTable[], now: number): SigningKeyTable | undefined {
+	return rows.find((row) => row.activates_at <= now && (row.retired_at === null || row.retired_at > now)) ?? rows.at(-1);
+}
+
+/** At start: a first signing key, active at once, if there is none. */
 export async function ensureSigningKey(deps: KeyDeps): Promise<void> {
-	if ((await deps.store.signingKeys.active()) !== undefined) return;
-	await deps.store.signingKeys.insert(newSigningKey(deps, deps.clock().getTime()));
+	const now = deps.clock().getTime();
+	if (signingRow(await publishedRows(deps, now), now) !== undefined) return;
+	await deps.store.signingKeys.insert(newSigningKey(deps, now, now));
 }
 
-/** `twofold keys rotate-signing`: a new active key; the previous one is retired and stays published until its assertions expire. */
-export async function rotateSigningKey(deps: KeyDeps): Promise<{ kid: string; retired: string[] }> {
+/**
+ * `twofold keys rotate-signing`: a new key, published now, signing after PREPUBLICATION_MS
+ * (or at once with `immediate`, for a suspected compromise: verifiers then refetch on the new kid).
+ */
+export async function rotateSigningKey(deps: KeyDeps, options: { immediate?: boolean } = {}): Promise<{ kid: string; activates_at: string; retiring: string[] }> {
 	const now = deps.clock().getTime();
-	const row = newSigningKey(deps, now);
+	const activatesAt = options.immediate === true ? now : now + PREPUBLICATION_MS;
+	const row = newSigningKey(deps, now, activatesAt);
 	return deps.store.transaction(async (tx: Store) => {
 		const before = await tx.signingKeys.published(now);
 		await tx.signingKeys.insert(row);
-		await tx.signingKeys.retireOthers(row.id, now);
-		return { kid: row.id, retired: before.filter((key) => key.retired_at === null).map((key) => key.id) };
+		await tx.signingKeys.retireOthers(row.id, activatesAt);
+		return { kid: row.id, activates_at: new Date(activatesAt).toISOString(), retiring: before.filter((key) => key.retired_at === null).map((key) => key.id) };
 	});
 }
 
-/** GET /.well-known/jwks.json: the active key and the retired ones whose assertions may still be live. */
+/** GET /.well-known/jwks.json: pending, signing, and retired keys whose assertions may still be live. */
 export async function publishedKeys(deps: KeyDeps): Promise<{ keys: PublicJWK[] }> {
-	const rows = await deps.store.signingKeys.published(deps.clock().getTime() - RETIRED_KEY_PUBLISHED_MS);
+	const rows = await publishedRows(deps, deps.clock().getTime());
 	return { keys: rows.map((row) => JSON.parse(row.public_jwk) as PublicJWK) };
 }
 
 export interface SigningKeys {
-	/** The active key, unsealed once per kid; re-read from the store at most once a second (rotation reaches every node). */
+	/** The key signing now, unsealed once per kid. */
 	active(): Promise<{ kid: string; privateKey: KeyObject }>;
 	/** A published key by kid, for checking Twofold's own assertions; null when unknown or no longer published. */
 	publicKey(kid: string): Promise<KeyObject | null>;
-	/** After a rotation in this process: read the active key again now rather than within the second. */
+	/** After a rotation in this process: read the key list again now rather than within the second. */
 	forgetActive(): void;
 }
 
 export function signingKeys(deps: KeyDeps): SigningKeys {
 	const unsealed = new Map<string, KeyObject>();
-	let current: { kid: string; privateKey: KeyObject; readAt: number } | undefined;
+	let list: { rows: SigningKeyTable[]; readAt: number } | undefined;
+	const rows = async (now: number): Promise<SigningKeyTable[]> => {
+		if (list === undefined || now - list.readAt >= KEY_LIST_REFRESH_MS || now < list.readAt) list = { rows: await publishedRows(deps, now), readAt: now };
+		return list.rows;
+	};
 	return {
 		async active() {
-			const now = Date.now();
-			if (current !== undefined && now - current.readAt < ACTIVE_KEY_REFRESH_MS) return current;
-			const row = await deps.store.signingKeys.active();
-			if (row === undefined) throw new Error("no active signing key: run `twofold migrate` or start the server once");
+			const now = deps.clock().getTime();
+			const row = signingRow(await rows(now), now);
+			if (row === undefined) throw new Error("no signing key is active: start the server once, or run `twofold keys rotate-signing --immediate`");
 			let privateKey = unsealed.get(row.id);
 			if (privateKey === undefined) {
 				const pkcs8 = openSecret(deps.keyring, row.private_envelope, associatedData(row.id));
@@ -89,16 +113,17 @@ export function signingKeys(deps: KeyDeps): SigningKeys {
 				pkcs8.fill(0);
 				unsealed.set(row.id, privateKey);
 			}
-			current = { kid: row.id, privateKey, readAt: now };
-			return current;
-		},
-		forgetActive() {
-			current = undefined;
+			return { kid: row.id, privateKey };
 		},
 		async publicKey(kid) {
-			const published = await publishedKeys(deps);
-			const jwk = published.keys.find((key) => key.kid === kid);
-			return jwk === undefined ? null : createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: "jwk" });
+			const now = deps.clock().getTime();
+			const row = (await rows(now)).find((key) => key.id === kid);
+			if (row === undefined) return null;
+			const jwk = JSON.parse(row.public_jwk) as PublicJWK;
+			return createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: "jwk" });
+		},
+		forgetActive() {
+			list = undefined;
 		},
 	};
 }

@@ -128,12 +128,10 @@ export interface ChallengeRepository {
 
 export interface SigningKeyRepository {
 	insert(row: SigningKeyTable): Promise<void>;
-	/** The active key, newest first if a race made two. */
-	active(): Promise<SigningKeyTable | undefined>;
-	/** Every key still published: active, or retired after `retiredAfter`. */
+	/** Every key not retired before `retiredAfter` (pending, signing, or recently retired), newest activation first. */
 	published(retiredAfter: number): Promise<SigningKeyTable[]>;
-	/** Retires every active key except `keepId`. */
-	retireOthers(keepId: string, now: number): Promise<void>;
+	/** Gives every key without a successor except `keepId` the retirement time `at`. */
+	retireOthers(keepId: string, at: number): Promise<void>;
 }
 
 export interface RedeemedAssertionRepository {

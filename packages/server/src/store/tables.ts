@@ -121,7 +121,9 @@ export interface SigningKeyTable {
 	/** PKCS#8 private key sealed under the master key, bound to the kid. */
 	private_envelope: string;
 	created_at: number;
-	/** Null for the active key. */
+	/** When it starts signing; until then it is only published (pre-publication for verifiers' JWKS caches). */
+	activates_at: number;
+	/** When it stops signing (its successor's activation); null while it has no successor. */
 	retired_at: number | null;
 }
 

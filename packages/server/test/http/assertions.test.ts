@@ -144,18 +144,32 @@ except jwt.InvalidTokenError as error:
 		expect((await t.call("POST", "/v1/assertions/redeem", { assertion })).json.error.code).toBe("invalid_assertion");
 	});
 
-	it("rotation: the new key signs, old assertions verify until they expire, then the old key leaves the JWKS", async () => {
+	it("rotation: the new key is published first and signs two minutes later; old assertions verify until they expire", async () => {
 		const before = await verified("as-rotate");
 		const oldKid = decodeProtectedHeader(before.assertion).kid;
 		const rotated = await t.app.services.assertions.rotateSigningKey();
-		expect(rotated.retired).toEqual([oldKid]);
-		nextStep(t.clock);
-		const after = await t.call("POST", "/v1/users/as-rotate/verify", { code: codeFor(before.secret, t.clock()) });
-		expect(decodeProtectedHeader(after.json.assertion).kid).toBe(rotated.kid);
+		expect(rotated.retiring).toEqual([oldKid]);
+		expect(Date.parse(rotated.activates_at) - t.clock().getTime()).toBe(120_000);
+		// Published at once, so verifiers have it before its first assertion …
 		expect((await jwks()).keys.map((k) => k.kid)).toEqual([rotated.kid, oldKid]);
-		await check(before.assertion); // signed before the rotation, still good
+		const signed = async () => {
+			nextStep(t.clock);
+			const token: string = (await t.call("POST", "/v1/users/as-rotate/verify", { code: codeFor(before.secret, t.clock()) })).json.assertion;
+			return { token, kid: decodeProtectedHeader(token).kid };
+		};
+		const kidAt = async () => (await signed()).kid;
+		// … while the old key goes on signing until then.
+		const lastOld = await signed();
+		expect(lastOld.kid).toBe(oldKid);
+		t.clock.advance(120_000);
+		expect(await kidAt()).toBe(rotated.kid);
+		await check(lastOld.token); // signed by the retired key, still live, still verifies
+		expect((await jwks()).keys.map((k) => k.kid)).toContain(oldKid);
 		t.clock.advance(16 * 60 * 1000 + 1000); // past the longest lifetime (15 min) and the minute of skew
 		expect((await jwks()).keys.map((k) => k.kid)).toEqual([rotated.kid]);
+		// --immediate (a suspected compromise): signs at once.
+		const urgent = await t.app.services.assertions.rotateSigningKey({ immediate: true });
+		expect(await kidAt()).toBe(urgent.kid);
 	});
 
 	it("factor changes take a fresh assertion as the proof, once (R-LC-1, R-LC-4, R-RC-5)", async () => {

@@ -11,6 +11,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 		// PKCS#8, sealed under the master key and bound to this kid (R-ST-1, R-ST-2).
 		.addColumn("private_envelope", "text", (c) => c.notNull())
 		.addColumn("created_at", "bigint", (c) => c.notNull())
+		// Published from created_at, signing from activates_at: verifiers see a key before its first assertion.
+		.addColumn("activates_at", "bigint", (c) => c.notNull())
 		.addColumn("retired_at", "bigint")
 		.execute();
 

@@ -7,20 +7,17 @@ export function signingKeyRepository(db: Kysely<Database>): SigningKeyRepository
 		async insert(row) {
 			await db.insertInto("signing_keys").values(row).execute();
 		},
-		active() {
-			return db.selectFrom("signing_keys").selectAll().where("retired_at", "is", null).orderBy("created_at", "desc").orderBy("id").executeTakeFirst();
-		},
 		published(retiredAfter) {
 			return db
 				.selectFrom("signing_keys")
 				.selectAll()
 				.where((eb) => eb.or([eb("retired_at", "is", null), eb("retired_at", ">", retiredAfter)]))
-				.orderBy("created_at", "desc")
+				.orderBy("activates_at", "desc")
 				.orderBy("id")
 				.execute();
 		},
-		async retireOthers(keepId, now) {
-			await db.updateTable("signing_keys").set({ retired_at: now }).where("retired_at", "is", null).where("id", "!=", keepId).execute();
+		async retireOthers(keepId, at) {
+			await db.updateTable("signing_keys").set({ retired_at: at }).where("retired_at", "is", null).where("id", "!=", keepId).execute();
 		},
 	};
 }
