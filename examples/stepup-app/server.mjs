@@ -60,7 +60,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	const stepUp = (bindAction) =>
 		requireStepUp({
 			issuer,
-			audience: tenantId,
+			tenant: tenantId,
 			jwksUrl: `${twofoldUrl}/.well-known/jwks.json`,
 			// Assertions for this user only: the application's session says who that is.
 			userId: (req) => req.res.locals.user?.id,

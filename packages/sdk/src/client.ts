@@ -70,6 +70,8 @@ export interface VerifyRequest {
 	action?: { [key: string]: ActionValue };
 	/** The application verified a first factor too: amr gets "mfa". */
 	first_factor?: boolean;
+	/** The assertion's aud, e.g. the API that will check it; default the tenant id (never another tenant's id). */
+	audience?: string;
 }
 export interface VerifyResponse {
 	valid: true;

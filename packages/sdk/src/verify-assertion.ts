@@ -47,8 +47,10 @@ export class AssertionError extends Error {
 export interface VerifierOptions {
 	/** Twofold's base URL: the `iss` of its assertions. */
 	issuer: string;
-	/** The tenant id (or the audience Twofold was asked to put in `aud`). */
-	audience: string;
+	/** Your tenant id: the assertion's `tid` must be it, whatever its audience. */
+	tenant: string;
+	/** The `aud` required; default the tenant id. Set it when your verifies name an audience (one per API). */
+	audience?: string;
 	/** Defaults to `${issuer}/.well-known/jwks.json`. */
 	jwksUrl?: string;
 	/** A key set of your own (tests, pinned keys); replaces the remote JWKS. */
@@ -90,7 +92,7 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 			try {
 				({ payload } = await jwtVerify(token, keys, {
 					issuer,
-					audience: options.audience,
+					audience: options.audience ?? options.tenant,
 					algorithms: ALGORITHMS,
 					typ: ASSERTION_TYP,
 					requiredClaims: REQUIRED_CLAIMS,
@@ -103,6 +105,8 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 				throw new AssertionError("invalid", `the assertion is not valid (${code ?? "malformed"})`);
 			}
 			const claims = payload as StepUpClaims;
+			// Audiences are names a tenant picks; two tenants may pick the same one. The tenant is what they cannot share.
+			if (claims.tid !== options.tenant) throw new AssertionError("invalid", "the assertion is another tenant's");
 			if (typeof claims.auth_time !== "number" || !Array.isArray(claims.amr) || typeof claims.acr !== "string" || typeof claims.sub !== "string") {
 				throw new AssertionError("invalid", "the assertion's claims are malformed");
 			}

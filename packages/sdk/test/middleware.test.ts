@@ -35,7 +35,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 		const twofoldUrl = await t.http.listen({ host: "127.0.0.1", port: 0 });
 		client = new TwofoldClient({ baseUrl: twofoldUrl, apiKey: t.adminKey });
 		({ secret } = await enrollActive(t, user));
-		const verifier = { issuer: ISSUER, audience: t.tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json` };
+		const verifier = { issuer: ISSUER, tenant: t.tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json` };
 
 		if (framework === "express") {
 			const { requireCode, requireStepUp } = forExpress;

@@ -44,7 +44,7 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		t = await buildTestApp();
 		const address = await t.http.listen({ host: "127.0.0.1", port: 0 });
 		jwksUrl = `${address}/.well-known/jwks.json`;
-		verifier = createVerifier({ issuer: ISSUER, audience: t.tenantId, jwksUrl, jwksCooldownMs: 0 });
+		verifier = createVerifier({ issuer: ISSUER, tenant: t.tenantId, jwksUrl, jwksCooldownMs: 0 });
 		const { secret } = await enrollActive(t, "sdk-user");
 		nextStep(t.clock);
 		good = (await t.call("POST", "/v1/users/sdk-user/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
@@ -127,6 +127,16 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 	it("refuses a wrong audience (another tenant) and a wrong issuer", async () => {
 		await refusedWith(await signedByTwofold({ ...claims, aud: "ten_someone_else" }), "invalid");
 		await refusedWith(await signedByTwofold({ ...claims, iss: "https://evil.example" }), "invalid");
+	});
+
+	it("refuses another tenant's assertion even under a shared audience name (tid is checked)", async () => {
+		const named = createVerifier({ issuer: ISSUER, tenant: t.tenantId, audience: "https://api.example.com", jwksUrl });
+		const ours = await signedByTwofold({ ...claims, aud: "https://api.example.com" });
+		await expect(named.verify(ours)).resolves.toMatchObject({ tid: t.tenantId });
+		const theirs = await signedByTwofold({ ...claims, aud: "https://api.example.com", tid: "ten_someone_else" });
+		const error = await named.verify(theirs).catch((e: unknown) => e);
+		expect(error).toMatchObject({ reason: "invalid" });
+		expect((error as Error).message).toContain("another tenant");
 	});
 
 	it("refuses a wrong or missing typ (another JWT from the same issuer posing as an assertion)", async () => {

@@ -32,7 +32,7 @@ export interface AssertionClaims {
 	iss: string;
 	sub: string;
 	aud: string;
-	/** The tenant, so Twofold can tell whose assertion it is shown (redeem, factor-change proofs). */
+	/** The tenant, so Twofold (redeem, factor-change proofs) and verifiers using named audiences can tell whose it is. */
 	tid: string;
 	iat: number;
 	exp: number;
@@ -58,6 +58,8 @@ export function assertionClaims(input: {
 	issuer: string;
 	tenantId: string;
 	userId: string;
+	/** Default: the tenant id. A named audience is one API of the tenant's; `tid` still names the tenant. */
+	audience?: string;
 	proof: VerifiedProof;
 	firstFactorPassed: boolean;
 	actionHash?: string;
@@ -69,7 +71,7 @@ export function assertionClaims(input: {
 	const claims: AssertionClaims = {
 		iss: input.issuer,
 		sub: input.userId,
-		aud: input.tenantId,
+		aud: input.audience ?? input.tenantId,
 		tid: input.tenantId,
 		iat: nowInSeconds,
 		exp: nowInSeconds + Math.min(input.ttlSeconds, MAX_ASSERTION_TTL_SECONDS),

@@ -9,6 +9,8 @@ import type { TenantContext } from "./tenant-context.js";
 export interface AssertionRequest {
 	action?: unknown;
 	first_factor?: boolean;
+	/** A named audience instead of the tenant id (the schema keeps tenant ids out). */
+	audience?: string;
 }
 
 /** An action is approved as a whole; this bounds what Twofold hashes per request. */
@@ -40,7 +42,7 @@ export async function issueAssertion(
 	ctx: TenantContext,
 	userId: string,
 	proof: VerifiedProof,
-	options: { actionHash: string | undefined; firstFactorPassed: boolean },
+	options: { actionHash: string | undefined; firstFactorPassed: boolean; audience?: string | undefined },
 ): Promise<string> {
 	const key = await deps.signingKeys.active();
 	const claims = assertionClaims({
@@ -48,6 +50,7 @@ export async function issueAssertion(
 		tenantId: ctx.tenantId,
 		userId,
 		proof,
+		...(options.audience === undefined ? {} : { audience: options.audience }),
 		firstFactorPassed: options.firstFactorPassed,
 		...(options.actionHash === undefined ? {} : { actionHash: options.actionHash }),
 		jti: Buffer.from(deps.random(16)).toString("base64url"),

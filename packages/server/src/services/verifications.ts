@@ -52,7 +52,11 @@ export async function verifyCode(
 	if (!proof.ok) throw proofError(proof);
 	const verified = verifiedProofOf(proof);
 	// Signed after the commit: the assertion speaks of an attempt that is durably spent (R-ST-6).
-	const assertion = await issueAssertion(deps, ctx, userId, verified, { actionHash, firstFactorPassed: input.first_factor === true });
+	const assertion = await issueAssertion(deps, ctx, userId, verified, {
+		actionHash,
+		firstFactorPassed: input.first_factor === true,
+		audience: input.audience,
+	});
 	const result: VerifyResult = { valid: true, method: verified.method, recovery_codes_remaining: outcome.remaining, assertion };
 	if (verified.method !== "recovery_code") result.factor_id = verified.factorId;
 	return result;

@@ -39,6 +39,14 @@ describe("operator CLI", () => {
 		expect(JSON.parse(revoked.stdout)).toEqual({ revoked: true, key_id: key.key_id });
 		expect((await cli(["keys", "revoke", key.key_id], env)).code).toBe(1);
 
+		// The assertion signing key: the first was made by migrate; a rotation publishes the next one ahead of use.
+		const rotated = JSON.parse((await cli(["keys", "rotate-signing", "--json"], env)).stdout);
+		expect(rotated).toMatchObject({ kid: expect.stringMatching(/^sig_/), retiring: [expect.stringMatching(/^sig_/)] });
+		expect(Date.parse(rotated.activates_at) - Date.now()).toBeGreaterThan(100_000);
+		const urgent = JSON.parse((await cli(["keys", "rotate-signing", "--immediate", "--json"], env)).stdout);
+		expect(Date.parse(urgent.activates_at)).toBeLessThanOrEqual(Date.now());
+		expect(urgent.retiring).toEqual([rotated.kid]);
+
 		const human = await cli(["tenants", "create", "--name", "Plain"], env);
 		expect(human.stdout).toMatch(/admin API key \(shown once\): tfk_/);
 	});

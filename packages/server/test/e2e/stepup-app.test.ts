@@ -116,4 +116,15 @@ describe("the step-up example app against a real Twofold", () => {
 		expect(disabled.status, JSON.stringify(disabled.json)).toBe(200);
 		expect(disabled.json.second_factor).toBe(false);
 	});
+
+	it("a rotation by the CLI reaches the running server without a restart", async () => {
+		const { nextCode } = await userWith2FA("eve@example.com");
+		const rotated = JSON.parse((await cli(["keys", "rotate-signing", "--immediate", "--json"], env)).stdout) as { kid: string };
+		await new Promise((resolve) => setTimeout(resolve, 1100)); // the server re-reads its keys within a second
+		const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+		expect(jwks.keys.map((key) => key.kid)).toContain(rotated.kid);
+		const user = (await call("POST", "/login", { email: "eve@example.com", password: "correct horse" })).json.token;
+		const stepped = (await call("POST", "/login/2fa", { code: nextCode }, { authorization: `Token ${user}` })).json.assertion as string;
+		expect(JSON.parse(Buffer.from(stepped.split(".")[0]!, "base64url").toString()).kid).toBe(rotated.kid);
+	});
 });

@@ -109,6 +109,16 @@ except jwt.InvalidTokenError as error:
 		expect((await check(res.json.assertion)).payload.action_hash).toBe(await actionHash(action));
 	});
 
+	it("a verify may name the audience, never a tenant id; tid still names the tenant", async () => {
+		const { secret } = await enrollActive(t, "as-aud");
+		nextStep(t.clock);
+		const named = await t.call("POST", "/v1/users/as-aud/verify", { code: codeFor(secret, t.clock()), audience: "https://api.example.com" });
+		expect((await check(named.json.assertion, "https://api.example.com")).payload).toMatchObject({ aud: "https://api.example.com", tid: t.tenantId });
+		for (const audience of ["ten_00000000000000000000000000", "", "with space"]) {
+			expect((await t.call("POST", "/v1/users/as-aud/verify", { code: codeFor(secret, t.clock()), audience })).status, audience).toBe(400);
+		}
+	});
+
 	it("the tenant sets the lifetime within bounds (R-AS-3)", async () => {
 		expect((await t.call("PATCH", "/v1/tenant", { assertions: { ttl_seconds: 60 } })).status).toBe(200);
 		const { assertion } = await verified("as-ttl");

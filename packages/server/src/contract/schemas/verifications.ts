@@ -10,6 +10,15 @@ export const VerifyBody = Type.Object(
 				description: "What this proof approves, e.g. {\"method\":\"POST\",\"path\":\"/account/email\"}: its SHA-256 over canonical JSON becomes the assertion's action_hash.",
 			}),
 		),
+		audience: Type.Optional(
+			Type.String({
+				minLength: 1,
+				maxLength: 256,
+				// Not a tenant id: every tenant's default audience is its id, and no tenant may mint another's.
+				pattern: "^(?!ten_)[\\x21-\\x7E]+$",
+				description: "The aud of the assertion, e.g. the API that will check it; default the tenant id. Verifiers then also check tid.",
+			}),
+		),
 		first_factor: Type.Optional(Type.Boolean({ description: "true when the application verified a first factor (a password) too: the assertion's amr gets \"mfa\"." })),
 	},
 	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
