@@ -141,6 +141,15 @@ except jwt.InvalidTokenError as error:
 		expect((await t.call("POST", "/v1/assertions/redeem", { assertion: fresh.assertion })).status).toBe(200);
 	});
 
+	it("redeem refuses a malformed body and needs an API key", async () => {
+		for (const body of [{}, { assertion: 1 }, { assertion: "" }, { assertion: "x", extra: true }]) {
+			const res = await t.call("POST", "/v1/assertions/redeem", body);
+			expect(res.status, JSON.stringify(body)).toBe(400);
+			expect(res.json.error.code).toBe("invalid_request");
+		}
+		expect((await t.call("POST", "/v1/assertions/redeem", { assertion: "x" }, null)).status).toBe(401);
+	});
+
 	it("a tampered, foreign-issuer or expired assertion is not redeemed", async () => {
 		const { assertion } = await verified("as-tamper");
 		const [header, payload, signature] = assertion.split(".");
