@@ -1,119 +1,54 @@
-import type { ActionValue } from "./action-hash.js";
+import type { Operations } from "./generated/api-types.js";
 import { TwofoldError } from "./twofold-error.js";
 
 /**
  * A typed client for Twofold's HTTP API (v1), on fetch, with no dependencies.
- * Every method is one operation of the OpenAPI document; OPERATIONS lists them,
- * and the server's test suite checks that list against /openapi.json.
+ * Its types come from generated/api-types.ts, which is generated from the
+ * server's OpenAPI document (a test regenerates it and fails on any drift),
+ * and OPERATIONS names the operation behind each method.
  */
+export type Operation = keyof Operations;
+export type Body<K extends Operation> = Operations[K]["body"];
+export type Query<K extends Operation> = Operations[K]["query"];
+export type Result<K extends Operation> = Operations[K]["response"];
+
 export const OPERATIONS = {
-	enroll: ["POST", "/v1/users/{user_id}/factors"],
-	listFactors: ["GET", "/v1/users/{user_id}/factors"],
-	confirm: ["POST", "/v1/users/{user_id}/factors/{factor_id}/confirm"],
-	deleteFactor: ["DELETE", "/v1/users/{user_id}/factors/{factor_id}"],
-	verify: ["POST", "/v1/users/{user_id}/verify"],
-	createChallenge: ["POST", "/v1/users/{user_id}/challenges"],
-	regenerateRecoveryCodes: ["POST", "/v1/users/{user_id}/recovery-codes"],
-	getUser: ["GET", "/v1/users/{user_id}"],
-	deleteUser: ["DELETE", "/v1/users/{user_id}"],
-	unlockUser: ["POST", "/v1/users/{user_id}/unlock"],
-	listEvents: ["GET", "/v1/events"],
-	getTenant: ["GET", "/v1/tenant"],
-	updateTenant: ["PATCH", "/v1/tenant"],
-	redeemAssertion: ["POST", "/v1/assertions/redeem"],
-	jwks: ["GET", "/.well-known/jwks.json"],
-	browserHelper: ["GET", "/v1/browser.js"],
-	health: ["GET", "/healthz"],
-	ready: ["GET", "/readyz"],
-} as const satisfies Record<string, readonly [string, string]>;
+	enroll: "POST /v1/users/{user_id}/factors",
+	listFactors: "GET /v1/users/{user_id}/factors",
+	confirm: "POST /v1/users/{user_id}/factors/{factor_id}/confirm",
+	deleteFactor: "DELETE /v1/users/{user_id}/factors/{factor_id}",
+	verify: "POST /v1/users/{user_id}/verify",
+	createChallenge: "POST /v1/users/{user_id}/challenges",
+	regenerateRecoveryCodes: "POST /v1/users/{user_id}/recovery-codes",
+	getUser: "GET /v1/users/{user_id}",
+	deleteUser: "DELETE /v1/users/{user_id}",
+	unlockUser: "POST /v1/users/{user_id}/unlock",
+	listEvents: "GET /v1/events",
+	getTenant: "GET /v1/tenant",
+	updateTenant: "PATCH /v1/tenant",
+	redeemAssertion: "POST /v1/assertions/redeem",
+	jwks: "GET /.well-known/jwks.json",
+	browserHelper: "GET /v1/browser.js",
+	health: "GET /healthz",
+	ready: "GET /readyz",
+} as const satisfies Record<string, Operation>;
 
-export interface Factor {
-	id: string;
-	type: "totp" | "webauthn";
-	status: "pending" | "active";
-	label: string;
-	created_at: string;
-	activated_at: string | null;
-	last_used_at: string | null;
-}
-
-/** A proof from the user: a code, a WebAuthn assertion answering a challenge, or (factor changes only) a fresh step-up assertion. */
-export type Proof = { code: string } | { challenge_id: string; credential: unknown } | { assertion: string };
-/** A factor change is authorized by the user's proof, or by an admin key with a reason (audited). */
-export type ChangeAuthorization = Proof | { reason: string } | Record<string, never>;
-
-export interface EnrollTOTPRequest {
-	type: "totp";
-	label?: string;
-	issuer?: string;
-	algorithm?: "SHA1" | "SHA256" | "SHA512";
-	digits?: 6 | 7 | 8;
-	period?: number;
-	secret?: string;
-}
-export interface EnrollTOTPResponse {
-	factor: Factor;
-	totp: { secret: string; uri: string; qr_svg: string; qr_png: string };
-}
-export interface EnrollWebAuthnResponse {
-	factor: Factor;
-	webauthn: { options: unknown };
-}
-export interface ConfirmResponse {
-	factor: Factor;
-	recovery_codes?: string[];
-	assertion: string;
-}
-export interface VerifyRequest {
-	factor_id?: string;
-	/** What this proof approves; becomes the assertion's action_hash. */
-	action?: { [key: string]: ActionValue };
-	/** The application verified a first factor too: amr gets "mfa". */
-	first_factor?: boolean;
-	/** The assertion's aud, e.g. the API that will check it; default the tenant id (never another tenant's id). */
-	audience?: string;
-}
-export interface VerifyResponse {
-	valid: true;
-	method: "totp" | "webauthn" | "recovery_code";
-	factor_id?: string;
-	recovery_codes_remaining: number;
-	assertion: string;
-}
-export interface ChallengeResponse {
-	challenge: { id: string; expires_at: string };
-	webauthn: { options: unknown };
-}
-export interface User {
-	id: string;
-	factors: Factor[];
-	recovery_codes_remaining: number;
-	locked: boolean;
-	created_at: string;
-}
-export interface AuditEvent {
-	id: string;
-	type: string;
-	user_id: string | null;
-	factor_id: string | null;
-	data: Record<string, unknown>;
-	created_at: string;
-}
-export interface Tenant {
-	id: string;
-	name: string;
-	settings: Record<string, unknown>;
-}
-export interface RedeemResponse {
-	redeemed: true;
-	jti: string;
-	sub: string;
-	exp: string;
-	action_hash?: string;
-}
-export interface JWKS {
-	keys: { kty: "OKP"; crv: "Ed25519"; x: string; kid: string; alg: "EdDSA"; use: "sig" }[];
-}
+export type Factor = Result<"GET /v1/users/{user_id}/factors">["factors"][number];
+export type EnrollRequest = Body<"POST /v1/users/{user_id}/factors">;
+export type EnrollTOTPResponse = Extract<Result<"POST /v1/users/{user_id}/factors">, { totp: unknown }>;
+export type EnrollWebAuthnResponse = Extract<Result<"POST /v1/users/{user_id}/factors">, { webauthn: unknown }>;
+export type ConfirmResponse = Result<"POST /v1/users/{user_id}/factors/{factor_id}/confirm">;
+/** A proof or an admin reason: what removing a factor or regenerating recovery codes takes. */
+export type ChangeAuthorization = Body<"DELETE /v1/users/{user_id}/factors/{factor_id}">;
+export type VerifyRequest = Body<"POST /v1/users/{user_id}/verify">;
+export type VerifyResponse = Result<"POST /v1/users/{user_id}/verify">;
+export type ChallengeResponse = Result<"POST /v1/users/{user_id}/challenges">;
+export type User = Result<"GET /v1/users/{user_id}">;
+export type AuditEvent = Result<"GET /v1/events">["events"][number];
+export type Tenant = Result<"GET /v1/tenant">;
+export type TenantPatch = Body<"PATCH /v1/tenant">;
+export type RedeemResponse = Result<"POST /v1/assertions/redeem">;
+export type JWKS = Result<"GET /.well-known/jwks.json">;
 
 export interface ClientOptions {
 	/** Where the application reaches Twofold, e.g. http://127.0.0.1:8080 */
@@ -133,64 +68,64 @@ export class TwofoldClient {
 		this.fetch = options.fetch ?? globalThis.fetch;
 	}
 
-	enroll(userId: string, request: EnrollTOTPRequest & ChangeAuthorization): Promise<EnrollTOTPResponse>;
-	enroll(userId: string, request: { type: "webauthn"; label?: string } & ChangeAuthorization): Promise<EnrollWebAuthnResponse>;
-	enroll(userId: string, request: object): Promise<EnrollTOTPResponse | EnrollWebAuthnResponse> {
-		return this.call("enroll", { user_id: userId }, request);
+	enroll(userId: string, request: Extract<EnrollRequest, { type: "totp" }>): Promise<EnrollTOTPResponse>;
+	enroll(userId: string, request: Extract<EnrollRequest, { type: "webauthn" }>): Promise<EnrollWebAuthnResponse>;
+	enroll(userId: string, request: EnrollRequest): Promise<EnrollTOTPResponse | EnrollWebAuthnResponse> {
+		return this.call(OPERATIONS.enroll, { user_id: userId }, request);
 	}
-	listFactors(userId: string): Promise<{ factors: Factor[] }> {
-		return this.call("listFactors", { user_id: userId });
+	listFactors(userId: string): Promise<Result<typeof OPERATIONS.listFactors>> {
+		return this.call(OPERATIONS.listFactors, { user_id: userId });
 	}
 	/** TOTP: {code}; WebAuthn: {credential} (the browser helper's register() result). */
-	confirm(userId: string, factorId: string, request: { code: string } | { credential: unknown }): Promise<ConfirmResponse> {
-		return this.call("confirm", { user_id: userId, factor_id: factorId }, request);
+	confirm(userId: string, factorId: string, request: Body<typeof OPERATIONS.confirm>): Promise<ConfirmResponse> {
+		return this.call(OPERATIONS.confirm, { user_id: userId, factor_id: factorId }, request);
 	}
 	deleteFactor(userId: string, factorId: string, authorization: ChangeAuthorization = {}): Promise<void> {
-		return this.call("deleteFactor", { user_id: userId, factor_id: factorId }, authorization);
+		return this.call(OPERATIONS.deleteFactor, { user_id: userId, factor_id: factorId }, authorization);
 	}
 	/** Only a resolved promise means valid; every failure rejects with a TwofoldError (invalid_code, locked, too_many_attempts, …). */
-	verify(userId: string, request: ({ code: string } | { challenge_id: string; credential: unknown }) & VerifyRequest): Promise<VerifyResponse> {
-		return this.call("verify", { user_id: userId }, request);
+	verify(userId: string, request: VerifyRequest): Promise<VerifyResponse> {
+		return this.call(OPERATIONS.verify, { user_id: userId }, request);
 	}
 	createChallenge(userId: string): Promise<ChallengeResponse> {
-		return this.call("createChallenge", { user_id: userId }, { type: "webauthn" });
+		return this.call(OPERATIONS.createChallenge, { user_id: userId }, { type: "webauthn" });
 	}
-	regenerateRecoveryCodes(userId: string, authorization: ChangeAuthorization): Promise<{ recovery_codes: string[] }> {
-		return this.call("regenerateRecoveryCodes", { user_id: userId }, authorization);
+	regenerateRecoveryCodes(userId: string, authorization: Body<typeof OPERATIONS.regenerateRecoveryCodes>): Promise<Result<typeof OPERATIONS.regenerateRecoveryCodes>> {
+		return this.call(OPERATIONS.regenerateRecoveryCodes, { user_id: userId }, authorization);
 	}
 	getUser(userId: string): Promise<User> {
-		return this.call("getUser", { user_id: userId });
+		return this.call(OPERATIONS.getUser, { user_id: userId });
 	}
 	deleteUser(userId: string): Promise<void> {
-		return this.call("deleteUser", { user_id: userId });
+		return this.call(OPERATIONS.deleteUser, { user_id: userId });
 	}
 	unlockUser(userId: string): Promise<void> {
-		return this.call("unlockUser", { user_id: userId });
+		return this.call(OPERATIONS.unlockUser, { user_id: userId });
 	}
-	listEvents(query: { user_id?: string; type?: string; limit?: number; cursor?: string } = {}): Promise<{ events: AuditEvent[]; next_cursor: string | null }> {
-		return this.call("listEvents", {}, undefined, query);
+	listEvents(query: Query<typeof OPERATIONS.listEvents> = {}): Promise<Result<typeof OPERATIONS.listEvents>> {
+		return this.call(OPERATIONS.listEvents, {}, undefined, query);
 	}
 	getTenant(): Promise<Tenant> {
-		return this.call("getTenant", {});
+		return this.call(OPERATIONS.getTenant, {});
 	}
-	updateTenant(patch: Record<string, unknown>): Promise<Tenant> {
-		return this.call("updateTenant", {}, patch);
+	updateTenant(patch: TenantPatch): Promise<Tenant> {
+		return this.call(OPERATIONS.updateTenant, {}, patch);
 	}
 	/** Single use (R-AS-5): rejects with assertion_redeemed the second time. */
 	redeemAssertion(assertion: string): Promise<RedeemResponse> {
-		return this.call("redeemAssertion", {}, { assertion });
+		return this.call(OPERATIONS.redeemAssertion, {}, { assertion });
 	}
 	jwks(): Promise<JWKS> {
-		return this.call("jwks", {});
+		return this.call(OPERATIONS.jwks, {});
 	}
 
-	private async call<T>(
-		operation: keyof typeof OPERATIONS,
+	private async call<K extends Operation>(
+		operation: K,
 		params: Record<string, string>,
-		body?: unknown,
-		query?: Record<string, string | number | undefined>,
-	): Promise<T> {
-		const [method, template] = OPERATIONS[operation];
+		body?: Body<K>,
+		query?: Query<K> | Record<string, never>,
+	): Promise<Result<K>> {
+		const [method, template] = operation.split(" ") as [string, string];
 		const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
 			const value = params[name];
 			// "." and ".." would be resolved away by URL parsing and reach another route.
@@ -198,7 +133,7 @@ export class TwofoldClient {
 			return encodeURIComponent(value);
 		});
 		const search = new URLSearchParams();
-		for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) search.set(name, String(value));
+		for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) if (value !== undefined) search.set(name, String(value));
 		const url = `${this.baseUrl}${path}${search.size > 0 ? `?${search}` : ""}`;
 		const response = await this.fetch(url, {
 			method,
@@ -212,6 +147,6 @@ export class TwofoldClient {
 			const retryAfter = response.headers.get("retry-after");
 			throw new TwofoldError(response.status, error?.code ?? "http_error", error?.message ?? `HTTP ${response.status}`, retryAfter === null ? undefined : Number(retryAfter));
 		}
-		return json as T;
+		return json as Result<K>;
 	}
 }

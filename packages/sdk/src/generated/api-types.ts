@@ -1,0 +1,335 @@
+// Generated from Twofold's OpenAPI document by packages/sdk/scripts/generate-types.mjs (npm run generate:sdk-types).
+// Do not edit: a test regenerates it from the server and fails on any difference.
+export interface Operations {
+	"GET /.well-known/jwks.json": {
+		body: never;
+		query: never;
+		response: {
+			"keys": Array<{
+				"kty": "OKP";
+				"crv": "Ed25519";
+				"x": string;
+				"kid": string;
+				"alg": "EdDSA";
+				"use": "sig";
+			}>;
+		};
+	};
+	"GET /healthz": {
+		body: never;
+		query: never;
+		response: unknown;
+	};
+	"GET /readyz": {
+		body: never;
+		query: never;
+		response: unknown;
+	};
+	"POST /v1/assertions/redeem": {
+		body: {
+			"assertion": string;
+		};
+		query: never;
+		response: {
+			"redeemed": true;
+			"jti": string;
+			"sub": string;
+			"exp": string;
+			"action_hash"?: string;
+		};
+	};
+	"GET /v1/browser.js": {
+		body: never;
+		query: never;
+		response: unknown;
+	};
+	"GET /v1/events": {
+		body: never;
+		query: {
+			"user_id"?: string;
+			"type"?: string;
+			"limit"?: string;
+			"cursor"?: string;
+		};
+		response: {
+			"events": Array<{
+				"id": string;
+				"type": string;
+				"user_id": string | null;
+				"factor_id": string | null;
+				"data": {
+					[key: string]: unknown;
+				};
+				"created_at": string;
+			}>;
+			"next_cursor": string | null;
+		};
+	};
+	"GET /v1/tenant": {
+		body: never;
+		query: never;
+		response: {
+			"id": string;
+			"name": string;
+			"settings": {
+				"issuer": string;
+				"totp": {
+					"algorithm": "SHA1" | "SHA256" | "SHA512";
+					"digits": number;
+					"period": number;
+					"window": number;
+				};
+				"attempts": {
+					"throttle_after": number;
+					"lock_after": number;
+				};
+				"pending_factor_ttl_seconds": number;
+				"webauthn": {
+					"rp_id": string | null;
+					"rp_name": string | null;
+					"origins": Array<string>;
+					"user_verification": "required" | "preferred";
+					"attestation": "none" | "direct";
+					"allow_synced": boolean;
+				};
+				"assertions": {
+					"ttl_seconds": number;
+				};
+			};
+		};
+	};
+	"PATCH /v1/tenant": {
+		body: {
+			"issuer"?: string;
+			"totp"?: {
+				"algorithm"?: "SHA1" | "SHA256" | "SHA512";
+				"digits"?: 6 | 7 | 8;
+				"period"?: number;
+				"window"?: number;
+			};
+			"attempts"?: {
+				"throttle_after"?: number;
+				"lock_after"?: number;
+			};
+			"pending_factor_ttl_seconds"?: number;
+			"webauthn"?: {
+				"rp_id"?: string;
+				"rp_name"?: string;
+				"origins"?: Array<string>;
+				"user_verification"?: "required" | "preferred";
+				"attestation"?: "none" | "direct";
+				"allow_synced"?: boolean;
+			};
+			"assertions"?: {
+				"ttl_seconds"?: number;
+			};
+		};
+		query: never;
+		response: {
+			"id": string;
+			"name": string;
+			"settings": {
+				"issuer": string;
+				"totp": {
+					"algorithm": "SHA1" | "SHA256" | "SHA512";
+					"digits": number;
+					"period": number;
+					"window": number;
+				};
+				"attempts": {
+					"throttle_after": number;
+					"lock_after": number;
+				};
+				"pending_factor_ttl_seconds": number;
+				"webauthn": {
+					"rp_id": string | null;
+					"rp_name": string | null;
+					"origins": Array<string>;
+					"user_verification": "required" | "preferred";
+					"attestation": "none" | "direct";
+					"allow_synced": boolean;
+				};
+				"assertions": {
+					"ttl_seconds": number;
+				};
+			};
+		};
+	};
+	"DELETE /v1/users/{user_id}": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"GET /v1/users/{user_id}": {
+		body: never;
+		query: never;
+		response: {
+			"id": string;
+			"factors": Array<{
+				"id": string;
+				"type": "totp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+			}>;
+			"recovery_codes_remaining": number;
+			"locked": boolean;
+			"created_at": string;
+		};
+	};
+	"POST /v1/users/{user_id}/challenges": {
+		body: {
+			"type": "webauthn";
+		};
+		query: never;
+		response: {
+			"challenge": {
+				"id": string;
+				"expires_at": string;
+			};
+			"webauthn": {
+				"options": unknown;
+			};
+		};
+	};
+	"GET /v1/users/{user_id}/factors": {
+		body: never;
+		query: never;
+		response: {
+			"factors": Array<{
+				"id": string;
+				"type": "totp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+			}>;
+		};
+	};
+	"POST /v1/users/{user_id}/factors": {
+		body: {
+			"type": "totp";
+			"label"?: string;
+			"issuer"?: string;
+			"algorithm"?: "SHA1" | "SHA256" | "SHA512";
+			"digits"?: 6 | 7 | 8;
+			"period"?: number;
+			"secret"?: string;
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"assertion"?: string;
+		} | {
+			"type": "webauthn";
+			"label"?: string;
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"assertion"?: string;
+		};
+		query: never;
+		response: {
+			"factor": {
+				"id": string;
+				"type": "totp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+			};
+			"totp": {
+				"secret": string;
+				"uri": string;
+				"qr_svg": string;
+				"qr_png": string;
+			};
+		} | {
+			"factor": {
+				"id": string;
+				"type": "totp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+			};
+			"webauthn": {
+				"options": unknown;
+			};
+		};
+	};
+	"DELETE /v1/users/{user_id}/factors/{factor_id}": {
+		body: {
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"assertion"?: string;
+			"reason"?: string;
+		};
+		query: never;
+		response: void;
+	};
+	"POST /v1/users/{user_id}/factors/{factor_id}/confirm": {
+		body: {
+			"code"?: unknown;
+			"credential"?: unknown;
+		};
+		query: never;
+		response: {
+			"factor": {
+				"id": string;
+				"type": "totp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+			};
+			"recovery_codes"?: Array<string>;
+			"assertion": string;
+		};
+	};
+	"POST /v1/users/{user_id}/recovery-codes": {
+		body: {
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"assertion"?: string;
+			"reason"?: string;
+		};
+		query: never;
+		response: {
+			"recovery_codes": Array<string>;
+		};
+	};
+	"POST /v1/users/{user_id}/unlock": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"POST /v1/users/{user_id}/verify": {
+		body: {
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"factor_id"?: string;
+			"action"?: {
+				[key: string]: unknown;
+			};
+			"audience"?: string;
+			"first_factor"?: boolean;
+		};
+		query: never;
+		response: {
+			"valid": true;
+			"method": "totp" | "webauthn" | "recovery_code";
+			"factor_id"?: string;
+			"recovery_codes_remaining": number;
+			"assertion": string;
+		};
+	};
+}
