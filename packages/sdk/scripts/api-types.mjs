@@ -45,7 +45,9 @@ export function renderApiTypes(spec) {
 	for (const [path, operations] of Object.entries(spec.paths).sort(([a], [b]) => a.localeCompare(b))) {
 		for (const [method, operation] of Object.entries(operations).sort(([a], [b]) => a.localeCompare(b))) {
 			const success = Object.entries(operation.responses ?? {}).find(([status]) => status.startsWith("2"));
-			const response = success === undefined || success[0] === "204" ? "void" : render(json(success[1].content), "\t\t") ;
+			// A success without a body (204, or 202 declared as null) is void.
+			const schema = success === undefined ? undefined : json(success[1].content);
+			const response = schema === undefined || schema.type === "null" ? "void" : render(schema, "\t\t");
 			const query = (operation.parameters ?? []).filter((p) => p.in === "query");
 			const queryType = query.length === 0 ? "never" : `{\n${query.map((p) => `\t\t\t${JSON.stringify(p.name)}${p.required ? "" : "?"}: ${render(p.schema, "\t\t\t")};`).join("\n")}\n\t\t}`;
 			const body = operation.requestBody === undefined ? "never" : render(json(operation.requestBody.content), "\t\t");

@@ -27,6 +27,13 @@ export const OPERATIONS = {
 	getTenant: "GET /v1/tenant",
 	updateTenant: "PATCH /v1/tenant",
 	redeemAssertion: "POST /v1/assertions/redeem",
+	createWebhook: "POST /v1/webhooks",
+	listWebhooks: "GET /v1/webhooks",
+	updateWebhook: "PATCH /v1/webhooks/{webhook_id}",
+	deleteWebhook: "DELETE /v1/webhooks/{webhook_id}",
+	rotateWebhookSecret: "POST /v1/webhooks/{webhook_id}/rotate-secret",
+	listDeliveries: "GET /v1/webhooks/{webhook_id}/deliveries",
+	retryDelivery: "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
 	jwks: "GET /.well-known/jwks.json",
 	browserHelper: "GET /v1/browser.js",
 	health: "GET /healthz",
@@ -114,6 +121,28 @@ export class TwofoldClient {
 	/** Single use (R-AS-5): rejects with assertion_redeemed the second time. */
 	redeemAssertion(assertion: string): Promise<RedeemResponse> {
 		return this.call(OPERATIONS.redeemAssertion, {}, { assertion });
+	}
+	/** Admin key. The signing secret is in this answer only. */
+	createWebhook(request: Body<typeof OPERATIONS.createWebhook>): Promise<Result<typeof OPERATIONS.createWebhook>> {
+		return this.call(OPERATIONS.createWebhook, {}, request);
+	}
+	listWebhooks(): Promise<Result<typeof OPERATIONS.listWebhooks>> {
+		return this.call(OPERATIONS.listWebhooks, {});
+	}
+	updateWebhook(webhookId: string, patch: Body<typeof OPERATIONS.updateWebhook>): Promise<Result<typeof OPERATIONS.updateWebhook>> {
+		return this.call(OPERATIONS.updateWebhook, { webhook_id: webhookId }, patch);
+	}
+	deleteWebhook(webhookId: string): Promise<void> {
+		return this.call(OPERATIONS.deleteWebhook, { webhook_id: webhookId });
+	}
+	rotateWebhookSecret(webhookId: string): Promise<Result<typeof OPERATIONS.rotateWebhookSecret>> {
+		return this.call(OPERATIONS.rotateWebhookSecret, { webhook_id: webhookId });
+	}
+	listDeliveries(webhookId: string, query: Query<typeof OPERATIONS.listDeliveries> = {}): Promise<Result<typeof OPERATIONS.listDeliveries>> {
+		return this.call(OPERATIONS.listDeliveries, { webhook_id: webhookId }, undefined, query);
+	}
+	retryDelivery(webhookId: string, deliveryId: string): Promise<void> {
+		return this.call(OPERATIONS.retryDelivery, { webhook_id: webhookId, delivery_id: deliveryId });
 	}
 	jwks(): Promise<JWKS> {
 		return this.call(OPERATIONS.jwks, {});

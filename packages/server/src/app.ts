@@ -64,7 +64,12 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 	masterKey.key.fill(0);
 	// The issuer is the configured public URL, or else the address the server ends up listening at.
 	let issuer = config.publicURL ?? `http://${config.host}:${config.port}`;
-	const services = createServices({ ...keyDeps, issuer: () => issuer, signingKeys: signingKeys(keyDeps) });
+	const services = createServices({
+		...keyDeps,
+		issuer: () => issuer,
+		signingKeys: signingKeys(keyDeps),
+		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
+	});
 	await ensureSigningKey(keyDeps);
 	let http: FastifyInstance | undefined;
 	return {

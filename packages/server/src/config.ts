@@ -16,6 +16,8 @@ export interface Config {
 	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 	/** The base URL applications reach Twofold at: the `iss` of every assertion. Undefined: the listen address. */
 	publicURL: string | undefined;
+	/** Webhooks may reach loopback and private addresses (SSRF guard off). Default false. */
+	webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -68,6 +70,9 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		throw new ConfigError(`TWOFOLD_PUBLIC_URL must be an http(s) URL without query, fragment or trailing slash (got "${publicURL}")`);
 	}
 
+	const allowPrivateText = nonEmpty(env, "TWOFOLD_WEBHOOK_ALLOW_PRIVATE") ?? "false";
+	if (allowPrivateText !== "true" && allowPrivateText !== "false") throw new ConfigError("TWOFOLD_WEBHOOK_ALLOW_PRIVATE must be true or false");
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -77,6 +82,7 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		masterKey: Object.freeze(masterKey),
 		logLevel,
 		publicURL,
+		webhookAllowPrivate: allowPrivateText === "true",
 	});
 }
 

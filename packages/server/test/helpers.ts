@@ -88,7 +88,9 @@ export interface TestApp {
 	close(): Promise<void>;
 }
 
-export async function buildTestApp(options: { dialect?: DialectName; clock?: TestClock; logger?: object | boolean } = {}): Promise<TestApp> {
+export async function buildTestApp(
+	options: { dialect?: DialectName; clock?: TestClock; logger?: object | boolean; env?: Record<string, string> } = {},
+): Promise<TestApp> {
 	const dataDir = mkdtempSync(join(tmpdir(), "twofold-test-"));
 	const pgSchema = options.dialect === "postgres" ? await createPostgresSchema() : undefined;
 	const config = loadConfig(
@@ -96,6 +98,7 @@ export async function buildTestApp(options: { dialect?: DialectName; clock?: Tes
 			TWOFOLD_DATA_DIR: dataDir,
 			TWOFOLD_MASTER_KEY: randomBytes(32).toString("base64"),
 			...(pgSchema === undefined ? {} : { TWOFOLD_DATABASE_URL: pgSchema.url }),
+			...options.env,
 		},
 		process.cwd(),
 	);

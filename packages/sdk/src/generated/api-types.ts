@@ -18,12 +18,12 @@ export interface Operations {
 	"GET /healthz": {
 		body: never;
 		query: never;
-		response: unknown;
+		response: void;
 	};
 	"GET /readyz": {
 		body: never;
 		query: never;
-		response: unknown;
+		response: void;
 	};
 	"POST /v1/assertions/redeem": {
 		body: {
@@ -41,7 +41,7 @@ export interface Operations {
 	"GET /v1/browser.js": {
 		body: never;
 		query: never;
-		response: unknown;
+		response: void;
 	};
 	"GET /v1/events": {
 		body: never;
@@ -330,6 +330,92 @@ export interface Operations {
 			"factor_id"?: string;
 			"recovery_codes_remaining": number;
 			"assertion": string;
+		};
+	};
+	"GET /v1/webhooks": {
+		body: never;
+		query: never;
+		response: {
+			"webhooks": Array<{
+				"id": string;
+				"url": string;
+				"events": Array<string>;
+				"enabled": boolean;
+				"created_at": string;
+				"disabled_at": string | null;
+			}>;
+		};
+	};
+	"POST /v1/webhooks": {
+		body: {
+			"url": string;
+			"events": Array<string>;
+		};
+		query: never;
+		response: {
+			"webhook": {
+				"id": string;
+				"url": string;
+				"events": Array<string>;
+				"enabled": boolean;
+				"created_at": string;
+				"disabled_at": string | null;
+			};
+			"secret": string;
+		};
+	};
+	"DELETE /v1/webhooks/{webhook_id}": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"PATCH /v1/webhooks/{webhook_id}": {
+		body: {
+			"url"?: string;
+			"events"?: Array<string>;
+			"enabled"?: boolean;
+		};
+		query: never;
+		response: {
+			"id": string;
+			"url": string;
+			"events": Array<string>;
+			"enabled": boolean;
+			"created_at": string;
+			"disabled_at": string | null;
+		};
+	};
+	"GET /v1/webhooks/{webhook_id}/deliveries": {
+		body: never;
+		query: {
+			"limit"?: string;
+		};
+		response: {
+			"deliveries": Array<{
+				"id": string;
+				"event_type": string;
+				"sequence": number;
+				"status": "pending" | "delivered" | "failed";
+				"attempts": number;
+				"next_attempt_at": string | null;
+				"last_status_code": number | null;
+				"last_error": string | null;
+				"delivered_at": string | null;
+				"created_at": string;
+			}>;
+		};
+	};
+	"POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"POST /v1/webhooks/{webhook_id}/rotate-secret": {
+		body: never;
+		query: never;
+		response: {
+			"secret": string;
+			"previous_secret_expires_at": string;
 		};
 	};
 }

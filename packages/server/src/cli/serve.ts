@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
+import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
 
 export const serve: Command = {
@@ -19,6 +20,8 @@ export const serve: Command = {
 		const first = await app.services.tenants.ensureFirst();
 		const address = await http.listen({ host: config.host, port: config.port });
 		app.listeningAt(address);
+		// The outbox's delivery loop runs in every server process; on PostgreSQL, nodes claim disjoint rows.
+		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
 		if (first !== null) {
 			// Printed once, outside the structured log: the log must never carry a key (R-ST-4).
 			out.stdout(
@@ -45,7 +48,8 @@ export const serve: Command = {
 			process.on("SIGINT", stop);
 			process.on("SIGTERM", stop);
 		});
-		http.log.info("shutting down: finishing in-flight requests");
+		http.log.info("shutting down: finishing in-flight requests and deliveries");
+		await webhooks.stop();
 		await app.close();
 		return 0;
 	},

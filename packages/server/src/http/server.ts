@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { userRoutes } from "./routes/users.js";
 import { verificationRoutes } from "./routes/verifications.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export interface HTTPOptions {
 	logger: boolean | object;
@@ -76,6 +77,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			await v1.register(eventRoutes(services));
 			await v1.register(tenantRoutes(services));
 			await v1.register(assertionRoutes(services));
+			await v1.register(webhookRoutes(services));
 		},
 		{ prefix: "/v1" },
 	);

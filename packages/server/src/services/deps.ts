@@ -13,7 +13,9 @@ export interface ServiceDeps {
 	/** The `iss` of assertions: TWOFOLD_PUBLIC_URL, or the address the server listens at. */
 	issuer(): string;
 	signingKeys: SigningKeys;
+	/** Calls Twofold makes on its own: only to operator-configured destinations (privacy, SSRF). */
+	outbound: { allowPrivateWebhooks: boolean };
 }
 
 /** What the signing keys need; they are themselves part of ServiceDeps. */
-export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer">;
+export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound">;

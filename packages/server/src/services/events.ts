@@ -3,22 +3,29 @@ import type { RandomReader } from "../core/random.js";
 import type { EventQuery, Store } from "../store/store.js";
 
 /** Audit event types (docs/events.md). Payloads carry ids, reasons and counts, never secrets or codes (R-ST-4). */
-export type EventType =
-	| "factor.created"
-	| "factor.activated"
-	| "factor.deleted"
-	| "verification.succeeded"
-	| "verification.failed"
-	| "verification.replay_rejected"
-	| "webauthn.counter_regression"
-	| "user.locked"
-	| "user.unlocked"
-	| "user.deleted"
-	| "recovery_code.used"
-	| "recovery_codes.regenerated"
-	| "tenant.updated"
-	| "api_key.created"
-	| "api_key.revoked";
+export const EVENT_TYPES = [
+	"factor.created",
+	"factor.activated",
+	"factor.deleted",
+	"verification.succeeded",
+	"verification.failed",
+	"verification.replay_rejected",
+	"webauthn.counter_regression",
+	"user.locked",
+	"user.unlocked",
+	"user.deleted",
+	"recovery_code.used",
+	"recovery_codes.regenerated",
+	"tenant.updated",
+	"api_key.created",
+	"api_key.revoked",
+	"webhook.created",
+	"webhook.updated",
+	"webhook.deleted",
+	"webhook.secret_rotated",
+	"webhook.disabled",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface NewEvent {
 	tenantId: string;

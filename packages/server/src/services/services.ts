@@ -12,6 +12,7 @@ import { deleteUser, getUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
 import { redeemAssertion, type AssertionRequest } from "./assertions.js";
 import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
+import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelivery, rotateWebhookSecret, updateWebhook } from "./webhooks.js";
 import type { ProofInput } from "./proofs.js";
 import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
 
@@ -54,6 +55,15 @@ export function createServices(deps: ServiceDeps) {
 				return rotated;
 			},
 			redeem: (ctx: TenantContext, token: string) => redeemAssertion(deps, ctx, token),
+		},
+		webhooks: {
+			create: (ctx: TenantContext, input: { url: string; events: string[] }) => createWebhook(deps, ctx, input),
+			list: (ctx: TenantContext) => listWebhooks(deps, ctx),
+			update: (ctx: TenantContext, id: string, patch: { url?: string; events?: string[]; enabled?: boolean }) => updateWebhook(deps, ctx, id, patch),
+			delete: (ctx: TenantContext, id: string) => deleteWebhook(deps, ctx, id),
+			rotateSecret: (ctx: TenantContext, id: string) => rotateWebhookSecret(deps, ctx, id),
+			deliveries: (ctx: TenantContext, id: string, limit: number) => listDeliveries(deps, ctx, id, limit),
+			retry: (ctx: TenantContext, id: string, deliveryId: string) => retryDelivery(deps, ctx, id, deliveryId),
 		},
 		challenges: {
 			createWebAuthn: (ctx: TenantContext, userId: string) => createWebAuthnChallenge(deps, ctx, userId),

@@ -10,6 +10,7 @@ import { factorRepository } from "./repositories/factors.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
 import { redeemedAssertionRepository } from "./repositories/redeemed-assertions.js";
 import { signingKeyRepository } from "./repositories/signing-keys.js";
+import { webhookDeliveryRepository, webhookRepository } from "./repositories/webhooks.js";
 import { tenantRepository } from "./repositories/tenants.js";
 import { userRepository } from "./repositories/users.js";
 import { webauthnCredentialRepository } from "./repositories/webauthn-credentials.js";
@@ -40,6 +41,8 @@ function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runn
 		events: eventRepository(db),
 		signingKeys: signingKeyRepository(db),
 		redeemedAssertions: redeemedAssertionRepository(db),
+		webhooks: webhookRepository(db),
+		webhookDeliveries: webhookDeliveryRepository(db, dialect),
 	};
 }
 

@@ -7,6 +7,8 @@ import type {
 	RedeemedAssertionTable,
 	SigningKeyTable,
 	TenantTable,
+	WebhookDeliveryTable,
+	WebhookTable,
 	UserTable,
 	WebAuthnCredentialTable,
 } from "./tables.js";
@@ -32,6 +34,8 @@ export interface Store {
 	events: EventRepository;
 	signingKeys: SigningKeyRepository;
 	redeemedAssertions: RedeemedAssertionRepository;
+	webhooks: WebhookRepository;
+	webhookDeliveries: WebhookDeliveryRepository;
 }
 
 export interface TenantRepository {
@@ -139,6 +143,35 @@ export interface RedeemedAssertionRepository {
 	redeem(row: RedeemedAssertionTable): Promise<boolean>;
 	/** Housekeeping: ids of expired assertions can go, since an expired assertion is refused anyway. */
 	deleteExpired(now: number): Promise<void>;
+}
+
+export interface WebhookRepository {
+	/** The endpoint and one subscription row per event type ("*" for all). */
+	insert(row: WebhookTable, eventTypes: readonly string[]): Promise<void>;
+	list(tenantId: string): Promise<WebhookTable[]>;
+	find(tenantId: string, id: string): Promise<WebhookTable | undefined>;
+	/** Changes the given columns; with eventTypes, replaces the subscriptions. False when there is no such endpoint. */
+	update(tenantId: string, id: string, changes: Partial<Omit<WebhookTable, "tenant_id" | "id" | "created_at">>, eventTypes?: readonly string[]): Promise<boolean>;
+	/** Deletes the endpoint, its subscriptions and its deliveries. */
+	delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+export type Delivery = Omit<WebhookDeliveryTable, "seq"> & { seq: number };
+/** A due delivery with what sending it needs. */
+export type DueDelivery = Delivery & { url: string; secret_envelope: string; previous_secret_envelope: string | null; previous_secret_until: number | null };
+
+export interface WebhookDeliveryRepository {
+	/**
+	 * Claims up to `limit` due deliveries by moving their next attempt to `leaseUntil` (FOR UPDATE SKIP LOCKED
+	 * on PostgreSQL, so nodes claim disjoint sets). A delivery waits while an earlier one for the same
+	 * endpoint and user is pending: order per user is kept.
+	 */
+	claimDue(now: number, leaseUntil: number, limit: number): Promise<DueDelivery[]>;
+	/** Records an attempt's outcome. */
+	record(seq: number, outcome: Pick<WebhookDeliveryTable, "status" | "attempts" | "next_attempt_at" | "last_status_code" | "last_error" | "delivered_at">): Promise<void>;
+	list(tenantId: string, webhookId: string, limit: number): Promise<Delivery[]>;
+	/** A failed or pending delivery is due again now; false for an unknown or delivered one. */
+	retry(tenantId: string, webhookId: string, eventId: string, now: number): Promise<boolean>;
 }
 
 export interface EventQuery {

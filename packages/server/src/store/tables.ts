@@ -136,6 +136,47 @@ export interface RedeemedAssertionTable {
 	redeemed_at: number;
 }
 
+/** A tenant's webhook endpoint (issue 5). */
+export interface WebhookTable {
+	tenant_id: string;
+	id: string;
+	url: string;
+	/** JSON array: ["*"] or event types. */
+	events: string;
+	enabled: number;
+	/** The signing secret, sealed under the master key and bound to the endpoint. */
+	secret_envelope: string;
+	previous_secret_envelope: string | null;
+	previous_secret_until: number | null;
+	created_at: number;
+	disabled_at: number | null;
+}
+
+export interface WebhookSubscriptionTable {
+	tenant_id: string;
+	event_type: string;
+	webhook_id: string;
+}
+
+/** One event for one endpoint: the outbox row, written with the event, then delivered and retried. */
+export interface WebhookDeliveryTable {
+	seq: Generated<number>;
+	tenant_id: string;
+	webhook_id: string;
+	event_id: string;
+	event_type: string;
+	user_id: string | null;
+	factor_id: string | null;
+	data: string;
+	event_created_at: number;
+	status: "pending" | "delivered" | "failed";
+	attempts: number;
+	next_attempt_at: number;
+	last_status_code: number | null;
+	last_error: string | null;
+	delivered_at: number | null;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -147,4 +188,7 @@ export interface Database {
 	events: EventTable;
 	signing_keys: SigningKeyTable;
 	redeemed_assertions: RedeemedAssertionTable;
+	webhooks: WebhookTable;
+	webhook_subscriptions: WebhookSubscriptionTable;
+	webhook_deliveries: WebhookDeliveryTable;
 }

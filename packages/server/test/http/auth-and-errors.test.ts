@@ -105,6 +105,11 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/users/{user_id}/recovery-codes",
 				"/v1/users/{user_id}/unlock",
 				"/v1/users/{user_id}/verify",
+				"/v1/webhooks",
+				"/v1/webhooks/{webhook_id}",
+				"/v1/webhooks/{webhook_id}/deliveries",
+				"/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+				"/v1/webhooks/{webhook_id}/rotate-secret",
 			].sort(),
 		);
 		// Every /v1 operation declares the API-key requirement, but the public browser helper.

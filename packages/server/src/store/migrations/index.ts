@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import * as initial from "./2026-11-23-001-initial.js";
 import * as webauthn from "./2026-11-23-002-webauthn.js";
 import * as assertions from "./2026-11-23-003-assertions.js";
+import * as webhooks from "./2026-11-23-004-webhooks.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-001-initial": initial,
 	"2026-11-23-002-webauthn": webauthn,
 	"2026-11-23-003-assertions": assertions,
+	"2026-11-23-004-webhooks": webhooks,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { EventRepository } from "../store.js";
 import type { Database } from "../tables.js";
@@ -8,10 +8,41 @@ const append = preparedQuery(
 		db.insertInto("events").values({ id, tenant_id: tenantId, user_id: userId, type, factor_id: factorId, data, created_at: createdAt }),
 );
 
+/**
+ * The transactional outbox (issue 5, D-4): one delivery per enabled endpoint subscribed to the type (or to
+ * "*"), inserted by the statement that follows the event's own insert, in the same transaction.
+ */
+const fanOut = preparedQuery(
+	(db, id: string, tenantId: string, userId: string | null, type: string, factorId: string | null, data: string, createdAt: number) =>
+		db.insertInto("webhook_deliveries").columns(["tenant_id", "webhook_id", "event_id", "event_type", "user_id", "factor_id", "data", "event_created_at", "status", "attempts", "next_attempt_at"]).expression((eb) =>
+			eb
+				.selectFrom("webhook_subscriptions as s")
+				.innerJoin("webhooks as w", (join) => join.onRef("w.tenant_id", "=", "s.tenant_id").onRef("w.id", "=", "s.webhook_id"))
+				.where("s.tenant_id", "=", tenantId)
+				.where("s.event_type", "in", [type, "*"])
+				.where("w.enabled", "=", 1)
+				.select((s) => [
+					"s.tenant_id",
+					"s.webhook_id",
+					s.val(id).as("event_id"),
+					s.val(type).as("event_type"),
+					s.val(userId).as("user_id"),
+					s.val(factorId).as("factor_id"),
+					s.val(data).as("data"),
+					// Typed, because PostgreSQL reads an untyped parameter in a select list as text.
+					s.cast<number>(s.val(createdAt), "bigint").as("event_created_at"),
+					sql<"pending">`'pending'`.as("status"),
+					sql<number>`0`.as("attempts"),
+					s.cast<number>(s.val(createdAt), "bigint").as("next_attempt_at"),
+				]),
+		),
+);
+
 export function eventRepository(db: Kysely<Database>): EventRepository {
 	return {
 		async append(row) {
 			await append(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
+			await fanOut(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
 		},
 		async list(tenantId, query) {
 			let select = db.selectFrom("events").selectAll().where("tenant_id", "=", tenantId);

@@ -1,0 +1,185 @@
+import { generateId } from "../core/id.js";
+import { openSecret, sealSecret } from "../core/envelope.js";
+import { newWebhookSecret } from "../core/webhook-signature.js";
+import type { Delivery } from "../store/store.js";
+import type { WebhookTable } from "../store/tables.js";
+import type { ServiceDeps } from "./deps.js";
+import { appendEvent, EVENT_TYPES } from "./events.js";
+import { ServiceError } from "./service-error.js";
+import type { TenantContext } from "./tenant-context.js";
+import { checkWebhookURL } from "./webhook-destination.js";
+
+/** How long the previous secret keeps signing after a rotation, so receivers can switch without losing a message. */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface PublicWebhook {
+	id: string;
+	url: string;
+	events: string[];
+	enabled: boolean;
+	created_at: string;
+	disabled_at: string | null;
+}
+
+export interface PublicDelivery {
+	id: string;
+	event_type: string;
+	sequence: number;
+	status: "pending" | "delivered" | "failed";
+	attempts: number;
+	next_attempt_at: string | null;
+	last_status_code: number | null;
+	last_error: string | null;
+	delivered_at: string | null;
+	created_at: string;
+}
+
+const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
+
+function publicWebhook(row: WebhookTable): PublicWebhook {
+	return { id: row.id, url: row.url, events: JSON.parse(row.events) as string[], enabled: row.enabled === 1, created_at: new Date(row.created_at).toISOString(), disabled_at: iso(row.disabled_at) };
+}
+
+function publicDelivery(row: Delivery): PublicDelivery {
+	return {
+		id: row.event_id,
+		event_type: row.event_type,
+		sequence: row.seq,
+		status: row.status,
+		attempts: row.attempts,
+		next_attempt_at: row.status === "pending" ? iso(row.next_attempt_at) : null,
+		last_status_code: row.last_status_code,
+		last_error: row.last_error,
+		delivered_at: iso(row.delivered_at),
+		created_at: new Date(row.event_created_at).toISOString(),
+	};
+}
+
+/** R-ST-2: a webhook secret is bound to its tenant and endpoint. */
+export const webhookSecretData = (row: { tenant_id: string; id: string }): string => JSON.stringify(["webhook-secret", row.tenant_id, row.id]);
+
+export function openWebhookSecret(deps: ServiceDeps, row: { tenant_id: string; id: string }, envelope: string): string {
+	return Buffer.from(openSecret(deps.keyring, envelope, webhookSecretData(row))).toString("utf8");
+}
+
+function sealWebhookSecret(deps: ServiceDeps, row: { tenant_id: string; id: string }, secret: string): string {
+	return sealSecret({ keyring: deps.keyring, plaintext: Buffer.from(secret, "utf8"), associatedData: webhookSecretData(row), random: deps.random });
+}
+
+const requireAdmin = (ctx: TenantContext): void => {
+	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
+};
+
+/** ["*"] alone, or known event types without repeats. */
+function eventTypes(events: readonly string[]): string[] {
+	const known = new Set<string>(EVENT_TYPES);
+	const unique = [...new Set(events)];
+	if (unique.length === 0 || (unique.includes("*") && unique.length > 1) || unique.some((type) => type !== "*" && !known.has(type))) {
+		throw new ServiceError("invalid_request");
+	}
+	return unique;
+}
+
+async function findWebhook(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<WebhookTable> {
+	const row = await deps.store.webhooks.find(ctx.tenantId, id);
+	if (row === undefined) throw new ServiceError("webhook_not_found");
+	return row;
+}
+
+/** POST /v1/webhooks: the secret is in this response only. */
+export async function createWebhook(deps: ServiceDeps, ctx: TenantContext, input: { url: string; events: string[] }): Promise<{ webhook: PublicWebhook; secret: string }> {
+	requireAdmin(ctx);
+	const types = eventTypes(input.events);
+	const url = await checkWebhookURL(input.url, deps.outbound.allowPrivateWebhooks);
+	const now = deps.clock().getTime();
+	const id = generateId("whk", deps.random);
+	const secret = newWebhookSecret(deps.random);
+	const row: WebhookTable = {
+		tenant_id: ctx.tenantId,
+		id,
+		url,
+		events: JSON.stringify(types),
+		enabled: 1,
+		secret_envelope: sealWebhookSecret(deps, { tenant_id: ctx.tenantId, id }, secret),
+		previous_secret_envelope: null,
+		previous_secret_until: null,
+		created_at: now,
+		disabled_at: null,
+	};
+	await deps.store.transaction(async (tx) => {
+		await tx.webhooks.insert(row, types);
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.created", data: { webhook_id: id, actor_key_id: ctx.keyId, events: types } });
+	});
+	return { webhook: publicWebhook(row), secret };
+}
+
+export async function listWebhooks(deps: ServiceDeps, ctx: TenantContext): Promise<PublicWebhook[]> {
+	requireAdmin(ctx);
+	return (await deps.store.webhooks.list(ctx.tenantId)).map(publicWebhook);
+}
+
+/** PATCH: url, events, enabled. Enabling again clears the disabled mark; deliveries left pending resume. */
+export async function updateWebhook(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	id: string,
+	patch: { url?: string; events?: string[]; enabled?: boolean },
+): Promise<PublicWebhook> {
+	requireAdmin(ctx);
+	const types = patch.events === undefined ? undefined : eventTypes(patch.events);
+	const url = patch.url === undefined ? undefined : await checkWebhookURL(patch.url, deps.outbound.allowPrivateWebhooks);
+	const now = deps.clock().getTime();
+	const changes: Partial<WebhookTable> = {};
+	if (url !== undefined) changes.url = url;
+	if (types !== undefined) changes.events = JSON.stringify(types);
+	if (patch.enabled !== undefined) Object.assign(changes, { enabled: patch.enabled ? 1 : 0, disabled_at: patch.enabled ? null : now });
+	const row = await deps.store.transaction(async (tx) => {
+		if (!(await tx.webhooks.update(ctx.tenantId, id, changes, types))) return undefined;
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.updated", data: { webhook_id: id, actor_key_id: ctx.keyId, fields: Object.keys(patch) } });
+		return tx.webhooks.find(ctx.tenantId, id);
+	});
+	if (row === undefined) throw new ServiceError("webhook_not_found");
+	return publicWebhook(row);
+}
+
+export async function deleteWebhook(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<void> {
+	requireAdmin(ctx);
+	const now = deps.clock().getTime();
+	const deleted = await deps.store.transaction(async (tx) => {
+		if (!(await tx.webhooks.delete(ctx.tenantId, id))) return false;
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.deleted", data: { webhook_id: id, actor_key_id: ctx.keyId } });
+		return true;
+	});
+	if (!deleted) throw new ServiceError("webhook_not_found");
+}
+
+/** A new secret, shown once; the previous one goes on signing beside it for SECRET_OVERLAP_MS. */
+export async function rotateWebhookSecret(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<{ secret: string; previous_secret_expires_at: string }> {
+	requireAdmin(ctx);
+	const row = await findWebhook(deps, ctx, id);
+	const secret = newWebhookSecret(deps.random);
+	const now = deps.clock().getTime();
+	const until = now + SECRET_OVERLAP_MS;
+	await deps.store.transaction(async (tx) => {
+		await tx.webhooks.update(ctx.tenantId, id, {
+			secret_envelope: sealWebhookSecret(deps, row, secret),
+			previous_secret_envelope: row.secret_envelope,
+			previous_secret_until: until,
+		});
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.secret_rotated", data: { webhook_id: id, actor_key_id: ctx.keyId } });
+	});
+	return { secret, previous_secret_expires_at: new Date(until).toISOString() };
+}
+
+export async function listDeliveries(deps: ServiceDeps, ctx: TenantContext, id: string, limit: number): Promise<PublicDelivery[]> {
+	requireAdmin(ctx);
+	await findWebhook(deps, ctx, id);
+	return (await deps.store.webhookDeliveries.list(ctx.tenantId, id, limit)).map(publicDelivery);
+}
+
+/** Due again now, whatever its backoff said; a delivered one stays delivered. */
+export async function retryDelivery(deps: ServiceDeps, ctx: TenantContext, id: string, deliveryId: string): Promise<void> {
+	requireAdmin(ctx);
+	await findWebhook(deps, ctx, id);
+	if (!(await deps.store.webhookDeliveries.retry(ctx.tenantId, id, deliveryId, deps.clock().getTime()))) throw new ServiceError("delivery_not_found");
+}
