@@ -23,6 +23,7 @@ export const OPERATIONS = {
 	getUser: "GET /v1/users/{user_id}",
 	deleteUser: "DELETE /v1/users/{user_id}",
 	unlockUser: "POST /v1/users/{user_id}/unlock",
+	resetUser: "POST /v1/users/{user_id}/reset",
 	listEvents: "GET /v1/events",
 	getTenant: "GET /v1/tenant",
 	updateTenant: "PATCH /v1/tenant",
@@ -94,8 +95,9 @@ export class TwofoldClient {
 	verify(userId: string, request: VerifyRequest): Promise<VerifyResponse> {
 		return this.call(OPERATIONS.verify, { user_id: userId }, request);
 	}
-	createChallenge(userId: string): Promise<ChallengeResponse> {
-		return this.call(OPERATIONS.createChallenge, { user_id: userId }, { type: "webauthn" });
+	/** {"type": "webauthn"}: request options for the browser helper; {"type": "email", "to"}: send a code (low assurance, tenant opt-in). */
+	createChallenge(userId: string, request: Body<typeof OPERATIONS.createChallenge> = { type: "webauthn" }): Promise<ChallengeResponse> {
+		return this.call(OPERATIONS.createChallenge, { user_id: userId }, request);
 	}
 	regenerateRecoveryCodes(userId: string, authorization: Body<typeof OPERATIONS.regenerateRecoveryCodes>): Promise<Result<typeof OPERATIONS.regenerateRecoveryCodes>> {
 		return this.call(OPERATIONS.regenerateRecoveryCodes, { user_id: userId }, authorization);
@@ -105,6 +107,10 @@ export class TwofoldClient {
 	}
 	deleteUser(userId: string): Promise<void> {
 		return this.call(OPERATIONS.deleteUser, { user_id: userId });
+	}
+	/** Admin key: remove all factors and recovery codes, with a reason; notify_email sends the user a notice. */
+	resetUser(userId: string, request: Body<typeof OPERATIONS.resetUser>): Promise<Result<typeof OPERATIONS.resetUser>> {
+		return this.call(OPERATIONS.resetUser, { user_id: userId }, request);
 	}
 	unlockUser(userId: string): Promise<void> {
 		return this.call(OPERATIONS.unlockUser, { user_id: userId });

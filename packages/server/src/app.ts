@@ -7,6 +7,7 @@ import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
 import { loadMasterKey } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
+import { smtpMailer } from "./services/mailer.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 
@@ -69,6 +70,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		issuer: () => issuer,
 		signingKeys: signingKeys(keyDeps),
 		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
+		mailer: config.smtp === undefined ? null : smtpMailer(config.smtp),
 	});
 	await ensureSigningKey(keyDeps);
 	let http: FastifyInstance | undefined;
@@ -88,6 +90,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		},
 		async close() {
 			if (http !== undefined) await http.close();
+			services.deps.mailer?.close();
 			await store.close();
 		},
 	};

@@ -18,6 +18,8 @@ export interface Config {
 	publicURL: string | undefined;
 	/** Webhooks may reach loopback and private addresses (SSRF guard off). Default false. */
 	webhookAllowPrivate: boolean;
+	/** Outgoing mail for email codes and notices: both set, or neither (email off). */
+	smtp: { url: string; from: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +75,12 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 	const allowPrivateText = nonEmpty(env, "TWOFOLD_WEBHOOK_ALLOW_PRIVATE") ?? "false";
 	if (allowPrivateText !== "true" && allowPrivateText !== "false") throw new ConfigError("TWOFOLD_WEBHOOK_ALLOW_PRIVATE must be true or false");
 
+	const smtpURL = nonEmpty(env, "TWOFOLD_SMTP_URL");
+	const smtpFrom = nonEmpty(env, "TWOFOLD_SMTP_FROM");
+	if ((smtpURL === undefined) !== (smtpFrom === undefined)) throw new ConfigError("set both TWOFOLD_SMTP_URL and TWOFOLD_SMTP_FROM, or neither");
+	if (smtpURL !== undefined && !/^smtps?:\/\//.test(smtpURL)) throw new ConfigError("TWOFOLD_SMTP_URL must be an smtp:// or smtps:// URL");
+	if (smtpFrom !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(smtpFrom)) throw new ConfigError("TWOFOLD_SMTP_FROM must be an email address");
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -83,6 +91,7 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		logLevel,
 		publicURL,
 		webhookAllowPrivate: allowPrivateText === "true",
+		smtp: smtpURL === undefined || smtpFrom === undefined ? undefined : Object.freeze({ url: smtpURL, from: smtpFrom }),
 	});
 }
 

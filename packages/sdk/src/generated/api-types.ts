@@ -95,6 +95,12 @@ export interface Operations {
 				"assertions": {
 					"ttl_seconds": number;
 				};
+				"email": {
+					"enabled": boolean;
+					"subject": string;
+					"text": string;
+					"html": string;
+				};
 			};
 		};
 	};
@@ -122,6 +128,12 @@ export interface Operations {
 			};
 			"assertions"?: {
 				"ttl_seconds"?: number;
+			};
+			"email"?: {
+				"enabled"?: boolean;
+				"subject"?: string;
+				"text"?: string;
+				"html"?: string;
 			};
 		};
 		query: never;
@@ -151,6 +163,12 @@ export interface Operations {
 				};
 				"assertions": {
 					"ttl_seconds": number;
+				};
+				"email": {
+					"enabled": boolean;
+					"subject": string;
+					"text": string;
+					"html": string;
 				};
 			};
 		};
@@ -182,6 +200,9 @@ export interface Operations {
 	"POST /v1/users/{user_id}/challenges": {
 		body: {
 			"type": "webauthn";
+		} | {
+			"type": "email";
+			"to": string;
 		};
 		query: never;
 		response: {
@@ -191,6 +212,14 @@ export interface Operations {
 			};
 			"webauthn": {
 				"options": unknown;
+			};
+		} | {
+			"challenge": {
+				"id": string;
+				"expires_at": string;
+			};
+			"email": {
+				"sent": true;
 			};
 		};
 	};
@@ -306,6 +335,18 @@ export interface Operations {
 			"recovery_codes": Array<string>;
 		};
 	};
+	"POST /v1/users/{user_id}/reset": {
+		body: {
+			"reason": string;
+			"notify_email"?: string;
+		};
+		query: never;
+		response: {
+			"reset": true;
+			"factors_removed": number;
+			"emailed": boolean;
+		};
+	};
 	"POST /v1/users/{user_id}/unlock": {
 		body: never;
 		query: never;
@@ -326,7 +367,7 @@ export interface Operations {
 		query: never;
 		response: {
 			"valid": true;
-			"method": "totp" | "webauthn" | "recovery_code";
+			"method": "totp" | "webauthn" | "recovery_code" | "email";
 			"factor_id"?: string;
 			"recovery_codes_remaining": number;
 			"assertion": string;

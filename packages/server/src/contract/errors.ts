@@ -12,6 +12,7 @@ export const ERROR_CODES = {
 		status: 400,
 		message: "The webhook URL resolves to a loopback, private or link-local address; the operator can allow those with TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true.",
 	},
+	invalid_email_address: { status: 400, message: "The to address is not an email address." },
 	invalid_webauthn_settings: { status: 400, message: "Every WebAuthn origin must be https (or http://localhost) on the rp_id or a subdomain of it." },
 	unauthorized: { status: 401, message: "A valid API key is required." },
 	forbidden: { status: 403, message: "This API key's scope does not allow this operation." },
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
 	webauthn_not_configured: { status: 409, message: "Set the tenant's webauthn rp_id, rp_name and origins first (PATCH /v1/tenant)." },
 	credential_exists: { status: 409, message: "This credential is already registered." },
 	no_webauthn_factor: { status: 409, message: "The user has no active WebAuthn factor." },
+	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },
 	assertion_redeemed: { status: 409, message: "This assertion was redeemed already." },
 	factor_expired: { status: 410, message: "The pending factor expired; enroll again." },
 	payload_too_large: { status: 413, message: "The request body is too large." },
@@ -33,8 +35,11 @@ export const ERROR_CODES = {
 	invalid_credential: { status: 422, message: "The WebAuthn response is not valid for this challenge." },
 	invalid_assertion: { status: 422, message: "The assertion is not valid: wrong signature, issuer, tenant or user, expired, or not fresh enough." },
 	locked: { status: 423, message: "Too many failed attempts; an administrator must unlock this user." },
+	too_many_emails: { status: 429, message: "Too many codes sent; retry after the delay in Retry-After." },
 	too_many_attempts: { status: 429, message: "Too many failed attempts; retry after the delay in Retry-After." },
 	internal_error: { status: 500, message: "Internal error; nothing was accepted." },
+	email_not_sent: { status: 502, message: "The mail server did not take the message; the code was withdrawn." },
+	email_not_configured: { status: 503, message: "The operator has not configured outgoing mail (TWOFOLD_SMTP_URL, TWOFOLD_SMTP_FROM)." },
 	service_unavailable: { status: 503, message: "The service is not ready." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -14,6 +14,8 @@ export const ACR = {
 	phishingResistant: "urn:twofold:acr:phr",
 	otp: "urn:twofold:acr:otp",
 	recoveryCode: "urn:twofold:acr:rcode",
+	/** Low assurance: an email code is never an AAL2 authenticator (R-EM-1). */
+	email: "urn:twofold:acr:email",
 } as const;
 
 /** The JWS typ (RFC 8725 §3.11 explicit typing): a verifier refuses any other JWT posing as an assertion. */
@@ -25,7 +27,8 @@ export const MAX_ASSERTION_TTL_SECONDS = 900;
 export type VerifiedProof =
 	| { method: "totp"; factorId: string }
 	| { method: "webauthn"; factorId: string; deviceBound: boolean; userVerified: boolean }
-	| { method: "recovery_code" };
+	| { method: "recovery_code" }
+	| { method: "email" };
 
 export interface AssertionClaims {
 	[claim: string]: unknown;
@@ -46,12 +49,19 @@ export interface AssertionClaims {
 
 export function amrFor(proof: VerifiedProof, firstFactorPassed: boolean): string[] {
 	const amr =
-		proof.method === "totp" ? ["otp"] : proof.method === "recovery_code" ? ["rcode"] : [proof.deviceBound ? "hwk" : "swk", ...(proof.userVerified ? ["user"] : [])];
+		proof.method === "totp"
+			? ["otp"]
+			: proof.method === "recovery_code"
+				? ["rcode"]
+				: proof.method === "email"
+					? ["email"]
+					: [proof.deviceBound ? "hwk" : "swk", ...(proof.userVerified ? ["user"] : [])];
 	return firstFactorPassed ? [...amr, "mfa"] : amr;
 }
 
 export function acrFor(proof: VerifiedProof): string {
-	return proof.method === "webauthn" ? ACR.phishingResistant : proof.method === "totp" ? ACR.otp : ACR.recoveryCode;
+	const levels = { webauthn: ACR.phishingResistant, totp: ACR.otp, recovery_code: ACR.recoveryCode, email: ACR.email } as const;
+	return levels[proof.method];
 }
 
 export function assertionClaims(input: {
@@ -80,7 +90,7 @@ export function assertionClaims(input: {
 		amr: amrFor(proof, input.firstFactorPassed),
 		acr: acrFor(proof),
 	};
-	if (proof.method !== "recovery_code") claims.factor_id = proof.factorId;
+	if (proof.method === "totp" || proof.method === "webauthn") claims.factor_id = proof.factorId;
 	if (input.actionHash !== undefined) claims.action_hash = input.actionHash;
 	return claims;
 }

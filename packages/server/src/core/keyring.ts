@@ -8,6 +8,8 @@ import { createHash, hkdfSync } from "node:crypto";
 export interface Keyring {
 	readonly activeKeyId: string;
 	readonly keys: ReadonlyMap<string, Uint8Array>;
+	/** HMAC key for one-time codes kept only as hashes (email codes, R-EM-4), from the active master key. */
+	readonly codeMacKey: Uint8Array;
 }
 
 export const MASTER_KEY_BYTES = 32;
@@ -30,5 +32,7 @@ export function createKeyring(masterKeys: readonly Uint8Array[]): Keyring {
 		if (masterKey.byteLength !== MASTER_KEY_BYTES) throw new TypeError("master keys are 32 bytes");
 		keys.set(masterKeyId(masterKey), deriveEnvelopeKey(masterKey));
 	}
-	return { activeKeyId: masterKeyId(active), keys };
+	// Another HKDF info string: the MAC key and the envelope keys are independent (RFC 5869 §3.2).
+	const codeMacKey = new Uint8Array(hkdfSync("sha256", active, new Uint8Array(0), "twofold one-time-code hmac v1", 32));
+	return { activeKeyId: masterKeyId(active), keys, codeMacKey };
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Store } from "../store/store.js";
+import type { Mailer } from "./mailer.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** Everything a service needs, passed down explicitly (no container). */
@@ -15,7 +16,9 @@ export interface ServiceDeps {
 	signingKeys: SigningKeys;
 	/** Calls Twofold makes on its own: only to operator-configured destinations (privacy, SSRF). */
 	outbound: { allowPrivateWebhooks: boolean };
+	/** Null unless the operator configured SMTP. */
+	mailer: Mailer | null;
 }
 
 /** What the signing keys need; they are themselves part of ServiceDeps. */
-export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound">;
+export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound" | "mailer">;

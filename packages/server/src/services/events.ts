@@ -24,6 +24,9 @@ export const EVENT_TYPES = [
 	"webhook.deleted",
 	"webhook.secret_rotated",
 	"webhook.disabled",
+	"email_code.sent",
+	"admin.factor_reset",
+	"user.security_notice",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -231,13 +231,18 @@ export async function deleteFactor(
 		if (!(await tx.factors.markDeleted(ctx.tenantId, userId, factorId, now))) return { ok: false as const, reason: "gone" as const };
 		const remaining = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((f) => f.status === "active");
 		if (remaining.length === 0) await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
+		const by = reason === undefined ? "user" : "admin";
 		await appendEvent(tx, deps.random, now, {
 			tenantId: ctx.tenantId,
 			userId,
 			factorId,
 			type: "factor.deleted",
-			data: reason === undefined ? { by: "user", was: factor.status } : { by: "admin", actor_key_id: ctx.keyId, reason, was: factor.status },
+			data: reason === undefined ? { by, was: factor.status } : { by, actor_key_id: ctx.keyId, reason, was: factor.status },
 		});
+		// The user's account has no second factor any more: something to tell them about (issue 5).
+		if (factor.status === "active" && remaining.length === 0) {
+			await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "last_factor_removed", by } });
+		}
 		return { ok: true as const };
 	});
 	if (!outcome.ok) throw outcome.reason === "gone" ? new ServiceError("factor_not_found") : proofError(outcome);

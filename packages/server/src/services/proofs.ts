@@ -1,4 +1,6 @@
 import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js";
+import { constantTimeEqual } from "../core/constant-time.js";
+import { oneTimeCodeHash } from "../core/one-time-code.js";
 import { findMatchingRecoveryCodes, normalizeRecoveryCode } from "../core/recovery-codes.js";
 import { verifyTOTP } from "../core/totp.js";
 import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
@@ -45,12 +47,18 @@ export type CodeShape =
 	| { kind: "recovery"; normalized: string }
 	| { kind: "webauthn"; challengeId: string; credential: unknown }
 	| { kind: "assertion"; token: unknown }
+	| { kind: "email"; challengeId: string; code: string }
 	| { kind: "malformed" };
 
 export function classifyProof(input: ProofInput): CodeShape {
 	if (input.assertion !== undefined) {
 		const others = input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined;
 		return others ? { kind: "malformed" } : { kind: "assertion", token: input.assertion };
+	}
+	if (input.challenge_id !== undefined && input.credential === undefined && input.code !== undefined) {
+		// An email code answers the challenge it was sent for (R-EM-2): exactly six ASCII digits.
+		const { challenge_id: challengeId, code } = input;
+		return typeof challengeId === "string" && typeof code === "string" && /^[0-9]{6}$/.test(code) ? { kind: "email", challengeId, code } : { kind: "malformed" };
 	}
 	if (input.challenge_id !== undefined || input.credential !== undefined) {
 		// One proof per request: a code beside an assertion is malformed, not a second chance.
@@ -144,7 +152,7 @@ export interface KeyFacts {
 export type ProofOutcome =
 	| { ok: true; method: "totp"; factor: FactorTable; recoveryCodesRemaining: number }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts; recoveryCodesRemaining: number }
-	| { ok: true; method: "recovery_code" | "assertion"; recoveryCodesRemaining: number }
+	| { ok: true; method: "recovery_code" | "assertion" | "email"; recoveryCodesRemaining: number }
 	| { ok: false; reason: "unknown_user" | "locked" }
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
 	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" }
@@ -215,14 +223,14 @@ export async function attemptProof(
 }
 
 function replayedMethod(shape: CodeShape, factorId: string | null): string {
-	if (shape.kind === "webauthn" || shape.kind === "assertion") return shape.kind;
+	if (shape.kind === "webauthn" || shape.kind === "assertion" || shape.kind === "email") return shape.kind;
 	return factorId === null ? "recovery_code" : "totp";
 }
 
 type Evaluation =
 	| { ok: true; method: "totp"; factor: FactorTable }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts }
-	| { ok: true; method: "recovery_code" | "assertion" }
+	| { ok: true; method: "recovery_code" | "assertion" | "email" }
 	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "replay" }>;
 
 async function evaluate(
@@ -239,6 +247,7 @@ async function evaluate(
 	if (shape.kind === "malformed") return { ok: false, reason: "malformed" };
 	if (shape.kind === "webauthn") return evaluateAssertion(tx, deps, ctx, userId, userFactors, shape, prepared.assertion, target, now);
 	if (shape.kind === "assertion") return evaluateStepUp(tx, ctx, userId, userFactors, prepared.stepUp ?? null, target, now);
+	if (shape.kind === "email") return evaluateEmailCode(tx, deps, ctx, userId, shape, target, now);
 
 	if (shape.kind === "recovery") {
 		if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
@@ -355,6 +364,30 @@ async function evaluateStepUp(
 	return first ? { ok: true, method: "assertion" } : { ok: false, reason: "replay", factorId: null, spentAssertion: true };
 }
 
+/**
+ * An email code (R-EM-1…4): only to verify (low assurance never authorizes a factor change), only while the
+ * tenant has email codes on, only for the challenge it was sent for, once. A wrong code leaves the challenge
+ * open (the attempt budget, not the code, limits guessing); the right one is consumed by a conditional
+ * update whose row count decides a race.
+ */
+async function evaluateEmailCode(
+	tx: Store,
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	shape: Extract<CodeShape, { kind: "email" }>,
+	target: ProofTarget,
+	now: number,
+): Promise<Evaluation> {
+	if (target.purpose !== "verify" || target.factorId !== undefined || !ctx.settings.email.enabled) return { ok: false, reason: "invalid" };
+	const challenge = await tx.challenges.find(ctx.tenantId, userId, shape.challengeId);
+	if (challenge === undefined || challenge.ceremony !== "email") return { ok: false, reason: "invalid" };
+	const expected = oneTimeCodeHash(deps.keyring.codeMacKey, { tenantId: ctx.tenantId, userId, challengeId: challenge.id }, shape.code);
+	if (!constantTimeEqual(expected, challenge.challenge) || challenge.expires_at <= now) return { ok: false, reason: "invalid" };
+	if (!(await tx.challenges.consume(ctx.tenantId, userId, challenge.id, "email", now))) return { ok: false, reason: "replay", factorId: null };
+	return { ok: true, method: "email" };
+}
+
 /** What a successful proof verified, for its assertion. A step-up assertion is never re-issued as a new one. */
 export function verifiedProofOf(outcome: Extract<ProofOutcome, { ok: true }>): VerifiedProof {
 	switch (outcome.method) {
@@ -364,6 +397,8 @@ export function verifiedProofOf(outcome: Extract<ProofOutcome, { ok: true }>): V
 			return { method: "webauthn", factorId: outcome.factor.id, ...outcome.key };
 		case "recovery_code":
 			return { method: "recovery_code" };
+		case "email":
+			return { method: "email" };
 		case "assertion":
 			throw new Error("a step-up assertion proves a factor change, not a verify");
 	}

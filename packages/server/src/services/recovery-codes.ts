@@ -63,6 +63,12 @@ export async function regenerateRecoveryCodes(
 			type: "recovery_codes.regenerated",
 			data: reason === undefined ? { by: "user", count: set.codes.length } : { by: "admin", actor_key_id: ctx.keyId, reason, count: set.codes.length },
 		});
+		await appendEvent(tx, deps.random, now, {
+			tenantId: ctx.tenantId,
+			userId,
+			type: "user.security_notice",
+			data: { reason: "recovery_codes_regenerated", by: reason === undefined ? "user" : "admin" },
+		});
 		return { ok: true as const };
 	});
 	if (!outcome.ok) throw proofError(outcome);

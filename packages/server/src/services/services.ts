@@ -8,13 +8,14 @@ import type { TenantContext } from "./tenant-context.js";
 import type { TenantSettingsPatch } from "./tenant-settings.js";
 import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
-import { deleteUser, getUser, unlockUser } from "./users.js";
+import { deleteUser, getUser, resetUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
 import { redeemAssertion, type AssertionRequest } from "./assertions.js";
 import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelivery, rotateWebhookSecret, updateWebhook } from "./webhooks.js";
 import type { ProofInput } from "./proofs.js";
 import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
+import { createEmailChallenge } from "./email-codes.js";
 
 /**
  * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
@@ -67,6 +68,7 @@ export function createServices(deps: ServiceDeps) {
 		},
 		challenges: {
 			createWebAuthn: (ctx: TenantContext, userId: string) => createWebAuthnChallenge(deps, ctx, userId),
+			createEmail: (ctx: TenantContext, userId: string, to: string) => createEmailChallenge(deps, ctx, userId, to),
 		},
 		recoveryCodes: {
 			regenerate: (ctx: TenantContext, userId: string, authorization: ChangeAuthorization) =>
@@ -76,6 +78,7 @@ export function createServices(deps: ServiceDeps) {
 			get: (ctx: TenantContext, userId: string) => getUser(deps, ctx, userId),
 			unlock: (ctx: TenantContext, userId: string) => unlockUser(deps, ctx, userId),
 			delete: (ctx: TenantContext, userId: string) => deleteUser(deps, ctx, userId),
+			reset: (ctx: TenantContext, userId: string, input: { reason: string; notify_email?: string }) => resetUser(deps, ctx, userId, input),
 		},
 		events: {
 			list: (ctx: TenantContext, query: EventQuery) => listEvents(deps.store, ctx.tenantId, query),

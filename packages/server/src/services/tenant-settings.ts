@@ -8,6 +8,18 @@ export interface TenantSettings {
 	pending_factor_ttl_seconds: number;
 	webauthn: WebAuthnSettings;
 	assertions: AssertionSettings;
+	email: EmailSettings;
+}
+
+/**
+ * Email one-time codes (issue 5): low assurance (R-EM-1), off until the tenant turns them on. The
+ * templates take {{code}}, {{tenant}} and {{minutes}}; the HTML one gets them escaped.
+ */
+export interface EmailSettings {
+	enabled: boolean;
+	subject: string;
+	text: string;
+	html: string;
 }
 
 /** Step-up assertions (R-AS-3): short-lived by default; the PATCH schema caps the lifetime. */
@@ -33,6 +45,7 @@ export type TenantSettingsPatch = {
 	attempts?: Partial<TenantSettings["attempts"]>;
 	pending_factor_ttl_seconds?: number;
 	assertions?: Partial<AssertionSettings>;
+	email?: Partial<EmailSettings>;
 };
 
 /**
@@ -50,6 +63,12 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		// R-WA-5: user verification required unless the tenant relaxes it.
 		webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 		assertions: { ttl_seconds: 300 },
+		email: {
+			enabled: false,
+			subject: "Your {{tenant}} verification code",
+			text: "Your {{tenant}} verification code is {{code}}. It expires in {{minutes}} minutes.\n\nIf you did not ask for it, ignore this message: without your password it is of no use.",
+			html: "<p>Your {{tenant}} verification code is <strong>{{code}}</strong>. It expires in {{minutes}} minutes.</p><p>If you did not ask for it, ignore this message.</p>",
+		},
 	};
 }
 
@@ -65,5 +84,6 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 		pending_factor_ttl_seconds: patch.pending_factor_ttl_seconds ?? base.pending_factor_ttl_seconds,
 		webauthn: { ...base.webauthn, ...patch.webauthn },
 		assertions: { ...base.assertions, ...patch.assertions },
+		email: { ...base.email, ...patch.email },
 	};
 }

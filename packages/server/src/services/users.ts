@@ -1,7 +1,10 @@
+import { renderTemplate } from "../core/one-time-code.js";
 import { isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
+import { isEmailAddress } from "./email-codes.js";
 import { appendEvent } from "./events.js";
 import { listFactors, type PublicFactor } from "./factors.js";
+import { requireAdmin } from "./require-admin.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -25,9 +28,6 @@ export async function getUser(deps: ServiceDeps, ctx: TenantContext, userId: str
 	};
 }
 
-function requireAdmin(ctx: TenantContext): void {
-	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
-}
 
 /** The documented unlock path (R-OTP-6): admin only, audited with the key that did it. */
 export async function unlockUser(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<void> {
@@ -62,4 +62,64 @@ export async function deleteUser(deps: ServiceDeps, ctx: TenantContext, userId: 
 		return true;
 	});
 	if (!found) throw new ServiceError("user_not_found");
+}
+
+const RESET_NOTICE = {
+	subject: "Two-factor authentication was turned off for your {{tenant}} account",
+	text:
+		"An administrator of {{tenant}} removed the two-factor authentication of your account.\n\n" +
+		"If you asked for this, set it up again now. If you did not, contact {{tenant}} at once: someone may be trying to take over your account.",
+};
+
+/**
+ * POST /v1/users/{id}/reset: the support path for a user who lost every factor. Admin only, with a reason;
+ * removes all factors and recovery codes, revokes open challenges, audits `admin.factor_reset`, and notifies:
+ * a `user.security_notice` event (hence a webhook) always, and an email when an address is given and mail is
+ * configured (Discourse's critical email when 2FA is disabled). The lock state is left as it is.
+ */
+export async function resetUser(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	input: { reason: string; notify_email?: string },
+): Promise<{ reset: true; factors_removed: number; emailed: boolean }> {
+	requireAdmin(ctx);
+	const reason = input.reason.trim();
+	if (reason.length === 0) throw new ServiceError("proof_required");
+	if (input.notify_email !== undefined && deps.mailer === null) throw new ServiceError("email_not_configured");
+	if (input.notify_email !== undefined && !isEmailAddress(input.notify_email)) throw new ServiceError("invalid_email_address");
+	const now = deps.clock().getTime();
+	const removed = await deps.store.transaction(async (tx) => {
+		if ((await tx.users.find(ctx.tenantId, userId)) === undefined) return undefined;
+		const live = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status !== "deleted");
+		for (const factor of live) await tx.factors.markDeleted(ctx.tenantId, userId, factor.id, now);
+		await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
+		const challenges = await tx.challenges.revokeOpen(ctx.tenantId, userId, null, now);
+		await appendEvent(tx, deps.random, now, {
+			tenantId: ctx.tenantId,
+			userId,
+			type: "admin.factor_reset",
+			data: { actor_key_id: ctx.keyId, reason, factors_removed: live.length, challenges_revoked: challenges },
+		});
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "admin_reset" } });
+		return live.length;
+	});
+	if (removed === undefined) throw new ServiceError("user_not_found");
+	let emailed = false;
+	if (input.notify_email !== undefined && deps.mailer !== null) {
+		const values = { tenant: ctx.tenantName };
+		const text = renderTemplate(RESET_NOTICE.text, values, false);
+		try {
+			await deps.mailer.send({
+				to: input.notify_email,
+				subject: renderTemplate(RESET_NOTICE.subject, values, false),
+				text,
+				html: `<p>${renderTemplate(RESET_NOTICE.text, values, true).replace(/\n\n/g, "</p><p>")}</p>`,
+			});
+			emailed = true;
+		} catch {
+			// The reset stands (it committed); the answer says the mail did not go, and the webhook notice went anyway.
+		}
+	}
+	return { reset: true, factors_removed: removed, emailed };
 }

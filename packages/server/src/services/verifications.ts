@@ -7,7 +7,7 @@ import type { TenantContext } from "./tenant-context.js";
 
 export interface VerifyResult {
 	valid: true;
-	method: "totp" | "webauthn" | "recovery_code";
+	method: "totp" | "webauthn" | "recovery_code" | "email";
 	factor_id?: string;
 	recovery_codes_remaining: number;
 	/** The signed step-up assertion (R-AS-1): what the application's own API checks before a sensitive action. */
@@ -45,6 +45,8 @@ export async function verifyCode(
 		});
 		if (proof.method === "recovery_code") {
 			await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "recovery_code.used", data: { remaining } });
+			// Someone got in without the user's factor: the user should hear of it.
+			await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "recovery_code_used", remaining } });
 		}
 		return { proof, remaining };
 	});
@@ -58,6 +60,6 @@ export async function verifyCode(
 		audience: input.audience,
 	});
 	const result: VerifyResult = { valid: true, method: verified.method, recovery_codes_remaining: outcome.remaining, assertion };
-	if (verified.method !== "recovery_code") result.factor_id = verified.factorId;
+	if (verified.method === "totp" || verified.method === "webauthn") result.factor_id = verified.factorId;
 	return result;
 }

@@ -5,6 +5,7 @@ import type { Delivery } from "../store/store.js";
 import type { WebhookTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent, EVENT_TYPES } from "./events.js";
+import { requireAdmin } from "./require-admin.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 import { checkWebhookURL } from "./webhook-destination.js";
@@ -66,9 +67,6 @@ function sealWebhookSecret(deps: ServiceDeps, row: { tenant_id: string; id: stri
 	return sealSecret({ keyring: deps.keyring, plaintext: Buffer.from(secret, "utf8"), associatedData: webhookSecretData(row), random: deps.random });
 }
 
-const requireAdmin = (ctx: TenantContext): void => {
-	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
-};
 
 /** ["*"] alone, or known event types without repeats. */
 function eventTypes(events: readonly string[]): string[] {

@@ -128,6 +128,10 @@ export interface ChallengeRepository {
 	consume(tenantId: string, userId: string, id: string, ceremony: ChallengeTable["ceremony"], now: number): Promise<boolean>;
 	/** Housekeeping on each new challenge: the user's expired challenges go (used ones stay until then, so a reuse reads as a replay). */
 	deleteStale(tenantId: string, userId: string, now: number): Promise<void>;
+	/** Ends every open challenge of the user (of one ceremony, or all): only the newest email code is valid (R-EM-3); an admin reset revokes all. */
+	revokeOpen(tenantId: string, userId: string, ceremony: ChallengeTable["ceremony"] | null, now: number): Promise<number>;
+	/** Challenges of a ceremony created since `since`, for one user or (userId null) the whole tenant: send limits (R-EM-5). */
+	countSince(tenantId: string, userId: string | null, ceremony: ChallengeTable["ceremony"], since: number): Promise<number>;
 }
 
 export interface SigningKeyRepository {

@@ -87,7 +87,8 @@ export interface ChallengeTable {
 	tenant_id: string;
 	user_id: string;
 	id: string;
-	ceremony: "registration" | "authentication";
+	/** WebAuthn ceremonies, or an email code (the challenge column then holds the code's HMAC, R-EM-4). */
+	ceremony: "registration" | "authentication" | "email";
 	/** Registration: the pending factor the credential will belong to. */
 	factor_id: string | null;
 	/** 32 random bytes, base64url, as sent to the browser. */

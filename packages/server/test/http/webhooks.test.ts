@@ -128,6 +128,19 @@ describe.each(DIALECTS)("webhooks (%s)", (dialect) => {
 		expect(() => verifier.verify(sample.body, { ...headersOf(sample), "webhook-id": "evt_other" })).toThrow();
 	});
 
+	it("concurrent delivery passes claim disjoint deliveries: each event is sent once (FOR UPDATE SKIP LOCKED on PostgreSQL)", async () => {
+		await t.call("POST", "/v1/webhooks", { url: receiver.url, events: ["user.unlocked"] });
+		const deps = t.app.services.deps;
+		for (let i = 0; i < 30; i++) {
+			await deps.store.transaction((tx) => appendEvent(tx, deps.random, deps.clock().getTime(), { tenantId: t.tenantId, userId: `claim-${i}`, type: "user.unlocked", data: {} }));
+		}
+		await Promise.all(Array.from({ length: 4 }, () => deliverDue(deps, send)));
+		await drain();
+		const ids = receiver.received.map((m) => String(m.headers["webhook-id"]));
+		expect(ids).toHaveLength(30);
+		expect(new Set(ids).size).toBe(30);
+	});
+
 	it("a rolled-back change leaves no event and no delivery (D-4)", async () => {
 		const { webhook } = (await t.call("POST", "/v1/webhooks", { url: receiver.url, events: ["*"] })).json;
 		const deps = t.app.services.deps;

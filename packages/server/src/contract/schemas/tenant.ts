@@ -16,6 +16,7 @@ export const TenantSettings = Type.Object({
 		allow_synced: Type.Boolean(),
 	}),
 	assertions: Type.Object({ ttl_seconds: Type.Integer() }),
+	email: Type.Object({ enabled: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
 });
 
 export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
@@ -63,6 +64,18 @@ export const TenantPatch = Type.Object(
 				{
 					// R-AS-3: minutes, not hours; MAX_ASSERTION_TTL_SECONDS also bounds how long a retired key stays published.
 					ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 900 })),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		email: Type.Optional(
+			Type.Object(
+				{
+					enabled: Type.Optional(Type.Boolean()),
+					subject: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\x00-\\x1F\\x7F]+$" })),
+					// A template without the code would send nothing useful.
+					text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, pattern: "\\{\\{code\\}\\}" })),
+					html: Type.Optional(Type.String({ minLength: 1, maxLength: 20000, pattern: "\\{\\{code\\}\\}" })),
 				},
 				{ additionalProperties: false },
 			),

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { Timestamp } from "./common.js";
+import { Reason, Timestamp } from "./common.js";
 import { Factor } from "./factors.js";
 
 export const User = Type.Object({
@@ -11,3 +11,12 @@ export const User = Type.Object({
 });
 
 export const RecoveryCodes = Type.Object({ recovery_codes: Type.Array(Type.String()) });
+
+export const ResetBody = Type.Object(
+	{
+		reason: Reason,
+		notify_email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, description: "Where to send the user a notice of the reset; used for this message and not kept." })),
+	},
+	{ additionalProperties: false },
+);
+export const ResetResponse = Type.Object({ reset: Type.Literal(true), factors_removed: Type.Integer(), emailed: Type.Boolean() });

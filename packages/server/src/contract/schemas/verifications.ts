@@ -24,16 +24,26 @@ export const VerifyBody = Type.Object(
 	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
 );
 
-export const ChallengeBody = Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false });
+export const ChallengeBody = Type.Union([
+	Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false }),
+	Type.Object(
+		{ type: Type.Literal("email"), to: Type.String({ minLength: 3, maxLength: 254, description: "Where to send the code; used for this message and not kept." }) },
+		{ additionalProperties: false },
+	),
+]);
 
-export const ChallengeResponse = Type.Object({
-	challenge: Type.Object({ id: Type.String(), expires_at: Type.String({ format: "date-time" }) }),
-	webauthn: Type.Object({ options: Type.Unknown({ description: "PublicKeyCredentialRequestOptionsJSON, for the browser helper." }) }),
-});
+const ChallengeInfo = Type.Object({ id: Type.String(), expires_at: Type.String({ format: "date-time" }) });
+export const ChallengeResponse = Type.Union([
+	Type.Object({
+		challenge: ChallengeInfo,
+		webauthn: Type.Object({ options: Type.Unknown({ description: "PublicKeyCredentialRequestOptionsJSON, for the browser helper." }) }),
+	}),
+	Type.Object({ challenge: ChallengeInfo, email: Type.Object({ sent: Type.Literal(true) }) }),
+]);
 
 export const VerifyResponse = Type.Object({
 	valid: Type.Literal(true),
-	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code")]),
+	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code"), Type.Literal("email")]),
 	factor_id: Type.Optional(Type.String()),
 	recovery_codes_remaining: Type.Integer(),
 	assertion: Type.String({ description: "A step-up assertion (compact JWS, EdDSA) for the application's own API; see docs/assertions.md." }),

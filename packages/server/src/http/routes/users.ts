@@ -2,7 +2,7 @@ import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { errorResponses, UserParams } from "../../contract/schemas/common.js";
 import { ChangeBody } from "../../contract/schemas/factors.js";
-import { RecoveryCodes, User } from "../../contract/schemas/users.js";
+import { RecoveryCodes, ResetBody, ResetResponse, User } from "../../contract/schemas/users.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
@@ -36,6 +36,24 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 				const body = request.body as Static<typeof ChangeBody>;
 				const codes = await services.recoveryCodes.regenerate(tenantOf(request), user_id, body);
 				return reply.code(201).header("cache-control", "no-store").send({ recovery_codes: codes });
+			},
+		);
+
+		app.post(
+			"/users/:user_id/reset",
+			{
+				schema: {
+					tags: ["users"],
+					summary: "Admin: remove all of a user's factors and recovery codes and revoke open challenges, with a reason (audited, notified).",
+					security,
+					params: UserParams,
+					body: ResetBody,
+					response: { 200: ResetResponse, ...errorResponses },
+				},
+			},
+			async (request) => {
+				const { user_id } = request.params as Static<typeof UserParams>;
+				return services.users.reset(tenantOf(request), user_id, request.body as Static<typeof ResetBody>);
 			},
 		);
 

@@ -32,7 +32,8 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 			{
 				schema: {
 					tags: ["verifications"],
-					summary: "Start a WebAuthn authentication: request options for the browser and a challenge id (single use, 5 minutes).",
+					summary:
+						"Start a WebAuthn authentication (request options for the browser; single use, 5 minutes), or send an email code (low assurance, tenant opt-in; 10 minutes).",
 					security: [{ apiKey: [] }],
 					params: UserParams,
 					body: ChallengeBody,
@@ -41,7 +42,11 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 			},
 			async (request, reply) => {
 				const { user_id } = request.params as Static<typeof UserParams>;
-				const result = await services.challenges.createWebAuthn(tenantOf(request), user_id);
+				const body = request.body as Static<typeof ChallengeBody>;
+				const result =
+					body.type === "email"
+						? await services.challenges.createEmail(tenantOf(request), user_id, body.to)
+						: await services.challenges.createWebAuthn(tenantOf(request), user_id);
 				return reply.code(201).header("cache-control", "no-store").send(result);
 			},
 		);

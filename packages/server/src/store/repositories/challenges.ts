@@ -39,6 +39,29 @@ export function challengeRepository(db: Kysely<Database>): ChallengeRepository {
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
+		async revokeOpen(tenantId, userId, ceremony, now) {
+			let update = db
+				.updateTable("challenges")
+				.set({ consumed_at: now })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.where("consumed_at", "is", null)
+				.where("expires_at", ">", now);
+			if (ceremony !== null) update = update.where("ceremony", "=", ceremony);
+			const result = await update.executeTakeFirst();
+			return Number(result.numUpdatedRows);
+		},
+		async countSince(tenantId, userId, ceremony, since) {
+			let select = db
+				.selectFrom("challenges")
+				.select((eb) => eb.fn.countAll<number>().as("count"))
+				.where("tenant_id", "=", tenantId)
+				.where("ceremony", "=", ceremony)
+				.where("created_at", ">", since);
+			if (userId !== null) select = select.where("user_id", "=", userId);
+			const row = await select.executeTakeFirstOrThrow();
+			return Number(row.count);
+		},
 		async deleteStale(tenantId, userId, now) {
 			await db
 				.deleteFrom("challenges")
