@@ -97,6 +97,7 @@ export interface Operations {
 				};
 				"email": {
 					"enabled": boolean;
+					"store_address": boolean;
 					"subject": string;
 					"text": string;
 					"html": string;
@@ -131,6 +132,7 @@ export interface Operations {
 			};
 			"email"?: {
 				"enabled"?: boolean;
+				"store_address"?: boolean;
 				"subject"?: string;
 				"text"?: string;
 				"html"?: string;
@@ -166,6 +168,7 @@ export interface Operations {
 				};
 				"email": {
 					"enabled": boolean;
+					"store_address": boolean;
 					"subject": string;
 					"text": string;
 					"html": string;

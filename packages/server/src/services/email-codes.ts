@@ -12,7 +12,7 @@ import type { TenantContext } from "./tenant-context.js";
  * Six digits from the CSPRNG, kept only as an HMAC bound to the challenge,
  * valid ten minutes, once, and only the newest; sending is limited per user
  * and per tenant and refused while the user is locked. The address is used
- * for the message and not kept.
+ * for the message and not kept, unless the tenant opts in (email.store_address).
  */
 export const EMAIL_CODE_DIGITS = 6;
 export const EMAIL_CODE_TTL_MS = 10 * 60 * 1000;
@@ -64,6 +64,7 @@ export async function createEmailChallenge(
 		// R-EM-3: only the newest code is valid; the failure count is the user's and is not touched.
 		await tx.challenges.revokeOpen(ctx.tenantId, userId, "email", now);
 		await tx.challenges.insert(row);
+		if (ctx.settings.email.store_address) await tx.users.setEmail(ctx.tenantId, userId, to);
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "email_code.sent", data: { challenge_id: id } });
 	});
 	const values = { code, tenant: ctx.tenantName, minutes: String(EMAIL_CODE_TTL_MS / 60_000) };

@@ -17,6 +17,8 @@ export interface TenantSettings {
  */
 export interface EmailSettings {
 	enabled: boolean;
+	/** Keep the address of the last code on the user, for reset notices. Off: the address is used once and dropped. */
+	store_address: boolean;
 	subject: string;
 	text: string;
 	html: string;
@@ -65,6 +67,7 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		assertions: { ttl_seconds: 300 },
 		email: {
 			enabled: false,
+			store_address: false,
 			subject: "Your {{tenant}} verification code",
 			text: "Your {{tenant}} verification code is {{code}}. It expires in {{minutes}} minutes.\n\nIf you did not ask for it, ignore this message: without your password it is of no use.",
 			html: "<p>Your {{tenant}} verification code is <strong>{{code}}</strong>. It expires in {{minutes}} minutes.</p><p>If you did not ask for it, ignore this message.</p>",

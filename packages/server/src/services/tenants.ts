@@ -52,6 +52,8 @@ export async function updateTenantSettings(
 	}
 	await deps.store.transaction(async (tx) => {
 		await tx.tenants.updateSettings(ctx.tenantId, JSON.stringify(settings));
+		// Turning address storage off erases what was stored under it (privacy: nothing kept without the opt-in).
+		if (ctx.settings.email.store_address && !settings.email.store_address) await tx.users.forgetEmails(ctx.tenantId);
 		await appendEvent(tx, deps.random, deps.clock().getTime(), {
 			tenantId: ctx.tenantId,
 			type: "tenant.updated",

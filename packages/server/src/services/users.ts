@@ -87,10 +87,14 @@ export async function resetUser(
 	const reason = input.reason.trim();
 	if (reason.length === 0) throw new ServiceError("proof_required");
 	if (input.notify_email !== undefined && deps.mailer === null) throw new ServiceError("email_not_configured");
+	let notify = input.notify_email;
 	if (input.notify_email !== undefined && !isEmailAddress(input.notify_email)) throw new ServiceError("invalid_email_address");
 	const now = deps.clock().getTime();
 	const removed = await deps.store.transaction(async (tx) => {
-		if ((await tx.users.find(ctx.tenantId, userId)) === undefined) return undefined;
+		const user = await tx.users.find(ctx.tenantId, userId);
+		if (user === undefined) return undefined;
+		// Without an address from the caller, the one the tenant chose to store (email.store_address).
+		notify ??= user.email ?? undefined;
 		const live = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status !== "deleted");
 		for (const factor of live) await tx.factors.markDeleted(ctx.tenantId, userId, factor.id, now);
 		await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
@@ -106,12 +110,12 @@ export async function resetUser(
 	});
 	if (removed === undefined) throw new ServiceError("user_not_found");
 	let emailed = false;
-	if (input.notify_email !== undefined && deps.mailer !== null) {
+	if (notify !== undefined && deps.mailer !== null) {
 		const values = { tenant: ctx.tenantName };
 		const text = renderTemplate(RESET_NOTICE.text, values, false);
 		try {
 			await deps.mailer.send({
-				to: input.notify_email,
+				to: notify,
 				subject: renderTemplate(RESET_NOTICE.subject, values, false),
 				text,
 				html: `<p>${renderTemplate(RESET_NOTICE.text, values, true).replace(/\n\n/g, "</p><p>")}</p>`,

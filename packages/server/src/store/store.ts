@@ -57,6 +57,10 @@ export interface UserRepository {
 	find(tenantId: string, userId: string): Promise<UserTable | undefined>;
 	/** Creates the user on first enrollment; a no-op when it exists. */
 	ensure(tenantId: string, userId: string, now: number): Promise<void>;
+	/** The stored address (email.store_address), or null to forget it. */
+	setEmail(tenantId: string, userId: string, email: string | null): Promise<void>;
+	/** When a tenant stops storing addresses, every stored one goes. */
+	forgetEmails(tenantId: string): Promise<void>;
 	/**
 	 * Reads the user at the start of an attempt and holds the row until the
 	 * transaction ends: SELECT … FOR UPDATE on PostgreSQL; on SQLite the group

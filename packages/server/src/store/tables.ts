@@ -27,6 +27,8 @@ export interface UserTable {
 	/** Throttle: no attempt is evaluated before this time. */
 	next_attempt_at: number;
 	locked_at: number | null;
+	/** Only when the tenant opted in (email.store_address): where the last email code went. PII, so off by default. */
+	email: string | null;
 }
 
 export interface FactorTable {

@@ -161,6 +161,20 @@ describe.each(DIALECTS)("email codes and admin reset (%s)", (dialect) => {
 		expect((await t.call("GET", "/v1/events?user_id=em-reset&type=user.security_notice")).json.events[0].data).toEqual({ reason: "admin_reset" });
 	});
 
+	it("keeps the address only when the tenant opts in; a reset then notifies it; opting out erases them", async () => {
+		await send("em-store", "kept@example.com");
+		expect((await t.app.store.users.find(t.tenantId, "em-store"))!.email).toBeNull();
+		expect((await t.call("PATCH", "/v1/tenant", { email: { store_address: true } })).status).toBe(200);
+		await send("em-store", "kept@example.com");
+		expect((await t.app.store.users.find(t.tenantId, "em-store"))!.email).toBe("kept@example.com");
+		await enrollActive(t, "em-store");
+		expect((await t.call("POST", "/v1/users/em-store/reset", { reason: "test" })).json).toMatchObject({ emailed: true });
+		expect(smtp.mails.at(-1)!.to).toEqual(["kept@example.com"]);
+		expect((await t.call("PATCH", "/v1/tenant", { email: { store_address: false } })).status).toBe(200);
+		expect((await t.app.store.users.find(t.tenantId, "em-store"))!.email).toBeNull();
+		expect((await t.call("POST", "/v1/users/em-store/reset", { reason: "test again" })).json).toMatchObject({ emailed: false });
+	});
+
 	it("a user removing their last factor, regenerating codes or using a recovery code produces a security notice", async () => {
 		const { factorId, secret, recoveryCodes } = await enrollActive(t, "em-notice");
 		await t.call("POST", "/v1/users/em-notice/verify", { code: recoveryCodes[0] });

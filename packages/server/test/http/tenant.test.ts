@@ -20,7 +20,7 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 				pending_factor_ttl_seconds: 900,
 				webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 				assertions: { ttl_seconds: 300 },
-				email: { enabled: false, subject: expect.any(String), text: expect.stringContaining("{{code}}"), html: expect.stringContaining("{{code}}") },
+				email: { enabled: false, store_address: false, subject: expect.any(String), text: expect.stringContaining("{{code}}"), html: expect.stringContaining("{{code}}") },
 			},
 		});
 		const patched = await t.call("PATCH", "/v1/tenant", { issuer: "Acme Inc", totp: { digits: 8 }, attempts: { lock_after: 20 } });

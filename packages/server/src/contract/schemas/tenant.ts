@@ -16,7 +16,7 @@ export const TenantSettings = Type.Object({
 		allow_synced: Type.Boolean(),
 	}),
 	assertions: Type.Object({ ttl_seconds: Type.Integer() }),
-	email: Type.Object({ enabled: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
+	email: Type.Object({ enabled: Type.Boolean(), store_address: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
 });
 
 export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
@@ -72,6 +72,7 @@ export const TenantPatch = Type.Object(
 			Type.Object(
 				{
 					enabled: Type.Optional(Type.Boolean()),
+					store_address: Type.Optional(Type.Boolean()),
 					subject: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\x00-\\x1F\\x7F]+$" })),
 					// A template without the code would send nothing useful.
 					text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, pattern: "\\{\\{code\\}\\}" })),

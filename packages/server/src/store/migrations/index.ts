@@ -3,6 +3,7 @@ import * as initial from "./2026-11-23-001-initial.js";
 import * as webauthn from "./2026-11-23-002-webauthn.js";
 import * as assertions from "./2026-11-23-003-assertions.js";
 import * as webhooks from "./2026-11-23-004-webhooks.js";
+import * as userEmail from "./2026-11-23-005-user-email.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-002-webauthn": webauthn,
 	"2026-11-23-003-assertions": assertions,
 	"2026-11-23-004-webhooks": webhooks,
+	"2026-11-23-005-user-email": userEmail,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

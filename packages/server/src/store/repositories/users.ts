@@ -100,9 +100,15 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async ensure(tenantId, userId, now) {
 			await db
 				.insertInto("users")
-				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null })
+				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null })
 				.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
 				.execute();
+		},
+		async setEmail(tenantId, userId, email) {
+			await db.updateTable("users").set({ email }).where("tenant_id", "=", tenantId).where("id", "=", userId).execute();
+		},
+		async forgetEmails(tenantId) {
+			await db.updateTable("users").set({ email: null }).where("tenant_id", "=", tenantId).where("email", "is not", null).execute();
 		},
 		async lockForAttempt(tenantId, userId) {
 			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
