@@ -1,0 +1,101 @@
+import { randomBytes, randomInt } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeFor, createPostgresSchema, DIALECTS } from "../helpers.js";
+import { cli, type ServerProcess, startServer } from "./process.js";
+
+const KILLS = 50;
+const USERS_PER_ROUND = 4;
+
+interface Acknowledged {
+	user: string;
+	factorId?: string;
+	/** A TOTP code the server answered 200 for: it must never be accepted again. */
+	usedCode?: string;
+	usedRecoveryCode?: string;
+}
+
+/**
+ * D-1, crash durability: traffic runs while the server is killed with SIGKILL
+ * at a random moment, 50 times per dialect. After each restart, every effect a
+ * 2xx acknowledged is there (the confirmed factor is active), and no code that
+ * was accepted is accepted again.
+ */
+describe.each(DIALECTS)("crash loop (%s)", (dialect) => {
+	const dataDir = mkdtempSync(join(tmpdir(), "twofold-crash-"));
+	let drop: (() => Promise<void>) | undefined;
+	let env: Record<string, string>;
+	let key: string;
+
+	beforeAll(async () => {
+		env = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_MASTER_KEY: randomBytes(32).toString("base64"), TWOFOLD_LOG_LEVEL: "warn" };
+		if (dialect === "postgres") {
+			const schema = await createPostgresSchema();
+			env.TWOFOLD_DATABASE_URL = schema.url;
+			drop = schema.drop;
+		}
+		key = (JSON.parse((await cli(["tenants", "create", "--name", "Crash", "--json"], env)).stdout) as { api_key: string }).api_key;
+	});
+	afterAll(async () => {
+		await drop?.();
+		rmSync(dataDir, { recursive: true, force: true });
+	});
+
+	const caller = (server: ServerProcess) => async (method: string, path: string, body?: unknown) => {
+		const response = await fetch(`${server.url}${path}`, {
+			method,
+			headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+		});
+		return { status: response.status, json: (await response.json().catch(() => undefined)) as any };
+	};
+
+	/** One user's life: enroll, confirm, verify, recover; each acknowledged step is recorded as soon as its 2xx arrives. */
+	async function life(call: ReturnType<typeof caller>, user: string, acknowledged: Acknowledged[]): Promise<void> {
+		const record: Acknowledged = { user };
+		const enrolled = await call("POST", `/v1/users/${user}/factors`, { type: "totp" });
+		if (enrolled.status !== 201) return;
+		const secret: string = enrolled.json.totp.secret;
+		const confirmed = await call("POST", `/v1/users/${user}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(secret, Date.now() - 30_000) });
+		if (confirmed.status !== 200) return;
+		record.factorId = enrolled.json.factor.id;
+		acknowledged.push(record);
+		const code = codeFor(secret, Date.now());
+		if ((await call("POST", `/v1/users/${user}/verify`, { code })).status === 200) record.usedCode = code;
+		const recovery = confirmed.json.recovery_codes[0] as string;
+		if ((await call("POST", `/v1/users/${user}/verify`, { code: recovery })).status === 200) record.usedRecoveryCode = recovery;
+	}
+
+	it(`every acknowledged effect survives ${KILLS} SIGKILLs, and no used code works again`, async () => {
+		let previous: Acknowledged[] = [];
+		let checked = 0;
+		let midFlight = 0;
+		for (let round = 0; round < KILLS; round++) {
+			const server = await startServer(env);
+			const call = caller(server);
+			// What the last life of the server acknowledged before it was killed.
+			for (const ack of previous) {
+				const user = await call("GET", `/v1/users/${ack.user}`);
+				expect(user.json.factors, `${dialect} round ${round}: ${ack.user}`).toEqual([expect.objectContaining({ id: ack.factorId, status: "active" })]);
+				if (ack.usedCode !== undefined) expect((await call("POST", `/v1/users/${ack.user}/verify`, { code: ack.usedCode })).status).toBe(422);
+				if (ack.usedRecoveryCode !== undefined) expect((await call("POST", `/v1/users/${ack.user}/verify`, { code: ack.usedRecoveryCode })).status).toBe(422);
+				checked++;
+			}
+			const acknowledged: Acknowledged[] = [];
+			const traffic = Promise.all(Array.from({ length: USERS_PER_ROUND }, (_, i) => life(call, `r${round}-u${i}`, acknowledged).catch(() => undefined)));
+			// Killed at a random moment while the traffic runs (or just after it ends).
+			let done = false;
+			void traffic.then(() => (done = true));
+			await Promise.race([new Promise((resolve) => setTimeout(resolve, randomInt(20, 500))), traffic]);
+			if (!done) midFlight++;
+			await server.stop("SIGKILL");
+			await traffic;
+			previous = acknowledged;
+		}
+		// The checks had something to check, and many kills landed while requests were in flight.
+		expect(checked).toBeGreaterThanOrEqual(KILLS / 2);
+		expect(midFlight).toBeGreaterThanOrEqual(KILLS / 5);
+	}, 300_000);
+});
