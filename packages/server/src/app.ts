@@ -7,6 +7,7 @@ import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
 import { loadMasterKey } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
+import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
 import { smtpMailer } from "./services/mailer.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
@@ -35,6 +36,8 @@ export interface AppOptions {
 	/** Tests only: production always runs on the system clock (R-OTP-8). No request or env var reaches this. */
 	clock?: Clock;
 	logger?: boolean | object;
+	/** serve: compare this node's clock with the database's and refuse codes while they differ (D-7). */
+	guardClock?: boolean;
 }
 
 export interface App {
@@ -44,6 +47,8 @@ export interface App {
 	masterKeyCreated: boolean;
 	/** Built lazily: the CLI never needs an HTTP server. */
 	http(): Promise<FastifyInstance>;
+	/** The clock guard when guardClock was asked for. */
+	clockGuard(): ClockGuard | undefined;
 	/** Called by serve once listening: without TWOFOLD_PUBLIC_URL, the bound address is the issuer. */
 	listeningAt(address: string): void;
 	close(): Promise<void>;
@@ -65,14 +70,23 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 	masterKey.key.fill(0);
 	// The issuer is the configured public URL, or else the address the server ends up listening at.
 	let issuer = config.publicURL ?? `http://${config.host}:${config.port}`;
+	let guard: ClockGuard | undefined;
 	const services = createServices({
 		...keyDeps,
+		clockTrusted: () => guard?.trusted() ?? true,
 		issuer: () => issuer,
 		signingKeys: signingKeys(keyDeps),
 		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
 		mailer: config.smtp === undefined ? null : smtpMailer(config.smtp),
 	});
 	await ensureSigningKey(keyDeps);
+	if (options.guardClock === true) {
+		guard = await startClockGuard(() => store.databaseTime(), keyDeps.clock, {
+			maxSkewMs: config.maxClockSkewMs,
+			// Outside the request log, which may not exist yet; the line names no secret.
+			onChange: (skewMs, trusted) => process.stderr.write(`${JSON.stringify({ level: trusted ? 30 : 50, msg: trusted ? "clock back within the allowed skew" : "clock skew exceeds TWOFOLD_MAX_CLOCK_SKEW_MS: refusing to check codes", skew_ms: skewMs })}\n`),
+		});
+	}
 	let http: FastifyInstance | undefined;
 	return {
 		config,
@@ -88,7 +102,9 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		listeningAt(address) {
 			if (config.publicURL === undefined) issuer = address;
 		},
+		clockGuard: () => guard,
 		async close() {
+			guard?.stop();
 			if (http !== undefined) await http.close();
 			services.deps.mailer?.close();
 			await store.close();

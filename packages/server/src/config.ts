@@ -20,6 +20,8 @@ export interface Config {
 	webhookAllowPrivate: boolean;
 	/** Outgoing mail for email codes and notices: both set, or neither (email off). */
 	smtp: { url: string; from: string } | undefined;
+	/** D-7: the most this node's clock may differ from PostgreSQL's before it refuses to check codes. */
+	maxClockSkewMs: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +83,9 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 	if (smtpURL !== undefined && !/^smtps?:\/\//.test(smtpURL)) throw new ConfigError("TWOFOLD_SMTP_URL must be an smtp:// or smtps:// URL");
 	if (smtpFrom !== undefined && !/^[^\s@<>]+@[^\s@<>]+$/.test(smtpFrom)) throw new ConfigError("TWOFOLD_SMTP_FROM must be an email address");
 
+	const skewText = nonEmpty(env, "TWOFOLD_MAX_CLOCK_SKEW_MS") ?? "2000";
+	if (!/^[0-9]{1,6}$/.test(skewText) || Number(skewText) < 100) throw new ConfigError("TWOFOLD_MAX_CLOCK_SKEW_MS must be an integer from 100 to 999999 (milliseconds)");
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -92,6 +97,7 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		publicURL,
 		webhookAllowPrivate: allowPrivateText === "true",
 		smtp: smtpURL === undefined || smtpFrom === undefined ? undefined : Object.freeze({ url: smtpURL, from: smtpFrom }),
+		maxClockSkewMs: Number(skewText),
 	});
 }
 

@@ -9,8 +9,12 @@ export const serve: Command = {
 	usage: "twofold serve",
 	async run(argv, config, out) {
 		parseArgs({ args: argv, options: {}, strict: true });
-		const app = await createApp(config);
+		const app = await createApp(config, { guardClock: true });
 		const http = await app.http();
+		const skew = app.clockGuard()?.skewMs();
+		if (skew !== null && skew !== undefined && !app.clockGuard()!.trusted()) {
+			http.log.error({ skew_ms: skew }, "this node's clock differs from the database's by more than TWOFOLD_MAX_CLOCK_SKEW_MS: it will refuse to check codes");
+		}
 		if (app.masterKeyCreated && config.masterKey.source === "data-dir") {
 			http.log.warn(
 				{ path: config.masterKey.path },

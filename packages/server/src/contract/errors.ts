@@ -39,6 +39,10 @@ export const ERROR_CODES = {
 	too_many_attempts: { status: 429, message: "Too many failed attempts; retry after the delay in Retry-After." },
 	internal_error: { status: 500, message: "Internal error; nothing was accepted." },
 	email_not_sent: { status: 502, message: "The mail server did not take the message; the code was withdrawn." },
+	clock_skew: {
+		status: 503,
+		message: "This node's clock differs from the database's by more than TWOFOLD_MAX_CLOCK_SKEW_MS; it checks no codes until that is fixed.",
+	},
 	email_not_configured: { status: 503, message: "The operator has not configured outgoing mail (TWOFOLD_SMTP_URL, TWOFOLD_SMTP_FROM)." },
 	service_unavailable: { status: 503, message: "The service is not ready." },
 } as const satisfies Record<string, { status: number; message: string }>;

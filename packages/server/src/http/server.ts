@@ -62,7 +62,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	});
 	await app.register(swaggerUI, { routePrefix: "/docs" });
 
-	await app.register(healthRoutes(store));
+	await app.register(healthRoutes(store, () => services.deps.clockTrusted()));
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
 	await app.register(jwksRoutes(services));

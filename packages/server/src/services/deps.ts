@@ -18,7 +18,9 @@ export interface ServiceDeps {
 	outbound: { allowPrivateWebhooks: boolean };
 	/** Null unless the operator configured SMTP. */
 	mailer: Mailer | null;
+	/** False while this node's clock is too far from the database's (D-7): time-based codes are then not checked. */
+	clockTrusted(): boolean;
 }
 
 /** What the signing keys need; they are themselves part of ServiceDeps. */
-export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound" | "mailer">;
+export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound" | "mailer" | "clockTrusted">;

@@ -98,6 +98,8 @@ interface PreparedAssertion {
  * now is not evaluated at all.
  */
 export async function prepareProof(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof> {
+	// D-7: with a clock this far off, a time-based check could accept the wrong step; nothing is attempted or counted.
+	if (!deps.clockTrusted()) throw new ServiceError("clock_skew");
 	const shape = classifyProof(input);
 	if (shape.kind !== "recovery" && shape.kind !== "webauthn" && shape.kind !== "assertion") return { shape, recoveryMatchIds: [] };
 	const user = await deps.store.users.find(ctx.tenantId, userId);

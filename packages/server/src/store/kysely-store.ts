@@ -22,6 +22,8 @@ export interface StoreHandle extends Store {
 	migrate(): Promise<string[]>;
 	checkDurability(): Promise<void>;
 	ping(): Promise<void>;
+	/** The database server's clock in ms since the epoch (PostgreSQL), or null when it has none of its own (SQLite). */
+	databaseTime(): Promise<number | null>;
 	close(): Promise<void>;
 }
 
@@ -88,6 +90,12 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 		checkDurability: () => checkDurability(db, dialect),
 		async ping() {
 			await sql`select 1`.execute(db);
+		},
+		async databaseTime() {
+			// SQLite runs inside this process: its clock is ours, so there is nothing to compare with.
+			if (dialect !== "postgres") return null;
+			const { rows } = await sql<{ ms: string }>`select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as ms`.execute(db);
+			return Number(rows[0]!.ms);
 		},
 		async close() {
 			await db.destroy();

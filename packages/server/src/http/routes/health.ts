@@ -2,12 +2,14 @@ import type { FastifyPluginAsync } from "fastify";
 import type { StoreHandle } from "../../store/kysely-store.js";
 import { sendError } from "../errors.js";
 
-export function healthRoutes(store: StoreHandle): FastifyPluginAsync {
+export function healthRoutes(store: StoreHandle, clockTrusted: () => boolean): FastifyPluginAsync {
 	return async (app) => {
 		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up." } }, async () => ({ status: "ok" }));
 		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers." } }, async (request, reply) => {
 			try {
 				await store.ping();
+				// D-7: a node whose clock is off checks no codes; the load balancer should send it no traffic.
+				if (!clockTrusted()) return sendError(reply, "clock_skew");
 				return { status: "ready" };
 			} catch (error) {
 				request.log.warn({ err: error }, "readiness check failed");
