@@ -39,6 +39,7 @@ export const OPERATIONS = {
 	browserHelper: "GET /v1/browser.js",
 	health: "GET /healthz",
 	ready: "GET /readyz",
+	metrics: "GET /metrics",
 } as const satisfies Record<string, Operation>;
 
 export type Factor = Result<"GET /v1/users/{user_id}/factors">["factors"][number];

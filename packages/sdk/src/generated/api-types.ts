@@ -20,6 +20,11 @@ export interface Operations {
 		query: never;
 		response: void;
 	};
+	"GET /metrics": {
+		body: never;
+		query: never;
+		response: void;
+	};
 	"GET /readyz": {
 		body: never;
 		query: never;

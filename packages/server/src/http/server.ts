@@ -6,6 +6,7 @@ import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { handleError, sendError } from "./errors.js";
+import { registerMetrics } from "./metrics.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { eventRoutes } from "./routes/events.js";
@@ -63,6 +64,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	await app.register(swaggerUI, { routePrefix: "/docs" });
 
 	await app.register(healthRoutes(store, () => services.deps.clockTrusted()));
+	registerMetrics(app, services);
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
 	await app.register(jwksRoutes(services));

@@ -38,8 +38,12 @@ export interface NewEvent {
 	data?: Record<string, unknown>;
 }
 
+/** Process-wide observers of appended events (metrics). They see the type only, never the data. */
+export const eventObservers = new Set<(type: EventType) => void>();
+
 /** Appends in the caller's transaction, so an event exists exactly when its change committed (R-ST-5). */
 export async function appendEvent(tx: Store, random: RandomReader, now: number, event: NewEvent): Promise<void> {
+	for (const observe of eventObservers) observe(event.type);
 	await tx.events.append({
 		id: generateId("evt", random),
 		tenant_id: event.tenantId,

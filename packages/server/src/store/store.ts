@@ -178,6 +178,8 @@ export interface WebhookDeliveryRepository {
 	/** Records an attempt's outcome. */
 	record(seq: number, outcome: Pick<WebhookDeliveryTable, "status" | "attempts" | "next_attempt_at" | "last_status_code" | "last_error" | "delivered_at">): Promise<void>;
 	list(tenantId: string, webhookId: string, limit: number): Promise<Delivery[]>;
+	/** For metrics: how many deliveries are pending, and when the oldest of them was created (null: none). */
+	backlog(): Promise<{ pending: number; oldestCreatedAt: number | null }>;
 	/** A failed or pending delivery is due again now; false for an unknown or delivered one. */
 	retry(tenantId: string, webhookId: string, eventId: string, now: number): Promise<boolean>;
 }

@@ -53,14 +53,14 @@ describe.skipIf(!FAKETIME)("a node with a skewed clock", () => {
 
 		const enrolled = await call(good, "POST", "/v1/users/skew-user/factors", { type: "totp" });
 		const secret = enrolled.json.totp.secret as string;
-		expect((await call(good, "POST", `/v1/users/skew-user/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(secret, Date.now() - 30_000) })).status).toBe(200);
-		// The skewed node's "now" is 40 s ahead: the step after this one, which it would accept if it checked.
+		expect((await call(good, "POST", `/v1/users/skew-user/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(secret, Date.now()) })).status).toBe(200);
+		// The skewed node's "now" is 40 s ahead: the code for its "now", which it would accept if it checked.
 		const ahead = codeFor(secret, Date.now() + 40_000);
 		const refused = await call(skewed, "POST", "/v1/users/skew-user/verify", { code: ahead });
 		expect(refused.status).toBe(503);
 		expect(refused.json.error.code).toBe("clock_skew");
 		// Not counted, not consumed: the true node still takes the current code.
-		expect((await call(good, "POST", "/v1/users/skew-user/verify", { code: codeFor(secret, Date.now()) })).status).toBe(200);
+		expect((await call(good, "POST", "/v1/users/skew-user/verify", { code: codeFor(secret, Date.now() + 30_000) })).status).toBe(200);
 		expect((await call(good, "GET", "/v1/users/skew-user")).json.locked).toBe(false);
 	});
 });

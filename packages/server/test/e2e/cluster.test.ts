@@ -49,8 +49,9 @@ describe.skipIf(!POSTGRES_AVAILABLE)("three nodes on PostgreSQL", () => {
 	async function enrolled(user: string) {
 		const enrolled = await call(0, "POST", `/v1/users/${user}/factors`, { type: "totp" });
 		const secret: string = enrolled.json.totp.secret;
-		// The confirming code is the previous step's, so the current one is still unused for the race.
-		const confirmed = await call(1, "POST", `/v1/users/${user}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(secret, Date.now() - 30_000) });
+		// Confirmed with the current step's code; the races use the next step's, inside the ±1 window and never
+		// behind the confirm, however long a loaded machine takes (no step boundary can make either stale).
+		const confirmed = await call(1, "POST", `/v1/users/${user}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(secret, Date.now()) });
 		expect(confirmed.status).toBe(200);
 		return { secret, recoveryCodes: confirmed.json.recovery_codes as string[] };
 	}
@@ -58,7 +59,7 @@ describe.skipIf(!POSTGRES_AVAILABLE)("three nodes on PostgreSQL", () => {
 	it(`one valid TOTP code, ${CONCURRENCY} at once across the nodes: exactly one success, ${ROUNDS} times`, async () => {
 		const users = await Promise.all(Array.from({ length: ROUNDS }, (_, i) => enrolled(`race-${i}`)));
 		for (const [i, { secret }] of users.entries()) {
-			const code = codeFor(secret, Date.now());
+			const code = codeFor(secret, Date.now() + 30_000);
 			const results = await Promise.all(Array.from({ length: CONCURRENCY }, (_, n) => call(n, "POST", `/v1/users/race-${i}/verify`, { code })));
 			const ok = results.filter((r) => r.status === 200);
 			expect(ok, `round ${i}`).toHaveLength(1);

@@ -92,6 +92,7 @@ describe("authentication, error shapes and documents", () => {
 			[
 				"/.well-known/jwks.json",
 				"/healthz",
+				"/metrics",
 				"/readyz",
 				"/v1/assertions/redeem",
 				"/v1/browser.js",

@@ -73,6 +73,14 @@ export function webhookDeliveryRepository(db: Kysely<Database>, dialect: Dialect
 			}
 			return rows;
 		},
+		async backlog() {
+			const row = await db
+				.selectFrom("webhook_deliveries")
+				.select((eb) => [eb.fn.countAll<number>().as("pending"), eb.fn.min("event_created_at").as("oldest")])
+				.where("status", "=", "pending")
+				.executeTakeFirstOrThrow();
+			return { pending: Number(row.pending), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) };
+		},
 		async record(seq, outcome) {
 			await db.updateTable("webhook_deliveries").set(outcome).where("seq", "=", seq).execute();
 		},
