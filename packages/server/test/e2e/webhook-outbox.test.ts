@@ -56,9 +56,14 @@ describe("webhook outbox across kill -9", () => {
 		expect(webhook.id).toMatch(/^whk_/);
 		await call("POST", "/v1/users/outbox-user/factors", { type: "totp" });
 
-		// The first attempt is refused by the receiver; the retry is due about 5 s later.
+		// The first attempt is refused by the receiver and recorded; the retry is due about 5 s later. (A kill
+		// before the record would leave the delivery under its 60 s claim lease, then retried just the same.)
 		await waitFor(() => received.length === 1, 10_000);
 		const firstId = received[0]!.id;
+		for (let recorded = false; !recorded; ) {
+			recorded = (await call("GET", `/v1/webhooks/${webhook.id}/deliveries`)).deliveries[0]?.attempts === 1;
+			if (!recorded) await new Promise((resolve) => setTimeout(resolve, 50));
+		}
 		expect(await server.stop("SIGKILL")).toBeNull(); // killed by a signal: no exit code
 		answer = 204;
 		server = await startServer(env);
