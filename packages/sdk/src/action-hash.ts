@@ -38,7 +38,12 @@ function base64url(bytes: Uint8Array): string {
 }
 
 /** base64url(SHA-256(canonical JSON)), with WebCrypto, so it runs the same in Node and in browsers. */
-export async function actionHash(action: ActionValue): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJSON(action)));
+export function actionHash(action: ActionValue): Promise<string> {
+	return canonicalHash(canonicalJSON(action));
+}
+
+/** The hash of a canonical JSON text already made (Twofold checks its size first, so it canonicalizes once). */
+export async function canonicalHash(canonical: string): Promise<string> {
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
 	return base64url(new Uint8Array(digest));
 }

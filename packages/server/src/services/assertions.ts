@@ -1,4 +1,4 @@
-import { type ActionValue, actionHash, canonicalJSON } from "@twofold/sdk/action-hash";
+import { canonicalHash, canonicalJSON } from "@twofold/sdk/action-hash";
 import { ASSERTION_TYP, type AssertionClaims, assertionClaims, type VerifiedProof } from "../core/assertion-claims.js";
 import { JWS_ALGORITHM, parseJWS, signJWS, verifyJWS } from "../core/jws.js";
 import type { ServiceDeps } from "./deps.js";
@@ -33,7 +33,7 @@ export async function actionHashOf(action: unknown): Promise<string | undefined>
 		throw new ServiceError("invalid_request");
 	}
 	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw new ServiceError("invalid_request");
-	return actionHash(action as ActionValue);
+	return canonicalHash(canonical);
 }
 
 /** Signs the assertion for a proof that just committed (R-AS-1). */

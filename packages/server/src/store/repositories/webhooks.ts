@@ -68,8 +68,13 @@ export function webhookDeliveryRepository(db: Kysely<Database>, dialect: Dialect
 				.limit(limit);
 			if (dialect === "postgres") query = query.forUpdate("d").skipLocked();
 			const rows: DueDelivery[] = (await query.execute()).map((row) => ({ ...row, seq: Number(row.seq) }));
-			for (const row of rows) {
-				await db.updateTable("webhook_deliveries").set({ next_attempt_at: leaseUntil }).where("seq", "=", row.seq).execute();
+			// One statement leases the whole batch (the rows are locked on PostgreSQL until this commits).
+			if (rows.length > 0) {
+				await db
+					.updateTable("webhook_deliveries")
+					.set({ next_attempt_at: leaseUntil })
+					.where("seq", "in", rows.map((row) => row.seq))
+					.execute();
 			}
 			return rows;
 		},
