@@ -8,7 +8,7 @@ import { loadConfig } from "../packages/server/dist/config.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { benchSecret, seed } from "./seed.mjs";
 
-const users = 60_000;
+const users = 150_000;
 const dataDir = mkdtempSync(join(tmpdir(), "twofold-svc-"));
 const masterKey = randomBytes(32).toString("base64");
 const secretSeed = randomBytes(32);
@@ -20,7 +20,7 @@ let done = 0;
 const end = Date.now() + 4000;
 const mode = process.argv[2] ?? "verify";
 async function loop() {
-	while (Date.now() < end) {
+	while (Date.now() < end && next < users) {
 		const i = next++ % users;
 		if (mode === "auth") {
 			await app.services.apiKeys.authenticate(apiKey);

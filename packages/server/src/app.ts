@@ -9,6 +9,8 @@ import { loadMasterKey } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
 import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
 import { smtpMailer } from "./services/mailer.js";
+import { memoryRateCounters, type RateCounters } from "./services/rate-counters.js";
+import { redisRateCounters } from "./services/redis-rate-counters.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 
@@ -88,6 +90,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		});
 	}
 	let http: FastifyInstance | undefined;
+	let counters: RateCounters | undefined;
+	const rateLimited = config.rateLimits.perIPPerMinute > 0 || config.rateLimits.perTenantPerMinute > 0;
 	return {
 		config,
 		store,
@@ -96,7 +100,20 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		async http() {
 			// Imported here so CLI commands do not load Fastify and its plugins.
 			const { buildHTTPServer } = await import("./http/server.js");
-			http ??= await buildHTTPServer(services, store, { logger: options.logger ?? { level: config.logLevel } });
+			if (http !== undefined) return http;
+			counters =
+				config.redisURL !== undefined && rateLimited
+					? redisRateCounters(config.redisURL, {
+							// Outside the request log; the line names no key, address or URL.
+							onStateChange: (available, reason) =>
+								process.stderr.write(`${JSON.stringify({ level: available ? 30 : 50, msg: available ? "rate-limit store (Redis) available" : "rate-limit store (Redis) unavailable: /v1 requests are refused until it returns", reason })}\n`),
+						})
+					: memoryRateCounters();
+			http = await buildHTTPServer(services, store, {
+				logger: options.logger ?? { level: config.logLevel },
+				trustedProxies: config.trustedProxies,
+				rateLimits: { ...config.rateLimits, counters },
+			});
 			return http;
 		},
 		listeningAt(address) {
@@ -106,6 +123,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		async close() {
 			guard?.stop();
 			if (http !== undefined) await http.close();
+			await counters?.close();
 			services.deps.mailer?.close();
 			await store.close();
 		},

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 
 /**
@@ -22,6 +23,12 @@ export interface Config {
 	smtp: { url: string; from: string } | undefined;
 	/** D-7: the most this node's clock may differ from PostgreSQL's before it refuses to check codes. */
 	maxClockSkewMs: number;
+	/** Redis for request rate limits shared by several nodes; undefined: counted in this process. */
+	redisURL: string | undefined;
+	/** Requests per minute per client address and per tenant on /v1; 0 is off. */
+	rateLimits: { perIPPerMinute: number; perTenantPerMinute: number };
+	/** Addresses and CIDR ranges whose X-Forwarded-For is believed (V-5a); empty: the socket's address only. */
+	trustedProxies: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -86,6 +93,22 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 	const skewText = nonEmpty(env, "TWOFOLD_MAX_CLOCK_SKEW_MS") ?? "2000";
 	if (!/^[0-9]{1,6}$/.test(skewText) || Number(skewText) < 100) throw new ConfigError("TWOFOLD_MAX_CLOCK_SKEW_MS must be an integer from 100 to 999999 (milliseconds)");
 
+	const redisURL = nonEmpty(env, "TWOFOLD_REDIS_URL");
+	if (redisURL !== undefined && !/^rediss?:\/\//.test(redisURL)) throw new ConfigError("TWOFOLD_REDIS_URL must be a redis:// or rediss:// URL");
+	const perIPPerMinute = perMinute(env, "TWOFOLD_RATE_LIMIT_IP");
+	const perTenantPerMinute = perMinute(env, "TWOFOLD_RATE_LIMIT_TENANT");
+	if (redisURL !== undefined && perIPPerMinute === 0 && perTenantPerMinute === 0) {
+		// Redis only holds request rate limits here; a URL with no limit is a configuration mistake, not a no-op.
+		throw new ConfigError("TWOFOLD_REDIS_URL is set but no rate limit is: set TWOFOLD_RATE_LIMIT_IP or TWOFOLD_RATE_LIMIT_TENANT");
+	}
+	const trustedProxies = (nonEmpty(env, "TWOFOLD_TRUSTED_PROXIES") ?? "")
+		.split(",")
+		.map((entry) => entry.trim())
+		.filter((entry) => entry !== "");
+	for (const entry of trustedProxies) {
+		if (!isAddressOrRange(entry)) throw new ConfigError(`TWOFOLD_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR ranges (got "${entry}")`);
+	}
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -98,7 +121,24 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		webhookAllowPrivate: allowPrivateText === "true",
 		smtp: smtpURL === undefined || smtpFrom === undefined ? undefined : Object.freeze({ url: smtpURL, from: smtpFrom }),
 		maxClockSkewMs: Number(skewText),
+		redisURL,
+		rateLimits: Object.freeze({ perIPPerMinute, perTenantPerMinute }),
+		trustedProxies: Object.freeze(trustedProxies),
 	});
+}
+
+function perMinute(env: Env, name: string): number {
+	const text = nonEmpty(env, name) ?? "0";
+	if (!/^[0-9]{1,8}$/.test(text)) throw new ConfigError(`${name} must be a whole number of requests per minute (0 turns the limit off)`);
+	return Number(text);
+}
+
+function isAddressOrRange(entry: string): boolean {
+	const [address, prefix, extra] = entry.split("/");
+	const family = isIP(address ?? "");
+	if (family === 0 || extra !== undefined) return false;
+	if (prefix === undefined) return true;
+	return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /** An issuer is compared as a string (RFC 7519 §4.1.1), so only one spelling of it is accepted. */

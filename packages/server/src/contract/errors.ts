@@ -37,6 +37,7 @@ export const ERROR_CODES = {
 	locked: { status: 423, message: "Too many failed attempts; an administrator must unlock this user." },
 	too_many_emails: { status: 429, message: "Too many codes sent; retry after the delay in Retry-After." },
 	too_many_attempts: { status: 429, message: "Too many failed attempts; retry after the delay in Retry-After." },
+	rate_limited: { status: 429, message: "Too many requests from this address or tenant; retry after the delay in Retry-After." },
 	internal_error: { status: 500, message: "Internal error; nothing was accepted." },
 	email_not_sent: { status: 502, message: "The mail server did not take the message; the code was withdrawn." },
 	clock_skew: {
@@ -44,6 +45,7 @@ export const ERROR_CODES = {
 		message: "This node's clock differs from the database's by more than TWOFOLD_MAX_CLOCK_SKEW_MS; it checks no codes until that is fixed.",
 	},
 	email_not_configured: { status: 503, message: "The operator has not configured outgoing mail (TWOFOLD_SMTP_URL, TWOFOLD_SMTP_FROM)." },
+	rate_limit_unavailable: { status: 503, message: "The rate-limit store (Redis) does not answer; no request is let through unchecked." },
 	service_unavailable: { status: 503, message: "The service is not ready." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

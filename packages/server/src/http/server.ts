@@ -2,11 +2,13 @@ import swagger from "@fastify/swagger";
 import swaggerUI from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
 import { ErrorBody } from "../contract/schemas/common.js";
+import type { RateCounters } from "../services/rate-counters.js";
 import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { handleError, sendError } from "./errors.js";
 import { registerMetrics } from "./metrics.js";
+import { rateLimitHook } from "./rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { eventRoutes } from "./routes/events.js";
@@ -19,6 +21,10 @@ import { webhookRoutes } from "./routes/webhooks.js";
 
 export interface HTTPOptions {
 	logger: boolean | object;
+	/** Addresses and ranges whose X-Forwarded-For is believed (V-5a). */
+	trustedProxies: readonly string[];
+	/** Request rate limits per minute; 0 is off. */
+	rateLimits: { perIPPerMinute: number; perTenantPerMinute: number; counters: RateCounters };
 }
 
 /** Builds the Fastify app over the services. Never listens; main.ts and tests decide that. */
@@ -31,8 +37,9 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 		bodyLimit: 64 * 1024,
 		// A 128-character user id may arrive percent-encoded (3 bytes a character).
 		routerOptions: { maxParamLength: 400 },
-		// Client addresses come only from the socket until trusted proxies are configured (V-5a).
-		trustProxy: false,
+		// V-5a: the client address is the socket's, unless the socket is a configured proxy; then
+		// X-Forwarded-For is read from the right, stopping at the first address that is not a trusted proxy.
+		trustProxy: options.trustedProxies.length === 0 ? false : [...options.trustedProxies],
 		return503OnClosing: true,
 		ajv: {
 			customOptions: {
@@ -63,7 +70,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	});
 	await app.register(swaggerUI, { routePrefix: "/docs" });
 
-	await app.register(healthRoutes(store, () => services.deps.clockTrusted()));
+	await app.register(healthRoutes(store, () => services.deps.clockTrusted(), () => options.rateLimits.counters.healthy()));
 	registerMetrics(app, services);
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
@@ -72,7 +79,15 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 
 	await app.register(
 		async (v1) => {
+			const { perIPPerMinute, perTenantPerMinute, counters } = options.rateLimits;
+			const limitOptions = {
+				counters,
+				clock: services.deps.clock,
+				onUnavailable: (error: unknown) => v1.log.error({ err: error }, "rate-limit store unavailable: refusing requests (fail closed)"),
+			};
+			if (perIPPerMinute > 0) v1.addHook("onRequest", rateLimitHook("ip", perIPPerMinute, limitOptions));
 			v1.addHook("onRequest", apiKeyAuth(services));
+			if (perTenantPerMinute > 0) v1.addHook("onRequest", rateLimitHook("tenant", perTenantPerMinute, limitOptions));
 			await v1.register(factorRoutes(services));
 			await v1.register(verificationRoutes(services));
 			await v1.register(userRoutes(services));

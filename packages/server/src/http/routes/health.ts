@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { StoreHandle } from "../../store/kysely-store.js";
 import { sendError } from "../errors.js";
 
-export function healthRoutes(store: StoreHandle, clockTrusted: () => boolean): FastifyPluginAsync {
+export function healthRoutes(store: StoreHandle, clockTrusted: () => boolean, rateLimitsHealthy: () => boolean): FastifyPluginAsync {
 	return async (app) => {
 		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up." } }, async () => ({ status: "ok" }));
 		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers." } }, async (request, reply) => {
@@ -10,6 +10,8 @@ export function healthRoutes(store: StoreHandle, clockTrusted: () => boolean): F
 				await store.ping();
 				// D-7: a node whose clock is off checks no codes; the load balancer should send it no traffic.
 				if (!clockTrusted()) return sendError(reply, "clock_skew");
+				// The node refuses /v1 requests while its rate-limit store is away, so it is not ready either.
+				if (!rateLimitsHealthy()) return sendError(reply, "rate_limit_unavailable");
 				return { status: "ready" };
 			} catch (error) {
 				request.log.warn({ err: error }, "readiness check failed");

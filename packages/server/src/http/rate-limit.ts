@@ -1,0 +1,41 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "../clock.js";
+import type { RateCounters } from "../services/rate-counters.js";
+import { sendError } from "./errors.js";
+
+const WINDOW_MS = 60_000;
+
+export interface RateLimitOptions {
+	counters: RateCounters;
+	clock: Clock;
+	/** Called when the counters fail; the request has been refused by then. */
+	onUnavailable(error: unknown): void;
+}
+
+/**
+ * onRequest hooks for the request rate limits of /v1 (issue 6). The per-address
+ * limit runs before authentication, so a flood of bad keys is limited too; the
+ * per-tenant limit runs after it. The address is request.ip, which believes
+ * X-Forwarded-For only from TWOFOLD_TRUSTED_PROXIES (V-5a).
+ *
+ * A counter that cannot be read refuses the request with 503 (D-2: never fail
+ * open). These limits protect availability; guessing is stopped by the
+ * per-user attempt budget in the database, which no counter here can relax.
+ */
+export function rateLimitHook(scope: "ip" | "tenant", perMinute: number, options: RateLimitOptions) {
+	return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+		const id = scope === "ip" ? request.ip : request.tenant.tenantId;
+		let result: { count: number; resetsAt: number };
+		const now = options.clock().getTime();
+		try {
+			result = await options.counters.hit(`${scope}:${id}`, WINDOW_MS, now);
+		} catch (error) {
+			options.onUnavailable(error);
+			await sendError(reply, "rate_limit_unavailable");
+			return;
+		}
+		if (result.count > perMinute) {
+			await sendError(reply, "rate_limited", { retryAfterSeconds: Math.max(1, Math.ceil((result.resetsAt - now) / 1000)) });
+		}
+	};
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const load = (env: Record<string, string>) => loadConfig(env, "/srv/twofold");
+
+describe("configuration from the environment", () => {
+	it("has the documented defaults: no request limits, no Redis, no trusted proxy", () => {
+		const config = load({});
+		expect(config.rateLimits).toEqual({ perIPPerMinute: 0, perTenantPerMinute: 0 });
+		expect(config.redisURL).toBeUndefined();
+		expect(config.trustedProxies).toEqual([]);
+	});
+
+	it("parses limits, Redis and trusted proxies", () => {
+		const config = load({
+			TWOFOLD_RATE_LIMIT_IP: "600",
+			TWOFOLD_RATE_LIMIT_TENANT: "60000",
+			TWOFOLD_REDIS_URL: "redis://cache:6379/2",
+			TWOFOLD_TRUSTED_PROXIES: " 10.0.0.0/8 ,192.168.1.10, fd00::/8 ",
+		});
+		expect(config.rateLimits).toEqual({ perIPPerMinute: 600, perTenantPerMinute: 60000 });
+		expect(config.redisURL).toBe("redis://cache:6379/2");
+		expect(config.trustedProxies).toEqual(["10.0.0.0/8", "192.168.1.10", "fd00::/8"]);
+	});
+
+	it.each([
+		[{ TWOFOLD_RATE_LIMIT_IP: "-1" }, "TWOFOLD_RATE_LIMIT_IP"],
+		[{ TWOFOLD_RATE_LIMIT_TENANT: "10/s" }, "TWOFOLD_RATE_LIMIT_TENANT"],
+		[{ TWOFOLD_REDIS_URL: "http://cache", TWOFOLD_RATE_LIMIT_IP: "10" }, "TWOFOLD_REDIS_URL"],
+		// Redis only holds rate limits: a URL without a limit is a mistake, not a silent no-op.
+		[{ TWOFOLD_REDIS_URL: "redis://cache" }, "no rate limit"],
+		[{ TWOFOLD_TRUSTED_PROXIES: "10.0.0.0/33" }, "TWOFOLD_TRUSTED_PROXIES"],
+		[{ TWOFOLD_TRUSTED_PROXIES: "proxy.internal" }, "TWOFOLD_TRUSTED_PROXIES"],
+		[{ TWOFOLD_TRUSTED_PROXIES: "10.0.0.1/8/8" }, "TWOFOLD_TRUSTED_PROXIES"],
+		[{ TWOFOLD_PORT: "80a" }, "TWOFOLD_PORT"],
+	])("refuses %o, naming the variable", (env, fragment) => {
+		expect(() => load(env)).toThrow(ConfigError);
+		expect(() => load(env)).toThrow(fragment);
+	});
+});
