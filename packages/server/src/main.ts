@@ -1,13 +1,15 @@
 #!/usr/bin/env node
+import { backup } from "./cli/backup.js";
 import { keys } from "./cli/keys.js";
 import { migrate } from "./cli/migrate.js";
+import { restoreFence } from "./cli/restore-fence.js";
 import { serve } from "./cli/serve.js";
 import { tenants } from "./cli/tenants.js";
 import { type Command, type Output, UsageError } from "./cli/command.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { DurabilityError } from "./store/dialects.js";
 
-const COMMANDS: readonly Command[] = [serve, migrate, tenants, keys];
+const COMMANDS: readonly Command[] = [serve, migrate, tenants, keys, backup, restoreFence];
 
 const out: Output = {
 	stdout: (text) => process.stdout.write(`${text}\n`),
@@ -15,7 +17,7 @@ const out: Output = {
 };
 
 function help(): string {
-	const lines = COMMANDS.map((command) => `  ${command.name.padEnd(9)} ${command.summary}`);
+	const lines = COMMANDS.map((command) => `  ${command.name.padEnd(13)} ${command.summary}`);
 	return ["usage: twofold <command> [options]   (twofold <command> --help for details)", "", "commands:", ...lines].join("\n");
 }
 

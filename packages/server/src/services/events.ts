@@ -27,6 +27,7 @@ export const EVENT_TYPES = [
 	"email_code.sent",
 	"admin.factor_reset",
 	"user.security_notice",
+	"service.restore_fenced",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

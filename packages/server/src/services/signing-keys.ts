@@ -64,6 +64,17 @@ export async function ensureSigningKey(deps: KeyDeps): Promise<void> {
 }
 
 /**
+ * After a restore (D-6): a new key that signs at once, and every other key unpublished at once, so no
+ * assertion issued before the restore verifies again (its jti may be missing from the restored
+ * redeemed_assertions). Runs in the caller's transaction.
+ */
+export async function replaceSigningKeys(deps: KeyDeps, tx: Store, now: number): Promise<{ kid: string; withdrawn: string[] }> {
+	const row = newSigningKey(deps, now, now);
+	await tx.signingKeys.insert(row);
+	return { kid: row.id, withdrawn: await tx.signingKeys.withdrawOthers(row.id) };
+}
+
+/**
  * `twofold keys rotate-signing`: a new key, published now, signing after PREPUBLICATION_MS
  * (or at once with `immediate`, for a suspected compromise: verifiers then refetch on the new kid).
  */

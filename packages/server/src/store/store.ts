@@ -98,6 +98,10 @@ export interface FactorRepository {
 	touch(tenantId: string, userId: string, factorId: string, now: number): Promise<void>;
 	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
 	markDeleted(tenantId: string, userId: string, factorId: string, now: number): Promise<boolean>;
+	/** The distinct periods of TOTP factors that are not deleted (restore fence, D-6). */
+	totpPeriods(): Promise<number[]>;
+	/** Raises last_used_step to `step` for every TOTP factor of that period below it; returns how many (D-6). */
+	raiseLastUsedStep(period: number, step: number): Promise<number>;
 }
 
 export interface RecoveryCodeRepository {
@@ -107,6 +111,8 @@ export interface RecoveryCodeRepository {
 	/** UPDATE … SET used_at = now WHERE id = ? AND used_at IS NULL (R-RC-3). */
 	consume(tenantId: string, userId: string, id: string, now: number): Promise<boolean>;
 	deleteForUser(tenantId: string, userId: string): Promise<void>;
+	/** Marks every unused code of every user used (restore fence with --revoke-recovery-codes, D-6); returns the users touched. */
+	revokeAllUnused(now: number): Promise<{ tenant_id: string; user_id: string }[]>;
 }
 
 export interface WebAuthnCredentialRepository {
@@ -136,6 +142,8 @@ export interface ChallengeRepository {
 	revokeOpen(tenantId: string, userId: string, ceremony: ChallengeTable["ceremony"] | null, now: number): Promise<number>;
 	/** Challenges of a ceremony created since `since`, for one user or (userId null) the whole tenant: send limits (R-EM-5). */
 	countSince(tenantId: string, userId: string | null, ceremony: ChallengeTable["ceremony"], since: number): Promise<number>;
+	/** Ends every open challenge of every user (restore fence, D-6); returns how many. */
+	revokeAllOpen(now: number): Promise<number>;
 }
 
 export interface SigningKeyRepository {
@@ -144,6 +152,8 @@ export interface SigningKeyRepository {
 	published(retiredAfter: number): Promise<SigningKeyTable[]>;
 	/** Gives every key without a successor except `keepId` the retirement time `at`. */
 	retireOthers(keepId: string, at: number): Promise<void>;
+	/** Unpublishes every key but `keepId` at once, retired or not (restore fence, D-6); returns their ids. */
+	withdrawOthers(keepId: string): Promise<string[]>;
 }
 
 export interface RedeemedAssertionRepository {

@@ -12,7 +12,7 @@ describe("operator CLI", () => {
 	it("has --help on every command", async () => {
 		const top = await cli(["--help"], env);
 		expect(top.code).toBe(0);
-		for (const command of ["serve", "migrate", "tenants", "keys"]) {
+		for (const command of ["serve", "migrate", "tenants", "keys", "backup", "restore-fence"]) {
 			expect(top.stdout).toContain(command);
 			const help = await cli([command, "--help"], env);
 			expect(help.code).toBe(0);

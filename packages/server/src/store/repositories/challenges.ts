@@ -62,6 +62,10 @@ export function challengeRepository(db: Kysely<Database>): ChallengeRepository {
 			const row = await select.executeTakeFirstOrThrow();
 			return Number(row.count);
 		},
+		async revokeAllOpen(now) {
+			const result = await db.updateTable("challenges").set({ consumed_at: now }).where("consumed_at", "is", null).executeTakeFirst();
+			return Number(result.numUpdatedRows);
+		},
 		async deleteStale(tenantId, userId, now) {
 			await db
 				.deleteFrom("challenges")

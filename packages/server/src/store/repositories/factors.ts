@@ -64,6 +64,21 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.where("id", "=", factorId)
 				.execute();
 		},
+		async totpPeriods() {
+			const rows = await db.selectFrom("factors").select("period").distinct().where("type", "=", "totp").where("status", "!=", "deleted").execute();
+			return rows.map((row) => Number(row.period)).filter((period) => Number.isInteger(period) && period > 0);
+		},
+		async raiseLastUsedStep(period, step) {
+			const result = await db
+				.updateTable("factors")
+				.set({ last_used_step: step })
+				.where("type", "=", "totp")
+				.where("status", "!=", "deleted")
+				.where("period", "=", period)
+				.where("last_used_step", "<", step)
+				.executeTakeFirst();
+			return Number(result.numUpdatedRows);
+		},
 		async markDeleted(tenantId, userId, factorId, now) {
 			const result = await db
 				.updateTable("factors")

@@ -38,6 +38,11 @@ export function recoveryCodeRepository(db: Kysely<Database>): RecoveryCodeReposi
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
+		async revokeAllUnused(now) {
+			const users = await db.selectFrom("recovery_codes").select(["tenant_id", "user_id"]).distinct().where("used_at", "is", null).orderBy("tenant_id").orderBy("user_id").execute();
+			await db.updateTable("recovery_codes").set({ used_at: now }).where("used_at", "is", null).execute();
+			return users;
+		},
 		async deleteForUser(tenantId, userId) {
 			await db.deleteFrom("recovery_codes").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 		},

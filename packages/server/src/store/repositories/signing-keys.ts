@@ -16,6 +16,12 @@ export function signingKeyRepository(db: Kysely<Database>): SigningKeyRepository
 				.orderBy("id")
 				.execute();
 		},
+		async withdrawOthers(keepId) {
+			const rows = await db.selectFrom("signing_keys").select("id").where("id", "!=", keepId).where((eb) => eb.or([eb("retired_at", "is", null), eb("retired_at", ">", 0)])).execute();
+			// Retired at the epoch: older than any publication window, so no node serves or trusts them again.
+			await db.updateTable("signing_keys").set({ retired_at: 0 }).where("id", "!=", keepId).execute();
+			return rows.map((row) => row.id);
+		},
 		async retireOthers(keepId, at) {
 			await db.updateTable("signing_keys").set({ retired_at: at }).where("retired_at", "is", null).where("id", "!=", keepId).execute();
 		},
