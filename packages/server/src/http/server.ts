@@ -7,6 +7,7 @@ import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { handleError, sendError } from "./errors.js";
+import { registerGracefulClose } from "./graceful-close.js";
 import { registerMetrics } from "./metrics.js";
 import { rateLimitHook } from "./rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
@@ -54,6 +55,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	// JSON only: a text/plain body would otherwise reach validation as a string.
 	app.removeContentTypeParser("text/plain");
 	app.setErrorHandler(handleError);
+	registerGracefulClose(app);
 	app.setNotFoundHandler((_request, reply) => sendError(reply, "not_found"));
 	app.addSchema(ErrorBody);
 
