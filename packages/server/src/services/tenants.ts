@@ -15,11 +15,21 @@ export interface PublicTenant {
 
 /** A tenant and its first API key (admin scope, so the operator can configure it). */
 export async function createTenant(deps: ServiceDeps, name: string): Promise<{ tenant: PublicTenant; apiKey: string; keyId: string }> {
+	return (await insertTenant(deps, name, { onlyIfNone: false }))!;
+}
+
+async function insertTenant(deps: ServiceDeps, name: string, options: { onlyIfNone: boolean }): Promise<{ tenant: PublicTenant; apiKey: string; keyId: string } | null> {
 	const now = deps.clock().getTime();
 	const id = generateId("ten", deps.random);
-	await deps.store.transaction(async (tx) => {
+	const inserted = await deps.store.transaction(async (tx) => {
+		if (options.onlyIfNone) {
+			await tx.tenants.lockForInsert();
+			if ((await tx.tenants.list()).length > 0) return false;
+		}
 		await tx.tenants.insert({ id, name, settings: JSON.stringify(defaultTenantSettings(name)), created_at: now });
+		return true;
 	});
+	if (!inserted) return null;
 	const key = await createAPIKey(deps, id, "admin");
 	return { tenant: { id, name, created_at: new Date(now).toISOString() }, apiKey: key.token, keyId: key.id };
 }
@@ -32,7 +42,8 @@ export async function listTenants(deps: ServiceDeps): Promise<PublicTenant[]> {
 /** First start on an empty database: one tenant, whose key is printed once. Null when tenants exist. */
 export async function ensureFirstTenant(deps: ServiceDeps): Promise<{ tenant: PublicTenant; apiKey: string } | null> {
 	if ((await deps.store.tenants.list()).length > 0) return null;
-	return createTenant(deps, "default");
+	// Several nodes starting at once on an empty PostgreSQL database: the check is repeated under a lock, so one creates it.
+	return insertTenant(deps, "default", { onlyIfNone: true });
 }
 
 export function tenantView(ctx: TenantContext): { id: string; name: string; settings: TenantSettings } {

@@ -33,7 +33,7 @@ function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runn
 	return {
 		dialect,
 		transaction,
-		tenants: tenantRepository(db),
+		tenants: tenantRepository(db, dialect),
 		apiKeys: apiKeyRepository(db),
 		users: userRepository(db, dialect),
 		factors: factorRepository(db),

@@ -43,6 +43,8 @@ export interface TenantRepository {
 	find(id: string): Promise<TenantTable | undefined>;
 	list(): Promise<TenantTable[]>;
 	updateSettings(id: string, settings: string): Promise<void>;
+	/** PostgreSQL: locks the table against other inserts until the transaction ends (the first tenant of several nodes starting at once). SQLite's write transaction already excludes them. */
+	lockForInsert(): Promise<void>;
 }
 
 export interface APIKeyRepository {

@@ -15,6 +15,24 @@ const CONCURRENCY = 50;
  * over the nodes, give exactly one success, round after round; the same for a
  * recovery code; and concurrent failures never push the count past the lock.
  */
+describe.skipIf(!POSTGRES_AVAILABLE)("three nodes starting at once on an empty PostgreSQL database", () => {
+	it("migrate once and create exactly one first tenant, whose key exactly one node prints", async () => {
+		const schema = await createPostgresSchema();
+		const dataDir = mkdtempSync(join(tmpdir(), "twofold-first-"));
+		const env = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_DATABASE_URL: schema.url, TWOFOLD_MASTER_KEY: randomBytes(32).toString("base64"), TWOFOLD_LOG_LEVEL: "warn" };
+		try {
+			const nodes = await Promise.all([startServer(env), startServer(env), startServer(env)]);
+			await Promise.all(nodes.map((node) => node.stop()));
+			expect(nodes.filter((node) => node.output().includes("created a first tenant"))).toHaveLength(1);
+			const listed = (JSON.parse((await cli(["tenants", "list", "--json"], env)).stdout) as { tenants: unknown[] }).tenants;
+			expect(listed).toHaveLength(1);
+		} finally {
+			await schema.drop();
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+});
+
 describe.skipIf(!POSTGRES_AVAILABLE)("three nodes on PostgreSQL", () => {
 	const dataDir = mkdtempSync(join(tmpdir(), "twofold-cluster-"));
 	let schema: Awaited<ReturnType<typeof createPostgresSchema>>;

@@ -1,9 +1,13 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { TenantRepository } from "../store.js";
 import type { Database } from "../tables.js";
 
-export function tenantRepository(db: Kysely<Database>): TenantRepository {
+export function tenantRepository(db: Kysely<Database>, dialect: "sqlite" | "postgres"): TenantRepository {
 	return {
+		async lockForInsert() {
+			// SHARE ROW EXCLUSIVE conflicts with itself and with inserts, not with reads.
+			if (dialect === "postgres") await sql`lock table tenants in share row exclusive mode`.execute(db);
+		},
 		async insert(row) {
 			await db.insertInto("tenants").values(row).execute();
 		},
