@@ -1,18 +1,51 @@
 // npm run bench: Twofold's POST /v1/users/{id}/verify against a bare Fastify route,
 // each in its own process, under autocannon with the same connections and duration.
-// Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_USERS (150000), BENCH_ROUNDS (3).
+// Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_USERS (400000), BENCH_ROUNDS (3),
+// BENCH_DATABASE (sqlite, or postgres: a fresh schema in BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
+// BENCH_NODES (1; more than one needs postgres: the load is split evenly over the nodes).
+// After the rounds: a fixed-rate run at half the median correct-code rate (its p99), and each node's peak RSS.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { readFileSync } from "node:fs";
+import pg from "pg";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { benchSecret, seed } from "./seed.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const users = Number(process.env.BENCH_USERS ?? 150_000);
+const users = Number(process.env.BENCH_USERS ?? 400_000);
+const database = process.env.BENCH_DATABASE ?? "sqlite";
+const nodeCount = Number(process.env.BENCH_NODES ?? 1);
+if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
+if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
+
+async function postgresSchema() {
+	const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+	const schema = `bench_${randomBytes(6).toString("hex")}`;
+	const run = async (statement) => {
+		const client = new pg.Client({ connectionString: base });
+		await client.connect();
+		try {
+			await client.query(statement);
+		} finally {
+			await client.end();
+		}
+	};
+	await run(`create schema ${schema}`);
+	const url = new URL(base);
+	url.searchParams.set("options", `-c search_path=${schema}`);
+	return { url: url.toString(), drop: () => run(`drop schema ${schema} cascade`) };
+}
+
+/** Peak resident set of a process (VmHWM), in MB. */
+function peakRSS(pid) {
+	const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+	return match ? Number(match[1]) / 1024 : NaN;
+}
 
 function start(args, env) {
 	const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
@@ -21,18 +54,35 @@ function start(args, env) {
 		child.stdout.on("data", (chunk) => {
 			out += chunk;
 			const match = /(?:Server|Twofold) listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-			if (match) resolve({ url: match[1], stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) });
+			if (match) resolve({ url: match[1], pid: child.pid, stop: () => new Promise((r) => { child.on("exit", r); child.kill("SIGTERM"); }) });
 		});
 		child.on("exit", (code) => reject(new Error(`exited with ${code}: ${out}`)));
 	});
 }
 
-function load(url, headers, bodyFor) {
+/** One autocannon per URL, the connections (and the rate, if any) split evenly; the results combined. */
+async function load(urls, headers, bodyFor, overallRate) {
+	const list = Array.isArray(urls) ? urls : [urls];
+	const results = await Promise.all(list.map((url) => loadOne(url, headers, bodyFor, Math.max(1, Math.round(connections / list.length)), overallRate && Math.round(overallRate / list.length))));
+	if (results.length === 1) return results[0];
+	// Percentiles of the parts cannot be merged exactly; the slowest part's is reported (an upper bound).
+	return {
+		requests: { average: results.reduce((sum, r) => sum + r.requests.average, 0) },
+		latency: { p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)) },
+		"2xx": results.reduce((sum, r) => sum + r["2xx"], 0),
+		non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+		errors: results.reduce((sum, r) => sum + r.errors, 0),
+		timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
+	};
+}
+
+function loadOne(url, headers, bodyFor, connectionCount, overallRate) {
 	return new Promise((resolve, reject) => {
 		const instance = autocannon(
 			{
 				url,
-				connections,
+				connections: connectionCount,
+				...(overallRate ? { overallRate } : {}),
 				duration: seconds,
 				requests: [
 					{
@@ -60,6 +110,8 @@ const row = (name, r) => ({
 	errors: r.errors + r.timeouts,
 });
 
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 // Both servers stay up and the three loads alternate, round after round: this
 // machine's speed drifts over minutes, and a ratio of two runs taken at
 // different times measures the drift as much as the service.
@@ -67,19 +119,29 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const perRound = [];
 const dataDir = mkdtempSync(join(tmpdir(), "twofold-bench-"));
 let baseline;
-let service;
+const services = [];
+let schema;
+let halfRate;
+const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
 	const secretSeed = randomBytes(32);
-	process.stdout.write(`seeding ${users} users...\n`);
-	const { apiKey } = await seed({ dataDir, masterKeyBase64: masterKey, users, secretSeed });
+	schema = database === "postgres" ? await postgresSchema() : undefined;
+	process.stdout.write(`seeding ${users} users (${database})...\n`);
+	const { apiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
 	baseline = await start([new URL("./baseline.mjs", import.meta.url).pathname], {});
-	service = await start([...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), new URL("../packages/server/bin/twofold.js", import.meta.url).pathname, "serve"], {
-		TWOFOLD_DATA_DIR: dataDir,
-		TWOFOLD_MASTER_KEY: masterKey,
-		TWOFOLD_PORT: "0",
-		TWOFOLD_LOG_LEVEL: "warn",
-	});
+	for (let i = 0; i < nodeCount; i++) {
+		services.push(
+			await start([...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), new URL("../packages/server/bin/twofold.js", import.meta.url).pathname, "serve"], {
+				TWOFOLD_DATA_DIR: dataDir,
+				TWOFOLD_MASTER_KEY: masterKey,
+				TWOFOLD_PORT: "0",
+				TWOFOLD_LOG_LEVEL: "warn",
+				...(schema ? { TWOFOLD_DATABASE_URL: schema.url } : {}),
+			}),
+		);
+	}
+	const serviceURLs = services.map((s) => s.url);
 	const auth = { authorization: `Bearer ${apiKey}` };
 	let n = 0;
 	let next = 0;
@@ -94,23 +156,29 @@ try {
 	const wrong = () => ({ path: `/v1/users/user-${wrongIndex++ % users}/verify`, body: '{"code":"000000"}' });
 	for (let round = 1; round <= rounds; round++) {
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
-		const ok = row("twofold verify, correct codes", await load(service.url, auth, correct));
-		const bad = row("twofold verify, wrong codes", await load(service.url, auth, wrong));
+		const ok = row("twofold verify, correct codes", await load(serviceURLs, auth, correct));
+		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		perRound.push({ round, b, ok, bad });
 		process.stdout.write(`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}\n`);
 	}
+	// Latency when not saturated: a fixed rate of half the median correct-code throughput.
+	const rate = Math.round(median(perRound.map(({ ok }) => ok.rps)) / 2);
+	halfRate = { rate, ...row("twofold verify, correct codes, half rate", await load(serviceURLs, auth, correct, rate)) };
 	if (next > users) process.stdout.write(`warning: ${next} correct-code requests for ${users} users: some were replays\n`);
+	for (const s of services) rss.push(peakRSS(s.pid));
 } finally {
 	await baseline?.stop();
-	await service?.stop();
+	for (const s of services) await s.stop();
+	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const results = perRound.flatMap(({ round, b, ok, bad }) => [b, ok, bad].map((r) => ({ round, ...r })));
-console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${connections} connections, ${seconds} s each, ${users} users`);
+console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s); ${connections} connections, ${seconds} s each, ${users} users`);
 console.table(results.map((r) => ({ ...r, rps: Math.round(r.rps) })));
 const okRatios = perRound.map(({ b, ok }) => ok.rps / b.rps);
 const badRatios = perRound.map(({ b, bad }) => bad.rps / b.rps);
 console.log(`per-round verify/baseline ratios: ${okRatios.map((r) => r.toFixed(2)).join(" ")} (median of ${rounds} rounds below)`);
+console.log(`half rate (${halfRate.rate} req/s, correct codes): achieved ${Math.round(halfRate.rps)} req/s, p50 ${halfRate.p50} ms, p99 ${halfRate.p99} ms, non-2xx ${halfRate.non2xx}`);
+console.log(`peak RSS per node: ${rss.map((mb) => `${mb.toFixed(0)} MB`).join(", ")}`);
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);

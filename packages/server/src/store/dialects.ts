@@ -1,6 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, sql } from "kysely";
 import pg from "pg";
+import { preparedStatementName } from "./prepared-query.js";
 import { ReadSnapshot } from "./read-snapshot.js";
 import { withStatementCache } from "./statement-cache.js";
 import type { Database } from "./tables.js";
@@ -38,6 +39,7 @@ export interface OpenedDatabase {
 export function createKysely(location: DatabaseLocation): OpenedDatabase {
 	if (location.databaseURL !== undefined) {
 		const pool = new pg.Pool({ connectionString: location.databaseURL, types: pgTypes, max: 10 });
+		pool.on("connect", (client) => nameHotStatements(client));
 		return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: "postgres" };
 	}
 	const database = new BetterSqlite3(location.sqlitePath);
@@ -60,6 +62,16 @@ export function createKysely(location: DatabaseLocation): OpenedDatabase {
 	const cached = withStatementCache(database, () => readSnapshot.invalidate());
 	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
 	return { db, dialect: "sqlite", sqlite: cached, sqliteReader: withStatementCache(reader), readSnapshot };
+}
+
+/** Kysely sends SQL text and values; for the hot-path statements, the client sends them as named statements instead. */
+function nameHotStatements(client: pg.PoolClient): void {
+	const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+	(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+		const name = typeof config === "string" ? preparedStatementName(config) : undefined;
+		if (name !== undefined && Array.isArray(values)) return query({ name, text: config, values }, callback);
+		return callback === undefined ? (values === undefined ? query(config) : query(config, values)) : query(config, values, callback);
+	};
 }
 
 /** Refuses to run on settings that can lose acknowledged commits (D-1). */

@@ -16,6 +16,20 @@ const directRunners = new WeakMap<object, DirectRunner>();
 export function registerDirectRunner(db: Kysely<Database>, runner: DirectRunner): void {
 	directRunners.set(db, runner);
 }
+/**
+ * PostgreSQL names each hot-path statement (see dialects.ts), so a connection
+ * parses and plans it once instead of on every call: unnamed, the planning
+ * of these few statements cost PostgreSQL more CPU than running them. Only
+ * these, whose column lists are explicit, so a later migration cannot change
+ * a prepared statement's result type under it.
+ */
+const statementNames = new Map<string, string>();
+
+/** The name of a hot-path statement's SQL text, or undefined for any other SQL. */
+export function preparedStatementName(sql: string): string | undefined {
+	return statementNames.get(sql);
+}
+
 interface Template {
 	sql: string;
 	slots: Slot[];
@@ -51,6 +65,7 @@ export function preparedQuery<Args extends unknown[], Row>(
 				throw new TypeError("preparedQuery: every argument must reach the query as a bound parameter");
 			}
 			template = { sql: compiled.sql, slots };
+			if (!statementNames.has(compiled.sql)) statementNames.set(compiled.sql, `twofold_${statementNames.size + 1}`);
 			templates.set(adapter, template);
 		}
 		const parameters = template.slots.map((slot) => ("arg" in slot ? args[slot.arg] : slot.value));

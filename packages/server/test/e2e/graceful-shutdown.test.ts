@@ -31,43 +31,47 @@ describe.each(DIALECTS)("graceful shutdown (%s)", (dialect) => {
 		};
 		const key = (JSON.parse((await cli(["tenants", "create", "--name", "Shutdown", "--json"], env)).stdout) as { api_key: string }).api_key;
 		let server: ServerProcess = await startServer(env);
-		const call = async (method: string, path: string, body?: unknown) => {
-			const response = await fetch(`${server.url}${path}`, {
-				method,
-				headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-				...(body === undefined ? {} : { body: JSON.stringify(body) }),
-			});
-			return { status: response.status, json: (await response.json().catch(() => undefined)) as any };
-		};
-		const secrets: string[] = [];
-		for (let i = 0; i < USERS; i++) {
-			const enrolled = await call("POST", `/v1/users/s-${i}/factors`, { type: "totp" });
-			expect((await call("POST", `/v1/users/s-${i}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(enrolled.json.totp.secret, Date.now()) })).status).toBe(200);
-			secrets.push(enrolled.json.totp.secret);
+		try {
+			const call = async (method: string, path: string, body?: unknown) => {
+				const response = await fetch(`${server.url}${path}`, {
+					method,
+					headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+					...(body === undefined ? {} : { body: JSON.stringify(body) }),
+				});
+				return { status: response.status, json: (await response.json().catch(() => undefined)) as any };
+			};
+			const secrets: string[] = [];
+			for (let i = 0; i < USERS; i++) {
+				const enrolled = await call("POST", `/v1/users/s-${i}/factors`, { type: "totp" });
+				expect((await call("POST", `/v1/users/s-${i}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(enrolled.json.totp.secret, Date.now()) })).status).toBe(200);
+				secrets.push(enrolled.json.totp.secret);
+			}
+
+			const inFlight = secrets.map((secret, i) =>
+				call("POST", `/v1/users/s-${i}/verify`, { code: codeFor(secret, Date.now() + 30_000) }).then(
+					(result) => ({ user: `s-${i}`, status: result.status }),
+					(error: Error) => ({ user: `s-${i}`, status: 0, error: error.message }),
+				),
+			);
+			// The first answer is out: the server is in the middle of the others.
+			await Promise.race(inFlight);
+			const exit = server.stop("SIGTERM");
+			const results = await Promise.all(inFlight);
+			expect(await exit).toBe(0);
+			expect(server.output()).toContain("shutting down");
+
+			// Answered or refused at the door, never a half answer: 200, or 503 while closing, or no connection.
+			for (const result of results) expect([0, 200, 503], JSON.stringify(result)).toContain(result.status);
+			const answered = results.filter((r) => r.status === 200).map((r) => r.user);
+			expect(answered.length).toBeGreaterThanOrEqual(1);
+
+			server = await startServer(env);
+			const succeeded = (await call("GET", "/v1/events?type=verification.succeeded&limit=100")).json.events.map((e: { user_id: string }) => e.user_id);
+			// Every acknowledged verify is there (nothing lost) and nothing else is (nothing half-done).
+			expect(succeeded.sort()).toEqual(answered.sort());
+		} finally {
+			// A server that failed to stop must not outlive the test.
+			await server.stop("SIGKILL");
 		}
-
-		const inFlight = secrets.map((secret, i) =>
-			call("POST", `/v1/users/s-${i}/verify`, { code: codeFor(secret, Date.now() + 30_000) }).then(
-				(result) => ({ user: `s-${i}`, status: result.status }),
-				(error: Error) => ({ user: `s-${i}`, status: 0, error: error.message }),
-			),
-		);
-		// The first answer is out: the server is in the middle of the others.
-		await Promise.race(inFlight);
-		const exit = server.stop("SIGTERM");
-		const results = await Promise.all(inFlight);
-		expect(await exit).toBe(0);
-		expect(server.output()).toContain("shutting down");
-
-		// Answered or refused at the door, never a half answer: 200, or 503 while closing, or no connection.
-		for (const result of results) expect([0, 200, 503], JSON.stringify(result)).toContain(result.status);
-		const answered = results.filter((r) => r.status === 200).map((r) => r.user);
-		expect(answered.length).toBeGreaterThanOrEqual(1);
-
-		server = await startServer(env);
-		const succeeded = (await call("GET", "/v1/events?type=verification.succeeded&limit=100")).json.events.map((e: { user_id: string }) => e.user_id);
-		// Every acknowledged verify is there (nothing lost) and nothing else is (nothing half-done).
-		expect(succeeded.sort()).toEqual(answered.sort());
-		await server.stop();
 	}, 60_000);
 });
