@@ -5,10 +5,11 @@ import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
-import { loadMasterKey } from "./master-key.js";
+import { loadMasterKeys } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
 import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
 import { smtpMailer } from "./services/mailer.js";
+import { assertKeyringOpensStore } from "./services/master-key-rotation.js";
 import { memoryRateCounters, type RateCounters } from "./services/rate-counters.js";
 import { redisRateCounters } from "./services/redis-rate-counters.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
@@ -59,7 +60,7 @@ export interface App {
 /** Opens the store (migrated, durability checked) and wires services. Never listens. */
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
 	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-	const masterKey = loadMasterKey(config);
+	const masterKey = loadMasterKeys(config);
 	const store = openStore({ databaseURL: config.databaseURL, sqlitePath: config.sqlitePath });
 	try {
 		await store.checkDurability();
@@ -68,8 +69,14 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		await store.close();
 		throw error;
 	}
-	const keyDeps = { store, keyring: createKeyring([masterKey.key]), clock: options.clock ?? systemClock, random: nodeRandom };
-	masterKey.key.fill(0);
+	const keyDeps = { store, keyring: createKeyring(masterKey.keys), clock: options.clock ?? systemClock, random: nodeRandom };
+	for (const key of masterKey.keys) key.fill(0);
+	try {
+		await assertKeyringOpensStore(keyDeps);
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
 	// The issuer is the configured public URL, or else the address the server ends up listening at.
 	let issuer = config.publicURL ?? `http://${config.host}:${config.port}`;
 	let guard: ClockGuard | undefined;

@@ -14,13 +14,29 @@ function decodeKey(text: string, origin: string): Uint8Array {
 }
 
 /**
- * Loads the master key (the KEK that seals factor secrets, R-ST-1). On the
- * embedded default, the first start writes a fresh key to <data dir>/master.key
- * with mode 0600; production passes TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE.
+ * Several keys for a rotation (R-ST-3): comma-separated in TWOFOLD_MASTER_KEY, one a line in a key file
+ * (blank lines and # comments skipped). The first seals; the others only open what they sealed before.
  */
-export function loadMasterKey(config: Config): { key: Uint8Array; created: boolean } {
+function decodeKeys(text: string, origin: string, separator: RegExp): Uint8Array[] {
+	const entries = text
+		.split(separator)
+		.map((entry) => entry.trim())
+		.filter((entry) => entry !== "" && !entry.startsWith("#"));
+	if (entries.length === 0) throw new ConfigError(`${origin} holds no key`);
+	const keys = entries.map((entry, index) => decodeKey(entry, entries.length === 1 ? origin : `${origin} (key ${index + 1})`));
+	if (new Set(keys.map((key) => Buffer.from(key).toString("base64"))).size !== keys.length) throw new ConfigError(`${origin} lists a key twice`);
+	return keys;
+}
+
+/**
+ * Loads the master keys (the KEKs that seal factor secrets, R-ST-1), the active
+ * one first. On the embedded default, the first start writes a fresh key to
+ * <data dir>/master.key with mode 0600; production passes TWOFOLD_MASTER_KEY or
+ * TWOFOLD_MASTER_KEY_FILE.
+ */
+export function loadMasterKeys(config: Config): { keys: Uint8Array[]; created: boolean } {
 	const source = config.masterKey;
-	if (source.source === "env") return { key: decodeKey(source.base64, "TWOFOLD_MASTER_KEY"), created: false };
+	if (source.source === "env") return { keys: decodeKeys(source.base64, "TWOFOLD_MASTER_KEY", /,/), created: false };
 	if (source.source === "file") {
 		let text: string;
 		try {
@@ -28,10 +44,10 @@ export function loadMasterKey(config: Config): { key: Uint8Array; created: boole
 		} catch {
 			throw new ConfigError(`TWOFOLD_MASTER_KEY_FILE: cannot read ${source.path}`);
 		}
-		return { key: decodeKey(text, `TWOFOLD_MASTER_KEY_FILE (${source.path})`), created: false };
+		return { keys: decodeKeys(text, `TWOFOLD_MASTER_KEY_FILE (${source.path})`, /\r?\n/), created: false };
 	}
 	try {
-		return { key: decodeKey(readFileSync(source.path, "utf8"), source.path), created: false };
+		return { keys: decodeKeys(readFileSync(source.path, "utf8"), source.path, /\r?\n/), created: false };
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
 	}
@@ -42,8 +58,8 @@ export function loadMasterKey(config: Config): { key: Uint8Array; created: boole
 		writeSync(fd, `${key.toString("base64")}\n`);
 		closeSync(fd);
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === "EEXIST") return loadMasterKey(config);
+		if ((error as NodeJS.ErrnoException).code === "EEXIST") return loadMasterKeys(config);
 		throw error;
 	}
-	return { key: new Uint8Array(key), created: true };
+	return { keys: [new Uint8Array(key)], created: true };
 }

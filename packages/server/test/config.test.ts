@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { loadMasterKeys } from "../src/master-key.js";
 
 const load = (env: Record<string, string>) => loadConfig(env, "/srv/twofold");
 
@@ -36,5 +40,25 @@ describe("configuration from the environment", () => {
 	])("refuses %o, naming the variable", (env, fragment) => {
 		expect(() => load(env)).toThrow(ConfigError);
 		expect(() => load(env)).toThrow(fragment);
+	});
+});
+
+describe("master keys (R-ST-3: several during a rotation)", () => {
+	const a = Buffer.alloc(32, 1).toString("base64");
+	const b = Buffer.alloc(32, 2).toString("base64");
+
+	it("takes a comma-separated list from TWOFOLD_MASTER_KEY and one key a line from a file, the first active", () => {
+		expect(loadMasterKeys(load({ TWOFOLD_MASTER_KEY: `${b},${a}` })).keys.map((k) => Buffer.from(k).toString("base64"))).toEqual([b, a]);
+		const dir = mkdtempSync(join(tmpdir(), "twofold-keys-"));
+		try {
+			writeFileSync(join(dir, "keys"), `# rotated 2026-11-24\n${b}\n\n${a}\n`, { mode: 0o600 });
+			expect(loadMasterKeys(load({ TWOFOLD_MASTER_KEY_FILE: join(dir, "keys") })).keys.map((k) => Buffer.from(k).toString("base64"))).toEqual([b, a]);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it.each([[`${a},${a}`, "twice"], [`${a},short`, "key 2"], [",", "no key"]])("refuses %s", (value, fragment) => {
+		expect(() => loadMasterKeys(load({ TWOFOLD_MASTER_KEY: value }))).toThrow(fragment);
 	});
 });

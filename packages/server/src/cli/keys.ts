@@ -1,16 +1,20 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { isId } from "../core/id.js";
+import { rewrapSecrets } from "../services/master-key-rotation.js";
 import { type Command, UsageError } from "./command.js";
 
 export const keys: Command = {
 	name: "keys",
-	summary: "create or revoke tenant API keys; rotate the assertion signing key",
+	summary: "create or revoke tenant API keys; rotate the assertion signing key; rewrap secrets after a master-key change",
 	usage:
 		"twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]\n" +
 		"twofold keys rotate-signing [--immediate] [--json]\n" +
 		"    a new assertion signing key: published now, signing in 2 minutes (--immediate: now);\n" +
-		"    the old key stays in the JWKS until its assertions expire",
+		"    the old key stays in the JWKS until its assertions expire\n" +
+		"twofold keys rewrap [--json]\n" +
+		"    seals every stored secret again under the active master key (the first one configured), while\n" +
+		"    the service runs; afterwards the older master keys can be removed (docs/deploy.md)",
 	async run(argv, config, out) {
 		const [action, ...rest] = argv;
 		if (action === "create") {
@@ -66,6 +70,24 @@ export const keys: Command = {
 						? JSON.stringify(rotated)
 						: `signing key ${rotated.kid} is published and signs from ${rotated.activates_at}; ` +
 								`${rotated.retiring.join(", ") || "no key"} signs until then and stays published until its assertions expire`,
+				);
+			} finally {
+				await app.close();
+			}
+			return 0;
+		}
+		if (action === "rewrap") {
+			const { values } = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true });
+			const app = await createApp(config);
+			try {
+				const report = await rewrapSecrets(app.services.deps);
+				const removable = report.key_ids_in_use.every((id) => id === report.active_key_id);
+				out.stdout(
+					values.json
+						? JSON.stringify({ ...report, older_keys_removable: removable })
+						: `rewrapped ${report.rewrapped} of ${report.examined} secrets under master key ${report.active_key_id}` +
+								(report.skipped > 0 ? ` (${report.skipped} changed meanwhile and were sealed by that change)` : "") +
+								(removable ? "; no secret needs an older master key now" : `; still in use: ${report.key_ids_in_use.join(", ")} (run again)`),
 				);
 			} finally {
 				await app.close();

@@ -35,6 +35,20 @@ export function sealSecret(options: {
 	return [VERSION, options.keyring.activeKeyId, Buffer.from(nonce).toString("base64url"), sealed.toString("base64url")].join(".");
 }
 
+/**
+ * Rotation (R-ST-3): the same secret sealed again under the key ring's active key, for the same row;
+ * null when it is sealed under the active key already.
+ */
+export function resealSecret(keyring: Keyring, envelope: string, associatedData: string, random: RandomReader): string | null {
+	if (envelopeKeyId(envelope) === keyring.activeKeyId) return null;
+	const plaintext = openSecret(keyring, envelope, associatedData);
+	try {
+		return sealSecret({ keyring, plaintext, associatedData, random });
+	} finally {
+		plaintext.fill(0);
+	}
+}
+
 /** Throws EnvelopeError when the envelope is malformed, its key is unknown, or it was not sealed for this row. */
 export function openSecret(keyring: Keyring, envelope: string, associatedData: string): Uint8Array {
 	const parts = envelope.split(".");

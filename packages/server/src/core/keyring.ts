@@ -10,6 +10,8 @@ export interface Keyring {
 	readonly keys: ReadonlyMap<string, Uint8Array>;
 	/** HMAC key for one-time codes kept only as hashes (email codes, R-EM-4), from the active master key. */
 	readonly codeMacKey: Uint8Array;
+	/** The same key from every master key, active first: a code sent before a rotation still checks after it. */
+	readonly codeMacKeys: readonly Uint8Array[];
 }
 
 export const MASTER_KEY_BYTES = 32;
@@ -33,6 +35,6 @@ export function createKeyring(masterKeys: readonly Uint8Array[]): Keyring {
 		keys.set(masterKeyId(masterKey), deriveEnvelopeKey(masterKey));
 	}
 	// Another HKDF info string: the MAC key and the envelope keys are independent (RFC 5869 §3.2).
-	const codeMacKey = new Uint8Array(hkdfSync("sha256", active, new Uint8Array(0), "twofold one-time-code hmac v1", 32));
-	return { activeKeyId: masterKeyId(active), keys, codeMacKey };
+	const codeMacKeys = masterKeys.map((masterKey) => new Uint8Array(hkdfSync("sha256", masterKey, new Uint8Array(0), "twofold one-time-code hmac v1", 32)));
+	return { activeKeyId: masterKeyId(active), keys, codeMacKey: codeMacKeys[0]!, codeMacKeys };
 }

@@ -384,8 +384,11 @@ async function evaluateEmailCode(
 	if (target.purpose !== "verify" || target.factorId !== undefined || !ctx.settings.email.enabled) return { ok: false, reason: "invalid" };
 	const challenge = await tx.challenges.find(ctx.tenantId, userId, shape.challengeId);
 	if (challenge === undefined || challenge.ceremony !== "email") return { ok: false, reason: "invalid" };
-	const expected = oneTimeCodeHash(deps.keyring.codeMacKey, { tenantId: ctx.tenantId, userId, challengeId: challenge.id }, shape.code);
-	if (!constantTimeEqual(expected, challenge.challenge) || challenge.expires_at <= now) return { ok: false, reason: "invalid" };
+	// Every master key's MAC key is tried (all of them, so the time does not say which matched): a code sent
+	// before a master-key rotation still checks after it.
+	const binding = { tenantId: ctx.tenantId, userId, challengeId: challenge.id };
+	const matched = deps.keyring.codeMacKeys.reduce((found, key) => constantTimeEqual(oneTimeCodeHash(key, binding, shape.code), challenge.challenge) || found, false);
+	if (!matched || challenge.expires_at <= now) return { ok: false, reason: "invalid" };
 	if (!(await tx.challenges.consume(ctx.tenantId, userId, challenge.id, "email", now))) return { ok: false, reason: "replay", factorId: null };
 	return { ok: true, method: "email" };
 }

@@ -32,7 +32,7 @@ export interface PublicJWK {
 	use: "sig";
 }
 
-const associatedData = (kid: string): string => JSON.stringify(["signing-key", kid]);
+export const signingKeyAssociatedData = (kid: string): string => JSON.stringify(["signing-key", kid]);
 
 function newSigningKey(deps: KeyDeps, now: number, activatesAt: number): SigningKeyTable {
 	const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -40,7 +40,7 @@ function newSigningKey(deps: KeyDeps, now: number, activatesAt: number): Signing
 	const { x } = publicKey.export({ format: "jwk" }) as { x: string };
 	const jwk: PublicJWK = { kty: "OKP", crv: "Ed25519", x, kid: id, alg: JWS_ALGORITHM, use: "sig" };
 	const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
-	const envelope = sealSecret({ keyring: deps.keyring, plaintext: pkcs8, associatedData: associatedData(id), random: deps.random });
+	const envelope = sealSecret({ keyring: deps.keyring, plaintext: pkcs8, associatedData: signingKeyAssociatedData(id), random: deps.random });
 	pkcs8.fill(0);
 	return { id, algorithm: JWS_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
 }
@@ -119,7 +119,7 @@ export function signingKeys(deps: KeyDeps): SigningKeys {
 			if (row === undefined) throw new Error("no signing key is active: start the server once, or run `twofold keys rotate-signing --immediate`");
 			let privateKey = unsealed.get(row.id);
 			if (privateKey === undefined) {
-				const pkcs8 = openSecret(deps.keyring, row.private_envelope, associatedData(row.id));
+				const pkcs8 = openSecret(deps.keyring, row.private_envelope, signingKeyAssociatedData(row.id));
 				privateKey = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
 				pkcs8.fill(0);
 				unsealed.set(row.id, privateKey);

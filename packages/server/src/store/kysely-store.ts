@@ -9,6 +9,7 @@ import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
 import { redeemedAssertionRepository } from "./repositories/redeemed-assertions.js";
+import { sealedSecretRepository } from "./repositories/sealed-secrets.js";
 import { signingKeyRepository } from "./repositories/signing-keys.js";
 import { webhookDeliveryRepository, webhookRepository } from "./repositories/webhooks.js";
 import { tenantRepository } from "./repositories/tenants.js";
@@ -45,6 +46,7 @@ function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runn
 		redeemedAssertions: redeemedAssertionRepository(db),
 		webhooks: webhookRepository(db),
 		webhookDeliveries: webhookDeliveryRepository(db, dialect),
+		sealedSecrets: sealedSecretRepository(db),
 	};
 }
 

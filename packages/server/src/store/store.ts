@@ -36,6 +36,25 @@ export interface Store {
 	redeemedAssertions: RedeemedAssertionRepository;
 	webhooks: WebhookRepository;
 	webhookDeliveries: WebhookDeliveryRepository;
+	sealedSecrets: SealedSecretRepository;
+}
+
+/** A secret sealed under a master key, wherever it is stored. */
+export interface SealedSecret {
+	kind: "factor" | "signing_key" | "webhook" | "webhook_previous";
+	tenant_id: string | null;
+	user_id: string | null;
+	id: string;
+	envelope: string;
+}
+
+export interface SealedSecretRepository {
+	/** The ids of the master keys that sealed any stored secret (each envelope names its key). */
+	keyIds(): Promise<string[]>;
+	/** The next page of sealed secrets after `after` (null: from the start): factors in key order, then the rest in one page; [] at the end. */
+	page(after: SealedSecret | null, limit: number): Promise<SealedSecret[]>;
+	/** Replaces one envelope if it is still the one read; false when it changed or went meanwhile. */
+	replace(secret: SealedSecret, next: string): Promise<boolean>;
 }
 
 export interface TenantRepository {
