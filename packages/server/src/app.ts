@@ -111,7 +111,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 			counters =
 				config.redisURL !== undefined && rateLimited
 					? redisRateCounters(config.redisURL, {
-							// Outside the request log; the line names no key, address or URL.
+							// Outside the request log. ioredis's reason names Redis's host and port at most, never the URL's password.
 							onStateChange: (available, reason) =>
 								process.stderr.write(`${JSON.stringify({ level: available ? 30 : 50, msg: available ? "rate-limit store (Redis) available" : "rate-limit store (Redis) unavailable: /v1 requests are refused until it returns", reason })}\n`),
 						})

@@ -85,7 +85,8 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			const limitOptions = {
 				counters,
 				clock: services.deps.clock,
-				onUnavailable: (error: unknown) => v1.log.error({ err: error }, "rate-limit store unavailable: refusing requests (fail closed)"),
+				// The message only: a Redis error object can carry the command's arguments, and so a client address.
+				onUnavailable: (error: unknown) => v1.log.error({ reason: (error as Error).message }, "rate-limit store unavailable: refusing requests (fail closed)"),
 			};
 			if (perIPPerMinute > 0) v1.addHook("onRequest", rateLimitHook("ip", perIPPerMinute, limitOptions));
 			v1.addHook("onRequest", apiKeyAuth(services));
