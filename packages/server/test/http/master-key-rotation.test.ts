@@ -27,6 +27,7 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 	let schema: Awaited<ReturnType<typeof createPostgresSchema>> | undefined;
 	let apiKey: string;
 	let webhookSecret: string;
+	let previousWebhookSecret: string;
 	const secrets: string[] = [];
 
 	const open = (keys: Buffer[]) =>
@@ -65,7 +66,10 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 				expect((await call("POST", `/v1/users/k-${i}/factors/${enrolled.json.factor.id}/confirm`, { code: codeFor(enrolled.json.totp.secret, Date.now()) })).status).toBe(200);
 				secrets.push(enrolled.json.totp.secret);
 			}
-			webhookSecret = (await call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["*"] })).json.secret;
+			const webhook = (await call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["*"] })).json;
+			previousWebhookSecret = webhook.secret;
+			// Rotated, so the old webhook secret is stored too (it signs beside the new one for a day).
+			webhookSecret = (await call("POST", `/v1/webhooks/${webhook.webhook.id}/rotate-secret`, {})).json.secret;
 		} finally {
 			await app.close();
 		}
@@ -89,8 +93,8 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 			const report = await rewrapSecrets(app.services.deps);
 			const results = await Promise.all(verifies);
 			expect(results.map((r) => r.status)).toEqual(Array(USERS / 2).fill(200));
-			// Every old factor, the signing key and the webhook secret; the new pending factor was sealed under the new key.
-			expect(report.rewrapped).toBeGreaterThanOrEqual(USERS + 2);
+			// Every old factor, the signing key and both webhook secrets; the new pending factor was sealed under the new key.
+			expect(report.rewrapped).toBe(USERS + 3);
 			expect(report.key_ids_in_use).toEqual([masterKeyId(newKey)]);
 			expect(report.active_key_id).toBe(masterKeyId(newKey));
 			expect((await rewrapSecrets(app.services.deps)).rewrapped).toBe(0);
@@ -125,6 +129,7 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 			}
 			const [webhook] = await app.store.webhooks.list((await app.store.tenants.list())[0]!.id);
 			expect(openWebhookSecret(app.services.deps, webhook!, webhook!.secret_envelope)).toBe(webhookSecret);
+			expect(openWebhookSecret(app.services.deps, webhook!, webhook!.previous_secret_envelope!)).toBe(previousWebhookSecret);
 		} finally {
 			await app.close();
 		}

@@ -59,23 +59,18 @@ export function sealedSecretRepository(db: Kysely<Database>): SealedSecretReposi
 					result = await db.updateTable("signing_keys").set({ private_envelope: next }).where("id", "=", secret.id).where("private_envelope", "=", secret.envelope).executeTakeFirst();
 					break;
 				case "webhook":
+				case "webhook_previous": {
+					// The current secret, or the one still signing beside it after a webhook-secret rotation.
+					const column = secret.kind === "webhook" ? "secret_envelope" : "previous_secret_envelope";
 					result = await db
 						.updateTable("webhooks")
-						.set({ secret_envelope: next })
+						.set(column === "secret_envelope" ? { secret_envelope: next } : { previous_secret_envelope: next })
 						.where("tenant_id", "=", secret.tenant_id!)
 						.where("id", "=", secret.id)
-						.where("secret_envelope", "=", secret.envelope)
+						.where(column, "=", secret.envelope)
 						.executeTakeFirst();
 					break;
-				case "webhook_previous":
-					result = await db
-						.updateTable("webhooks")
-						.set({ previous_secret_envelope: next })
-						.where("tenant_id", "=", secret.tenant_id!)
-						.where("id", "=", secret.id)
-						.where("previous_secret_envelope", "=", secret.envelope)
-						.executeTakeFirst();
-					break;
+				}
 			}
 			return result.numUpdatedRows > 0n;
 		},
