@@ -52,13 +52,13 @@ export interface RewrapReport {
  * change is never overwritten; every replaced envelope is one the nodes can
  * open (they all have both keys by then, see docs/deploy.md), so no verify fails.
  */
-export async function rewrapSecrets(deps: KeyDeps): Promise<RewrapReport> {
+export async function rewrapSecrets(deps: KeyDeps, options: { pageSize?: number } = {}): Promise<RewrapReport> {
 	let examined = 0;
 	let rewrapped = 0;
 	let skipped = 0;
 	let after: SealedSecret | null = null;
 	for (;;) {
-		const page: SealedSecret[] = await deps.store.sealedSecrets.page(after, PAGE);
+		const page: SealedSecret[] = await deps.store.sealedSecrets.page(after, options.pageSize ?? PAGE);
 		if (page.length === 0) break;
 		for (const secret of page) {
 			examined++;

@@ -90,11 +90,13 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 			// Verifies of half the old users (the even ones; the others are kept for the last test) run while
 			// the rewrap goes through the same rows.
 			const verifies = secrets.flatMap((secret, i) => (i % 2 === 0 ? [call("POST", `/v1/users/k-${i}/verify`, { code: codeFor(secret, Date.now() + 30_000) })] : []));
-			const report = await rewrapSecrets(app.services.deps);
+			// Pages of 7, so the keyset pagination crosses several pages (and users, 31 factors in all).
+			const report = await rewrapSecrets(app.services.deps, { pageSize: 7 });
 			const results = await Promise.all(verifies);
 			expect(results.map((r) => r.status)).toEqual(Array(USERS / 2).fill(200));
 			// Every old factor, the signing key and both webhook secrets; the new pending factor was sealed under the new key.
 			expect(report.rewrapped).toBe(USERS + 3);
+			expect(report.examined).toBe(USERS + 1 + 3);
 			expect(report.key_ids_in_use).toEqual([masterKeyId(newKey)]);
 			expect(report.active_key_id).toBe(masterKeyId(newKey));
 			expect((await rewrapSecrets(app.services.deps)).rewrapped).toBe(0);

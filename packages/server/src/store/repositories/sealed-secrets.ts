@@ -21,17 +21,14 @@ export function sealedSecretRepository(db: Kysely<Database>): SealedSecretReposi
 		},
 		async page(after, limit) {
 			// Factors by primary key (keyset pagination: each page one index range, whatever the table's size),
-			// then the few signing keys and webhooks in one page.
-			if (after === null || after.kind === "factor") {
-				let query = db.selectFrom("factors").select(["tenant_id", "user_id", "id", "secret_envelope"]).where("secret_envelope", "is not", null);
-				if (after !== null) {
-					query = query.where((eb) => eb(eb.refTuple("tenant_id", "user_id", "id"), ">", eb.tuple(after.tenant_id!, after.user_id!, after.id)));
-				}
-				const rows = await query.orderBy("tenant_id").orderBy("user_id").orderBy("id").limit(limit).execute();
-				if (rows.length > 0) return rows.map((row) => ({ kind: "factor" as const, tenant_id: row.tenant_id, user_id: row.user_id, id: row.id, envelope: row.secret_envelope! }));
-			} else {
-				return [];
+			// then the few signing keys and webhooks in one last page.
+			if (after !== null && after.kind !== "factor") return [];
+			let query = db.selectFrom("factors").select(["tenant_id", "user_id", "id", "secret_envelope"]).where("secret_envelope", "is not", null);
+			if (after !== null) {
+				query = query.where((eb) => eb(eb.refTuple("tenant_id", "user_id", "id"), ">", eb.tuple(after.tenant_id!, after.user_id!, after.id)));
 			}
+			const rows = await query.orderBy("tenant_id").orderBy("user_id").orderBy("id").limit(limit).execute();
+			if (rows.length > 0) return rows.map((row) => ({ kind: "factor" as const, tenant_id: row.tenant_id, user_id: row.user_id, id: row.id, envelope: row.secret_envelope! }));
 			const keys = await db.selectFrom("signing_keys").select(["id", "private_envelope"]).execute();
 			const webhooks = await db.selectFrom("webhooks").select(["tenant_id", "id", "secret_envelope", "previous_secret_envelope"]).execute();
 			return [
