@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { createApp } from "../app.js";
 import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
@@ -9,6 +10,11 @@ export const serve: Command = {
 	usage: "twofold serve",
 	async run(argv, config, out) {
 		parseArgs({ args: argv, options: {}, strict: true });
+		// V8 grows the old space well ahead of what a busy server keeps alive (heap 100 MB for 50 MB used).
+		// Growing by 40% at a time kept the peak RSS under the benchmark at about 180 MB instead of 260 MB,
+		// at the same throughput; 20% saved a little more but lengthened the p99 (ADR 0005). A growth
+		// factor, not a cap: a burst can still take what it needs.
+		setFlagsFromString("--heap-growing-percent=40");
 		const app = await createApp(config, { guardClock: true });
 		const http = await app.http();
 		const skew = app.clockGuard()?.skewMs();
