@@ -2,7 +2,8 @@
 // each in its own process, under autocannon with the same connections and duration.
 // Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_USERS (400000), BENCH_ROUNDS (3),
 // BENCH_DATABASE (sqlite, or postgres: a fresh schema in BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
-// BENCH_NODES (1; more than one needs postgres: the load is split evenly over the nodes).
+// BENCH_NODES (1; more than one needs postgres: the load is split evenly over the nodes),
+// BENCH_DURABLE_BASELINE (1 adds a bare route that makes one durable SQLite commit per request, bench/durable-baseline.mjs).
 // After the rounds: an open-loop run at half the median correct-code rate (bench/paced-load.mjs; its p50/p99),
 // and each node's peak RSS. Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
@@ -23,6 +24,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const users = Number(process.env.BENCH_USERS ?? 400_000);
 const database = process.env.BENCH_DATABASE ?? "sqlite";
 const nodeCount = Number(process.env.BENCH_NODES ?? 1);
+const withDurableBaseline = process.env.BENCH_DURABLE_BASELINE === "1";
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
 
@@ -137,6 +139,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const perRound = [];
 const dataDir = mkdtempSync(join(tmpdir(), "twofold-bench-"));
 let baseline;
+let durableBaseline;
 const services = [];
 let schema;
 let halfRate;
@@ -148,6 +151,7 @@ try {
 	process.stdout.write(`seeding ${users} users (${database})...\n`);
 	const { apiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
 	baseline = await start([new URL("./baseline.mjs", import.meta.url).pathname], {});
+	if (withDurableBaseline) durableBaseline = await start([new URL("./durable-baseline.mjs", import.meta.url).pathname], {});
 	for (let i = 0; i < nodeCount; i++) {
 		services.push(
 			await start([...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), new URL("../packages/server/bin/twofold.js", import.meta.url).pathname, "serve"], {
@@ -195,8 +199,9 @@ try {
 		prepareCodes();
 		const ok = row("twofold verify, correct codes", await load(serviceURLs, auth, correct));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
-		perRound.push({ round, b, ok, bad });
-		process.stdout.write(`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}\n`);
+		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
+		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}) });
+		process.stdout.write(`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}${durable ? `, durable baseline ${durable.rps.toFixed(0)}` : ""}\n`);
 	}
 	// Latency when not saturated: requests due at even intervals, at half the median correct-code throughput.
 	const rate = Math.round(median(perRound.map(({ ok }) => ok.rps)) / 2);
@@ -206,11 +211,12 @@ try {
 	for (const s of services) rss.push(peakRSS(s.pid));
 } finally {
 	await baseline?.stop();
+	await durableBaseline?.stop();
 	for (const s of services) await s.stop();
 	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
-const results = perRound.flatMap(({ round, b, ok, bad }) => [b, ok, bad].map((r) => ({ round, ...r })));
+const results = perRound.flatMap(({ round, b, ok, bad, durable }) => [b, ok, bad, ...(durable ? [durable] : [])].map((r) => ({ round, ...r })));
 console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s); ${connections} connections, ${seconds} s each, ${users} users`);
 console.table(results.map((r) => ({ ...r, rps: Math.round(r.rps) })));
 const okRatios = perRound.map(({ b, ok }) => ok.rps / b.rps);
@@ -220,5 +226,10 @@ console.log(
 	`half rate (${halfRate.rate} req/s, correct codes, open loop): achieved ${Math.round(halfRate.rps)} req/s, p50 ${halfRate.p50.toFixed(1)} ms, p99 ${halfRate.p99.toFixed(1)} ms, non-2xx ${halfRate.non2xx}, errors ${halfRate.errors}`,
 );
 console.log(`peak RSS per node: ${rss.map((mb) => `${mb.toFixed(0)} MB`).join(", ")}`);
+if (withDurableBaseline) {
+	const durableRatios = perRound.map(({ b, durable }) => durable.rps / b.rps);
+	const okToDurable = perRound.map(({ ok, durable }) => ok.rps / durable.rps);
+	console.log(`durable-baseline/baseline ratio: ${median(durableRatios).toFixed(2)}; verify/durable-baseline ratio: ${median(okToDurable).toFixed(2)}`);
+}
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);
