@@ -30,8 +30,8 @@ export async function pacedLoad({ url, rate, seconds, connections, headers, next
 	const send = (socket, request) => {
 		socket.current = request;
 		const body = Buffer.from(request.body);
-		socket.write(`POST ${request.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${headerText}content-length: ${body.length}\r\n\r\n`);
-		socket.write(body);
+		// One write per request: with noDelay, a separate head and body would go out as two segments.
+		socket.write(Buffer.concat([Buffer.from(`POST ${request.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${headerText}content-length: ${body.length}\r\n\r\n`), body]));
 	};
 	const release = (socket) => {
 		const request = waiting.shift();
