@@ -1,10 +1,10 @@
 import { randomBytes, randomFillSync } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
+import { secureDataDir } from "./data-dir.js";
 import { loadMasterKeys } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
 import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
@@ -59,7 +59,9 @@ export interface App {
 
 /** Opens the store (migrated, durability checked) and wires services. Never listens. */
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
-	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+	// R-ST-1: the folder, key and database files private before the key is read or the store opened. Outside the
+	// request log, which does not exist yet; the line names paths and modes, never a secret.
+	secureDataDir(config, (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 40, msg, ...fields })}\n`));
 	const masterKey = loadMasterKeys(config);
 	const store = openStore({ databaseURL: config.databaseURL, sqlitePath: config.sqlitePath });
 	try {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
+import { checkOperatorKeyFile } from "./data-dir.js";
 import { MASTER_KEY_BYTES } from "./core/keyring.js";
 
 function decodeKey(text: string, origin: string): Uint8Array {
@@ -31,18 +32,28 @@ function decodeKeys(text: string, origin: string, separator: RegExp): Uint8Array
 /**
  * Loads the master keys (the KEKs that seal factor secrets, R-ST-1), the active
  * one first. On the embedded default, the first start writes a fresh key to
- * <data dir>/master.key with mode 0600; production passes TWOFOLD_MASTER_KEY or
- * TWOFOLD_MASTER_KEY_FILE.
+ * <data dir>/master.key with mode 0600 (secureDataDir tightens one found looser); production passes
+ * TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE (refused when group or others can read it).
  */
 export function loadMasterKeys(config: Config): { keys: Uint8Array[]; created: boolean } {
 	const source = config.masterKey;
 	if (source.source === "env") return { keys: decodeKeys(source.base64, "TWOFOLD_MASTER_KEY", /,/), created: false };
 	if (source.source === "file") {
-		let text: string;
+		let fd: number;
 		try {
-			text = readFileSync(source.path, "utf8");
+			fd = openSync(source.path, constants.O_RDONLY);
 		} catch {
 			throw new ConfigError(`TWOFOLD_MASTER_KEY_FILE: cannot read ${source.path}`);
+		}
+		let text: string;
+		try {
+			checkOperatorKeyFile(fd, source.path);
+			text = readFileSync(fd, "utf8");
+		} catch (error) {
+			if (error instanceof ConfigError) throw error;
+			throw new ConfigError(`TWOFOLD_MASTER_KEY_FILE: cannot read ${source.path}`);
+		} finally {
+			closeSync(fd);
 		}
 		return { keys: decodeKeys(text, `TWOFOLD_MASTER_KEY_FILE (${source.path})`, /\r?\n/), created: false };
 	}
