@@ -64,7 +64,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 			jwksUrl: `${twofoldUrl}/.well-known/jwks.json`,
 			// Assertions for this user only: the application's session says who that is.
 			userId: (req) => req.res.locals.user?.id,
-			...(bindAction ? { action: (req) => requestAction(req.method, req.path, req.body) } : {}),
+			...(bindAction ? { action: (req) => requestAction(req) } : {}),
 		});
 	/** Twofold's refusals keep their status and code; anything else is ours to report. */
 	const relay = (handler) => async (req, res, next) => {
@@ -123,7 +123,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 		}),
 	);
 
-	/** A fresh assertion for what the client is about to do: {code, method, path, body}. */
+	/** A fresh assertion for what the client is about to do: {code, method, path, body}; path with its query string, if any. */
 	app.post(
 		"/step-up",
 		authenticate(["login"]),

@@ -54,6 +54,7 @@ const DESCRIPTIONS: Record<string, string> = {
 	too_old: "The second factor must be verified again",
 	wrong_user: "The second-factor assertion is for another user",
 	wrong_action: "The second-factor assertion approves another action",
+	outdated_action_format: "The second-factor assertion was requested by an older SDK: update it and verify again",
 	insufficient_acr: "A stronger second factor is required",
 	redeemed: "The second-factor assertion was used already",
 	no_user: "Log in first",

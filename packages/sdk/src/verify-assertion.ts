@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { type ActionValue, actionHash } from "./action-hash.js";
+import { formatOneHashes, isRequestAction } from "./request-action.js";
 
 /**
  * Checking a Twofold step-up assertion in the application's own API, with the
@@ -32,6 +33,7 @@ export type AssertionFailure =
 	| "too_old" // auth_time older than maxAge (RFC 9470 max_age)
 	| "wrong_user"
 	| "wrong_action"
+	| "outdated_action_format" // bound to the same request in an older requestAction format (an older SDK in the page)
 	| "insufficient_acr";
 
 export class AssertionError extends Error {
@@ -59,6 +61,8 @@ export interface VerifierOptions {
 	clockTolerance?: number;
 	/** The least time between two JWKS fetches (an unknown kid triggers one). Default 30 s. */
 	jwksCooldownMs?: number;
+	/** The verifier's clock; default the system clock (tests that simulate time pass theirs). */
+	now?: () => Date;
 }
 
 export interface CheckOptions {
@@ -88,6 +92,7 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 	return {
 		async verify(token, check = {}) {
 			if (typeof token !== "string" || token.length === 0) throw new AssertionError("missing", "no step-up assertion");
+			const currentDate = check.currentDate ?? options.now?.();
 			let payload: JWTPayload;
 			try {
 				({ payload } = await jwtVerify(token, keys, {
@@ -97,7 +102,7 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 					typ: ASSERTION_TYP,
 					requiredClaims: REQUIRED_CLAIMS,
 					clockTolerance: options.clockTolerance ?? 5,
-					...(check.currentDate === undefined ? {} : { currentDate: check.currentDate }),
+					...(currentDate === undefined ? {} : { currentDate }),
 				}));
 			} catch (error) {
 				const code = (error as { code?: string }).code;
@@ -110,14 +115,24 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 			if (typeof claims.auth_time !== "number" || !Array.isArray(claims.amr) || typeof claims.acr !== "string" || typeof claims.sub !== "string") {
 				throw new AssertionError("invalid", "the assertion's claims are malformed");
 			}
-			const now = (check.currentDate ?? new Date()).getTime() / 1000;
-			if (claims.auth_time < now - (check.maxAge ?? 300) - (options.clockTolerance ?? 5)) throw new AssertionError("too_old", "the second factor was verified too long ago");
+			const now = (currentDate ?? new Date()).getTime() / 1000;
+			const leeway = options.clockTolerance ?? 5;
+			// Issued, or verified, in the future beyond the clock leeway: a signer with a wrong clock (or a forged
+			// claim) would otherwise stretch the assertion's life and pass max_age (RFC 7519 §4.1.6, R-AS-3).
+			if (typeof claims.iat !== "number" || claims.iat > now + leeway) throw new AssertionError("invalid", "the assertion was issued in the future");
+			if (claims.auth_time > now + leeway) throw new AssertionError("invalid", "the assertion's second factor was verified in the future");
+			if (claims.auth_time < now - (check.maxAge ?? 300) - leeway) throw new AssertionError("too_old", "the second factor was verified too long ago");
 			if (check.userId !== undefined && claims.sub !== check.userId) throw new AssertionError("wrong_user", "the assertion is for another user");
 			if (check.acrValues !== undefined && !check.acrValues.includes(claims.acr)) throw new AssertionError("insufficient_acr", "the assertion's level is not one of those required");
 			// One proof approves one operation: an action-bound assertion is good only for that action.
 			if (check.action !== undefined || claims.action_hash !== undefined) {
 				const expected = check.action === undefined ? undefined : await actionHash(check.action);
-				if (expected === undefined || claims.action_hash !== expected) throw new AssertionError("wrong_action", "the assertion approves another action");
+				if (expected === undefined || claims.action_hash !== expected) {
+					if (isRequestAction(check.action) && claims.action_hash !== undefined && (await formatOneHashes(check.action)).includes(claims.action_hash)) {
+						throw new AssertionError("outdated_action_format", "the assertion approves this request in an older action format (no query string): update @twofold/sdk where the page builds the action");
+					}
+					throw new AssertionError("wrong_action", "the assertion approves another action");
+				}
 			}
 			return claims;
 		},

@@ -23,7 +23,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 	const user = `mw-${framework}`;
 
 	/** A fresh code at the next step, and the assertion a verify with it returns. */
-	async function stepUp(action?: Record<string, string>): Promise<string> {
+	async function stepUp(action?: Awaited<ReturnType<typeof requestAction>>): Promise<string> {
 		nextStep(t.clock);
 		return (await client.verify(user, { code: codeFor(secret, t.clock()), ...(action === undefined ? {} : { action }) })).assertion;
 	}
@@ -35,7 +35,8 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 		const twofoldUrl = await t.http.listen({ host: "127.0.0.1", port: 0 });
 		client = new TwofoldClient({ baseUrl: twofoldUrl, apiKey: t.adminKey });
 		({ secret } = await enrollActive(t, user));
-		const verifier = { issuer: ISSUER, tenant: t.tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json` };
+		// The routes' clock is Twofold's test clock, which nextStep moves ahead of real time (iat in the future is refused).
+		const verifier = { issuer: ISSUER, tenant: t.tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json`, now: t.clock };
 
 		if (framework === "express") {
 			const { requireCode, requireStepUp } = forExpress;
@@ -43,7 +44,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			app.use(express.json());
 			// x-user stands in for the application's own session.
 			const userId = (req: express.Request) => req.get("x-user");
-			const action = (req: express.Request) => requestAction(req.method, req.path, req.body);
+			const action = (req: express.Request) => requestAction(req);
 			app.post("/account/email", requireStepUp({ ...verifier, userId, action }), (_req, res) => void res.json({ changed: true, amr: res.locals.twofold.amr }));
 			app.post("/account/delete", requireStepUp({ ...verifier, userId, acrValues: ["urn:twofold:acr:phr"] }), (_req, res) => void res.json({ deleted: true }));
 			app.post("/export", requireStepUp({ ...verifier, userId, redeemWith: client }), (_req, res) => void res.json({ exported: true }));
@@ -56,7 +57,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			const { requireCode, requireStepUp, stepUpClaims } = forFastify;
 			const app = Fastify();
 			const userId = (req: { headers: Record<string, unknown> }) => req.headers["x-user"] as string | undefined;
-			const action = (req: { method: string; url: string; body: unknown }) => requestAction(req.method, req.url, req.body);
+			const action = (req: { method: string; url: string; body: unknown }) => requestAction(req);
 			app.post("/account/email", { preHandler: requireStepUp({ ...verifier, userId, action }) }, async (req) => ({ changed: true, amr: stepUpClaims(req)!.amr }));
 			app.post("/account/delete", { preHandler: requireStepUp({ ...verifier, userId, acrValues: ["urn:twofold:acr:phr"] }) }, async () => ({ deleted: true }));
 			app.post("/export", { preHandler: requireStepUp({ ...verifier, userId, redeemWith: client }) }, async () => ({ exported: true }));
@@ -92,6 +93,27 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 		expect(other.headers.get("www-authenticate")).toContain("approves another action");
 		const asSomeoneElse = await post("/account/email", body, { "twofold-assertion": assertion, "x-user": "someone-else" });
 		expect(asSomeoneElse.status).toBe(401);
+	});
+
+	it("standard mode: an assertion for DELETE-like ?id=1 does not approve ?id=2 on the same route (issue 12)", async () => {
+		const body = { email: "new@example.com" };
+		const assertion = await stepUp(await requestAction("POST", "/account/email?id=1", body));
+		const other = await post("/account/email?id=2", body, { "twofold-assertion": assertion });
+		expect(other.status).toBe(401);
+		expect(other.headers.get("www-authenticate")).toContain("approves another action");
+		const none = await post("/account/email", body, { "twofold-assertion": assertion });
+		expect(none.status).toBe(401);
+		const ok = await post("/account/email?id=1", body, { "twofold-assertion": assertion });
+		expect(ok.status).toBe(200);
+	});
+
+	it("standard mode: an assertion bound by an older SDK's action format is refused with a reason that says so (issue 12)", async () => {
+		const body = { email: "new@example.com" };
+		const current = await requestAction("POST", "/account/email", body);
+		const assertion = await stepUp({ method: "POST", path: "/account/email", body_sha256: current.body_sha256 } as never);
+		const res = await post("/account/email", body, { "twofold-assertion": assertion });
+		expect(res.status).toBe(401);
+		expect(res.headers.get("www-authenticate")).toContain("requested by an older SDK");
 	});
 
 	it("standard mode: an acr below the route's level is refused (TOTP is not phishing-resistant)", async () => {

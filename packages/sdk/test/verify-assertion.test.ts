@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../../server/test/helpers.js";
-import { actionHash, AssertionError, type AssertionFailure, createVerifier } from "../src/index.js";
+import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp, testClock } from "../../server/test/helpers.js";
+import { actionHash, AssertionError, type AssertionFailure, createVerifier, requestAction } from "../src/index.js";
 
 const ISSUER = "http://127.0.0.1:8080"; // the test app's configured issuer; its JWKS is fetched from where it really listens
 const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -41,7 +41,8 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		new SignJWT(payload).setProtectedHeader(protectedHeader as never).sign(realKey.privateKey);
 
 	beforeAll(async () => {
-		t = await buildTestApp();
+		// Twofold's clock starts a minute behind, so nextStep (up to 31 s ahead) still leaves iat in the verifier's past.
+		t = await buildTestApp({ clock: testClock(Date.now() - 60_000) });
 		const address = await t.http.listen({ host: "127.0.0.1", port: 0 });
 		jwksUrl = `${address}/.well-known/jwks.json`;
 		verifier = createVerifier({ issuer: ISSUER, tenant: t.tenantId, jwksUrl, jwksCooldownMs: 0 });
@@ -173,6 +174,57 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		await refusedWith(good, "wrong_action", { action });
 	});
 
+	it("refuses an assertion issued in the future beyond the clock leeway, even by Twofold's own key (R-AS-2, R-AS-3, issue 12)", async () => {
+		const now = Math.floor(Date.now() / 1000);
+		// A node whose clock runs 10 minutes ahead: its assertion would outlive its exp-iat and pass max_age later.
+		const ahead = t.clock().getTime();
+		t.clock.set(Date.now() + 600_000);
+		try {
+			const { secret } = await enrollActive(t, "sdk-ahead");
+			nextStep(t.clock);
+			const fromTheFuture = (await t.call("POST", "/v1/users/sdk-ahead/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
+			await refusedWith(fromTheFuture, "invalid");
+			expect(await verifier.verify(fromTheFuture).catch((e: Error) => e.message)).toContain("issued in the future");
+		} finally {
+			t.clock.set(ahead);
+		}
+		await refusedWith(await signedByTwofold({ ...claims, iat: now + 60 }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: now + 7, auth_time: now }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: now, auth_time: now + 60 }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: "soon" }), "invalid");
+		// Within the 5 s leeway (clocks a little apart): accepted.
+		await expect(verifier.verify(await signedByTwofold({ ...claims, iat: now + 3, auth_time: now + 3, exp: now + 300 }))).resolves.toMatchObject({ sub: "sdk-user" });
+	});
+
+	it("binds the query string: DELETE /tokens?id=1 does not approve ?id=2; pairs are sorted, so order and encoding do not matter (issue 12)", async () => {
+		const one = await requestAction("DELETE", "/tokens?id=1", undefined);
+		expect(one).toMatchObject({ v: 2, method: "DELETE", path: "/tokens", query: [["id", "1"]] });
+		const bound = await signedByTwofold({ ...claims, action_hash: await actionHash(one) });
+		await expect(verifier.verify(bound, { action: await requestAction("delete", "/tokens?id=1", undefined) })).resolves.toMatchObject({ sub: "sdk-user" });
+		await refusedWith(bound, "wrong_action", { action: await requestAction("DELETE", "/tokens?id=2", undefined) });
+		await refusedWith(bound, "wrong_action", { action: await requestAction("DELETE", "/tokens", undefined) });
+		await refusedWith(bound, "wrong_action", { action: await requestAction("DELETE", "/tokens?id=1&id=2", undefined) });
+		await refusedWith(bound, "wrong_action", { action: await requestAction("DELETE", "/tokens?id=1&all=true", undefined) });
+		const many = await requestAction("GET", "/x?b=2&a=%31&a=0&c=x+y", undefined);
+		expect(many.query).toEqual([["a", "0"], ["a", "1"], ["b", "2"], ["c", "x y"]]);
+		expect(await actionHash(many)).toBe(await actionHash(await requestAction("GET", "/x?c=x%20y&a=1&b=2&a=0", undefined)));
+	});
+
+	it("refuses an assertion bound with an older SDK's action format, saying so (issue 12)", async () => {
+		const body = { email: "new@example.com" };
+		const current = await requestAction("POST", "/account/email?notify=1", body);
+		// What SDK 0.1's requestAction(method, path, body) hashed: no version, no query.
+		for (const path of ["/account/email", "/account/email?notify=1"]) {
+			const formatOne = { method: "POST", path, body_sha256: current.body_sha256 };
+			const old = await signedByTwofold({ ...claims, action_hash: await actionHash(formatOne) });
+			await refusedWith(old, "outdated_action_format", { action: current });
+			expect(await verifier.verify(old, { action: current }).catch((e: Error) => e.message)).toContain("older action format");
+		}
+		// Format 1 of another request is just another action.
+		const otherRequest = await signedByTwofold({ ...claims, action_hash: await actionHash({ method: "POST", path: "/account/delete", body_sha256: current.body_sha256 }) });
+		await refusedWith(otherRequest, "wrong_action", { action: current });
+	});
+
 	it("fetches the JWKS again on an unknown kid, so a rotation needs no restart", async () => {
 		// Immediate: the verifier meets the new kid before it ever saw it published, and refetches.
 		const rotated = await t.app.services.assertions.rotateSigningKey({ immediate: true });
@@ -181,7 +233,8 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		nextStep(t.clock);
 		const fresh = (await t.call("POST", "/v1/users/sdk-rotated/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
 		expect(JSON.parse(Buffer.from(fresh.split(".")[0], "base64url").toString()).kid).toBe(rotated.kid);
-		await expect(verifier.verify(fresh)).resolves.toMatchObject({ sub: "sdk-rotated" });
-		await expect(verifier.verify(good)).resolves.toMatchObject({ sub: "sdk-user" }); // the retired key is still published
+		// Checked at Twofold's test clock, which nextStep moved ahead of real time.
+		await expect(verifier.verify(fresh, { currentDate: t.clock() })).resolves.toMatchObject({ sub: "sdk-rotated" });
+		await expect(verifier.verify(good, { currentDate: t.clock() })).resolves.toMatchObject({ sub: "sdk-user" }); // the retired key is still published
 	});
 });
