@@ -65,8 +65,11 @@ export async function requestAction(
 		body = methodOrRequest.body;
 	}
 	if (typeof target !== "string") throw new TypeError("requestAction needs the request target (path and query)");
+	// A method is an ASCII token (RFC 9110 §9.1): upper-cased in ASCII only, since toUpperCase would turn U+017F
+	// LONG S into "S" and make a look-alike method the same action.
+	if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError("requestAction: the method is not an HTTP token");
 	const { path, query } = splitTarget(target);
-	return { v: REQUEST_ACTION_VERSION, method: method.toUpperCase(), path, query, body_sha256: await bodyDigest(body) };
+	return { v: REQUEST_ACTION_VERSION, method: method.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32)), path, query, body_sha256: await bodyDigest(body) };
 }
 
 /** Whether an action is a request action of the current format (only those have an older format to recognize). */

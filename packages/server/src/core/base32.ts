@@ -1,3 +1,5 @@
+import { asciiUpperCase } from "./ascii.js";
+
 /** RFC 4648 §6 base32, the encoding authenticator apps use for TOTP secrets (Key Uri Format). */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -28,8 +30,9 @@ export function encodeWithAlphabet(bytes: Uint8Array, alphabet: string): string 
  * Returns null when the input is not base32.
  */
 export function decodeBase32(input: string): Uint8Array | null {
-	const text = input.toUpperCase().replace(/=+$/, "");
-	if (text.length === 0 || !/^[A-Z2-7]+$/.test(text)) return null;
+	// ASCII-only case folding: toUpperCase would turn U+017F LONG S into "S" and U+0131 into "I".
+	const text = asciiUpperCase(input)?.replace(/=+$/, "");
+	if (text === undefined || text.length === 0 || !/^[A-Z2-7]+$/.test(text)) return null;
 	// A length of 1, 3 or 6 (mod 8) cannot come from whole bytes.
 	if ([1, 3, 6].includes(text.length % 8)) return null;
 	const output = new Uint8Array(Math.floor((text.length * 5) / 8));

@@ -1,4 +1,5 @@
 import { scrypt } from "node:crypto";
+import { asciiLowerCase } from "./ascii.js";
 import { constantTimeEqual } from "./constant-time.js";
 import { encodeCrockford } from "./crockford.js";
 import type { RandomReader } from "./random.js";
@@ -33,10 +34,13 @@ export function generateRecoveryCode(random: RandomReader): string {
 	return `${raw.slice(0, 4)}-${raw.slice(4, 8)}-${raw.slice(8, 12)}-${raw.slice(12, 16)}`;
 }
 
-/** The canonical form that is hashed, or null if the input is not a recovery code. */
+/**
+ * The canonical form that is hashed, or null if the input is not a recovery code. Case is folded in ASCII only:
+ * a non-ASCII character anywhere (U+212A KELVIN SIGN for "k", which toLowerCase turns into "k") makes it no code.
+ */
 export function normalizeRecoveryCode(input: string): string | null {
-	const normalized = input.replace(/-/g, "").toLowerCase();
-	return NORMALIZED.test(normalized) ? normalized : null;
+	const normalized = asciiLowerCase(input.replace(/-/g, ""));
+	return normalized !== null && NORMALIZED.test(normalized) ? normalized : null;
 }
 
 function scryptHash(normalized: string, salt: Buffer): Promise<Buffer> {
