@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, type Stats, statSync } from "node:fs";
 import type { Config } from "./config.js";
 import { ConfigError } from "./config.js";
 
@@ -16,22 +16,21 @@ export type Warn = (message: string, fields: Record<string, unknown>) => void;
 const loose = (stats: Stats) => (stats.mode & 0o077) !== 0;
 const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
 
-function tighten(path: string, mode: 0o700 | 0o600, what: string, warn: Warn): void {
+function tighten(path: string, mode: 0o700 | 0o600, what: string, warn: Warn, hint?: string): void {
 	let stats: Stats;
 	try {
-		stats = lstatSync(path);
+		stats = statSync(path); // through a symbolic link (a data folder on another volume): its target is what is read
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
 		throw error;
 	}
-	if (stats.isSymbolicLink()) throw new ConfigError(`${path} (${what}) is a symbolic link: keep the real file in the data folder`);
 	if (!loose(stats)) return;
 	try {
 		chmodSync(path, mode);
 	} catch (error) {
 		throw new ConfigError(`${path} (${what}) is readable by group or others (mode ${octal(stats.mode)}) and cannot be tightened (${(error as NodeJS.ErrnoException).code}): chmod ${octal(mode)} it`);
 	}
-	warn(`${what} was accessible to group or others: tightened`, { path, mode_was: octal(stats.mode), mode_now: octal(mode) });
+	warn(`${what} was accessible to group or others: tightened`, { path, mode_was: octal(stats.mode), mode_now: octal(mode), ...(hint === undefined ? {} : { hint }) });
 }
 
 /** Tightens (or creates private) the data folder and what Twofold keeps in it, before the key is read or the store opened. */
@@ -42,7 +41,9 @@ export function secureDataDir(config: Readonly<Config>, warn: Warn): void {
 	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 	if (!existsSync(config.dataDir)) return;
 	tighten(config.dataDir, 0o700, "the data folder", warn);
-	if (config.masterKey.source === "data-dir") tighten(config.masterKey.path, 0o600, "the master key file", warn);
+	if (config.masterKey.source === "data-dir") {
+		tighten(config.masterKey.path, 0o600, "the master key file", warn, "if anyone else could read it, rotate the master key (docs/deploy.md)");
+	}
 	if (config.databaseURL !== undefined) return;
 	for (const [suffix, what] of [["", "the database"], ["-wal", "the database's write-ahead log"], ["-shm", "the database's shared-memory index"]] as const) {
 		tighten(config.sqlitePath + suffix, 0o600, what, warn);

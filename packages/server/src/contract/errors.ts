@@ -10,7 +10,7 @@ export const ERROR_CODES = {
 	invalid_webhook_url: { status: 400, message: "The webhook URL must be an http(s) URL without credentials whose host resolves." },
 	webhook_url_not_allowed: {
 		status: 400,
-		message: "The webhook URL resolves to a loopback, private or link-local address; the operator can allow those with TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true.",
+		message: "The webhook URL is, or resolves to, an address that is not globally reachable (loopback, private, link-local, documentation, multicast or another special-purpose range); the operator can allow those with TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true.",
 	},
 	invalid_email_address: { status: 400, message: "The to address is not an email address." },
 	invalid_webauthn_settings: { status: 400, message: "Every WebAuthn origin must be https (or http://localhost) on the rp_id or a subdomain of it." },

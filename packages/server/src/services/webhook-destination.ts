@@ -6,7 +6,8 @@ import { ServiceError } from "./service-error.js";
 
 /**
  * Where webhooks may go (SSRF): http(s) URLs without credentials whose host
- * resolves only to public addresses, unless the operator set
+ * resolves only to globally reachable addresses (private-address.ts: the IANA
+ * special-purpose registries, transition ranges, embedded IPv4), unless the operator set
  * TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true. Checked when an endpoint is saved and
  * again on every connection (the lookup below), so a name that later resolves
  * to a private address (DNS rebinding) is refused at delivery too.
