@@ -1,6 +1,7 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
+import { loadAttestationTrust } from "./attestation-trust.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
@@ -59,6 +60,10 @@ export interface App {
 
 /** Opens the store (migrated, durability checked) and wires services. Never listens. */
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
+	// Before the store opens: a bad MDS file or roots directory stops the start with nothing to clean up.
+	const attestationTrust = await loadAttestationTrust(config, (options.clock ?? systemClock)(), (msg, fields) =>
+		process.stderr.write(`${JSON.stringify({ level: 40, msg, ...fields })}\n`),
+	);
 	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 	const masterKey = loadMasterKeys(config);
 	const store = openStore({ databaseURL: config.databaseURL, sqlitePath: config.sqlitePath });
@@ -87,6 +92,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		signingKeys: signingKeys(keyDeps),
 		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
 		mailer: config.smtp === undefined ? null : smtpMailer(config.smtp),
+		attestationTrust,
 	});
 	await ensureSigningKey(keyDeps);
 	if (options.guardClock === true) {
