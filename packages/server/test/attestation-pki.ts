@@ -61,9 +61,18 @@ export const makeIntermediate = (name: string, root: Issued, crlUrl?: string) =>
 /** id-fido-gen-ce-aaguid (1.3.6.1.4.1.45724.1.1.4): an OCTET STRING of the 16 AAGUID bytes. */
 const aaguidExtension = (aaguid: Buffer) => new x509.Extension("1.3.6.1.4.1.45724.1.1.4", false, Buffer.concat([Buffer.from([0x04, 0x10]), aaguid]));
 
-/** A packed attestation certificate (WebAuthn-3 §8.2.1), issued by `issuer`, or self-signed without one. */
-export const makeAttestationCert = (vendor: string, aaguid: Buffer, issuer?: Issued, crlUrl?: string) =>
-	issue({ subject: `CN=${vendor} Key, OU=Authenticator Attestation, O=${vendor}, C=US`, issuer, ca: false, extensions: [aaguidExtension(aaguid)], crlUrl });
+/**
+ * A packed attestation certificate (WebAuthn-3 §8.2.1), issued by `issuer`, or self-signed without one.
+ * `certAaguid`: the model its id-fido-gen-ce-aaguid extension names (null: no extension).
+ */
+export const makeAttestationCert = (vendor: string, aaguid: Buffer, issuer?: Issued, crlUrl?: string, certAaguid: Buffer | null = aaguid) =>
+	issue({
+		subject: `CN=${vendor} Key, OU=Authenticator Attestation, O=${vendor}, C=US`,
+		issuer,
+		ca: false,
+		extensions: certAaguid === null ? [] : [aaguidExtension(certAaguid)],
+		crlUrl,
+	});
 
 export const makeMdsSigner = (root: Issued, crlUrl?: string) => issue({ subject: "CN=Test MDS Signer, O=Test FIDO, C=US", issuer: root, ca: false, crlUrl });
 

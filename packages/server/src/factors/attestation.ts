@@ -57,6 +57,8 @@ export interface MetadataModel {
 	roots: string[];
 	/** The status of every report, oldest first. */
 	statuses: string[];
+	/** One of its roots is also another model's: the root alone does not say which model a key is. */
+	sharedRoot: boolean;
 }
 
 /** The trust anchors of one Twofold instance (the operator's, not a tenant's: tenants only choose "direct"). */
@@ -75,6 +77,8 @@ export const NO_TRUST: AttestationTrust = { roots: [], models: new Map(), mds: n
 export function hasTrustAnchors(trust: AttestationTrust | undefined): boolean {
 	return trust !== undefined && (trust.roots.length > 0 || [...trust.models.values()].some((model) => model.roots.length > 0));
 }
+
+const pemBody = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, "");
 
 interface BlobEntry {
 	aaguid?: string;
@@ -107,9 +111,21 @@ export async function verifyMetadataBlob(blob: string, fidoRoots: readonly strin
 			description: entry.metadataStatement.description ?? null,
 			roots: (entry.metadataStatement.attestationRootCertificates ?? []).map((base64) => convertCertBufferToPEM(Buffer.from(base64, "base64"))),
 			statuses: (entry.statusReports ?? []).map((report) => String(report.status)),
+			sharedRoot: false,
 		});
 	}
+	const modelsPerRoot = new Map<string, number>();
+	for (const model of models.values()) for (const root of new Set(model.roots.map(pemBody))) modelsPerRoot.set(root, (modelsPerRoot.get(root) ?? 0) + 1);
+	for (const model of models.values()) model.sharedRoot = model.roots.some((root) => (modelsPerRoot.get(pemBody(root)) ?? 0) > 1);
 	return { models, mds: { no: Number(payload.no), nextUpdate: String(payload.nextUpdate) } };
+}
+
+/** id-fido-gen-ce-aaguid (WebAuthn-3 §8.2.1). */
+const AAGUID_EXTENSION = "1.3.6.1.4.1.45724.1.1.4";
+
+function aaguidString(bytes: Uint8Array): string {
+	const hex = Buffer.from(bytes).toString("hex");
+	return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 export type AttestationVerdict =
@@ -118,8 +134,6 @@ export type AttestationVerdict =
 			trusted: false;
 			reason: "no_attestation" | "self_attestation" | "unsupported_format" | "refused_status" | "no_trust_anchor" | "untrusted_chain";
 	  };
-
-const pemBody = (pem: string) => pem.replace(/-----[^-]+-----|\s/g, "");
 
 /**
  * The trust decision for a registration SimpleWebAuthn verified: its attestation statement has an x5c
@@ -143,8 +157,23 @@ export async function judgeAttestation(
 	if (anchors.length === 0) return { trusted: false, reason: "no_trust_anchor" };
 
 	// RFC 5280 §6.1.4 (k): every issuer on the path is a CA; the attestation certificate itself is not.
-	if (getCertificateInfo(x5c[0]!).basicConstraintsCA) return { trusted: false, reason: "untrusted_chain" };
+	const leaf = getCertificateInfo(x5c[0]!);
+	if (leaf.basicConstraintsCA) return { trusted: false, reason: "untrusted_chain" };
 	if (x5c.slice(1).some((cert) => !getCertificateInfo(cert).basicConstraintsCA)) return { trusted: false, reason: "untrusted_chain" };
+
+	// The AAGUID names the model whose status reports are read, so it must be the certificate's word, not the
+	// authenticator's: FIDO requires id-fido-gen-ce-aaguid when a root serves several models (WebAuthn-3 §8.2.1),
+	// and when present it must match (a revoked model's key cannot pass as a sibling model under the same root).
+	const extension = leaf.parsedCertificate.tbsCertificate.extensions?.find((ext) => ext.extnID === AAGUID_EXTENSION);
+	if (extension !== undefined) {
+		const value = Buffer.from(extension.extnValue.buffer);
+		// An OCTET STRING (04 10) wrapping the 16 bytes.
+		if (value.length !== 18 || value[0] !== 0x04 || value[1] !== 0x10 || aaguidString(value.subarray(2)) !== registration.aaguid.toLowerCase()) {
+			return { trusted: false, reason: "untrusted_chain" };
+		}
+	} else if (model?.sharedRoot === true) {
+		return { trusted: false, reason: "untrusted_chain" };
+	}
 
 	const chain = x5c.map((cert) => convertCertBufferToPEM(cert));
 	const anchorBodies = new Set(anchors.map(pemBody));

@@ -174,6 +174,16 @@ describe.each(DIALECTS)("WebAuthn attestation \"direct\" (%s)", (dialect) => {
 			outcomes[status] = (await attempt(`att-${status.toLowerCase()}`, model, full(leaf, pki.vendorIntermediate))).json.error?.code ?? "accepted";
 		}
 		expect(outcomes).toEqual(Object.fromEntries(REFUSED_STATUSES.map((status) => [status, "invalid_credential"])));
+		// A revoked model's key passing as its sibling under the same vendor root: its certificate names the revoked
+		// model, or names none (FIDO requires the extension when a root serves several models).
+		const sibling = refusedModels.find((m) => m.status === "REVOKED")!.aaguid;
+		const namesRevoked = await makeAttestationCert("Vendor", GOOD, pki.vendorIntermediate, undefined, sibling);
+		const namesNone = await makeAttestationCert("Vendor", GOOD, pki.vendorIntermediate, undefined, null);
+		expect((await attempt("att-sibling-named", GOOD, full(namesRevoked, pki.vendorIntermediate))).json.error?.code).toBe("invalid_credential");
+		expect((await attempt("att-sibling-unnamed", GOOD, full(namesNone, pki.vendorIntermediate))).json.error?.code).toBe("invalid_credential");
+		// Under a root of one model only, a certificate without the extension is that model's.
+		const unnamedOperator = await attempt("att-unnamed-op", NOT_IN_MDS, full(await makeAttestationCert("Operator", NOT_IN_MDS, pki.operatorRoot, undefined, null)));
+		expect(unnamedOperator.status, unnamedOperator.body).toBe(200);
 		// Even through an operator root: the status report is about the model.
 		const revoked = refusedModels.find((m) => m.status === "REVOKED")!.aaguid;
 		const viaOperator = await attempt("att-revoked-op", revoked, full(await makeAttestationCert("Operator", revoked, pki.operatorRoot)));
