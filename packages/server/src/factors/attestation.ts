@@ -144,6 +144,16 @@ export async function judgeAttestation(
 	trust: AttestationTrust,
 	registration: { fmt: string; aaguid: string; attestationObject: Uint8Array<ArrayBuffer> },
 ): Promise<AttestationVerdict> {
+	try {
+		return await judge(trust, registration);
+	} catch {
+		// A certificate the library did not need to parse (an intermediate) and that does not parse: untrusted,
+		// which refuses under "direct" and leaves a tenant with "none" unaffected.
+		return { trusted: false, reason: "untrusted_chain" };
+	}
+}
+
+async function judge(trust: AttestationTrust, registration: { fmt: string; aaguid: string; attestationObject: Uint8Array<ArrayBuffer> }): Promise<AttestationVerdict> {
 	if (registration.fmt === "none") return { trusted: false, reason: "no_attestation" };
 	// android-safetynet carries its chain inside a JWS and is retired by Google; not accepted as attestation.
 	if (!["packed", "fido-u2f", "tpm", "android-key", "apple"].includes(registration.fmt)) return { trusted: false, reason: "unsupported_format" };

@@ -197,6 +197,13 @@ describe.each(DIALECTS)("WebAuthn attestation \"direct\" (%s)", (dialect) => {
 		expect(amrOf(res.json.assertion)).toEqual(["swk", "user"]);
 		// A verify with the key later says the same.
 		expect(await verifyAmr("att-none", res.authenticator, noneKey)).toEqual(["swk", "user"]);
+		// An x5c with an intermediate that does not parse: refused under "direct", unattested under "none".
+		const leaf = await makeAttestationCert("Vendor", GOOD, pki.vendorIntermediate);
+		const broken: AttestationStyle = { fmt: "packed", x5c: [leaf.der, Buffer.from("not a certificate")], key: leaf.privateKey };
+		expect((await attempt("att-broken", GOOD, broken)).json.error?.code).toBe("invalid_credential");
+		const unattested = await attempt("att-broken-none", GOOD, broken, noneKey);
+		expect(unattested.status, unattested.body).toBe(200);
+		expect(unattested.json.factor.webauthn.attestation).toBe("none");
 	});
 
 	it("V-15: certificate checks open no connection: CRL, OCSP and issuer URLs in the chain and in the MDS signer are never fetched", async () => {
