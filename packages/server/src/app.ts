@@ -61,8 +61,8 @@ export interface App {
 /** Opens the store (migrated, durability checked) and wires services. Never listens. */
 export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
 	// Before the store opens: a bad MDS file or roots directory stops the start with nothing to clean up.
-	const attestationTrust = await loadAttestationTrust(config, (options.clock ?? systemClock)(), (msg, fields) =>
-		process.stderr.write(`${JSON.stringify({ level: 40, msg, ...fields })}\n`),
+	const attestationTrust = await loadAttestationTrust(config, (options.clock ?? systemClock)(), (level, msg, fields) =>
+		process.stderr.write(`${JSON.stringify({ level: level === "warn" ? 40 : 30, msg, ...fields })}\n`),
 	);
 	if (config.databaseURL === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 	const masterKey = loadMasterKeys(config);

@@ -12,11 +12,18 @@ import { GLOBALSIGN_ROOT_CA_R3 } from "./factors/fido-mds-root.js";
  * file (FIDO publishes one a month) and restarts. A BLOB past its nextUpdate is still used, with
  * a warning, since refusing every "direct" registration would be an outage of its own.
  */
-export async function loadAttestationTrust(config: Pick<Config, "attestation">, now: Date, warn: (message: string, fields: object) => void): Promise<AttestationTrust> {
+export async function loadAttestationTrust(
+	config: Pick<Config, "attestation">,
+	now: Date,
+	log: (level: "info" | "warn", message: string, fields: object) => void,
+): Promise<AttestationTrust> {
 	const { mdsFile, mdsRootFile, rootsDir } = config.attestation;
 	if (mdsFile === undefined && rootsDir === undefined) return NO_TRUST;
 	const roots = rootsDir === undefined ? [] : rootsFromDir(rootsDir);
-	if (mdsFile === undefined) return { ...NO_TRUST, roots };
+	if (mdsFile === undefined) {
+		log("info", "attestation trust anchors loaded", { operator_roots: roots.length });
+		return { ...NO_TRUST, roots };
+	}
 	const fidoRoots = mdsRootFile === undefined ? [GLOBALSIGN_ROOT_CA_R3] : certificatesIn(readText(mdsRootFile, "TWOFOLD_FIDO_MDS_ROOT_FILE"), "TWOFOLD_FIDO_MDS_ROOT_FILE");
 	let verified: Awaited<ReturnType<typeof verifyMetadataBlob>>;
 	try {
@@ -26,8 +33,9 @@ export async function loadAttestationTrust(config: Pick<Config, "attestation">, 
 		throw new ConfigError(`TWOFOLD_FIDO_MDS_FILE is not a FIDO MDS BLOB signed under the configured root: ${(error as Error).message}`);
 	}
 	if (verified.mds !== null && new Date(`${verified.mds.nextUpdate}T00:00:00Z`).getTime() < now.getTime()) {
-		warn("the FIDO MDS BLOB is past its nextUpdate: download a fresh one (status reports may be missing)", { no: verified.mds.no, next_update: verified.mds.nextUpdate });
+		log("warn", "the FIDO MDS BLOB is past its nextUpdate: download a fresh one (status reports may be missing)", { no: verified.mds.no, next_update: verified.mds.nextUpdate });
 	}
+	log("info", "attestation trust anchors loaded", { operator_roots: roots.length, mds_models: verified.models.size, mds_no: verified.mds?.no, mds_next_update: verified.mds?.nextUpdate });
 	return { roots, ...verified };
 }
 
