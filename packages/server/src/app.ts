@@ -1,5 +1,6 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { loadAttestationTrust } from "./attestation-trust.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
@@ -62,6 +63,10 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 	// R-ST-1: the folder, key and database files private before the key is read or the store opened. Outside the
 	// request log, which does not exist yet; the line names paths and modes, never a secret.
 	secureDataDir(config, (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 40, msg, ...fields })}\n`));
+	// Before the store opens: a bad MDS file or roots directory stops the start with nothing to clean up.
+	const attestationTrust = await loadAttestationTrust(config, (options.clock ?? systemClock)(), (level, msg, fields) =>
+		process.stderr.write(`${JSON.stringify({ level: level === "warn" ? 40 : 30, msg, ...fields })}\n`),
+	);
 	const masterKey = loadMasterKeys(config);
 	const store = openStore({ databaseURL: config.databaseURL, sqlitePath: config.sqlitePath });
 	try {
@@ -89,6 +94,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		signingKeys: signingKeys(keyDeps),
 		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
 		mailer: config.smtp === undefined ? null : smtpMailer(config.smtp),
+		attestationTrust,
 	});
 	await ensureSigningKey(keyDeps);
 	if (options.guardClock === true) {

@@ -29,6 +29,12 @@ export interface Config {
 	rateLimits: { perIPPerMinute: number; perTenantPerMinute: number };
 	/** Addresses and CIDR ranges whose X-Forwarded-For is believed (V-5a); empty: the socket's address only. */
 	trustedProxies: readonly string[];
+	/**
+	 * WebAuthn attestation trust anchors (V-15), for tenants that set attestation "direct". All unset: none,
+	 * and "direct" is refused. mdsFile: a FIDO MDS3 BLOB the operator downloads; mdsRootFile: the PEM root
+	 * it must chain to (default: FIDO's GlobalSign Root CA - R3, shipped); rootsDir: PEM roots of the operator's own.
+	 */
+	attestation: { mdsFile: string | undefined; mdsRootFile: string | undefined; rootsDir: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -109,6 +115,12 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		if (!isAddressOrRange(entry)) throw new ConfigError(`TWOFOLD_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR ranges (got "${entry}")`);
 	}
 
+	const absolute = (path: string | undefined) => (path === undefined ? undefined : isAbsolute(path) ? path : resolve(cwd, path));
+	const mdsFile = absolute(nonEmpty(env, "TWOFOLD_FIDO_MDS_FILE"));
+	const mdsRootFile = absolute(nonEmpty(env, "TWOFOLD_FIDO_MDS_ROOT_FILE"));
+	if (mdsRootFile !== undefined && mdsFile === undefined) throw new ConfigError("TWOFOLD_FIDO_MDS_ROOT_FILE is set but TWOFOLD_FIDO_MDS_FILE is not");
+	const rootsDir = absolute(nonEmpty(env, "TWOFOLD_ATTESTATION_ROOTS_DIR"));
+
 	return Object.freeze({
 		dataDir,
 		host,
@@ -124,6 +136,7 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		redisURL,
 		rateLimits: Object.freeze({ perIPPerMinute, perTenantPerMinute }),
 		trustedProxies: Object.freeze(trustedProxies),
+		attestation: Object.freeze({ mdsFile, mdsRootFile, rootsDir }),
 	});
 }
 

@@ -42,8 +42,17 @@ export interface Bend {
 	userHandle?: string | null;
 }
 
+/**
+ * The attestation statement register() sends (WebAuthn-3 §8): "none" (the default), packed self
+ * attestation (signed with the credential's own key), or packed full attestation with an x5c chain
+ * whose first certificate's key signs.
+ */
+export type AttestationStyle = { fmt: "none" } | { fmt: "packed-self" } | { fmt: "packed"; x5c: Uint8Array[]; key: KeyObject };
+
 export class SoftwareAuthenticator {
 	readonly credentialId = randomBytes(32);
+	/** The model's AAGUID in the attested credential data; zeros unless a test sets one. */
+	aaguid: Buffer = Buffer.alloc(16);
 	readonly #privateKey: KeyObject;
 	readonly #publicKey: KeyObject;
 	counter = 0;
@@ -85,19 +94,28 @@ export class SoftwareAuthenticator {
 		return Buffer.concat([sha256(bend.rpId ?? this.rpId), Buffer.from([flags]), count, ...(attested ? [attested] : [])]);
 	}
 
-	/** A response to PublicKeyCredentialCreationOptionsJSON, attestation "none". */
-	register(options: { challenge: string; user: { id: string } }, bend: Bend = {}): Record<string, unknown> {
+	/** A response to PublicKeyCredentialCreationOptionsJSON, attestation "none" unless `attestation` says otherwise. */
+	register(options: { challenge: string; user: { id: string } }, bend: Bend = {}, attestation: AttestationStyle = { fmt: "none" }): Record<string, unknown> {
 		this.userHandle = options.user.id;
 		const idLength = Buffer.alloc(2);
 		idLength.writeUInt16BE(this.credentialId.length);
-		const attested = Buffer.concat([Buffer.alloc(16), idLength, this.credentialId, this.#coseKey()]);
+		const attested = Buffer.concat([this.aaguid, idLength, this.credentialId, this.#coseKey()]);
 		const authData = this.#authData(bend.flags ?? FLAGS.UP | FLAGS.UV | FLAGS.AT, bend.counter ?? this.counter, bend, attested);
-		const attestationObject = cbor(new Map<string, CBOR>([["fmt", "none"], ["attStmt", new Map()], ["authData", authData]]));
+		const clientDataJSON = this.#clientData("webauthn.create", options.challenge, bend);
+		// Packed (WebAuthn-3 §8.2): sig over authenticatorData || SHA-256(clientDataJSON), alg ES256.
+		const signed = Buffer.concat([authData, sha256(clientDataJSON)]);
+		const statement: [string, Map<string, CBOR>] =
+			attestation.fmt === "none"
+				? ["none", new Map()]
+				: attestation.fmt === "packed-self"
+					? ["packed", new Map<string, CBOR>([["alg", -7], ["sig", sign("sha256", signed, this.#privateKey)]])]
+					: ["packed", new Map<string, CBOR>([["alg", -7], ["sig", sign("sha256", signed, attestation.key)], ["x5c", attestation.x5c]])];
+		const attestationObject = cbor(new Map<string, CBOR>([["fmt", statement[0]], ["attStmt", statement[1]], ["authData", authData]]));
 		return {
 			id: this.id,
 			rawId: this.id,
 			type: "public-key",
-			response: { clientDataJSON: b64u(this.#clientData("webauthn.create", options.challenge, bend)), attestationObject: b64u(attestationObject), transports: ["usb"] },
+			response: { clientDataJSON: b64u(clientDataJSON), attestationObject: b64u(attestationObject), transports: ["usb"] },
 			clientExtensionResults: {},
 		};
 	}

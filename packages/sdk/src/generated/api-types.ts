@@ -199,6 +199,11 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
 			}>;
 			"recovery_codes_remaining": number;
 			"locked": boolean;
@@ -243,6 +248,11 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
 			}>;
 		};
 	};
@@ -277,6 +287,11 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
 			};
 			"totp": {
 				"secret": string;
@@ -293,6 +308,11 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
 			};
 			"webauthn": {
 				"options": unknown;
@@ -325,6 +345,11 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
 			};
 			"recovery_codes"?: Array<string>;
 			"assertion": string;

@@ -24,6 +24,10 @@ export const ERROR_CODES = {
 	factor_not_pending: { status: 409, message: "The factor is not waiting for confirmation." },
 	no_active_factor: { status: 409, message: "The user has no active factor." },
 	webauthn_not_configured: { status: 409, message: "Set the tenant's webauthn rp_id, rp_name and origins first (PATCH /v1/tenant)." },
+	attestation_not_configured: {
+		status: 409,
+		message: "Attestation \"direct\" needs trust anchors on this server (TWOFOLD_FIDO_MDS_FILE or TWOFOLD_ATTESTATION_ROOTS_DIR); ask the operator.",
+	},
 	credential_exists: { status: 409, message: "This credential is already registered." },
 	no_webauthn_factor: { status: 409, message: "The user has no active WebAuthn factor." },
 	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },

@@ -9,6 +9,7 @@ import {
 	type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { WebAuthnSettings } from "../services/tenant-settings.js";
+import { type AttestationTrust, judgeAttestation, NO_TRUST } from "./attestation.js";
 
 /**
  * The WebAuthn ceremonies (WebAuthn-3 §7.1, §7.2). @simplewebauthn/server checks
@@ -121,10 +122,19 @@ export interface RegisteredCredential {
 	deviceType: "singleDevice" | "multiDevice";
 	aaguid: string;
 	userVerified: boolean;
+	/** The attestation chain reached a configured trust anchor (V-15); only then is the key "hwk". */
+	attested: boolean;
+	/** The MDS description of the attested model, when the MDS file has one. */
+	model: string | null;
 }
 
 /** Verifies a registration response against the stored challenge; null when anything fails. */
-export async function checkRegistration(rp: RelyingParty, credential: unknown, expectedChallenge: string): Promise<RegisteredCredential | null> {
+export async function checkRegistration(
+	rp: RelyingParty,
+	credential: unknown,
+	expectedChallenge: string,
+	trust: AttestationTrust = NO_TRUST,
+): Promise<RegisteredCredential | null> {
 	if (sameOriginResponse(credential) === null) return null;
 	try {
 		const result = await verifyRegistrationResponse({
@@ -136,8 +146,10 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 		});
 		if (!result.verified) return null;
 		const info = result.registrationInfo;
-		// attestation "direct": a "none" statement proves nothing about the authenticator.
-		if (rp.attestation === "direct" && info.fmt === "none") return null;
+		// The library verified the statement's signature but not whom it chains to: that is decided here.
+		const verdict = await judgeAttestation(trust, info);
+		// attestation "direct" (V-15): "none", self attestation, or a chain to no configured root proves nothing about the authenticator.
+		if (rp.attestation === "direct" && !verdict.trusted) return null;
 		if (!rp.allowSynced && (info.credentialDeviceType === "multiDevice" || info.credentialBackedUp)) return null;
 		return {
 			credentialId: info.credential.id,
@@ -148,6 +160,8 @@ export async function checkRegistration(rp: RelyingParty, credential: unknown, e
 			deviceType: info.credentialDeviceType,
 			aaguid: info.aaguid,
 			userVerified: info.userVerified,
+			attested: verdict.trusted,
+			model: verdict.trusted ? verdict.model : null,
 		};
 	} catch {
 		// Malformed CBOR, a bad signature, a wrong origin: all the same refusal to the caller.

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import type { AttestationTrust } from "../factors/attestation.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Store } from "../store/store.js";
@@ -20,6 +21,8 @@ export interface ServiceDeps {
 	mailer: Mailer | null;
 	/** False while this node's clock is too far from the database's (D-7): time-based codes are then not checked. */
 	clockTrusted(): boolean;
+	/** WebAuthn attestation trust anchors (V-15); undefined or empty: attestation "direct" is refused. */
+	attestationTrust?: AttestationTrust;
 }
 
 /** What the signing keys need; they are themselves part of ServiceDeps. */

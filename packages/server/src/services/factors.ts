@@ -2,7 +2,7 @@ import type { HashAlgorithm } from "../core/hotp.js";
 import { generateId } from "../core/id.js";
 import { totpProvisioning, totpSecret, type TOTPProvisioning } from "../factors/totp.js";
 import type { Store } from "../store/store.js";
-import type { FactorTable } from "../store/tables.js";
+import type { FactorTable, WebAuthnCredentialTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import type { ServiceDeps } from "./deps.js";
 import type { VerifiedProof } from "../core/assertion-claims.js";
@@ -23,13 +23,29 @@ export interface PublicFactor {
 	created_at: string;
 	activated_at: string | null;
 	last_used_at: string | null;
+	/** An active WebAuthn factor: which authenticator model it is (V-15). */
+	webauthn?: WebAuthnFactorFacts;
 }
+
+/** The AAGUID is the authenticator's own claim unless attestation is "verified" (its chain reached a configured root). */
+export interface WebAuthnFactorFacts {
+	aaguid: string;
+	attestation: "verified" | "none";
+	model: string | null;
+}
+
+export const webauthnFacts = (credential: Pick<WebAuthnCredentialTable, "aaguid" | "attested" | "model">): WebAuthnFactorFacts => ({
+	aaguid: credential.aaguid,
+	attestation: credential.attested === 1 ? "verified" : "none",
+	model: credential.model,
+});
 
 const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
 
 /** Metadata only: after enrollment no response carries the secret or URI again (R-LC-7). */
-export function publicFactor(row: FactorTable): PublicFactor {
+export function publicFactor(row: FactorTable, webauthn?: WebAuthnFactorFacts): PublicFactor {
 	return {
+		...(webauthn === undefined ? {} : { webauthn }),
 		id: row.id,
 		type: row.type,
 		status: row.status === "active" ? "active" : "pending",
@@ -190,17 +206,26 @@ export async function confirmFactor(
 	const registered = registration?.registered;
 	const proven: VerifiedProof =
 		registered != null
-			? { method: "webauthn", factorId, deviceBound: registered.deviceType === "singleDevice" && !registered.backedUp, userVerified: registered.userVerified }
+			? {
+					method: "webauthn",
+					factorId,
+					// As in proofs.ts: hwk only with a verified attestation chain (V-15).
+					deviceBound: registered.attested && registered.deviceType === "singleDevice" && !registered.backedUp,
+					userVerified: registered.userVerified,
+				}
 			: { method: "totp", factorId };
 	const assertion = await issueAssertion(deps, ctx, userId, proven, { actionHash: undefined, firstFactorPassed: false });
-	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor), assertion };
+	const facts = registered == null ? undefined : webauthnFacts({ aaguid: registered.aaguid, attested: registered.attested ? 1 : 0, model: registered.model });
+	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor, facts), assertion };
 	if (outcome.codes !== undefined) result.recovery_codes = outcome.codes;
 	return result;
 }
 
 export async function listFactors(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<PublicFactor[]> {
 	const rows = await deps.store.factors.listForUser(ctx.tenantId, userId);
-	return rows.filter((row) => row.status !== "deleted").map(publicFactor);
+	const credentials = rows.some((row) => row.type === "webauthn") ? await deps.store.webauthnCredentials.listForUser(ctx.tenantId, userId) : [];
+	const byFactor = new Map(credentials.map((credential) => [credential.factor_id, webauthnFacts(credential)]));
+	return rows.filter((row) => row.status !== "deleted").map((row) => publicFactor(row, byFactor.get(row.id)));
 }
 
 /**

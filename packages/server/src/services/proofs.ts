@@ -336,8 +336,9 @@ async function evaluateAssertion(
 		return { ok: false, reason: "invalid" };
 	}
 	await tx.factors.touch(ctx.tenantId, userId, factor.id, now);
-	// Device-bound: single-device and not backed up; a synced passkey is a software-held key for amr (RFC 8176 swk).
-	const deviceBound = credential.device_type === "singleDevice" && !credential.backed_up;
+	// Device-bound (RFC 8176 hwk): a verified attestation chain (V-15), single-device and not backed up. The flags alone
+	// are the authenticator's own word; a synced passkey or an unattested key is a software-held key (swk).
+	const deviceBound = credential.attested === 1 && credential.device_type === "singleDevice" && !credential.backed_up;
 	return { ok: true, method: "webauthn", factor, key: { deviceBound, userVerified: verified.userVerified } };
 }
 

@@ -1,3 +1,4 @@
+import { hasTrustAnchors } from "../factors/attestation.js";
 import { originsFitRelyingParty } from "../factors/webauthn.js";
 import { generateId } from "../core/id.js";
 import { createAPIKey } from "./api-keys.js";
@@ -61,6 +62,8 @@ export async function updateTenantSettings(
 	if (patch.webauthn !== undefined && !originsFitRelyingParty(settings.webauthn.rp_id, settings.webauthn.origins)) {
 		throw new ServiceError("invalid_webauthn_settings");
 	}
+	// V-15: "direct" without a trust anchor would accept any self-made chain; refused here, not silently weakened.
+	if (patch.webauthn?.attestation === "direct" && !hasTrustAnchors(deps.attestationTrust)) throw new ServiceError("attestation_not_configured");
 	await deps.store.transaction(async (tx) => {
 		await tx.tenants.updateSettings(ctx.tenantId, JSON.stringify(settings));
 		// Turning address storage off erases what was stored under it (privacy: nothing kept without the opt-in).

@@ -1,4 +1,5 @@
 import { generateId } from "../core/id.js";
+import { hasTrustAnchors } from "../factors/attestation.js";
 import {
 	authenticationOptions,
 	CEREMONY_TIMEOUT_MS,
@@ -23,6 +24,11 @@ function requireRelyingParty(ctx: TenantContext): RelyingParty {
 	const rp = relyingParty(ctx.settings.webauthn);
 	if (rp === null) throw new ServiceError("webauthn_not_configured");
 	return rp;
+}
+
+/** "direct" on a node without trust anchors (the operator removed them since): refused before the user is asked for a key. */
+function requireTrustForDirect(deps: ServiceDeps, rp: RelyingParty): void {
+	if (rp.attestation === "direct" && !hasTrustAnchors(deps.attestationTrust)) throw new ServiceError("attestation_not_configured");
 }
 
 const credentialHints = (rows: { credential_id: string; transports: string }[]) =>
@@ -52,6 +58,7 @@ export async function enrollWebAuthn(
 	input: ProofInput & { label?: string },
 ): Promise<{ factor: PublicFactor; webauthn: { options: unknown } }> {
 	const rp = requireRelyingParty(ctx);
+	requireTrustForDirect(deps, rp);
 	const binding = await prepareBinding(deps, ctx, userId, input);
 	const now = deps.clock().getTime();
 	const row: FactorTable = {
@@ -105,7 +112,7 @@ export async function prepareRegistration(
 	const rp = requireRelyingParty(ctx);
 	const challenge = await deps.store.challenges.findRegistration(ctx.tenantId, userId, factor.id);
 	if (challenge === undefined || credential === undefined) return { challenge, registered: null };
-	return { challenge, registered: await checkRegistration(rp, credential, challenge.challenge) };
+	return { challenge, registered: await checkRegistration(rp, credential, challenge.challenge, deps.attestationTrust) };
 }
 
 /**
@@ -138,6 +145,8 @@ export async function completeRegistration(
 		backed_up: registered.backedUp ? 1 : 0,
 		device_type: registered.deviceType,
 		aaguid: registered.aaguid,
+		attested: registered.attested ? 1 : 0,
+		model: registered.model,
 		created_at: now,
 	});
 	if (!bound) return "credential_exists";

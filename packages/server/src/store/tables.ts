@@ -81,6 +81,10 @@ export interface WebAuthnCredentialTable {
 	backed_up: number;
 	device_type: "singleDevice" | "multiDevice";
 	aaguid: string;
+	/** 1: the attestation chain reached a configured trust anchor at registration (V-15). */
+	attested: number;
+	/** The attested model's MDS description, if any. */
+	model: string | null;
 	created_at: number;
 }
 

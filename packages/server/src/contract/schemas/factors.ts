@@ -9,6 +9,18 @@ export const Factor = Type.Object({
 	created_at: Timestamp,
 	activated_at: NullableTimestamp,
 	last_used_at: NullableTimestamp,
+	webauthn: Type.Optional(
+		Type.Object(
+			{
+				aaguid: Type.String({ description: "The authenticator model's AAGUID; its own claim unless attestation is verified." }),
+				attestation: Type.Union([Type.Literal("verified"), Type.Literal("none")], {
+					description: "verified: the attestation chain reached a trust anchor configured on the server at registration (V-15).",
+				}),
+				model: Type.Union([Type.String(), Type.Null()], { description: "The model's description in the FIDO metadata file, when attested." }),
+			},
+			{ description: "WebAuthn factors with a registered credential." },
+		),
+	),
 });
 
 const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: "^[^:\\x00-\\x1F\\x7F]+$" });
