@@ -400,8 +400,10 @@ async function evaluateAssertion(
 /**
  * A step-up assertion as the proof for a factor change (R-LC-1, R-LC-4, R-RC-5):
  * Twofold's own, for this tenant and user, at most five minutes old, approving
- * no particular action, from a factor that is still active (R-LC-3), and spent
- * here: its jti is recorded in this transaction, so it authorizes one change.
+ * no particular action, from a factor that is still active (R-LC-3), strong
+ * enough for the change by its acr and amr (checked in evaluate, before this:
+ * an email assertion never is), and spent here: its jti is recorded in this
+ * transaction, so it authorizes one change.
  * It proves an earlier verify, so it never stands in for a verify or a confirm.
  */
 async function evaluateStepUp(

@@ -239,6 +239,7 @@ describe.each(DIALECTS)("pending factors: binding re-checked at confirm, capped,
 	let t: TestApp;
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect });
+		expect((await t.call("PATCH", "/v1/tenant", { webauthn: { rp_id: RP_ID, rp_name: "Acme", origins: [ORIGIN] } })).status).toBe(200);
 	});
 	afterAll(() => t.close());
 
@@ -260,6 +261,19 @@ describe.each(DIALECTS)("pending factors: binding re-checked at confirm, capped,
 		expect(voided).toEqual([expect.objectContaining({ factor_id: planted.json.factor.id, data: { by: "system", was: "pending", reason: "superseded" } })]);
 	});
 
+	it("R-LC-1: the same for a WebAuthn factor planted before the first activation: its registration is refused later", async () => {
+		const planted = await t.call("POST", "/v1/users/pb-4/factors", { type: "webauthn" });
+		expect(planted.status).toBe(201);
+		t.clock.advance(1000);
+		await enrollActive(t, "pb-4");
+		const late = await t.call("POST", `/v1/users/pb-4/factors/${planted.json.factor.id}/confirm`, {
+			credential: new SoftwareAuthenticator(RP_ID, ORIGIN).register(planted.json.webauthn.options),
+		});
+		expect([late.status, late.json.error?.code], late.body).toEqual([404, "factor_not_found"]);
+		const rows = await t.app.store.factors.listForUser(t.tenantId, "pb-4");
+		expect(rows.filter((row) => row.type === "webauthn")).toEqual([]);
+	});
+
 	it("R-LC-1: a pending factor that slipped past the voiding (created before the activation, committed after) is refused at confirm", async () => {
 		const planted = await enroll("pb-2");
 		const row = await t.app.store.factors.find(t.tenantId, "pb-2", planted.json.factor.id);
@@ -275,6 +289,24 @@ describe.each(DIALECTS)("pending factors: binding re-checked at confirm, capped,
 		expect((await confirm("pb-2", planted.json.factor.id, planted.json.totp.secret)).status).toBe(404);
 		nextStep(t.clock);
 		expect((await t.call("POST", "/v1/users/pb-2/verify", { code: codeFor(own.secret, t.clock()) })).status).toBe(200);
+	});
+
+	it("R-LC-1 race: enrolls without a proof racing the first activation leave nothing confirmable (the user-row lock)", async () => {
+		const own = await enroll("pb-race");
+		const racing = await Promise.all([
+			confirm("pb-race", own.json.factor.id, own.json.totp.secret),
+			...Array.from({ length: 12 }, () => enroll("pb-race")),
+		]);
+		expect(racing[0]!.status, racing[0]!.body).toBe(200);
+		const planted = racing.slice(1).filter((res) => res.status === 201);
+		for (const res of racing.slice(1)) expect([201, 400, 409]).toContain(res.status);
+		nextStep(t.clock);
+		for (const res of planted) {
+			const late = await confirm("pb-race", res.json.factor.id, res.json.totp.secret);
+			expect([404, 410], late.body).toContain(late.status);
+		}
+		const factors = (await t.call("GET", "/v1/users/pb-race/factors")).json.factors;
+		expect(factors).toEqual([expect.objectContaining({ id: own.json.factor.id, status: "active" })]);
 	});
 
 	it("a pending factor enrolled after the first activation, with a proof, is still confirmable (no false refusal)", async () => {
