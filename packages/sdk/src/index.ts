@@ -3,4 +3,4 @@ export * from "./client.js";
 export { REQUEST_ACTION_VERSION, type RequestAction, requestAction } from "./request-action.js";
 export { ASSERTION_HEADER, CODE_HEADER, type CodeOptions, type StepUpOptions, stepUpChallenge } from "./step-up.js";
 export { TwofoldError } from "./twofold-error.js";
-export { ALGORITHMS, ASSERTION_TYP, AssertionError, type AssertionFailure, createVerifier, type StepUpClaims, verifyAssertion } from "./verify-assertion.js";
+export { ACR, ALGORITHMS, ASSERTION_TYP, AssertionError, type AssertionFailure, createVerifier, DEFAULT_ACR_VALUES, type StepUpClaims, verifyAssertion } from "./verify-assertion.js";

@@ -19,7 +19,7 @@ export interface RequestFacts<Request> {
 export interface StepUpOptions<Request> extends VerifierOptions, RequestFacts<Request> {
 	/** Seconds since the second factor was verified (RFC 9470 max_age). Default 300. */
 	maxAge?: number;
-	/** Acceptable acr values, announced in the challenge. Default: any. */
+	/** Acceptable acr values, announced in the challenge. Default: DEFAULT_ACR_VALUES, every level but email codes (R-EM-1). */
 	acrValues?: readonly string[];
 	header?: string;
 	/** Single use (R-AS-5): redeem each assertion's jti with Twofold, so it approves one request only. */

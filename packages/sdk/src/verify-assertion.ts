@@ -14,6 +14,22 @@ export const ASSERTION_TYP = "twofold-assertion+jwt";
 export const ALGORITHMS = ["EdDSA", "ES256"];
 const REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "exp", "auth_time", "jti", "amr", "acr"];
 
+/** Twofold's acr levels, strongest first (docs/assertions.md). */
+export const ACR = {
+	phishingResistant: "urn:twofold:acr:phr",
+	otp: "urn:twofold:acr:otp",
+	recoveryCode: "urn:twofold:acr:rcode",
+	/** An email code: low assurance, never a second factor (NIST 800-63B, R-EM-1). */
+	email: "urn:twofold:acr:email",
+} as const;
+
+/**
+ * What a check accepts when it names no acrValues: every second factor, and not an email code. A route that
+ * accepts email-code assertions says so: `acrValues: [...DEFAULT_ACR_VALUES, ACR.email]`. An acr the SDK does
+ * not know is refused too, so a new low level added later is never let through by default.
+ */
+export const DEFAULT_ACR_VALUES: readonly string[] = [ACR.phishingResistant, ACR.otp, ACR.recoveryCode];
+
 export interface StepUpClaims extends JWTPayload {
 	sub: string;
 	aud: string;
@@ -72,7 +88,7 @@ export interface CheckOptions {
 	userId?: string;
 	/** The operation being approved; required when the assertion carries an action_hash. */
 	action?: ActionValue;
-	/** Acceptable acr values (for example only the phishing-resistant level). */
+	/** Acceptable acr values (for example only the phishing-resistant level). Default: DEFAULT_ACR_VALUES (not email). */
 	acrValues?: readonly string[];
 	/** For tests: the time to check against. */
 	currentDate?: Date;
@@ -123,7 +139,8 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 			if (claims.auth_time > now + leeway) throw new AssertionError("invalid", "the assertion's second factor was verified in the future");
 			if (claims.auth_time < now - (check.maxAge ?? 300) - leeway) throw new AssertionError("too_old", "the second factor was verified too long ago");
 			if (check.userId !== undefined && claims.sub !== check.userId) throw new AssertionError("wrong_user", "the assertion is for another user");
-			if (check.acrValues !== undefined && !check.acrValues.includes(claims.acr)) throw new AssertionError("insufficient_acr", "the assertion's level is not one of those required");
+			// Low-assurance assertions (email codes) are refused unless the route names them (R-EM-1).
+			if (!(check.acrValues ?? DEFAULT_ACR_VALUES).includes(claims.acr)) throw new AssertionError("insufficient_acr", "the assertion's level is not one of those required");
 			// One proof approves one operation: an action-bound assertion is good only for that action.
 			if (check.action !== undefined || claims.action_hash !== undefined) {
 				const expected = check.action === undefined ? undefined : await actionHash(check.action);

@@ -3,9 +3,10 @@ import express from "express";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../../server/test/helpers.js";
+import { SMTPSink } from "../../server/test/smtp-sink.js";
 import * as forExpress from "../src/express.js";
 import * as forFastify from "../src/fastify.js";
-import { requestAction, TwofoldClient } from "../src/index.js";
+import { ACR, DEFAULT_ACR_VALUES, requestAction, TwofoldClient } from "../src/index.js";
 
 const ISSUER = "http://127.0.0.1:8080";
 
@@ -20,6 +21,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 	let appUrl: string;
 	let close: () => Promise<void>;
 	let secret: string;
+	let smtp: SMTPSink;
 	const user = `mw-${framework}`;
 
 	/** A fresh code at the next step, and the assertion a verify with it returns. */
@@ -31,7 +33,10 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 		fetch(`${appUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-user": user, ...headers }, body: JSON.stringify(body) });
 
 	beforeAll(async () => {
-		t = await buildTestApp();
+		smtp = new SMTPSink();
+		await smtp.start();
+		t = await buildTestApp({ env: { TWOFOLD_SMTP_URL: smtp.url, TWOFOLD_SMTP_FROM: "twofold@example.com" } });
+		expect((await t.call("PATCH", "/v1/tenant", { email: { enabled: true } })).status).toBe(200);
 		const twofoldUrl = await t.http.listen({ host: "127.0.0.1", port: 0 });
 		client = new TwofoldClient({ baseUrl: twofoldUrl, apiKey: t.adminKey });
 		({ secret } = await enrollActive(t, user));
@@ -48,6 +53,8 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			app.post("/account/email", requireStepUp({ ...verifier, userId, action }), (_req, res) => void res.json({ changed: true, amr: res.locals.twofold.amr }));
 			app.post("/account/delete", requireStepUp({ ...verifier, userId, acrValues: ["urn:twofold:acr:phr"] }), (_req, res) => void res.json({ deleted: true }));
 			app.post("/export", requireStepUp({ ...verifier, userId, redeemWith: client }), (_req, res) => void res.json({ exported: true }));
+			app.post("/profile", requireStepUp({ ...verifier, userId }), (_req, res) => void res.json({ shown: true }));
+			app.post("/newsletter", requireStepUp({ ...verifier, userId, acrValues: [...DEFAULT_ACR_VALUES, ACR.email] }), (_req, res) => void res.json({ ok: true }));
 			app.post("/transfer", requireCode({ client, userId }), (_req, res) => void res.json({ sent: true }));
 			const server = app.listen(0, "127.0.0.1");
 			await new Promise((resolve) => server.once("listening", resolve));
@@ -61,6 +68,8 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			app.post("/account/email", { preHandler: requireStepUp({ ...verifier, userId, action }) }, async (req) => ({ changed: true, amr: stepUpClaims(req)!.amr }));
 			app.post("/account/delete", { preHandler: requireStepUp({ ...verifier, userId, acrValues: ["urn:twofold:acr:phr"] }) }, async () => ({ deleted: true }));
 			app.post("/export", { preHandler: requireStepUp({ ...verifier, userId, redeemWith: client }) }, async () => ({ exported: true }));
+			app.post("/profile", { preHandler: requireStepUp({ ...verifier, userId }) }, async () => ({ shown: true }));
+			app.post("/newsletter", { preHandler: requireStepUp({ ...verifier, userId, acrValues: [...DEFAULT_ACR_VALUES, ACR.email] }) }, async () => ({ ok: true }));
 			app.post("/transfer", { preHandler: requireCode({ client, userId }) }, async () => ({ sent: true }));
 			appUrl = await app.listen({ host: "127.0.0.1", port: 0 });
 			close = () => app.close();
@@ -69,6 +78,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 	afterAll(async () => {
 		await close();
 		await t.close();
+		await smtp.stop();
 	});
 
 	it("standard mode: no assertion is a 401 with the RFC 9470 challenge", async () => {
@@ -120,6 +130,20 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 		const res = await post("/account/delete", {}, { "twofold-assertion": await stepUp() });
 		expect(res.status).toBe(401);
 		expect(res.headers.get("www-authenticate")).toContain("A stronger second factor is required");
+	});
+
+	it("standard mode: an email-code assertion is refused by default (insufficient_acr, R-EM-1); only a route that names the email acr takes it", async () => {
+		const sent = await t.call("POST", `/v1/users/${user}/challenges`, { type: "email", to: `${user}@example.com` });
+		expect(sent.status, sent.body).toBe(201);
+		const verified = await t.call("POST", `/v1/users/${user}/verify`, { challenge_id: sent.json.challenge.id, code: smtp.codeFor(`${user}@example.com`) });
+		expect(verified.status, verified.body).toBe(200);
+		const email = verified.json.assertion as string;
+		const refused = await post("/profile", {}, { "twofold-assertion": email });
+		expect(refused.status).toBe(401);
+		expect(refused.headers.get("www-authenticate")).toContain("A stronger second factor is required");
+		expect((await post("/newsletter", {}, { "twofold-assertion": email })).status).toBe(200);
+		// Every second factor still passes the default.
+		expect((await post("/profile", {}, { "twofold-assertion": await stepUp() })).status).toBe(200);
 	});
 
 	it("standard mode with single use: the second request with the same assertion is refused (R-AS-5)", async () => {

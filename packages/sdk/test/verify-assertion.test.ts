@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp, testClock } from "../../server/test/helpers.js";
-import { actionHash, AssertionError, type AssertionFailure, createVerifier, requestAction } from "../src/index.js";
+import { ACR, actionHash, AssertionError, type AssertionFailure, createVerifier, DEFAULT_ACR_VALUES, requestAction } from "../src/index.js";
 
 const ISSUER = "http://127.0.0.1:8080"; // the test app's configured issuer; its JWKS is fetched from where it really listens
 const b64 = (value: unknown): string => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -163,6 +163,14 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 
 	it("refuses an acr below the required one", async () => {
 		await refusedWith(good, "insufficient_acr", { acrValues: ["urn:twofold:acr:phr"] });
+	});
+
+	it("refuses a low-assurance or unknown acr unless the check names it (insufficient_acr by default, R-EM-1)", async () => {
+		const email = await signedByTwofold({ ...claims, acr: ACR.email, amr: ["email"] });
+		await refusedWith(email, "insufficient_acr");
+		await refusedWith(await signedByTwofold({ ...claims, acr: "urn:twofold:acr:future-low" }), "insufficient_acr");
+		await expect(verifier.verify(email, { acrValues: [...DEFAULT_ACR_VALUES, ACR.email] })).resolves.toMatchObject({ acr: ACR.email });
+		await expect(verifier.verify(good)).resolves.toMatchObject({ acr: ACR.otp });
 	});
 
 	it("binds an action: refused for another action, or where no action is checked", async () => {

@@ -134,6 +134,22 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		expect(await store.factors.find(tenant, "pend", fresh.id)).toMatchObject({ status: "active", last_used_step: 5, expires_at: null });
 	});
 
+	it("discardPending removes only the listed factors that are still pending, with their registration challenges (issue 12)", async () => {
+		await store.users.ensure(tenant, "discard", 1);
+		const pending = factor("discard", { status: "pending", expires_at: 1000, activated_at: null, type: "webauthn" });
+		const active = factor("discard");
+		const other = factor("discard", { status: "pending", expires_at: 1000, activated_at: null });
+		for (const row of [pending, active, other]) await store.factors.insert(row);
+		await store.challenges.insert({
+			tenant_id: tenant, user_id: "discard", id: "chl_discard", ceremony: "registration", factor_id: pending.id,
+			challenge: "x", user_handle: "h", created_at: 1, expires_at: 10_000, consumed_at: null,
+		});
+		expect(await store.factors.discardPending(tenant, "discard", [pending.id, active.id])).toEqual([pending.id]);
+		expect(await store.factors.discardPending(tenant, "other-user", [other.id])).toEqual([]);
+		expect((await store.factors.listForUser(tenant, "discard")).map((row) => row.id).sort()).toEqual([active.id, other.id].sort());
+		expect(await store.challenges.findRegistration(tenant, "discard", pending.id)).toBeUndefined();
+	});
+
 	it("lockForAttempt holds the row: 30 concurrent read-then-write attempts lose no update (V-3)", async () => {
 		await store.users.ensure(tenant, "budget", 1);
 		await Promise.all(

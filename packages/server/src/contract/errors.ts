@@ -16,6 +16,10 @@ export const ERROR_CODES = {
 	invalid_webauthn_settings: { status: 400, message: "Every WebAuthn origin must be https (or http://localhost) on the rp_id or a subdomain of it." },
 	unauthorized: { status: 401, message: "A valid API key is required." },
 	forbidden: { status: 403, message: "This API key's scope does not allow this operation." },
+	insufficient_proof: {
+		status: 403,
+		message: "This change needs a stronger proof: at least the user's strongest factor that stays (or the new factor's level, when adding); an email code never qualifies.",
+	},
 	not_found: { status: 404, message: "No such route." },
 	user_not_found: { status: 404, message: "No such user." },
 	factor_not_found: { status: 404, message: "No such factor." },
@@ -29,6 +33,7 @@ export const ERROR_CODES = {
 		message: "Attestation \"direct\" needs trust anchors on this server (TWOFOLD_FIDO_MDS_FILE or TWOFOLD_ATTESTATION_ROOTS_DIR); ask the operator.",
 	},
 	credential_exists: { status: 409, message: "This credential is already registered." },
+	too_many_pending_factors: { status: 409, message: "The user has 5 factors waiting for confirmation: confirm or delete one, or wait until one expires." },
 	no_webauthn_factor: { status: 409, message: "The user has no active WebAuthn factor." },
 	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },
 	assertion_redeemed: { status: 409, message: "This assertion was redeemed already." },

@@ -128,6 +128,46 @@ export async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, user
 }
 
 /** Inserts the pending factor (and the user on first enrollment), after the binding proof if one is needed. */
+/**
+ * Pending factors a user may have at once (issue 12): enroll needs no proof before 2FA is on, so without a cap
+ * one caller could pile up rows that every listing and every verify of the user load. A sixth is refused
+ * (too_many_pending_factors), not made to push out the oldest: that would let anyone who can enroll discard
+ * the factor the user is confirming. Expired ones are discarded first and do not count.
+ */
+export const MAX_PENDING_FACTORS = 5;
+
+const isLivePending = (factor: FactorTable, now: number): boolean => factor.status === "pending" && (factor.expires_at ?? 0) > now;
+
+/** Removes pending factors that can no longer be confirmed, each with a factor.deleted event (by "system"). */
+async function discardPending(
+	tx: Store,
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	factors: FactorTable[],
+	reason: "expired" | "superseded",
+	now: number,
+): Promise<void> {
+	const removed = await tx.factors.discardPending(
+		ctx.tenantId,
+		userId,
+		factors.map((factor) => factor.id),
+	);
+	for (const factorId of removed) {
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.deleted", data: { by: "system", was: "pending", reason } });
+	}
+}
+
+/**
+ * Locks the user's row (FOR UPDATE on PostgreSQL; SQLite has one writer) and then reads the factors in a
+ * statement of its own, so it sees every factor committed before the lock was granted: enroll and a first
+ * activation serialize on it, and each sees what the other did (R-LC-1).
+ */
+async function lockedFactors(tx: Store, ctx: TenantContext, userId: string): Promise<FactorTable[]> {
+	await tx.users.lockForAttempt(ctx.tenantId, userId);
+	return tx.factors.listForUser(ctx.tenantId, userId);
+}
+
 export async function insertPendingFactor(
 	deps: ServiceDeps,
 	ctx: TenantContext,
@@ -139,10 +179,15 @@ export async function insertPendingFactor(
 	const outcome = await deps.store.transaction(async (tx) => {
 		const now = row.created_at;
 		await tx.users.ensure(ctx.tenantId, userId, now);
+		const factors = await lockedFactors(tx, ctx, userId);
+		await discardPending(tx, deps, ctx, userId, factors.filter((factor) => factor.status === "pending" && !isLivePending(factor, now)), "expired", now);
+		// Checked before the proof, so a refused enroll spends no code.
+		if (factors.filter((factor) => isLivePending(factor, now)).length >= MAX_PENDING_FACTORS) return { ok: false as const, reason: "too_many_pending" as const };
 		if (binding !== undefined) {
-			const proof = await attemptProof(tx, deps, ctx, userId, binding, { purpose: "add_factor" });
+			// The proof must be as strong as the weaker of the user's strongest factor and the new one (R-LC-1).
+			const proof = await attemptProof(tx, deps, ctx, userId, binding, { purpose: "add_factor", change: { adding: row.type } });
 			if (!proof.ok) return proof;
-		} else if ((await tx.factors.listForUser(ctx.tenantId, userId)).some((factor) => factor.status === "active")) {
+		} else if (factors.some((factor) => factor.status === "active")) {
 			// A first factor was activated since the check outside: the proof is needed after all.
 			return { ok: false as const, reason: "proof_required" as const };
 		}
@@ -151,7 +196,10 @@ export async function insertPendingFactor(
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.created", data: { type: row.type } });
 		return { ok: true as const };
 	});
-	if (!outcome.ok) throw outcome.reason === "proof_required" ? new ServiceError("proof_required") : proofError(outcome);
+	if (!outcome.ok) {
+		if (outcome.reason === "too_many_pending") throw new ServiceError("too_many_pending_factors");
+		throw outcome.reason === "proof_required" ? new ServiceError("proof_required") : proofError(outcome);
+	}
 }
 
 async function findLiveFactor(deps: ServiceDeps, ctx: TenantContext, userId: string, factorId: string): Promise<FactorTable> {
@@ -186,8 +234,19 @@ export async function confirmFactor(
 	const prepared = factor.type === "webauthn" ? undefined : await prepareProof(deps, ctx, userId, { code: input.code });
 
 	const outcome = await deps.store.transaction(async (tx) => {
-		const issueCodes = set !== null && (await needsCodes(tx));
 		const now = deps.clock().getTime();
+		const factors = await lockedFactors(tx, ctx, userId);
+		const current = factors.find((f) => f.id === factorId);
+		// Discarded since the read outside (expired, or voided by a first activation): gone, not a wrong code.
+		if (current === undefined || current.status === "deleted") return { error: new ServiceError("factor_not_found") };
+		const otherActive = factors.filter((f) => f.status === "active" && f.id !== factorId);
+		// R-LC-1 at confirm as at enroll: a factor enrolled before another one was activated was enrolled with
+		// no proof from it, so it may not be confirmed beside it. Voided now, whatever the code says.
+		if (otherActive.some((f) => (f.activated_at ?? 0) > factor.created_at)) {
+			await discardPending(tx, deps, ctx, userId, [factor], "superseded", now);
+			return { error: new ServiceError("factor_expired") };
+		}
+		const issueCodes = set !== null && (await needsCodes(tx));
 		if (registration !== undefined) {
 			const completed = await completeRegistration(tx, ctx, userId, factor, registration, now);
 			if (completed !== "ok") return { error: new ServiceError(completed) };
@@ -196,6 +255,12 @@ export async function confirmFactor(
 			if (!proof.ok) return { error: proofError(proof) };
 		}
 		if (issueCodes) await storeRecoveryCodeSet(tx, ctx, userId, set, now);
+		// The user's first factor: every other pending factor was enrolled without a proof, by whoever could
+		// call enroll then, and is void (R-LC-1); a later one needs a proof from this factor.
+		if (otherActive.length === 0) {
+			const others = factors.filter((f) => f.status === "pending" && f.id !== factorId);
+			await discardPending(tx, deps, ctx, userId, others, "superseded", now);
+		}
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.activated", data: { type: factor.type } });
 		const activated = await tx.factors.find(ctx.tenantId, userId, factorId);
 		return { factor: activated!, codes: issueCodes ? set.codes : undefined };
@@ -225,7 +290,9 @@ export async function listFactors(deps: ServiceDeps, ctx: TenantContext, userId:
 	const rows = await deps.store.factors.listForUser(ctx.tenantId, userId);
 	const credentials = rows.some((row) => row.type === "webauthn") ? await deps.store.webauthnCredentials.listForUser(ctx.tenantId, userId) : [];
 	const byFactor = new Map(credentials.map((credential) => [credential.factor_id, webauthnFacts(credential)]));
-	return rows.filter((row) => row.status !== "deleted").map((row) => publicFactor(row, byFactor.get(row.id)));
+	const now = deps.clock().getTime();
+	// An expired pending factor can never be confirmed: it is not listed (the next enroll discards it).
+	return rows.filter((row) => row.status === "active" || isLivePending(row, now)).map((row) => publicFactor(row, byFactor.get(row.id)));
 }
 
 /**
@@ -249,7 +316,8 @@ export async function deleteFactor(
 
 	const outcome = await deps.store.transaction(async (tx) => {
 		if (prepared !== undefined) {
-			const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "delete_factor" });
+			// At least as strong as the strongest factor that stays (R-LC-4).
+			const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "delete_factor", change: { removing: factorId } });
 			if (!proof.ok) return proof;
 		}
 		const now = deps.clock().getTime();

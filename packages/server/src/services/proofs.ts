@@ -2,6 +2,15 @@ import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js
 import { constantTimeEqual } from "../core/constant-time.js";
 import { oneTimeCodeHash } from "../core/one-time-code.js";
 import { findMatchingRecoveryCodes, normalizeRecoveryCode } from "../core/recovery-codes.js";
+import {
+	type Strength,
+	strengthOfAssertion,
+	strengthOfFactor,
+	strengthOfPresented,
+	strengthToAdd,
+	strengthToKeep,
+	sufficient,
+} from "../core/proof-strength.js";
 import { verifyTOTP } from "../core/totp.js";
 import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
 import type { Store } from "../store/store.js";
@@ -157,8 +166,14 @@ export type ProofOutcome =
 	| { ok: true; method: "recovery_code" | "assertion" | "email"; recoveryCodesRemaining: number }
 	| { ok: false; reason: "unknown_user" | "locked" }
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
-	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" }
+	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" }
 	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true };
+
+/**
+ * The factor change a proof authorizes, for the strength order (core/proof-strength.ts): adding a factor of
+ * this type, removing this factor, or changing something beside the factors (recovery codes) while all remain.
+ */
+export type FactorChange = { adding: "totp" | "webauthn" } | { removing: string } | { keeping: "all" };
 
 export interface ProofTarget {
 	purpose: Purpose;
@@ -166,6 +181,8 @@ export interface ProofTarget {
 	pendingFactorId?: string;
 	/** verify: only this active factor's TOTP is checked. */
 	factorId?: string;
+	/** Factor changes: the proof must be at least as strong as this change requires (R-LC-1, R-LC-4, R-RC-5). */
+	change?: FactorChange;
 }
 
 /**
@@ -233,7 +250,7 @@ type Evaluation =
 	| { ok: true; method: "totp"; factor: FactorTable }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts }
 	| { ok: true; method: "recovery_code" | "assertion" | "email" }
-	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "replay" }>;
+	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" | "replay" }>;
 
 async function evaluate(
 	tx: Store,
@@ -247,6 +264,13 @@ async function evaluate(
 ): Promise<Evaluation> {
 	const { shape } = prepared;
 	if (shape.kind === "malformed") return { ok: false, reason: "malformed" };
+	// Decided on the user's factors as this transaction holds them, before anything is consumed: a code too
+	// weak for the change is refused (and counted) without spending it.
+	if (target.change !== undefined) {
+		const required = requiredStrength(ctx, userFactors, target.change);
+		const presented = presentedStrength(prepared);
+		if (required !== undefined && presented !== undefined && !sufficient(presented, required)) return { ok: false, reason: "insufficient" };
+	}
 	if (shape.kind === "webauthn") return evaluateAssertion(tx, deps, ctx, userId, userFactors, shape, prepared.assertion, target, now);
 	if (shape.kind === "assertion") return evaluateStepUp(tx, ctx, userId, userFactors, prepared.stepUp ?? null, target, now);
 	if (shape.kind === "email") return evaluateEmailCode(tx, deps, ctx, userId, shape, target, now);
@@ -290,6 +314,38 @@ async function evaluate(
 		replayed = factor.id;
 	}
 	return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
+}
+
+/** What a factor change requires, from the active factors (core/proof-strength.ts); undefined: no factor to protect. */
+function requiredStrength(ctx: TenantContext, userFactors: FactorTable[], change: FactorChange): Strength | undefined {
+	const uvRequired = ctx.settings.webauthn.user_verification === "required";
+	const active = userFactors.filter((factor) => factor.status === "active");
+	const levels = (factors: FactorTable[]) => factors.map((factor) => strengthOfFactor(factor.type, uvRequired));
+	if ("adding" in change) return strengthToAdd(levels(active), strengthOfFactor(change.adding, uvRequired));
+	if ("removing" in change) return strengthToKeep(levels(active.filter((factor) => factor.id !== change.removing)));
+	return strengthToKeep(levels(active));
+}
+
+/**
+ * How strong the presented proof is, by its kind. A WebAuthn response counts as user-verified only once its
+ * ceremony checked out; an assertion by its acr and amr once its signature did (undefined: it is refused anyway).
+ */
+function presentedStrength(prepared: PreparedProof): Strength | undefined {
+	const { shape } = prepared;
+	switch (shape.kind) {
+		case "otp":
+			return strengthOfPresented({ kind: "otp" });
+		case "recovery":
+			return strengthOfPresented({ kind: "recovery" });
+		case "email":
+			return strengthOfPresented({ kind: "email" });
+		case "webauthn":
+			return strengthOfPresented({ kind: "webauthn", userVerified: prepared.assertion?.verified?.userVerified === true });
+		case "assertion":
+			return prepared.stepUp == null ? undefined : strengthOfAssertion(prepared.stepUp.acr, prepared.stepUp.amr);
+		default:
+			return undefined;
+	}
 }
 
 /**
@@ -345,8 +401,10 @@ async function evaluateAssertion(
 /**
  * A step-up assertion as the proof for a factor change (R-LC-1, R-LC-4, R-RC-5):
  * Twofold's own, for this tenant and user, at most five minutes old, approving
- * no particular action, from a factor that is still active (R-LC-3), and spent
- * here: its jti is recorded in this transaction, so it authorizes one change.
+ * no particular action, from a factor that is still active (R-LC-3), strong
+ * enough for the change by its acr and amr (checked in evaluate, before this:
+ * an email assertion never is), and spent here: its jti is recorded in this
+ * transaction, so it authorizes one change.
  * It proves an earlier verify, so it never stands in for a verify or a confirm.
  */
 async function evaluateStepUp(
@@ -419,6 +477,8 @@ export function proofError(outcome: Extract<ProofOutcome, { ok: false }>): Servi
 			return new ServiceError("too_many_attempts", { retryAfterSeconds: outcome.retryAfterSeconds });
 		case "invalid_assertion":
 			return new ServiceError("invalid_assertion");
+		case "insufficient":
+			return new ServiceError("insufficient_proof");
 		case "replay":
 			// A spent assertion reveals nothing a guesser could use (unlike a correct-but-used code, R-OTP-9), so it says what it is.
 			return new ServiceError(outcome.spentAssertion === true ? "invalid_assertion" : "invalid_code");

@@ -33,8 +33,9 @@ export async function storeRecoveryCodeSet(tx: Store, ctx: TenantContext, userId
 }
 
 /**
- * POST /v1/users/{id}/recovery-codes. Needs a current code (TOTP or recovery
- * code, through the shared attempt budget) or an admin key with a reason.
+ * POST /v1/users/{id}/recovery-codes. Needs a proof at least as strong as the
+ * user's strongest factor (R-RC-5, core/proof-strength.ts), through the shared
+ * attempt budget, or an admin key with a reason.
  */
 export async function regenerateRecoveryCodes(
 	deps: ServiceDeps,
@@ -53,7 +54,7 @@ export async function regenerateRecoveryCodes(
 	const outcome = await deps.store.transaction(async (tx) => {
 		const now = deps.clock().getTime();
 		if (prepared !== undefined) {
-			const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "regenerate_recovery_codes" });
+			const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "regenerate_recovery_codes", change: { keeping: "all" } });
 			if (!proof.ok) return proof;
 		}
 		await storeRecoveryCodeSet(tx, ctx, userId, set, now);

@@ -119,6 +119,11 @@ export interface FactorRepository {
 	touch(tenantId: string, userId: string, factorId: string, now: number): Promise<void>;
 	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
 	markDeleted(tenantId: string, userId: string, factorId: string, now: number): Promise<boolean>;
+	/**
+	 * Removes these factors if they are still pending, with their registration challenges; returns the ids
+	 * removed. A pending factor never bound anything, so no tombstone is kept (its factor.created event stays).
+	 */
+	discardPending(tenantId: string, userId: string, factorIds: readonly string[]): Promise<string[]>;
 	/** The distinct periods of TOTP factors that are not deleted (restore fence, D-6). */
 	totpPeriods(): Promise<number[]>;
 	/** Raises last_used_step to `step` for every TOTP factor of that period below it; returns how many (D-6). */

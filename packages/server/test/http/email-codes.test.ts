@@ -113,8 +113,9 @@ describe.each(DIALECTS)("email codes and admin reset (%s)", (dialect) => {
 		const { secret } = await enrollActive(t, "em-8");
 		let challenge = (await send("em-8")).json.challenge.id;
 		let code = smtp.codeFor("em-8@example.com");
-		expect((await t.call("POST", "/v1/users/em-8/recovery-codes", { challenge_id: challenge, code })).json.error.code).toBe("invalid_code");
-		expect((await t.call("POST", "/v1/users/em-8/factors", { type: "totp", challenge_id: challenge, code })).json.error.code).toBe("invalid_code");
+		// Below every factor in the strength order (R-EM-1, docs/assertions.md): refused as too weak, unevaluated.
+		expect((await t.call("POST", "/v1/users/em-8/recovery-codes", { challenge_id: challenge, code })).json.error.code).toBe("insufficient_proof");
+		expect((await t.call("POST", "/v1/users/em-8/factors", { type: "totp", challenge_id: challenge, code })).json.error.code).toBe("insufficient_proof");
 		challenge = (await send("em-8")).json.challenge.id;
 		code = smtp.codeFor("em-8@example.com");
 		expect((await t.call("PATCH", "/v1/tenant", { email: { enabled: false } })).status).toBe(200);

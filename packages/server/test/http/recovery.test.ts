@@ -45,9 +45,12 @@ describe.each(DIALECTS)("recovery codes (%s)", (dialect) => {
 		expect(JSON.stringify(event)).not.toContain(fresh.json.recovery_codes[0]);
 	});
 
-	it("a recovery code can authorize regeneration; admins need a reason and the admin scope (V-19)", async () => {
+	it("a recovery code is weaker than the TOTP factor that stays, so it cannot regenerate (R-RC-5, issue 12); admins need a reason and the admin scope (V-19)", async () => {
 		const { recoveryCodes } = await enrollActive(t, "rc-admin");
-		expect((await t.call("POST", "/v1/users/rc-admin/recovery-codes", { code: recoveryCodes[0] })).status).toBe(201);
+		const weaker = await t.call("POST", "/v1/users/rc-admin/recovery-codes", { code: recoveryCodes[0] });
+		expect([weaker.status, weaker.json.error.code]).toEqual([403, "insufficient_proof"]);
+		// Refused before it was evaluated: the recovery code is not spent.
+		expect((await t.call("POST", "/v1/users/rc-admin/verify", { code: recoveryCodes[0] })).status).toBe(200);
 		const defaultKey = await t.app.services.apiKeys.create(t.tenantId, "default");
 		const denied = await t.call("POST", "/v1/users/rc-admin/recovery-codes", { reason: "user lost codes" }, defaultKey.token);
 		expect(denied.status).toBe(403);

@@ -79,6 +79,28 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.executeTakeFirst();
 			return Number(result.numUpdatedRows);
 		},
+		async discardPending(tenantId, userId, factorIds) {
+			if (factorIds.length === 0) return [];
+			const removed = await db
+				.deleteFrom("factors")
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.where("id", "in", [...factorIds])
+				.where("status", "=", "pending")
+				.returning("id")
+				.execute();
+			const ids = removed.map((row) => row.id);
+			if (ids.length > 0) {
+				await db
+					.deleteFrom("challenges")
+					.where("tenant_id", "=", tenantId)
+					.where("user_id", "=", userId)
+					.where("ceremony", "=", "registration")
+					.where("factor_id", "in", ids)
+					.execute();
+			}
+			return ids;
+		},
 		async markDeleted(tenantId, userId, factorId, now) {
 			const result = await db
 				.updateTable("factors")
