@@ -124,7 +124,14 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	app.removeContentTypeParser("text/plain");
 	app.setErrorHandler(handleError);
 	registerGracefulClose(app);
-	app.setNotFoundHandler((_request, reply) => sendError(reply, "not_found"));
+	// Under /v1 a missing route, like every other /v1 answer, is given only to a caller with a valid key.
+	app.setNotFoundHandler(async (request, reply) => {
+		if (isV1(request.raw.url)) {
+			await authenticate(request, reply);
+			if (reply.sent) return reply;
+		}
+		return sendError(reply, "not_found");
+	});
 	app.addSchema(ErrorBody);
 
 	await app.register(swagger, {
@@ -173,6 +180,8 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	return app;
 }
 
+const isV1 = (url: string | undefined): boolean => /^\/v1(\/|\?|$)/.test(url ?? "");
+
 async function answerRouterError(
 	authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>,
 	error: FastifyError,
@@ -180,7 +189,7 @@ async function answerRouterError(
 	reply: FastifyReply,
 ): Promise<void> {
 	try {
-		if (/^\/v1(\/|\?|$)/.test(request.raw.url ?? "")) {
+		if (isV1(request.raw.url)) {
 			await authenticate(request, reply);
 			if (reply.sent) return;
 		}
