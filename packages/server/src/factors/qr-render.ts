@@ -48,12 +48,11 @@ let nextId = 0;
 
 function spawnWorker(): PooledWorker {
 	const entry: PooledWorker = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { qrcodePath: QRCODE_PATH } }), pending: new Map() };
-	// Idle renderers do not keep a process alive (the CLI, a test run); a pending render is awaited by a request.
-	entry.worker.unref();
 	entry.worker.on("message", (message: { id: number; svg?: string; png?: string; error?: string }) => {
 		const waiting = entry.pending.get(message.id);
 		if (waiting === undefined) return;
 		entry.pending.delete(message.id);
+		if (entry.pending.size === 0) entry.worker.unref();
 		if (message.error !== undefined || message.svg === undefined || message.png === undefined) waiting.reject(new Error(`QR rendering failed: ${message.error ?? "no image"}`));
 		else waiting.resolve({ svg: message.svg, png: message.png });
 	});
@@ -65,6 +64,9 @@ function spawnWorker(): PooledWorker {
 	};
 	entry.worker.on("error", fail);
 	entry.worker.on("exit", (code) => fail(new Error(`QR renderer exited with code ${code}`)));
+	// An idle renderer does not keep the process alive (serve after SIGTERM, the CLI, a test run); a busy one
+	// does (renderQR refs it), or a caller awaiting nothing else would see the process end under it.
+	entry.worker.unref();
 	pool.push(entry);
 	return entry;
 }
@@ -82,6 +84,7 @@ export function renderQR(text: string): Promise<{ svg: string; png: string }> {
 	const entry = pick();
 	const id = nextId++;
 	return new Promise((resolve, reject) => {
+		if (entry.pending.size === 0) entry.worker.ref();
 		entry.pending.set(id, { resolve, reject });
 		entry.worker.postMessage({ id, text });
 	});
