@@ -3,7 +3,9 @@
 // Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_USERS (400000), BENCH_ROUNDS (3),
 // BENCH_DATABASE (sqlite, or postgres: a fresh schema in BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
 // BENCH_NODES (1; more than one needs postgres: the load is split evenly over the nodes),
-// BENCH_DURABLE_BASELINE (1 adds a bare route that makes one durable SQLite commit per request, bench/durable-baseline.mjs).
+// BENCH_DURABLE_BASELINE (1 adds a bare route that makes one durable SQLite commit per request, bench/durable-baseline.mjs),
+// BENCH_ENROLL (0 skips the last part: one tenant's verify p50 while another enrolls at full speed, bench/enroll-interference.mjs;
+// BENCH_ENROLL_VERIFY_RATE, default 200 verifies/s, and BENCH_ENROLL_CONNECTIONS, default 4 enrolling connections).
 // After the rounds: an open-loop run at half the median correct-code rate (bench/paced-load.mjs; its p50/p99),
 // and each node's peak RSS. Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
@@ -16,6 +18,7 @@ import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
+import { enrollInterference } from "./enroll-interference.mjs";
 import { pacedLoad } from "./paced-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
 
@@ -25,6 +28,7 @@ const users = Number(process.env.BENCH_USERS ?? 400_000);
 const database = process.env.BENCH_DATABASE ?? "sqlite";
 const nodeCount = Number(process.env.BENCH_NODES ?? 1);
 const withDurableBaseline = process.env.BENCH_DURABLE_BASELINE === "1";
+const withEnroll = process.env.BENCH_ENROLL !== "0";
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
 
@@ -144,26 +148,26 @@ let durableBaseline;
 const services = [];
 let schema;
 let halfRate;
+let enrollRows;
 const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
 	const secretSeed = randomBytes(32);
 	schema = database === "postgres" ? await postgresSchema() : undefined;
 	process.stdout.write(`seeding ${users} users (${database})...\n`);
-	const { apiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
+	const { apiKey, enrollerApiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
 	baseline = await start([new URL("./baseline.mjs", import.meta.url).pathname], {});
 	if (withDurableBaseline) durableBaseline = await start([new URL("./durable-baseline.mjs", import.meta.url).pathname], {});
-	for (let i = 0; i < nodeCount; i++) {
-		services.push(
-			await start([...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), new URL("../packages/server/bin/twofold.js", import.meta.url).pathname, "serve"], {
-				TWOFOLD_DATA_DIR: dataDir,
-				TWOFOLD_MASTER_KEY: masterKey,
-				TWOFOLD_PORT: "0",
-				TWOFOLD_LOG_LEVEL: "warn",
-				...(schema ? { TWOFOLD_DATABASE_URL: schema.url } : {}),
-			}),
-		);
-	}
+	const startNode = (env = {}) =>
+		start([...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), new URL("../packages/server/bin/twofold.js", import.meta.url).pathname, "serve"], {
+			TWOFOLD_DATA_DIR: dataDir,
+			TWOFOLD_MASTER_KEY: masterKey,
+			TWOFOLD_PORT: "0",
+			TWOFOLD_LOG_LEVEL: "warn",
+			...(schema ? { TWOFOLD_DATABASE_URL: schema.url } : {}),
+			...env,
+		});
+	for (let i = 0; i < nodeCount; i++) services.push(await startNode());
 	const serviceURLs = services.map((s) => s.url);
 	const auth = { authorization: `Bearer ${apiKey}` };
 	let n = 0;
@@ -208,8 +212,24 @@ try {
 	const rate = Math.round(median(perRound.map(({ ok }) => ok.rps)) / 2);
 	prepareCodes();
 	halfRate = { rate, ...row("twofold verify, correct codes, half rate", await paced(serviceURLs, auth, correct, rate)) };
-	if (next > users) process.stdout.write(`warning: ${next} correct-code requests for ${users} users: some were replays\n`);
 	for (const s of services) rss.push(peakRSS(s.pid));
+	if (withEnroll) {
+		// One node of its own per configuration: the embedded SQLite file takes one process at a time.
+		for (const s of services.splice(0)) await s.stop();
+		process.stdout.write("enroll interference: tenant 1 verifies at a fixed rate, alone, then while tenant 2 enrolls at full speed...\n");
+		enrollRows = await enrollInterference({
+			startNode,
+			nextVerify: correct,
+			prepareCodes,
+			verifyKey: apiKey,
+			enrollKey: enrollerApiKey,
+			seconds,
+			verifyRate: Number(process.env.BENCH_ENROLL_VERIFY_RATE ?? 200),
+			verifyConnections: Math.min(connections, 16),
+			enrollConnections: Number(process.env.BENCH_ENROLL_CONNECTIONS ?? 4),
+		});
+	}
+	if (next > users) process.stdout.write(`warning: ${next} correct-code requests for ${users} users: some were replays\n`);
 } finally {
 	await baseline?.stop();
 	await durableBaseline?.stop();
@@ -231,6 +251,10 @@ if (withDurableBaseline) {
 	const durableRatios = perRound.map(({ b, durable }) => durable.rps / b.rps);
 	const okToDurable = perRound.map(({ ok, durable }) => ok.rps / durable.rps);
 	console.log(`durable-baseline/baseline ratio: ${median(durableRatios).toFixed(2)}; verify/durable-baseline ratio: ${median(okToDurable).toFixed(2)}`);
+}
+if (enrollRows) {
+	console.log("one tenant's verify latency (ms, open loop) while another tenant enrolls at full speed:");
+	console.table(enrollRows);
 }
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);

@@ -20,6 +20,8 @@ export async function seed({ dataDir, databaseURL, masterKeyBase64, users, secre
 	);
 	const app = await createApp(config);
 	const { tenant, apiKey } = await app.services.tenants.create("bench");
+	// A second tenant, which enrolls while the first verifies (bench/enroll-interference.mjs).
+	const enroller = await app.services.tenants.create("bench-enroller");
 	await app.close();
 	const keyring = createKeyring([Buffer.from(masterKeyBase64, "base64")]);
 	const now = Date.now();
@@ -67,5 +69,5 @@ export async function seed({ dataDir, databaseURL, masterKeyBase64, users, secre
 			await client.end();
 		}
 	}
-	return { apiKey };
+	return { apiKey, enrollerApiKey: enroller.apiKey };
 }

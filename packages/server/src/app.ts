@@ -115,6 +115,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		async http() {
 			// Imported here so CLI commands do not load Fastify and its plugins.
 			const { buildHTTPServer } = await import("./http/server.js");
+			const { defaultMaxConnections } = await import("./http/connection-guard.js");
 			if (http !== undefined) return http;
 			counters =
 				config.redisURL !== undefined && rateLimited
@@ -128,6 +129,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 				logger: options.logger ?? { level: config.logLevel },
 				trustedProxies: config.trustedProxies,
 				rateLimits: { ...config.rateLimits, counters },
+				enrollPerTenantPerMinute: config.enrollPerTenantPerMinute,
+				connections: { ...config.connections, maxConnections: config.connections.maxConnections ?? defaultMaxConnections() },
 			});
 			return http;
 		},

@@ -35,6 +35,21 @@ export interface Config {
 	 * it must chain to (default: FIDO's GlobalSign Root CA - R3, shipped); rootsDir: PEM roots of the operator's own.
 	 */
 	attestation: { mdsFile: string | undefined; mdsRootFile: string | undefined; rootsDir: string | undefined };
+	/** Enrollments (POST /v1/users/{id}/factors) per minute per tenant; 0 is off. On by default: each renders a QR code. */
+	enrollPerTenantPerMinute: number;
+	/** Slow-client limits (issue 12): every phase of a request is bounded, and so is the number of open connections. */
+	connections: ConnectionLimits;
+}
+
+export interface ConnectionLimits {
+	/** From a connection's (or a keep-alive request's) first byte to the end of its headers. */
+	headersTimeoutMs: number;
+	/** From the first byte to the end of the body: headers and body together. */
+	requestTimeoutMs: number;
+	/** How long an idle keep-alive connection is kept between requests. */
+	keepAliveTimeoutMs: number;
+	/** Open connections per process; undefined: derived from the open-file limit at start (http/connection-guard.ts). */
+	maxConnections: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +135,9 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 	const mdsRootFile = absolute(nonEmpty(env, "TWOFOLD_FIDO_MDS_ROOT_FILE"));
 	if (mdsRootFile !== undefined && mdsFile === undefined) throw new ConfigError("TWOFOLD_FIDO_MDS_ROOT_FILE is set but TWOFOLD_FIDO_MDS_FILE is not");
 	const rootsDir = absolute(nonEmpty(env, "TWOFOLD_ATTESTATION_ROOTS_DIR"));
+	const connections = connectionLimits(env);
+	const enrollText = nonEmpty(env, "TWOFOLD_RATE_LIMIT_ENROLL") ?? "300";
+	if (!/^[0-9]{1,8}$/.test(enrollText)) throw new ConfigError("TWOFOLD_RATE_LIMIT_ENROLL must be a whole number of enrollments per minute per tenant (0 turns the limit off)");
 
 	return Object.freeze({
 		dataDir,
@@ -137,7 +155,32 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		rateLimits: Object.freeze({ perIPPerMinute, perTenantPerMinute }),
 		trustedProxies: Object.freeze(trustedProxies),
 		attestation: Object.freeze({ mdsFile, mdsRootFile, rootsDir }),
+		enrollPerTenantPerMinute: Number(enrollText),
+		connections,
 	});
+}
+
+function milliseconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const text = nonEmpty(env, name) ?? String(fallback);
+	const value = Number(text);
+	if (!/^[0-9]{1,9}$/.test(text) || value < min || value > max) throw new ConfigError(`${name} must be a whole number of milliseconds from ${min} to ${max}`);
+	return value;
+}
+
+/**
+ * Issue 12 finding 4: without these, a client holding a socket by sending a
+ * byte every few seconds kept it forever. Defaults suit a process exposed
+ * directly (deploy/Dockerfile); behind a proxy they are a second line.
+ */
+function connectionLimits(env: Env): Readonly<ConnectionLimits> {
+	const headersTimeoutMs = milliseconds(env, "TWOFOLD_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+	const requestTimeoutMs = milliseconds(env, "TWOFOLD_REQUEST_TIMEOUT_MS", 30_000, 100, 600_000);
+	// Node refuses a headers timeout longer than the request timeout, which includes the headers.
+	if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError("TWOFOLD_HEADERS_TIMEOUT_MS must not exceed TWOFOLD_REQUEST_TIMEOUT_MS (the request timeout includes the headers)");
+	const keepAliveTimeoutMs = milliseconds(env, "TWOFOLD_KEEP_ALIVE_TIMEOUT_MS", 72_000, 100, 600_000);
+	const maxText = nonEmpty(env, "TWOFOLD_MAX_CONNECTIONS");
+	if (maxText !== undefined && (!/^[0-9]{1,7}$/.test(maxText) || Number(maxText) < 2)) throw new ConfigError("TWOFOLD_MAX_CONNECTIONS must be a whole number of at least 2");
+	return Object.freeze({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections: maxText === undefined ? undefined : Number(maxText) });
 }
 
 function perMinute(env: Env, name: string): number {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { defaultMaxConnections } from "../src/http/connection-guard.js";
 import { loadMasterKeys } from "../src/master-key.js";
 
 const load = (env: Record<string, string>) => loadConfig(env, "/srv/twofold");
@@ -13,6 +14,14 @@ describe("configuration from the environment", () => {
 		expect(config.rateLimits).toEqual({ perIPPerMinute: 0, perTenantPerMinute: 0 });
 		expect(config.redisURL).toBeUndefined();
 		expect(config.trustedProxies).toEqual([]);
+	});
+
+	it("bounds every phase of a request by default; the connection cap follows the open-file limit (issue 12 #4)", () => {
+		expect(load({}).connections).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: undefined });
+		expect(load({ TWOFOLD_MAX_CONNECTIONS: "50", TWOFOLD_HEADERS_TIMEOUT_MS: "500", TWOFOLD_REQUEST_TIMEOUT_MS: "500" }).connections).toMatchObject({ maxConnections: 50, headersTimeoutMs: 500 });
+		expect(defaultMaxConnections("Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 1048576              files\n")).toBe(896);
+		expect(defaultMaxConnections("Max open files            1048576              1048576              files\n")).toBe(4096);
+		expect(defaultMaxConnections(null)).toBe(4096);
 	});
 
 	it("parses limits, Redis and trusted proxies", () => {
@@ -37,6 +46,10 @@ describe("configuration from the environment", () => {
 		[{ TWOFOLD_TRUSTED_PROXIES: "proxy.internal" }, "TWOFOLD_TRUSTED_PROXIES"],
 		[{ TWOFOLD_TRUSTED_PROXIES: "10.0.0.1/8/8" }, "TWOFOLD_TRUSTED_PROXIES"],
 		[{ TWOFOLD_PORT: "80a" }, "TWOFOLD_PORT"],
+		[{ TWOFOLD_HEADERS_TIMEOUT_MS: "20000", TWOFOLD_REQUEST_TIMEOUT_MS: "10000" }, "must not exceed TWOFOLD_REQUEST_TIMEOUT_MS"],
+		[{ TWOFOLD_REQUEST_TIMEOUT_MS: "0" }, "TWOFOLD_REQUEST_TIMEOUT_MS"],
+		[{ TWOFOLD_KEEP_ALIVE_TIMEOUT_MS: "1s" }, "TWOFOLD_KEEP_ALIVE_TIMEOUT_MS"],
+		[{ TWOFOLD_MAX_CONNECTIONS: "1" }, "TWOFOLD_MAX_CONNECTIONS"],
 	])("refuses %o, naming the variable", (env, fragment) => {
 		expect(() => load(env)).toThrow(ConfigError);
 		expect(() => load(env)).toThrow(fragment);

@@ -38,6 +38,13 @@ describe("deployment files", () => {
 		for (const name of used) expect(readme, name).toContain(`\`${name}\``);
 	});
 
+	it("every TWOFOLD_* variable the configuration loader reads is documented in the README", () => {
+		const loader = readFileSync(new URL("../src/config.ts", import.meta.url), "utf8");
+		const names = new Set([...loader.matchAll(/"(TWOFOLD_[A-Z_]+)"/g)].map((match) => match[1]!));
+		expect(names).toContain("TWOFOLD_MAX_CONNECTIONS");
+		for (const name of names) expect(readme, name).toContain(`\`${name}\``);
+	});
+
 	it.skipIf(!hasTool("systemd-analyze", "systemd"))("the systemd unit passes systemd-analyze verify", () => {
 		const result = spawnSync("systemd-analyze", ["verify", deploy("twofold.service")], { encoding: "utf8" });
 		expect(result.status, result.stderr).toBe(0);

@@ -37,8 +37,10 @@ export const ERROR_CODES = {
 	no_webauthn_factor: { status: 409, message: "The user has no active WebAuthn factor." },
 	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },
 	assertion_redeemed: { status: 409, message: "This assertion was redeemed already." },
+	request_timeout: { status: 408, message: "The request's headers or body did not arrive in time; the connection is closed." },
 	factor_expired: { status: 410, message: "The pending factor expired; enroll again." },
 	payload_too_large: { status: 413, message: "The request body is too large." },
+	uri_too_long: { status: 414, message: "The request path is too long." },
 	unsupported_media_type: { status: 415, message: "Send a JSON body with Content-Type: application/json." },
 	invalid_code: { status: 422, message: "The code is not valid." },
 	invalid_credential: { status: 422, message: "The WebAuthn response is not valid for this challenge." },
@@ -47,6 +49,7 @@ export const ERROR_CODES = {
 	too_many_emails: { status: 429, message: "Too many codes sent; retry after the delay in Retry-After." },
 	too_many_attempts: { status: 429, message: "Too many failed attempts; retry after the delay in Retry-After." },
 	rate_limited: { status: 429, message: "Too many requests from this address or tenant; retry after the delay in Retry-After." },
+	headers_too_large: { status: 431, message: "The request headers are too large; the connection is closed." },
 	internal_error: { status: 500, message: "Internal error; nothing was accepted." },
 	email_not_sent: { status: 502, message: "The mail server did not take the message; the code was withdrawn." },
 	clock_skew: {

@@ -1,8 +1,8 @@
-import QRCode from "qrcode";
 import { decodeBase32, encodeBase32 } from "../core/base32.js";
 import type { HashAlgorithm } from "../core/hotp.js";
 import { createTOTPKeyURI } from "../core/key-uri.js";
 import type { RandomReader } from "../core/random.js";
+import { renderQR } from "./qr-render.js";
 
 /**
  * The TOTP factor: secret material and what the enrolling user sees once.
@@ -28,7 +28,10 @@ export interface TOTPProvisioning {
 	qr_png: string;
 }
 
-/** The otpauth URI and its QR code, rendered in-process: the secret never goes to a third party (V-13). */
+/**
+ * The otpauth URI and its QR code, rendered in-process (the secret never goes to a third party, V-13)
+ * and on a worker thread, so enrollments do not hold up other requests (issue 12 finding 8).
+ */
 export async function totpProvisioning(options: {
 	secret: Uint8Array;
 	issuer: string;
@@ -46,9 +49,6 @@ export async function totpProvisioning(options: {
 		digits: options.digits,
 		periodInSeconds: options.periodInSeconds,
 	});
-	const [qrSVG, qrPNG] = await Promise.all([
-		QRCode.toString(uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }),
-		QRCode.toDataURL(uri, { errorCorrectionLevel: "M", margin: 2, scale: 6 }),
-	]);
-	return { secret, uri, qr_svg: qrSVG, qr_png: qrPNG };
+	const { svg, png } = await renderQR(uri);
+	return { secret, uri, qr_svg: svg, qr_png: png };
 }

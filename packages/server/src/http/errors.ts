@@ -5,6 +5,7 @@ import { ServiceError } from "../services/service-error.js";
 export function sendError(reply: FastifyReply, code: ErrorCode, options: { message?: string; retryAfterSeconds?: number } = {}): FastifyReply {
 	if (options.retryAfterSeconds !== undefined) reply.header("retry-after", String(options.retryAfterSeconds));
 	if (code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="twofold"');
+	reply.header("cache-control", "no-store");
 	return reply.code(ERROR_CODES[code].status).send({ error: { code, message: options.message ?? ERROR_CODES[code].message } });
 }
 

@@ -22,8 +22,10 @@ export interface RateLimitOptions {
  * open). These limits protect availability; guessing is stopped by the
  * per-user attempt budget in the database, which no counter here can relax.
  */
-export function rateLimitHook(scope: "ip" | "tenant", perMinute: number, options: RateLimitOptions) {
+export function rateLimitHook(scope: "ip" | "tenant" | "enroll", perMinute: number, options: RateLimitOptions) {
 	return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+		// "enroll" counts one tenant's enrollments (issue 12 finding 8): each one renders a QR code, so one
+		// tenant enrolling as fast as it can would otherwise take CPU from every other tenant's verifies.
 		const id = scope === "ip" ? request.ip : request.tenant.tenantId;
 		let result: { count: number; resetsAt: number };
 		const now = options.clock().getTime();

@@ -1,11 +1,17 @@
 import swagger from "@fastify/swagger";
 import swaggerUI from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { ConnectionLimits } from "../config.js";
+import { ERROR_CODES, type ErrorCode } from "../contract/errors.js";
 import { ErrorBody } from "../contract/schemas/common.js";
+import { urlForLog } from "../core/log-url.js";
 import type { RateCounters } from "../services/rate-counters.js";
 import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
+import { type ConnectionGuard, guardConnections } from "./connection-guard.js";
 import { handleError, sendError } from "./errors.js";
 import { registerGracefulClose } from "./graceful-close.js";
 import { registerMetrics } from "./metrics.js";
@@ -26,16 +32,60 @@ export interface HTTPOptions {
 	trustedProxies: readonly string[];
 	/** Request rate limits per minute; 0 is off. */
 	rateLimits: { perIPPerMinute: number; perTenantPerMinute: number; counters: RateCounters };
+	/** Enrollments per minute per tenant; 0 is off. */
+	enrollPerTenantPerMinute: number;
+	/** Timeouts of each phase of a request, and the connection cap (resolved: a number). */
+	connections: ConnectionLimits & { maxConnections: number };
 }
+
+/**
+ * How often Node looks for connections past their headers or request
+ * timeout. Node's default is 30 s, which would let a slow client outlive a
+ * 10 s timeout by up to 30 s; a quarter of the shortest timeout, within
+ * 100 ms to 1 s, keeps the overshoot small for little work.
+ */
+export function checkingIntervalMs(limits: ConnectionLimits): number {
+	return Math.max(100, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)));
+}
+
+/** Pino's request serializer, without the query string (R-ST-4: keys put in `?api_key=` were logged). */
+const logSerializers = {
+	req: (request: FastifyRequest) => ({
+		method: request.method,
+		url: urlForLog(request.url),
+		host: request.host,
+		remoteAddress: request.ip,
+		remotePort: request.socket?.remotePort,
+	}),
+};
 
 /** Builds the Fastify app over the services. Never listens; main.ts and tests decide that. */
 export async function buildHTTPServer(services: Services, store: StoreHandle, options: HTTPOptions): Promise<FastifyInstance> {
+	const limits = options.connections;
+	let guard: ConnectionGuard | undefined;
+	const authenticate = apiKeyAuth(services);
 	const app = Fastify({
 		logger:
 			typeof options.logger === "object"
-				? { ...options.logger, redact: { paths: ["req.headers.authorization"], censor: "[redacted]" } }
-				: options.logger,
+				? { ...options.logger, redact: { paths: ["req.headers.authorization"], censor: "[redacted]" }, serializers: logSerializers }
+				: options.logger === true
+					? { serializers: logSerializers }
+					: options.logger,
 		bodyLimit: 64 * 1024,
+		// Issue 12 finding 4: every phase of a request is bounded. Node's headersTimeout runs beside
+		// Fastify's requestTimeout (headers and body together), both checked every connectionsCheckingInterval;
+		// keepAliveTimeout bounds an idle connection between requests. Closed clients get 408 (clientErrorHandler).
+		http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: checkingIntervalMs(limits) },
+		requestTimeout: limits.requestTimeoutMs,
+		keepAliveTimeout: limits.keepAliveTimeoutMs,
+		clientErrorHandler(error, socket) {
+			answerClientError(this as unknown as FastifyInstance, guard, error, socket);
+		},
+		// The router's own errors (bad percent-encoding, an over-long path) answered from the catalog, without
+		// the path Fastify would echo, and under /v1 only after the API key: an unauthenticated caller learns nothing else.
+		frameworkErrors: (error, request, reply) => {
+			void answerRouterError(authenticate, error, request, reply);
+		},
 		// A 128-character user id may arrive percent-encoded (3 bytes a character).
 		routerOptions: { maxParamLength: 400 },
 		// V-5a: the client address is the socket's, unless the socket is a configured proxy; then
@@ -51,12 +101,37 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			},
 		},
 	});
+	guard = guardConnections(app.server, {
+		maxConnections: limits.maxConnections,
+		now: () => performance.now(),
+		onCapReached: ({ maxConnections, evicted, refused }) =>
+			app.log.warn(
+				{ max_connections: maxConnections, evicted, refused },
+				`connection cap reached (TWOFOLD_MAX_CONNECTIONS=${maxConnections}): closed ${evicted} connection(s) that were idle or still sending a request, refused ${refused} new one(s)`,
+			),
+	});
 	app.decorateRequest("tenant", null as never);
+	app.addHook("onSend", (request, reply, payload, done) => {
+		// Every API answer may carry a secret, an assertion, a recovery code or a TOTP seed: none is stored
+		// by a cache. A route that is public and cacheable (the JWKS, the browser helper) says so itself.
+		if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
+		// An answer given before the body has arrived (401 before the body is read, 413, 415) closes the
+		// connection: otherwise Node keeps reading the rest of the body for the next request, at the client's pace.
+		if (!request.raw.complete) reply.header("connection", "close");
+		done(null, payload);
+	});
 	// JSON only: a text/plain body would otherwise reach validation as a string.
 	app.removeContentTypeParser("text/plain");
 	app.setErrorHandler(handleError);
 	registerGracefulClose(app);
-	app.setNotFoundHandler((_request, reply) => sendError(reply, "not_found"));
+	// Under /v1 a missing route, like every other /v1 answer, is given only to a caller with a valid key.
+	app.setNotFoundHandler(async (request, reply) => {
+		if (isV1(request.raw.url)) {
+			await authenticate(request, reply);
+			if (reply.sent) return reply;
+		}
+		return sendError(reply, "not_found");
+	});
 	app.addSchema(ErrorBody);
 
 	await app.register(swagger, {
@@ -91,7 +166,8 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			if (perIPPerMinute > 0) v1.addHook("onRequest", rateLimitHook("ip", perIPPerMinute, limitOptions));
 			v1.addHook("onRequest", apiKeyAuth(services));
 			if (perTenantPerMinute > 0) v1.addHook("onRequest", rateLimitHook("tenant", perTenantPerMinute, limitOptions));
-			await v1.register(factorRoutes(services));
+			const enrollLimit = options.enrollPerTenantPerMinute > 0 ? rateLimitHook("enroll", options.enrollPerTenantPerMinute, limitOptions) : undefined;
+			await v1.register(factorRoutes(services, enrollLimit));
 			await v1.register(verificationRoutes(services));
 			await v1.register(userRoutes(services));
 			await v1.register(eventRoutes(services));
@@ -102,4 +178,50 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 		{ prefix: "/v1" },
 	);
 	return app;
+}
+
+const isV1 = (url: string | undefined): boolean => /^\/v1(\/|\?|$)/.test(url ?? "");
+
+async function answerRouterError(
+	authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>,
+	error: FastifyError,
+	request: FastifyRequest,
+	reply: FastifyReply,
+): Promise<void> {
+	try {
+		if (isV1(request.raw.url)) {
+			await authenticate(request, reply);
+			if (reply.sent) return;
+		}
+		const code: ErrorCode = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "uri_too_long" : "invalid_request";
+		await sendError(reply, code);
+	} catch (cause) {
+		request.log.error({ err: cause }, "answering a router error failed");
+		if (!reply.sent) await sendError(reply, "internal_error");
+	}
+}
+
+const CLIENT_ERRORS: Record<string, ErrorCode> = { ERR_HTTP_REQUEST_TIMEOUT: "request_timeout", HPE_HEADER_OVERFLOW: "headers_too_large" };
+
+/**
+ * Errors Node's parser raises before there is a request (a timeout, oversized
+ * or malformed headers): a catalog body and `Connection: close`, then the
+ * socket is closed. When an answer has already begun on the socket (a 401
+ * before the body, then the body timed out), nothing more is written.
+ */
+function answerClientError(app: FastifyInstance, guard: ConnectionGuard | undefined, error: Error & { code?: string }, socket: Socket): void {
+	if (error.code === "ECONNRESET" || socket.destroyed) return;
+	const code = CLIENT_ERRORS[error.code ?? ""] ?? "invalid_request";
+	app.log.debug({ code: error.code }, "client error: closing the connection");
+	if (socket.writable && guard?.responseStarted(socket) !== true) {
+		const { status, message } = ERROR_CODES[code];
+		const body = JSON.stringify({ error: { code, message } });
+		socket.end(
+			`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+		);
+		// end() lets the answer out; a client that does not read it is not waited for.
+		setTimeout(() => socket.destroy(), 1000).unref();
+		return;
+	}
+	socket.destroy();
 }

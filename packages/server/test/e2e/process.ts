@@ -29,12 +29,16 @@ export interface ServerProcess {
 	stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `twofold serve` as its own process on a free loopback port; resolves once it listens. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-	const child: ChildProcess = spawn(process.execPath, [binary, "serve"], {
-		env: { ...process.env, TWOFOLD_HOST: "127.0.0.1", TWOFOLD_PORT: "0", ...env },
-		stdio: ["ignore", "pipe", "pipe"],
-	});
+/**
+ * Starts `twofold serve` as its own process on a free loopback port; resolves once it listens.
+ * openFiles: the process's open-file limit (ulimit -n), as on a small instance.
+ */
+export async function startServer(env: Record<string, string>, options: { openFiles?: number } = {}): Promise<ServerProcess> {
+	const childEnv = { ...process.env, TWOFOLD_HOST: "127.0.0.1", TWOFOLD_PORT: "0", ...env };
+	const child: ChildProcess =
+		options.openFiles === undefined
+			? spawn(process.execPath, [binary, "serve"], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] })
+			: spawn("sh", ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$1" serve`, process.execPath, binary], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
 	let output = "";
 	child.stdout!.on("data", (chunk) => (output += chunk));
 	child.stderr!.on("data", (chunk) => (output += chunk));

@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, onRequestHookHandler } from "fastify";
 import { errorResponses, FactorParams, UserParams } from "../../contract/schemas/common.js";
 import { Type } from "@sinclair/typebox";
 import {
@@ -16,11 +16,13 @@ import { tenantOf } from "../auth.js";
 
 const security = [{ apiKey: [] }];
 
-export function factorRoutes(services: Services): FastifyPluginAsync {
+/** enrollLimit: the per-tenant enrollment rate limit (TWOFOLD_RATE_LIMIT_ENROLL), after authentication. */
+export function factorRoutes(services: Services, enrollLimit?: onRequestHookHandler): FastifyPluginAsync {
 	return async (app) => {
 		app.post(
 			"/users/:user_id/factors",
 			{
+				...(enrollLimit === undefined ? {} : { onRequest: enrollLimit }),
 				schema: {
 					tags: ["factors"],
 					summary:
