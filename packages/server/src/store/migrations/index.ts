@@ -4,6 +4,7 @@ import * as webauthn from "./2026-11-23-002-webauthn.js";
 import * as assertions from "./2026-11-23-003-assertions.js";
 import * as webhooks from "./2026-11-23-004-webhooks.js";
 import * as userEmail from "./2026-11-23-005-user-email.js";
+import * as recordedLock from "./2026-11-29-lock-recorded-lock.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-003-assertions": assertions,
 	"2026-11-23-004-webhooks": webhooks,
 	"2026-11-23-005-user-email": userEmail,
+	"2026-11-29-lock-recorded-lock": recordedLock,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

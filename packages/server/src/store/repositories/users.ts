@@ -40,6 +40,7 @@ const selectAttemptState = (db: Kysely<Database>, tenantId: string, userId: stri
 			"users.failed_attempts as u_failed_attempts",
 			"users.next_attempt_at as u_next_attempt_at",
 			"users.locked_at as u_locked_at",
+			"users.record_expires_at as u_record_expires_at",
 			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
 		])
 		.select((eb) =>
@@ -72,6 +73,7 @@ function attemptState(rows: AttemptRow[]): AttemptState | undefined {
 		failed_attempts: first.u_failed_attempts,
 		next_attempt_at: first.u_next_attempt_at,
 		locked_at: first.u_locked_at,
+		record_expires_at: first.u_record_expires_at,
 	} as UserTable;
 	const factors = rows
 		.filter((row) => row.f_id !== null)
@@ -80,12 +82,28 @@ function attemptState(rows: AttemptRow[]): AttemptState | undefined {
 }
 
 const recordFailure = preparedQuery(
-	(db, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, tenantId: string, userId: string) =>
+	(db, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, recordExpiresAt: number | null, tenantId: string, userId: string) =>
 		db
 			.updateTable("users")
-			.set({ failed_attempts: failedAttempts, next_attempt_at: nextAttemptAt, locked_at: lockedAt })
+			.set((eb) => ({
+				failed_attempts: failedAttempts,
+				next_attempt_at: nextAttemptAt,
+				// A recorded lock is never cleared here: only an admin unlock clears it (R-OTP-6).
+				locked_at: eb.fn.coalesce("locked_at", eb.val(lockedAt)),
+				record_expires_at: recordExpiresAt,
+			}))
 			.where("tenant_id", "=", tenantId)
 			.where("id", "=", userId),
+);
+/**
+ * Every attempt starts here (V-12a): an id with no row gets an attempt record, so the statements that follow
+ * are the same for an unknown id as for a user; for a user the insert finds the row and does nothing.
+ */
+const ensureAttemptRecord = preparedQuery((db, tenantId: string, userId: string, createdAt: number, recordExpiresAt: number) =>
+	db
+		.insertInto("users")
+		.values({ tenant_id: tenantId, id: userId, created_at: createdAt, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: recordExpiresAt })
+		.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing()),
 );
 const clearFailures = preparedQuery((db, tenantId: string, userId: string) =>
 	db.updateTable("users").set({ failed_attempts: 0, next_attempt_at: 0 }).where("tenant_id", "=", tenantId).where("id", "=", userId),
@@ -98,11 +116,43 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			return db.selectFrom("users").selectAll().where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
 		},
 		async ensure(tenantId, userId, now) {
+			// An attempt record becomes the user's row: its count, throttle and lock carry over (ADR 0002), it stops expiring.
 			await db
 				.insertInto("users")
-				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null })
-				.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
+				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: null })
+				.onConflict((oc) =>
+					oc
+						.columns(["tenant_id", "id"])
+						.doUpdateSet({ record_expires_at: null, created_at: now })
+						.where("users.record_expires_at", "is not", null),
+				)
 				.execute();
+		},
+		async ensureAttemptRecord(tenantId, userId, now, recordExpiresAt) {
+			await ensureAttemptRecord(db, tenantId, userId, now, recordExpiresAt);
+		},
+		async sweepAttemptRecords(now, limit) {
+			const expired = await db
+				.selectFrom("users")
+				.select(["tenant_id", "id"])
+				.where("record_expires_at", "is not", null)
+				.where("record_expires_at", "<=", now)
+				.orderBy("record_expires_at")
+				.limit(limit)
+				.execute();
+			let deleted = 0;
+			for (const row of expired) {
+				// Conditional: a record that was just used again, or that enrolled, is no longer due.
+				const result = await db
+					.deleteFrom("users")
+					.where("tenant_id", "=", row.tenant_id)
+					.where("id", "=", row.id)
+					.where("record_expires_at", "is not", null)
+					.where("record_expires_at", "<=", now)
+					.executeTakeFirst();
+				deleted += Number(result.numDeletedRows);
+			}
+			return { deleted, more: expired.length === limit };
 		},
 		async setEmail(tenantId, userId, email) {
 			await db.updateTable("users").set({ email }).where("tenant_id", "=", tenantId).where("id", "=", userId).execute();
@@ -113,8 +163,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async lockForAttempt(tenantId, userId) {
 			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
 		},
-		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt) {
-			await recordFailure(db, failedAttempts, nextAttemptAt, lockedAt, tenantId, userId);
+		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt, recordExpiresAt = null) {
+			await recordFailure(db, failedAttempts, nextAttemptAt, lockedAt, recordExpiresAt, tenantId, userId);
 		},
 		async clearFailures(tenantId, userId) {
 			await clearFailures(db, tenantId, userId);
