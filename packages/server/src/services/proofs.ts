@@ -221,7 +221,11 @@ export async function attemptProof(
 	if (block !== null) return block.reason === "locked" ? { ok: false, reason: "locked" } : { ok: false, ...block };
 
 	const outcome = await evaluate(tx, deps, ctx, userId, state.factors, prepared, target, now);
-	const event = { tenantId: ctx.tenantId, userId };
+	// An attempt record's events are written like a user's (the same durable write, V-12a) but name no user:
+	// the id goes in the data, so an id Twofold does not know has no events of its own (ADR 0002).
+	const record = isAttemptRecord(user);
+	const event = { tenantId: ctx.tenantId, userId: record ? null : userId };
+	const about = record ? { unknown_user_id: userId } : {};
 	if (outcome.ok) {
 		if (user.failed_attempts > 0) await tx.users.clearFailures(ctx.tenantId, userId);
 		const used = outcome.method === "recovery_code" ? 1 : 0;
@@ -232,7 +236,7 @@ export async function attemptProof(
 	const lockedNow = failures >= attempts.lock_after;
 	const delay = throttleDelayInSeconds(failures, attempts);
 	// An attempt record lives on for a while after each counted failure (ATTEMPT_RECORD_TTL_MS); a user's row has none.
-	const recordExpiresAt = isAttemptRecord(user) ? now + ATTEMPT_RECORD_TTL_MS : null;
+	const recordExpiresAt = record ? now + ATTEMPT_RECORD_TTL_MS : null;
 	await tx.users.recordFailure(ctx.tenantId, userId, failures, delay > 0 ? now + delay * 1000 : 0, lockedNow ? now : null, recordExpiresAt);
 	if (outcome.reason === "replay") {
 		// R-OTP-9: the caller sees the same answer as a wrong code; the audit trail tells the truth.
@@ -246,10 +250,10 @@ export async function attemptProof(
 	await appendEvent(tx, deps.random, now, {
 		...event,
 		type: "verification.failed",
-		data: { purpose: target.purpose, reason: outcome.reason === "registration_refused" ? outcome.refusal : outcome.reason, failed_attempts: failures },
+		data: { purpose: target.purpose, reason: outcome.reason === "registration_refused" ? outcome.refusal : outcome.reason, failed_attempts: failures, ...about },
 	});
 	if (lockedNow) {
-		await appendEvent(tx, deps.random, now, { ...event, type: "user.locked", data: { failed_attempts: failures } });
+		await appendEvent(tx, deps.random, now, { ...event, type: "user.locked", data: { failed_attempts: failures, ...about } });
 	}
 	return outcome;
 }

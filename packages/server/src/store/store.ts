@@ -106,7 +106,9 @@ export interface UserRepository {
 	sweepAttemptRecords(now: number, limit: number): Promise<{ deleted: number; more: boolean }>;
 	/** After a success: the consecutive-failure count starts again. */
 	clearFailures(tenantId: string, userId: string): Promise<void>;
+	/** False for an unknown id and for an attempt record, which is not a user. */
 	unlock(tenantId: string, userId: string): Promise<boolean>;
+	/** False for an unknown id and for an attempt record, which is not a user. */
 	delete(tenantId: string, userId: string): Promise<boolean>;
 }
 

@@ -175,6 +175,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 				.set({ failed_attempts: 0, next_attempt_at: 0, locked_at: null })
 				.where("tenant_id", "=", tenantId)
 				.where("id", "=", userId)
+				// An attempt record is not a user (it expires by itself); once the id enrolls, it is one.
+				.where("record_expires_at", "is", null)
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
@@ -184,7 +186,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			await db.deleteFrom("challenges").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			await db.deleteFrom("webauthn_credentials").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			await db.deleteFrom("factors").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
-			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
+			// An attempt record is not a user: it is left to expire, and the answer is "no such user".
+			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).where("record_expires_at", "is", null).executeTakeFirst();
 			return result.numDeletedRows > 0n;
 		},
 	};
