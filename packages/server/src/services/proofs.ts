@@ -211,9 +211,8 @@ export async function attemptProof(
 	const now = deps.clock().getTime();
 	const { attempts } = ctx.settings;
 	// V-12a: an id Twofold does not know gets an attempt record here, so it goes down the same statements,
-	// the same throttle and the same lock as a user (for a user this insert finds the row and does nothing).
-	await tx.users.ensureAttemptRecord(ctx.tenantId, userId, now, now + ATTEMPT_RECORD_TTL_MS);
-	const state = await tx.users.lockForAttempt(ctx.tenantId, userId);
+	// the same throttle and the same lock as a user (for a user the insert finds the row and does nothing).
+	const state = await tx.users.lockOrCreateForAttempt(ctx.tenantId, userId, now, now + ATTEMPT_RECORD_TTL_MS);
 	if (state === undefined) return { ok: false, reason: "unknown_user" };
 	const { user } = state;
 	const block = attemptBlock(user, now);

@@ -93,10 +93,10 @@ export interface UserRepository {
 	 */
 	lockForAttempt(tenantId: string, userId: string): Promise<AttemptState | undefined>;
 	/**
-	 * Before every attempt (V-12a): creates the attempt record of an id that has no row, expiring at
-	 * recordExpiresAt; does nothing for an id that has one.
+	 * Every attempt starts here (V-12a): lockForAttempt, but an id with no row first gets an attempt record
+	 * expiring at recordExpiresAt, so it is counted like a user. One statement on PostgreSQL.
 	 */
-	ensureAttemptRecord(tenantId: string, userId: string, now: number, recordExpiresAt: number): Promise<void>;
+	lockOrCreateForAttempt(tenantId: string, userId: string, now: number, recordExpiresAt: number): Promise<AttemptState | undefined>;
 	/**
 	 * After a failed attempt on a locked row: the new count, throttle and (at the limit) lock time. A recorded
 	 * lock is kept whatever lockedAt says. recordExpiresAt: an attempt record's new expiry; null for a user.

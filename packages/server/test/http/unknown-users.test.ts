@@ -71,6 +71,13 @@ describe.each(DIALECTS)("unknown users answer like real ones (%s)", (dialect) =>
 		expect(lockedEvents.filter((e) => e.user_id === "par-totp" || e.user_id === "par-pending")).toHaveLength(2);
 	});
 
+	it("20 parallel wrong codes to a new id: one record, five evaluated, the rest throttled, none lost (V-12a, V-3 counter variant)", async () => {
+		const answers = await Promise.all(Array.from({ length: 20 }, () => t.call("POST", "/v1/users/par-race-nobody/verify", { code: "000000" })));
+		const statuses = answers.map((a) => a.status).sort();
+		expect(statuses).toEqual([...Array(5).fill(422), ...Array(15).fill(429)]);
+		expect(await t.app.store.users.find(t.tenantId, "par-race-nobody")).toMatchObject({ failed_attempts: 5 });
+	});
+
 	it("recovery-code and malformed guesses are counted on an unknown id too (V-12a, R-RC-4, V-2)", async () => {
 		for (const code of ["aaaa-bbbb-cccc-dddd", "12345", "ｘ"]) {
 			expect((await t.call("POST", "/v1/users/par-rc-nobody/verify", { code })).status).toBe(422);

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Compilable, type Kysely, sql } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { AttemptState, UserRepository } from "../store.js";
 import type { Database, FactorTable, UserTable } from "../tables.js";
@@ -60,6 +60,44 @@ const lockUserSQLite = preparedQuery(selectAttemptState);
 // The only dialect difference in the store: SQLite has no FOR UPDATE (and needs none, see store.ts).
 // "OF users": only the user's row is locked; factors are changed by conditional updates.
 const lockUserPostgres = preparedQuery((db, tenantId: string, userId: string) => selectAttemptState(db, tenantId, userId).forUpdate("users"));
+
+/**
+ * PostgreSQL, V-12a: the attempt record's insert and the locking read in one statement, so the verify path keeps
+ * its round trips. Both parts see the statement's snapshot: for an id with a row, the insert does nothing and the
+ * read locks the row; for a new id, the read finds nothing and the insert's RETURNING gives the row it created
+ * (with no factors and no recovery codes), which no one else can see or lock until this transaction commits.
+ */
+const lockOrCreatePostgres = preparedQuery((db, tenantId: string, userId: string, createdAt: number, recordExpiresAt: number) => {
+	const any = db as any;
+	return any
+		.with("created", (qc: any) =>
+			qc
+				.insertInto("users")
+				.values({ tenant_id: tenantId, id: userId, created_at: createdAt, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: recordExpiresAt })
+				.onConflict((oc: any) => oc.columns(["tenant_id", "id"]).doNothing())
+				.returning(["tenant_id", "id", "created_at", "failed_attempts", "next_attempt_at", "locked_at", "record_expires_at"]),
+		)
+		.with("held", (qc: any) => selectAttemptState(qc as Kysely<Database>, tenantId, userId).forUpdate("users"))
+		.selectFrom("held")
+		.selectAll()
+		.unionAll((eb: any) =>
+			eb
+				.selectFrom("created")
+				.select([
+					"created.tenant_id as u_tenant_id",
+					"created.id as u_id",
+					"created.created_at as u_created_at",
+					"created.failed_attempts as u_failed_attempts",
+					"created.next_attempt_at as u_next_attempt_at",
+					"created.locked_at as u_locked_at",
+					"created.record_expires_at as u_record_expires_at",
+					...FACTOR_COLUMNS.map((column) => sql`null`.as(`f_${column}`)),
+					sql`0`.as("recovery_codes_remaining"),
+				]),
+		)
+		.orderBy("f_created_at")
+		.orderBy("f_id") as Compilable<AttemptRow>;
+});
 
 type AttemptRow = Record<string, unknown>;
 
@@ -128,9 +166,6 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 				)
 				.execute();
 		},
-		async ensureAttemptRecord(tenantId, userId, now, recordExpiresAt) {
-			await ensureAttemptRecord(db, tenantId, userId, now, recordExpiresAt);
-		},
 		async sweepAttemptRecords(now, limit) {
 			const expired = await db
 				.selectFrom("users")
@@ -161,6 +196,18 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			await db.updateTable("users").set({ email: null }).where("tenant_id", "=", tenantId).where("email", "is not", null).execute();
 		},
 		async lockForAttempt(tenantId, userId) {
+			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
+		},
+		async lockOrCreateForAttempt(tenantId, userId, now, recordExpiresAt) {
+			if (dialect === "postgres") {
+				const state = attemptState((await lockOrCreatePostgres(db, tenantId, userId, now, recordExpiresAt)).rows as AttemptRow[]);
+				if (state !== undefined) return state;
+				// Another transaction created the record after this statement's snapshot was taken: it has committed
+				// (the insert waited for it), so the next statement sees and locks it.
+			} else {
+				// SQLite: the group commit already serializes writers, and a statement costs microseconds.
+				await ensureAttemptRecord(db, tenantId, userId, now, recordExpiresAt);
+			}
 			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
 		},
 		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt, recordExpiresAt = null) {
