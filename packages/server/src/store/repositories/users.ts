@@ -134,8 +134,8 @@ const recordFailure = preparedQuery(
 			.where("id", "=", userId),
 );
 /**
- * Every attempt starts here (V-12a): an id with no row gets an attempt record, so the statements that follow
- * are the same for an unknown id as for a user; for a user the insert finds the row and does nothing.
+ * SQLite's half of lockOrCreateForAttempt (V-12a): an id with no row gets an attempt record, so the statements
+ * that follow are the same for an unknown id as for a user; for a user the insert finds the row and does nothing.
  */
 const ensureAttemptRecord = preparedQuery((db, tenantId: string, userId: string, createdAt: number, recordExpiresAt: number) =>
 	db
