@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { createApp } from "../app.js";
+import { startAttemptRecordSweeper } from "../services/attempt-records.js";
 import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
 
@@ -32,6 +33,8 @@ export const serve: Command = {
 		app.listeningAt(address);
 		// The outbox's delivery loop runs in every server process; on PostgreSQL, nodes claim disjoint rows.
 		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
+		// Expired attempt records of ids that never enrolled (V-12a) are deleted beside the service, off the verify path.
+		const sweeper = startAttemptRecordSweeper(app.services.deps, { onError: (error) => http.log.error({ err: error }, "attempt-record sweep failed") });
 		if (first !== null) {
 			// Printed once, outside the structured log: the log must never carry a key (R-ST-4).
 			out.stdout(
@@ -60,6 +63,7 @@ export const serve: Command = {
 		});
 		http.log.info("shutting down: finishing in-flight requests and deliveries");
 		await webhooks.stop();
+		await sweeper.stop();
 		await app.close();
 		return 0;
 	},

@@ -9,25 +9,43 @@ import type { TenantSettings } from "./tenant-settings.js";
  * - at `lock_after` (at most 100, NIST 63B-4 §3.2.2) the user is locked and
  *   even the correct code is refused unevaluated until an admin unlocks.
  * Only a success or an admin unlock resets the count; nothing else does.
+ *
+ * The lock is a recorded state (users.locked_at), not a comparison with the
+ * current lock_after: changing the setting neither locks nor unlocks anyone
+ * (issue 12 finding 7). A lower limit applies from the next failure, which
+ * locks with its `user.locked` event; a higher one leaves locked users locked.
  */
 const MAX_DELAY_IN_SECONDS = 300;
+
+/**
+ * How long the attempt record of an id that never enrolled lives after its last counted failure (V-12a):
+ * an unknown id is throttled and locked like a user while its record lives, and guessing ids cannot grow the
+ * database without bound, since the records never outnumber the failures of the last day (each of which
+ * also wrote an audit event). Longer than any throttle delay, so a guesser going at the allowed pace
+ * never outlives it. The trade-off is in docs/decisions/0002-attempt-budget.md.
+ */
+export const ATTEMPT_RECORD_TTL_MS = 24 * 60 * 60 * 1000;
 
 export function throttleDelayInSeconds(failures: number, attempts: TenantSettings["attempts"]): number {
 	if (failures < attempts.throttle_after) return 0;
 	return Math.min(2 ** (failures - attempts.throttle_after), MAX_DELAY_IN_SECONDS);
 }
 
-export function isLocked(user: UserTable, attempts: TenantSettings["attempts"]): boolean {
-	return user.failed_attempts >= attempts.lock_after;
+export function isLocked(user: Pick<UserTable, "locked_at">): boolean {
+	return user.locked_at !== null;
+}
+
+/** An attempt record is the budget of an id Twofold does not know; it is not a user (GET answers user_not_found). */
+export function isAttemptRecord(user: Pick<UserTable, "record_expires_at">): boolean {
+	return user.record_expires_at !== null;
 }
 
 /** Why no attempt may be made now, or null when one may. */
 export function attemptBlock(
-	user: UserTable,
+	user: Pick<UserTable, "locked_at" | "next_attempt_at">,
 	now: number,
-	attempts: TenantSettings["attempts"],
 ): { reason: "locked" } | { reason: "throttled"; retryAfterSeconds: number } | null {
-	if (isLocked(user, attempts)) return { reason: "locked" };
+	if (isLocked(user)) return { reason: "locked" };
 	if (user.next_attempt_at > now) return { reason: "throttled", retryAfterSeconds: Math.ceil((user.next_attempt_at - now) / 1000) };
 	return null;
 }

@@ -1,7 +1,7 @@
 import { generateId } from "../core/id.js";
 import { generateNumericCode, oneTimeCodeHash, renderTemplate } from "../core/one-time-code.js";
 import type { ChallengeTable } from "../store/tables.js";
-import { attemptBlock } from "./attempt-budget.js";
+import { isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { ServiceError } from "./service-error.js";
@@ -56,7 +56,7 @@ export async function createEmailChallenge(
 		await tx.users.ensure(ctx.tenantId, userId, now);
 		const state = await tx.users.lockForAttempt(ctx.tenantId, userId);
 		// R-EM-5: a locked user gets the locked error and no message (WordPress/two-factor#917).
-		if (state !== undefined && attemptBlock(state.user, now, ctx.settings.attempts)?.reason === "locked") throw new ServiceError("locked");
+		if (state !== undefined && isLocked(state.user)) throw new ServiceError("locked");
 		const since = now - EMAIL_SEND_WINDOW_MS;
 		if ((await tx.challenges.countSince(ctx.tenantId, userId, "email", since)) >= EMAIL_SENDS_PER_USER) throw new ServiceError("too_many_emails", { retryAfterSeconds: EMAIL_SEND_WINDOW_MS / 1000 });
 		if ((await tx.challenges.countSince(ctx.tenantId, null, "email", since)) >= EMAIL_SENDS_PER_TENANT) throw new ServiceError("too_many_emails", { retryAfterSeconds: 60 });

@@ -10,7 +10,7 @@ import { issueAssertion } from "./assertions.js";
 import { appendEvent } from "./events.js";
 import { sealFactorSecret } from "./factor-secret.js";
 import { attemptProof, hasProof, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
-import { completeRegistration, prepareRegistration } from "./webauthn-registration.js";
+import { prepareRegistration, registrationProof } from "./webauthn-registration.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
@@ -231,7 +231,8 @@ export async function confirmFactor(
 		(await store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
 	const set: RecoveryCodeSet | null = (await needsCodes(deps.store)) ? await generateRecoveryCodeSet(deps) : null;
 	const registration = factor.type === "webauthn" ? await prepareRegistration(deps, ctx, userId, factor, input.credential) : undefined;
-	const prepared = factor.type === "webauthn" ? undefined : await prepareProof(deps, ctx, userId, { code: input.code });
+	// A WebAuthn registration response is a proof like a code: it goes through the attempt budget (issue 12 finding 7).
+	const prepared: PreparedProof = registration !== undefined ? { shape: { kind: "registration" }, recoveryMatchIds: [] } : await prepareProof(deps, ctx, userId, { code: input.code });
 
 	const outcome = await deps.store.transaction(async (tx) => {
 		const now = deps.clock().getTime();
@@ -247,13 +248,12 @@ export async function confirmFactor(
 			return { error: new ServiceError("factor_expired") };
 		}
 		const issueCodes = set !== null && (await needsCodes(tx));
-		if (registration !== undefined) {
-			const completed = await completeRegistration(tx, ctx, userId, factor, registration, now);
-			if (completed !== "ok") return { error: new ServiceError(completed) };
-		} else {
-			const proof = await attemptProof(tx, deps, ctx, userId, prepared!, { purpose: "confirm", pendingFactorId: factorId });
-			if (!proof.ok) return { error: proofError(proof) };
-		}
+		const proof = await attemptProof(tx, deps, ctx, userId, prepared, {
+			purpose: "confirm",
+			pendingFactorId: factorId,
+			...(registration === undefined ? {} : { registration: registrationProof(ctx, userId, factor, registration) }),
+		});
+		if (!proof.ok) return { error: proofError(proof) };
 		if (issueCodes) await storeRecoveryCodeSet(tx, ctx, userId, set, now);
 		// The user's first factor: every other pending factor was enrolled without a proof, by whoever could
 		// call enroll then, and is void (R-LC-1); a later one needs a proof from this factor.

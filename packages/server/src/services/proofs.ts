@@ -1,7 +1,8 @@
 import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js";
 import { constantTimeEqual } from "../core/constant-time.js";
 import { oneTimeCodeHash } from "../core/one-time-code.js";
-import { findMatchingRecoveryCodes, normalizeRecoveryCode } from "../core/recovery-codes.js";
+import type { Keyring } from "../core/keyring.js";
+import { findMatchingRecoveryCodes, normalizeRecoveryCode, RECOVERY_CODE_COUNT } from "../core/recovery-codes.js";
 import {
 	type Strength,
 	strengthOfAssertion,
@@ -16,10 +17,10 @@ import { checkAssertion, isCounterRegression, relyingParty } from "../factors/we
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { FRESH_PROOF_SECONDS, readAssertion } from "./assertions.js";
-import { attemptBlock, throttleDelayInSeconds } from "./attempt-budget.js";
+import { ATTEMPT_RECORD_TTL_MS, attemptBlock, isAttemptRecord, throttleDelayInSeconds } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { openFactorSecret } from "./factor-secret.js";
+import { openFactorSecret, sealFactorSecret } from "./factor-secret.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -57,6 +58,8 @@ export type CodeShape =
 	| { kind: "webauthn"; challengeId: string; credential: unknown }
 	| { kind: "assertion"; token: unknown }
 	| { kind: "email"; challengeId: string; code: string }
+	/** Confirm of a WebAuthn factor: the registration response, checked by ProofTarget.registration. */
+	| { kind: "registration" }
 	| { kind: "malformed" };
 
 export function classifyProof(input: ProofInput): CodeShape {
@@ -112,15 +115,24 @@ export async function prepareProof(deps: ServiceDeps, ctx: TenantContext, userId
 	const shape = classifyProof(input);
 	if (shape.kind !== "recovery" && shape.kind !== "webauthn" && shape.kind !== "assertion") return { shape, recoveryMatchIds: [] };
 	const user = await deps.store.users.find(ctx.tenantId, userId);
-	if (user === undefined || attemptBlock(user, deps.clock().getTime(), ctx.settings.attempts) !== null) {
-		return { shape, recoveryMatchIds: [] };
-	}
+	// An id with no row yet is about to get its attempt record (attemptProof): it is prepared like a user whose
+	// attempt may be made, so its answer takes as long (V-12a). A blocked one is not evaluated at all.
+	if (user !== undefined && attemptBlock(user, deps.clock().getTime()) !== null) return { shape, recoveryMatchIds: [] };
 	if (shape.kind === "webauthn") return { shape, recoveryMatchIds: [], assertion: await prepareAssertion(deps, ctx, userId, shape) };
 	if (shape.kind === "assertion") return { shape, recoveryMatchIds: [], stepUp: await readAssertion(deps, shape.token) };
 	const stored = await deps.store.recoveryCodes.listUnused(ctx.tenantId, userId);
-	const matches = await findMatchingRecoveryCodes(shape.normalized, stored);
+	// V-12a: always a full set's worth of hashing, so the time says nothing about how many unused codes the
+	// user has, or whether the id has any (a decoy's match, if one ever happened, is ignored).
+	const padded = [...stored, ...DECOY_RECOVERY_CODES.slice(0, Math.max(0, RECOVERY_CODE_COUNT - stored.length))];
+	const matches = (await findMatchingRecoveryCodes(shape.normalized, padded)).filter((index) => index < stored.length);
 	return { shape, recoveryMatchIds: matches.map((index) => stored[index]!.id) };
 }
+
+/** Stand-ins hashed in place of missing recovery codes: a fixed salt and a hash that no scrypt output is expected to equal. */
+const DECOY_RECOVERY_CODES = Array.from({ length: RECOVERY_CODE_COUNT }, (_, index) => ({
+	salt: Buffer.alloc(16, index).toString("base64url"),
+	hash: Buffer.alloc(32, 0).toString("base64url"),
+}));
 
 /**
  * Checks a WebAuthn assertion against the user's stored challenge and credential,
@@ -167,7 +179,18 @@ export type ProofOutcome =
 	| { ok: false; reason: "unknown_user" | "locked" }
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
 	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" }
-	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true };
+	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
+	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };
+
+/** Why a WebAuthn registration response did not confirm its pending factor: each is a failed attempt. */
+export type RegistrationRefusal = "invalid_credential" | "credential_exists" | "factor_expired";
+
+/**
+ * Confirming a WebAuthn factor: the registration response is the proof. It is checked (challenge consumed,
+ * credential bound, factor activated) inside the attempt's transaction, after the budget check, so a locked
+ * user cannot confirm and a refusal counts like a wrong code (issue 12 finding 7, R-OTP-6).
+ */
+export type RegistrationProof = (tx: Store, now: number) => Promise<{ ok: true; factor: FactorTable; key: KeyFacts } | { ok: false; refusal: RegistrationRefusal }>;
 
 /**
  * The factor change a proof authorizes, for the strength order (core/proof-strength.ts): adding a factor of
@@ -183,6 +206,8 @@ export interface ProofTarget {
 	factorId?: string;
 	/** Factor changes: the proof must be at least as strong as this change requires (R-LC-1, R-LC-4, R-RC-5). */
 	change?: FactorChange;
+	/** confirm of a WebAuthn factor (with pendingFactorId): the registration to complete as the proof. */
+	registration?: RegistrationProof;
 }
 
 /**
@@ -202,15 +227,21 @@ export async function attemptProof(
 ): Promise<ProofOutcome> {
 	const now = deps.clock().getTime();
 	const { attempts } = ctx.settings;
-	const state = await tx.users.lockForAttempt(ctx.tenantId, userId);
+	// V-12a: an id Twofold does not know gets an attempt record here, so it goes down the same statements,
+	// the same throttle and the same lock as a user (for a user the insert finds the row and does nothing).
+	const state = await tx.users.lockOrCreateForAttempt(ctx.tenantId, userId, now, now + ATTEMPT_RECORD_TTL_MS);
 	if (state === undefined) return { ok: false, reason: "unknown_user" };
 	const { user } = state;
-	const block = attemptBlock(user, now, attempts);
+	const block = attemptBlock(user, now);
 	// Locked or throttled: refused without evaluating the code, and not counted.
 	if (block !== null) return block.reason === "locked" ? { ok: false, reason: "locked" } : { ok: false, ...block };
 
 	const outcome = await evaluate(tx, deps, ctx, userId, state.factors, prepared, target, now);
-	const event = { tenantId: ctx.tenantId, userId };
+	// An attempt record's events are written like a user's (the same durable write, V-12a) but name no user:
+	// the id goes in the data, so an id Twofold does not know has no events of its own (ADR 0002).
+	const record = isAttemptRecord(user);
+	const event = { tenantId: ctx.tenantId, userId: record ? null : userId };
+	const about = record ? { unknown_user_id: userId } : {};
 	if (outcome.ok) {
 		if (user.failed_attempts > 0) await tx.users.clearFailures(ctx.tenantId, userId);
 		const used = outcome.method === "recovery_code" ? 1 : 0;
@@ -220,7 +251,9 @@ export async function attemptProof(
 	const failures = user.failed_attempts + 1;
 	const lockedNow = failures >= attempts.lock_after;
 	const delay = throttleDelayInSeconds(failures, attempts);
-	await tx.users.recordFailure(ctx.tenantId, userId, failures, delay > 0 ? now + delay * 1000 : 0, lockedNow ? now : null);
+	// An attempt record lives on for a while after each counted failure (ATTEMPT_RECORD_TTL_MS); a user's row has none.
+	const recordExpiresAt = record ? now + ATTEMPT_RECORD_TTL_MS : null;
+	await tx.users.recordFailure(ctx.tenantId, userId, failures, delay > 0 ? now + delay * 1000 : 0, lockedNow ? now : null, recordExpiresAt);
 	if (outcome.reason === "replay") {
 		// R-OTP-9: the caller sees the same answer as a wrong code; the audit trail tells the truth.
 		await appendEvent(tx, deps.random, now, {
@@ -233,10 +266,10 @@ export async function attemptProof(
 	await appendEvent(tx, deps.random, now, {
 		...event,
 		type: "verification.failed",
-		data: { purpose: target.purpose, reason: outcome.reason, failed_attempts: failures },
+		data: { purpose: target.purpose, reason: outcome.reason === "registration_refused" ? outcome.refusal : outcome.reason, failed_attempts: failures, ...about },
 	});
 	if (lockedNow) {
-		await appendEvent(tx, deps.random, now, { ...event, type: "user.locked", data: { failed_attempts: failures } });
+		await appendEvent(tx, deps.random, now, { ...event, type: "user.locked", data: { failed_attempts: failures, ...about } });
 	}
 	return outcome;
 }
@@ -250,7 +283,7 @@ type Evaluation =
 	| { ok: true; method: "totp"; factor: FactorTable }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts }
 	| { ok: true; method: "recovery_code" | "assertion" | "email" }
-	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" | "replay" }>;
+	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" | "replay" | "registration_refused" }>;
 
 async function evaluate(
 	tx: Store,
@@ -263,6 +296,12 @@ async function evaluate(
 	now: number,
 ): Promise<Evaluation> {
 	const { shape } = prepared;
+	if (shape.kind === "registration") {
+		if (target.registration === undefined || target.pendingFactorId === undefined) return { ok: false, reason: "invalid" };
+		const registered = await target.registration(tx, now);
+		if (!registered.ok) return { ok: false, reason: "registration_refused", refusal: registered.refusal };
+		return { ok: true, method: "webauthn", factor: registered.factor, key: registered.key };
+	}
 	if (shape.kind === "malformed") return { ok: false, reason: "malformed" };
 	// Decided on the user's factors as this transaction holds them, before anything is consumed: a code too
 	// weak for the change is refused (and counted) without spending it.
@@ -290,9 +329,11 @@ async function evaluate(
 			: factor.status === "active" && (target.factorId === undefined || factor.id === target.factorId),
 	);
 	let replayed: string | null = null;
+	let checked = 0;
 	for (const factor of factors) {
 		if (factor.type !== "totp" || factor.digits !== shape.code.length || factor.secret_envelope === null) continue;
 		if (factor.period === null || factor.algorithm === null) continue;
+		checked += 1;
 		const key = openFactorSecret(deps.keyring, factor, factor.secret_envelope);
 		const step = verifyTOTP({
 			key,
@@ -313,6 +354,9 @@ async function evaluate(
 		if (consumed) return { ok: true, method: "totp", factor };
 		replayed = factor.id;
 	}
+	// V-12a: no candidate (an unknown id, no active TOTP factor, other digits): one decoy secret is opened and
+	// checked the same way, so the answer takes as long as a user's with one factor. Its result is ignored.
+	if (checked === 0) checkDecoyTOTP(deps, ctx, shape.code, now);
 	return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
 }
 
@@ -346,6 +390,32 @@ function presentedStrength(prepared: PreparedProof): Strength | undefined {
 		default:
 			return undefined;
 	}
+}
+
+/** One sealed random secret per key ring, opened like a factor's by checkDecoyTOTP. */
+const decoySecrets = new WeakMap<Keyring, { row: { tenant_id: string; user_id: string; id: string }; envelope: string }>();
+
+function checkDecoyTOTP(deps: ServiceDeps, ctx: TenantContext, code: string, now: number): void {
+	const { keyring } = deps;
+	let decoy = decoySecrets.get(keyring);
+	if (decoy === undefined) {
+		const row = { tenant_id: "decoy", user_id: "decoy", id: "fac_decoy" };
+		const secret = deps.random(20);
+		decoy = { row, envelope: sealFactorSecret(keyring, deps.random, row, secret) };
+		secret.fill(0);
+		decoySecrets.set(keyring, decoy);
+	}
+	const key = openFactorSecret(keyring, decoy.row, decoy.envelope);
+	verifyTOTP({
+		key,
+		code,
+		nowInMilliseconds: now,
+		periodInSeconds: ctx.settings.totp.period,
+		digits: code.length,
+		algorithm: ctx.settings.totp.algorithm,
+		windowInSteps: ctx.settings.totp.window,
+	});
+	key.fill(0);
 }
 
 /**
@@ -479,6 +549,8 @@ export function proofError(outcome: Extract<ProofOutcome, { ok: false }>): Servi
 			return new ServiceError("invalid_assertion");
 		case "insufficient":
 			return new ServiceError("insufficient_proof");
+		case "registration_refused":
+			return new ServiceError(outcome.refusal);
 		case "replay":
 			// A spent assertion reveals nothing a guesser could use (unlike a correct-but-used code, R-OTP-9), so it says what it is.
 			return new ServiceError(outcome.spentAssertion === true ? "invalid_assertion" : "invalid_code");

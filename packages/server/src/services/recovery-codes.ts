@@ -3,6 +3,7 @@ import { generateRecoveryCode, hashRecoveryCode, RECOVERY_CODE_COUNT } from "../
 import type { Store } from "../store/store.js";
 import type { RecoveryCodeTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
+import { isAttemptRecord } from "./attempt-budget.js";
 import { appendEvent } from "./events.js";
 import { attemptProof, hasProof, prepareProof, proofError } from "./proofs.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
@@ -44,7 +45,7 @@ export async function regenerateRecoveryCodes(
 	authorization: ChangeAuthorization,
 ): Promise<string[]> {
 	const user = await deps.store.users.find(ctx.tenantId, userId);
-	if (user === undefined) throw new ServiceError("user_not_found");
+	if (user === undefined || isAttemptRecord(user)) throw new ServiceError("user_not_found");
 	const factors = await deps.store.factors.listForUser(ctx.tenantId, userId);
 	if (!factors.some((factor) => factor.status === "active")) throw new ServiceError("no_active_factor");
 

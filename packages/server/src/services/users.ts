@@ -1,5 +1,5 @@
 import { renderTemplate } from "../core/one-time-code.js";
-import { isLocked } from "./attempt-budget.js";
+import { isAttemptRecord, isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { isEmailAddress } from "./email-codes.js";
 import { appendEvent } from "./events.js";
@@ -18,12 +18,13 @@ export interface PublicUser {
 
 export async function getUser(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<PublicUser> {
 	const user = await deps.store.users.find(ctx.tenantId, userId);
-	if (user === undefined) throw new ServiceError("user_not_found");
+	// An attempt record (failed attempts on an id that never enrolled, V-12a) is not a user.
+	if (user === undefined || isAttemptRecord(user)) throw new ServiceError("user_not_found");
 	return {
 		id: user.id,
 		factors: await listFactors(deps, ctx, userId),
 		recovery_codes_remaining: await deps.store.recoveryCodes.countUnused(ctx.tenantId, userId),
-		locked: isLocked(user, ctx.settings.attempts),
+		locked: isLocked(user),
 		created_at: new Date(user.created_at).toISOString(),
 	};
 }
@@ -92,7 +93,7 @@ export async function resetUser(
 	const now = deps.clock().getTime();
 	const removed = await deps.store.transaction(async (tx) => {
 		const user = await tx.users.find(ctx.tenantId, userId);
-		if (user === undefined) return undefined;
+		if (user === undefined || isAttemptRecord(user)) return undefined;
 		// Without an address from the caller, the one the tenant chose to store (email.store_address).
 		notify ??= user.email ?? undefined;
 		const live = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status !== "deleted");

@@ -12,9 +12,10 @@ import {
 } from "../factors/webauthn.js";
 import type { Store } from "../store/store.js";
 import type { ChallengeTable, FactorTable } from "../store/tables.js";
+import { isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { insertPendingFactor, prepareBinding, publicFactor, type PublicFactor } from "./factors.js";
-import type { ProofInput } from "./proofs.js";
+import type { ProofInput, RegistrationProof } from "./proofs.js";
 import { ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -157,6 +158,19 @@ export async function completeRegistration(
 	return "ok";
 }
 
+/** The registration as the proof of a confirm, completed inside attemptProof after the budget check. */
+export function registrationProof(ctx: TenantContext, userId: string, factor: FactorTable, prepared: PreparedRegistration): RegistrationProof {
+	return async (tx, now) => {
+		const completed = await completeRegistration(tx, ctx, userId, factor, prepared, now);
+		if (completed !== "ok") return { ok: false, refusal: completed };
+		const registered = prepared.registered!;
+		// Device-bound (RFC 8176 hwk): a verified attestation chain (V-15), single-device and not backed up; anything
+		// else, a synced passkey included, is a software-held key (swk).
+		const deviceBound = registered.attested && registered.deviceType === "singleDevice" && !registered.backedUp;
+		return { ok: true, factor, key: { deviceBound, userVerified: registered.userVerified } };
+	};
+}
+
 /** POST /v1/users/{id}/challenges {"type": "webauthn"}: request options listing the user's active credentials. */
 export async function createWebAuthnChallenge(
 	deps: ServiceDeps,
@@ -172,6 +186,9 @@ export async function createWebAuthnChallenge(
 	const { bytes, row } = newChallenge(deps, ctx, userId, now, { ceremony: "authentication", factor_id: null, user_handle: null });
 	const options = await authenticationOptions(rp, { challenge: bytes, allow: credentialHints(credentials) });
 	await deps.store.transaction(async (tx) => {
+		// A locked user gets the locked error and no challenge, as for an email code (R-EM-5, R-OTP-6).
+		const user = await tx.users.find(ctx.tenantId, userId);
+		if (user !== undefined && isLocked(user)) throw new ServiceError("locked");
 		await tx.challenges.deleteStale(ctx.tenantId, userId, now);
 		await tx.challenges.insert(row);
 	});

@@ -76,7 +76,7 @@ export interface APIKeyRepository {
 
 export interface UserRepository {
 	find(tenantId: string, userId: string): Promise<UserTable | undefined>;
-	/** Creates the user on first enrollment; a no-op when it exists. */
+	/** Twofold knows the user from now on: creates the row, or turns the id's attempt record into it (ADR 0002). */
 	ensure(tenantId: string, userId: string, now: number): Promise<void>;
 	/** The stored address (email.store_address), or null to forget it. */
 	setEmail(tenantId: string, userId: string, email: string | null): Promise<void>;
@@ -92,11 +92,23 @@ export interface UserRepository {
 	 * unused recovery codes and the user's factors that are not deleted.
 	 */
 	lockForAttempt(tenantId: string, userId: string): Promise<AttemptState | undefined>;
-	/** After a failed attempt on a locked row: the new count, throttle and (at the limit) lock time. */
-	recordFailure(tenantId: string, userId: string, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null): Promise<void>;
+	/**
+	 * Every attempt starts here (V-12a): lockForAttempt, but an id with no row first gets an attempt record
+	 * expiring at recordExpiresAt, so it is counted like a user. One statement on PostgreSQL.
+	 */
+	lockOrCreateForAttempt(tenantId: string, userId: string, now: number, recordExpiresAt: number): Promise<AttemptState | undefined>;
+	/**
+	 * After a failed attempt on a locked row: the new count, throttle and (at the limit) lock time. A recorded
+	 * lock is kept whatever lockedAt says. recordExpiresAt: an attempt record's new expiry; null for a user.
+	 */
+	recordFailure(tenantId: string, userId: string, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, recordExpiresAt?: number | null): Promise<void>;
+	/** Deletes up to `limit` attempt records expired at `now` (never a user's row); `more` when there may be others. */
+	sweepAttemptRecords(now: number, limit: number): Promise<{ deleted: number; more: boolean }>;
 	/** After a success: the consecutive-failure count starts again. */
 	clearFailures(tenantId: string, userId: string): Promise<void>;
+	/** False for an unknown id and for an attempt record, which is not a user. */
 	unlock(tenantId: string, userId: string): Promise<boolean>;
+	/** False for an unknown id and for an attempt record, which is not a user. */
 	delete(tenantId: string, userId: string): Promise<boolean>;
 }
 

@@ -26,7 +26,14 @@ export interface UserTable {
 	failed_attempts: number;
 	/** Throttle: no attempt is evaluated before this time. */
 	next_attempt_at: number;
+	/** Set when the user was locked (R-OTP-6); the lock is this recorded state, and only an admin unlock clears it. */
 	locked_at: number | null;
+	/**
+	 * Null for every user Twofold knows. Set only on an attempt record: the row a failed attempt creates for an
+	 * id that never enrolled, so it is throttled and locked like a user (V-12a). The record is deleted after this
+	 * time (each counted failure moves it on); enrolling makes it the user's row and clears it (ADR 0002).
+	 */
+	record_expires_at: number | null;
 	/** Only when the tenant opted in (email.store_address): where the last email code went. PII, so off by default. */
 	email: string | null;
 }

@@ -5,6 +5,7 @@ import * as assertions from "./2026-11-23-003-assertions.js";
 import * as webhooks from "./2026-11-23-004-webhooks.js";
 import * as userEmail from "./2026-11-23-005-user-email.js";
 import * as attestWebauthnAttestation from "./2026-11-29-attest-webauthn-attestation.js";
+import * as recordedLock from "./2026-11-29-lock-recorded-lock.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-004-webhooks": webhooks,
 	"2026-11-23-005-user-email": userEmail,
 	"2026-11-29-attest-webauthn-attestation": attestWebauthnAttestation,
+	"2026-11-29-lock-recorded-lock": recordedLock,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Compilable, type Kysely, sql } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { AttemptState, UserRepository } from "../store.js";
 import type { Database, FactorTable, UserTable } from "../tables.js";
@@ -40,6 +40,7 @@ const selectAttemptState = (db: Kysely<Database>, tenantId: string, userId: stri
 			"users.failed_attempts as u_failed_attempts",
 			"users.next_attempt_at as u_next_attempt_at",
 			"users.locked_at as u_locked_at",
+			"users.record_expires_at as u_record_expires_at",
 			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
 		])
 		.select((eb) =>
@@ -60,6 +61,44 @@ const lockUserSQLite = preparedQuery(selectAttemptState);
 // "OF users": only the user's row is locked; factors are changed by conditional updates.
 const lockUserPostgres = preparedQuery((db, tenantId: string, userId: string) => selectAttemptState(db, tenantId, userId).forUpdate("users"));
 
+/**
+ * PostgreSQL, V-12a: the attempt record's insert and the locking read in one statement, so the verify path keeps
+ * its round trips. Both parts see the statement's snapshot: for an id with a row, the insert does nothing and the
+ * read locks the row; for a new id, the read finds nothing and the insert's RETURNING gives the row it created
+ * (with no factors and no recovery codes), which no one else can see or lock until this transaction commits.
+ */
+const lockOrCreatePostgres = preparedQuery((db, tenantId: string, userId: string, createdAt: number, recordExpiresAt: number) => {
+	const any = db as any;
+	return any
+		.with("created", (qc: any) =>
+			qc
+				.insertInto("users")
+				.values({ tenant_id: tenantId, id: userId, created_at: createdAt, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: recordExpiresAt })
+				.onConflict((oc: any) => oc.columns(["tenant_id", "id"]).doNothing())
+				.returning(["tenant_id", "id", "created_at", "failed_attempts", "next_attempt_at", "locked_at", "record_expires_at"]),
+		)
+		.with("held", (qc: any) => selectAttemptState(qc as Kysely<Database>, tenantId, userId).forUpdate("users"))
+		.selectFrom("held")
+		.selectAll()
+		.unionAll((eb: any) =>
+			eb
+				.selectFrom("created")
+				.select([
+					"created.tenant_id as u_tenant_id",
+					"created.id as u_id",
+					"created.created_at as u_created_at",
+					"created.failed_attempts as u_failed_attempts",
+					"created.next_attempt_at as u_next_attempt_at",
+					"created.locked_at as u_locked_at",
+					"created.record_expires_at as u_record_expires_at",
+					...FACTOR_COLUMNS.map((column) => sql`null`.as(`f_${column}`)),
+					sql`0`.as("recovery_codes_remaining"),
+				]),
+		)
+		.orderBy("f_created_at")
+		.orderBy("f_id") as Compilable<AttemptRow>;
+});
+
 type AttemptRow = Record<string, unknown>;
 
 function attemptState(rows: AttemptRow[]): AttemptState | undefined {
@@ -72,6 +111,7 @@ function attemptState(rows: AttemptRow[]): AttemptState | undefined {
 		failed_attempts: first.u_failed_attempts,
 		next_attempt_at: first.u_next_attempt_at,
 		locked_at: first.u_locked_at,
+		record_expires_at: first.u_record_expires_at,
 	} as UserTable;
 	const factors = rows
 		.filter((row) => row.f_id !== null)
@@ -80,12 +120,28 @@ function attemptState(rows: AttemptRow[]): AttemptState | undefined {
 }
 
 const recordFailure = preparedQuery(
-	(db, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, tenantId: string, userId: string) =>
+	(db, failedAttempts: number, nextAttemptAt: number, lockedAt: number | null, recordExpiresAt: number | null, tenantId: string, userId: string) =>
 		db
 			.updateTable("users")
-			.set({ failed_attempts: failedAttempts, next_attempt_at: nextAttemptAt, locked_at: lockedAt })
+			.set((eb) => ({
+				failed_attempts: failedAttempts,
+				next_attempt_at: nextAttemptAt,
+				// A recorded lock is never cleared here: only an admin unlock clears it (R-OTP-6).
+				locked_at: eb.fn.coalesce("locked_at", eb.val(lockedAt)),
+				record_expires_at: recordExpiresAt,
+			}))
 			.where("tenant_id", "=", tenantId)
 			.where("id", "=", userId),
+);
+/**
+ * SQLite's half of lockOrCreateForAttempt (V-12a): an id with no row gets an attempt record, so the statements
+ * that follow are the same for an unknown id as for a user; for a user the insert finds the row and does nothing.
+ */
+const ensureAttemptRecord = preparedQuery((db, tenantId: string, userId: string, createdAt: number, recordExpiresAt: number) =>
+	db
+		.insertInto("users")
+		.values({ tenant_id: tenantId, id: userId, created_at: createdAt, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: recordExpiresAt })
+		.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing()),
 );
 const clearFailures = preparedQuery((db, tenantId: string, userId: string) =>
 	db.updateTable("users").set({ failed_attempts: 0, next_attempt_at: 0 }).where("tenant_id", "=", tenantId).where("id", "=", userId),
@@ -98,11 +154,40 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			return db.selectFrom("users").selectAll().where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
 		},
 		async ensure(tenantId, userId, now) {
+			// An attempt record becomes the user's row: its count, throttle and lock carry over (ADR 0002), it stops expiring.
 			await db
 				.insertInto("users")
-				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null })
-				.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
+				.values({ tenant_id: tenantId, id: userId, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: null })
+				.onConflict((oc) =>
+					oc
+						.columns(["tenant_id", "id"])
+						.doUpdateSet({ record_expires_at: null, created_at: now })
+						.where("users.record_expires_at", "is not", null),
+				)
 				.execute();
+		},
+		async sweepAttemptRecords(now, limit) {
+			const expired = await db
+				.selectFrom("users")
+				.select(["tenant_id", "id"])
+				.where("record_expires_at", "is not", null)
+				.where("record_expires_at", "<=", now)
+				.orderBy("record_expires_at")
+				.limit(limit)
+				.execute();
+			let deleted = 0;
+			for (const row of expired) {
+				// Conditional: a record that was just used again, or that enrolled, is no longer due.
+				const result = await db
+					.deleteFrom("users")
+					.where("tenant_id", "=", row.tenant_id)
+					.where("id", "=", row.id)
+					.where("record_expires_at", "is not", null)
+					.where("record_expires_at", "<=", now)
+					.executeTakeFirst();
+				deleted += Number(result.numDeletedRows);
+			}
+			return { deleted, more: expired.length === limit };
 		},
 		async setEmail(tenantId, userId, email) {
 			await db.updateTable("users").set({ email }).where("tenant_id", "=", tenantId).where("id", "=", userId).execute();
@@ -113,8 +198,20 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async lockForAttempt(tenantId, userId) {
 			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
 		},
-		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt) {
-			await recordFailure(db, failedAttempts, nextAttemptAt, lockedAt, tenantId, userId);
+		async lockOrCreateForAttempt(tenantId, userId, now, recordExpiresAt) {
+			if (dialect === "postgres") {
+				const state = attemptState((await lockOrCreatePostgres(db, tenantId, userId, now, recordExpiresAt)).rows as AttemptRow[]);
+				if (state !== undefined) return state;
+				// Another transaction created the record after this statement's snapshot was taken: it has committed
+				// (the insert waited for it), so the next statement sees and locks it.
+			} else {
+				// SQLite: the group commit already serializes writers, and a statement costs microseconds.
+				await ensureAttemptRecord(db, tenantId, userId, now, recordExpiresAt);
+			}
+			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);
+		},
+		async recordFailure(tenantId, userId, failedAttempts, nextAttemptAt, lockedAt, recordExpiresAt = null) {
+			await recordFailure(db, failedAttempts, nextAttemptAt, lockedAt, recordExpiresAt, tenantId, userId);
 		},
 		async clearFailures(tenantId, userId) {
 			await clearFailures(db, tenantId, userId);
@@ -125,6 +222,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 				.set({ failed_attempts: 0, next_attempt_at: 0, locked_at: null })
 				.where("tenant_id", "=", tenantId)
 				.where("id", "=", userId)
+				// An attempt record is not a user (it expires by itself); once the id enrolls, it is one.
+				.where("record_expires_at", "is", null)
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
@@ -134,7 +233,8 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			await db.deleteFrom("challenges").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			await db.deleteFrom("webauthn_credentials").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
 			await db.deleteFrom("factors").where("tenant_id", "=", tenantId).where("user_id", "=", userId).execute();
-			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).executeTakeFirst();
+			// An attempt record is not a user: it is left to expire, and the answer is "no such user".
+			const result = await db.deleteFrom("users").where("tenant_id", "=", tenantId).where("id", "=", userId).where("record_expires_at", "is", null).executeTakeFirst();
 			return result.numDeletedRows > 0n;
 		},
 	};
