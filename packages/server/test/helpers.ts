@@ -168,3 +168,24 @@ export function nextStep(clock: TestClock, period = 30): void {
 	const now = clock().getTime();
 	clock.set((Math.floor(now / 1000 / period) + 1) * period * 1000 + 1000);
 }
+
+/**
+ * At rest, a secret must not be recoverable by decoding what is stored (issue 20): every
+ * "."/"$"/":"-separated part of the stored value, and the value itself, decoded as base64url,
+ * base64, hex and UTF-8, must neither be nor contain the secret (each given as text or bytes: pass
+ * every form the secret takes, e.g. with and without separators). A substring check on the raw row is not enough: base64url of the plain
+ * code never contains the code.
+ */
+export function expectNotDecodable(stored: string, secrets: ReadonlyArray<string | Uint8Array>): void {
+	const needles = secrets.map((secret) => (typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret)));
+	const parts = [stored, ...stored.split(/[.$:]/)].filter((part) => part.length > 0);
+	for (const part of parts) {
+		const decodings = [Buffer.from(part, "utf8"), Buffer.from(part, "base64url"), Buffer.from(part, "base64")];
+		if (/^(?:[0-9a-f]{2})+$/i.test(part)) decodings.push(Buffer.from(part, "hex"));
+		for (const decoded of decodings) {
+			for (const needle of needles) {
+				if (decoded.indexOf(needle) !== -1) throw new Error(`a stored value decodes to the secret it protects (part ${JSON.stringify(part.slice(0, 12))}…)`);
+			}
+		}
+	}
+}
