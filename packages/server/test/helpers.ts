@@ -9,8 +9,16 @@ import { loadConfig } from "../src/config.js";
 import { decodeBase32 } from "../src/core/base32.js";
 import { generateTOTP } from "../src/core/totp.js";
 
-/** CI=true means every suite must run: a missing service is a failure, not a skip. */
-export const IN_CI = process.env.CI === "true";
+/**
+ * Any non-empty CI (true, 1, yes, a CI system's name…) means every suite must run: a missing tool,
+ * library or service is a failure, not a skip, and vitest.summary-reporter.ts fails a run that
+ * skipped anything. CI=1 once silently dropped PostgreSQL (issue 20).
+ */
+export const IN_CI = isCI(process.env.CI);
+
+export function isCI(value: string | undefined): boolean {
+	return value !== undefined && value.trim() !== "";
+}
 
 export const PG_URL = process.env.TWOFOLD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -21,7 +29,7 @@ async function probePostgres(): Promise<boolean> {
 		await client.query("select 1");
 		return true;
 	} catch (error) {
-		if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but ${PG_URL} did not answer: ${(error as Error).message}`);
+		if (IN_CI) throw new Error(`PostgreSQL is required under CI (CI=${process.env.CI}) but ${PG_URL} did not answer: ${(error as Error).message}`);
 		return false;
 	} finally {
 		await client.end().catch(() => undefined);
