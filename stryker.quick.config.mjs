@@ -1,0 +1,24 @@
+// The fast subset (issue 20): core/ and the SDK verifier with their own unit tests only
+// (vitest.mutate-quick.config.ts), one or two workers, a time limit. Run by `npm run mutate:quick`.
+import base from "./stryker.config.mjs";
+
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+	...base,
+	vitest: { configFile: "vitest.mutate-quick.config.ts", related: true },
+	mutate: [
+		"packages/server/src/core/constant-time.ts",
+		"packages/server/src/core/recovery-codes.ts",
+		"packages/server/src/core/hotp.ts",
+		"packages/server/src/core/totp.ts",
+		"packages/server/src/core/envelope.ts",
+		"packages/server/src/core/api-key.ts",
+		"packages/server/src/core/one-time-code.ts",
+		"packages/server/src/core/webhook-signature.ts",
+		"packages/sdk/src/verify-assertion.ts",
+	],
+	timeoutMS: 20_000,
+	htmlReporter: { fileName: "reports/mutation/quick.html" },
+	jsonReporter: { fileName: "reports/mutation/quick.json" },
+	reporters: ["clear-text", "progress", "html", "json"],
+};
