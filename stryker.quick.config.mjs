@@ -1,5 +1,6 @@
 // The fast subset (issue 20): core/ and the SDK verifier with their own unit tests only
-// (vitest.mutate-quick.config.ts), one or two workers, a time limit. Run by `npm run mutate:quick`.
+// (vitest.mutate-quick.config.ts), one worker, a time limit per mutant. recovery-codes.ts is left to the
+// full run: its unit tests generate 100k codes, a minute per mutant on a shared machine. Run by `npm run mutate:quick`.
 import base from "./stryker.config.mjs";
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
@@ -8,7 +9,6 @@ export default {
 	vitest: { configFile: "vitest.mutate-quick.config.ts", related: true },
 	mutate: [
 		"packages/server/src/core/constant-time.ts",
-		"packages/server/src/core/recovery-codes.ts",
 		"packages/server/src/core/hotp.ts",
 		"packages/server/src/core/totp.ts",
 		"packages/server/src/core/envelope.ts",
@@ -17,6 +17,10 @@ export default {
 		"packages/server/src/core/webhook-signature.ts",
 		"packages/sdk/src/verify-assertion.ts",
 	],
+	concurrency: 1,
+	// Static mutants (module-level constants) run every test for each mutant: 98% of the time for half
+	// the mutants. The quick run leaves them out; the full run (npm run mutate) keeps them.
+	ignoreStatic: true,
 	timeoutMS: 20_000,
 	htmlReporter: { fileName: "reports/mutation/quick.html" },
 	jsonReporter: { fileName: "reports/mutation/quick.json" },
