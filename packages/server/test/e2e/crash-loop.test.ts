@@ -100,6 +100,10 @@ describe.each(DIALECTS)("crash loop (%s)", (dialect) => {
 			let done = false;
 			void traffic.then(() => (done = true));
 			while (acknowledged.length === 0 && !done) await new Promise((resolve) => setTimeout(resolve, 5));
+			// Every fifth life ends its traffic before the kill, so every kind of used code (the recovery
+			// code comes last, after an scrypt) is left behind to re-try: killed 0-60 ms after the first
+			// acknowledgement, 50 rounds on SQLite re-tried 23 used TOTP codes and no recovery code (issue 20).
+			if (round % 5 === 4) await traffic;
 			await Promise.race([new Promise((resolve) => setTimeout(resolve, randomInt(0, 60))), traffic]);
 			if (!done) midFlight++;
 			await server.stop("SIGKILL");
@@ -108,10 +112,10 @@ describe.each(DIALECTS)("crash loop (%s)", (dialect) => {
 		}
 		// The checks had something to check, and many kills landed while requests were in flight.
 		expect(checked).toBeGreaterThanOrEqual(KILLS - 1);
-		expect(midFlight).toBeGreaterThanOrEqual(1);
-		// Rounds whose traffic ended before the kill used every code, so most rounds leave codes to re-try.
+		expect(midFlight).toBeGreaterThanOrEqual(KILLS / 5);
+		// Each quiet round (all but the last are checked by a next life) leaves every kind of used code to re-try.
 		console.log(`crash loop (${dialect}): ${retriedCodes} used TOTP codes and ${retriedRecoveryCodes} used recovery codes re-tried, ${midFlight} kills mid-flight`);
-		expect(retriedCodes, "used TOTP codes re-tried after a kill").toBeGreaterThanOrEqual(1);
-		expect(retriedRecoveryCodes, "used recovery codes re-tried after a kill").toBeGreaterThanOrEqual(1);
+		expect(retriedCodes, "used TOTP codes re-tried after a kill").toBeGreaterThanOrEqual(KILLS / 5 - 1);
+		expect(retriedRecoveryCodes, "used recovery codes re-tried after a kill").toBeGreaterThanOrEqual(KILLS / 5 - 1);
 	}, 300_000);
 });
