@@ -117,5 +117,5 @@ describe.each(DIALECTS)("crash loop (%s)", (dialect) => {
 		console.log(`crash loop (${dialect}): ${retriedCodes} used TOTP codes and ${retriedRecoveryCodes} used recovery codes re-tried, ${midFlight} kills mid-flight`);
 		expect(retriedCodes, "used TOTP codes re-tried after a kill").toBeGreaterThanOrEqual(KILLS / 5 - 1);
 		expect(retriedRecoveryCodes, "used recovery codes re-tried after a kill").toBeGreaterThanOrEqual(KILLS / 5 - 1);
-	}, 300_000);
+	}, 360_000); // the quiet rounds wait for their traffic: about 4 min per dialect on the shared machine
 });
