@@ -9,8 +9,16 @@ import { loadConfig } from "../src/config.js";
 import { decodeBase32 } from "../src/core/base32.js";
 import { generateTOTP } from "../src/core/totp.js";
 
-/** CI=true means every suite must run: a missing service is a failure, not a skip. */
-export const IN_CI = process.env.CI === "true";
+/**
+ * Any non-empty CI (true, 1, yes, a CI system's name…) means every suite must run: a missing tool,
+ * library or service is a failure, not a skip, and vitest.summary-reporter.ts fails a run that
+ * skipped anything. CI=1 once silently dropped PostgreSQL (issue 20).
+ */
+export const IN_CI = isCI(process.env.CI);
+
+export function isCI(value: string | undefined): boolean {
+	return value !== undefined && value.trim() !== "";
+}
 
 export const PG_URL = process.env.TWOFOLD_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -21,7 +29,7 @@ async function probePostgres(): Promise<boolean> {
 		await client.query("select 1");
 		return true;
 	} catch (error) {
-		if (IN_CI) throw new Error(`PostgreSQL is required under CI=true but ${PG_URL} did not answer: ${(error as Error).message}`);
+		if (IN_CI) throw new Error(`PostgreSQL is required under CI (CI=${process.env.CI}) but ${PG_URL} did not answer: ${(error as Error).message}`);
 		return false;
 	} finally {
 		await client.end().catch(() => undefined);
@@ -167,4 +175,25 @@ export async function enrollActive(t: TestApp, userId: string, body: Record<stri
 export function nextStep(clock: TestClock, period = 30): void {
 	const now = clock().getTime();
 	clock.set((Math.floor(now / 1000 / period) + 1) * period * 1000 + 1000);
+}
+
+/**
+ * At rest, a secret must not be recoverable by decoding what is stored (issue 20): every
+ * "."/"$"/":"-separated part of the stored value, and the value itself, decoded as base64url,
+ * base64, hex and UTF-8, must neither be nor contain the secret (each given as text or bytes: pass
+ * every form the secret takes, e.g. with and without separators). A substring check on the raw row is not enough: base64url of the plain
+ * code never contains the code.
+ */
+export function expectNotDecodable(stored: string, secrets: ReadonlyArray<string | Uint8Array>): void {
+	const needles = secrets.map((secret) => (typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret)));
+	const parts = [stored, ...stored.split(/[.$:]/)].filter((part) => part.length > 0);
+	for (const part of parts) {
+		const decodings = [Buffer.from(part, "utf8"), Buffer.from(part, "base64url"), Buffer.from(part, "base64")];
+		if (/^(?:[0-9a-f]{2})+$/i.test(part)) decodings.push(Buffer.from(part, "hex"));
+		for (const decoded of decodings) {
+			for (const needle of needles) {
+				if (decoded.indexOf(needle) !== -1) throw new Error(`a stored value decodes to the secret it protects (part ${JSON.stringify(part.slice(0, 12))}…)`);
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, scryptSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CROCKFORD_ALPHABET } from "./crockford.js";
 import { findMatchingRecoveryCodes, generateRecoveryCode, hashRecoveryCode, normalizeRecoveryCode } from "./recovery-codes.js";
@@ -45,5 +45,24 @@ describe("recovery codes (R-RC-1, R-RC-2)", () => {
 		}
 		expect(await findMatchingRecoveryCodes(normalizeRecoveryCode(codes[1]!.toUpperCase())!, stored)).toEqual([1]);
 		expect(await findMatchingRecoveryCodes(normalizeRecoveryCode(generateRecoveryCode(random))!, stored)).toEqual([]);
+	});
+
+	it("the stored hash is scrypt(N=2^10, r=8, p=1, 32 bytes) of the normalized code under the stored 128-bit salt (R-RC-2, ADR 0003)", async () => {
+		// Recomputed from the documented parameters, not searched for the plain code: base64url of the
+		// code itself would contain no substring of the code and still be reversible.
+		for (let i = 0; i < 5; i++) {
+			const code = generateRecoveryCode(random);
+			const stored = await hashRecoveryCode(code, random);
+			const salt = Buffer.from(stored.salt, "base64url");
+			expect(salt.byteLength).toBe(16);
+			const expected = scryptSync(code.replace(/-/g, ""), salt, 32, { N: 1024, r: 8, p: 1 });
+			expect(Buffer.from(stored.hash, "base64url").equals(expected)).toBe(true);
+			for (const value of [stored.hash, stored.salt]) {
+				for (const form of [code, code.replace(/-/g, "")]) {
+					expect(Buffer.from(value, "base64url").includes(form)).toBe(false);
+					expect(value).not.toContain(form);
+				}
+			}
+		}
 	});
 });

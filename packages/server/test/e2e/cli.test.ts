@@ -2,6 +2,8 @@ import { statSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
 import { cli } from "./process.js";
 
 describe("operator CLI", () => {
@@ -35,8 +37,20 @@ describe("operator CLI", () => {
 
 		const key = JSON.parse((await cli(["keys", "create", "--tenant", created.tenant_id, "--scope", "admin", "--json"], env)).stdout);
 		expect(key).toMatchObject({ scope: "admin", tenant_id: created.tenant_id, key_id: expect.stringMatching(/^key_/) });
+		// The key works until it is revoked, and not after (issue 20: a revoke must be followed by a request).
+		// A node on the same data dir answers for it; it is closed while the CLI writes.
+		const statusWithKey = async () => {
+			const node = await createApp(loadConfig(env, process.cwd()), { logger: false });
+			try {
+				return (await (await node.http()).inject({ method: "GET", url: "/v1/tenant", headers: { authorization: `Bearer ${key.api_key}` } })).statusCode;
+			} finally {
+				await node.close();
+			}
+		};
+		expect(await statusWithKey()).toBe(200);
 		const revoked = await cli(["keys", "revoke", key.key_id, "--json"], env);
 		expect(JSON.parse(revoked.stdout)).toEqual({ revoked: true, key_id: key.key_id });
+		expect(await statusWithKey()).toBe(401);
 		expect((await cli(["keys", "revoke", key.key_id], env)).code).toBe(1);
 
 		// The assertion signing key: the first was made by migrate; a rotation publishes the next one ahead of use.

@@ -1,13 +1,30 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeFor, createPostgresSchema, POSTGRES_AVAILABLE } from "../helpers.js";
+import { codeFor, createPostgresSchema, IN_CI, POSTGRES_AVAILABLE } from "../helpers.js";
 import { cli, hasTool, type ServerProcess, startServer } from "./process.js";
 
-/** libfaketime from Debian's faketime package, preloaded into the server process only (this test's clock stays true). */
-const LIBFAKETIME = ["x86_64-linux-gnu", "aarch64-linux-gnu"].map((arch) => `/usr/lib/${arch}/faketime/libfaketimeMT.so.1`).find((path) => existsSync(path));
+/**
+ * libfaketime (Debian package libfaketime, pulled in by faketime), preloaded into the server process
+ * only (this test's clock stays true). Found where dpkg says it is, else in any multiarch or local
+ * library directory; under CI a missing library is an error, not a skip (issue 20).
+ */
+function findLibfaketime(): string | undefined {
+	const listed = spawnSync("dpkg", ["-L", "libfaketime"], { encoding: "utf8" });
+	const fromDpkg = listed.status === 0 ? listed.stdout.split("\n").find((line) => line.endsWith("/libfaketimeMT.so.1") && existsSync(line)) : undefined;
+	if (fromDpkg !== undefined) return fromDpkg;
+	const directories = ["/usr/lib", "/usr/local/lib", "/usr/lib64"].flatMap((base) => {
+		const arches = existsSync(base) ? readdirSync(base).filter((name) => name.endsWith("-linux-gnu")).map((arch) => join(base, arch, "faketime")) : [];
+		return [...arches, join(base, "faketime")];
+	});
+	return directories.map((directory) => join(directory, "libfaketimeMT.so.1")).find((path) => existsSync(path));
+}
+const LIBFAKETIME = findLibfaketime();
+if (LIBFAKETIME === undefined && IN_CI) throw new Error("libfaketimeMT.so.1 is required under CI (Debian packages faketime, libfaketime)");
+if (LIBFAKETIME === undefined) console.warn("[skip] libfaketime not found: apt-get install faketime to run the clock-skew suite");
 const FAKETIME = POSTGRES_AVAILABLE && hasTool("faketime", "faketime") && LIBFAKETIME !== undefined;
 
 /**

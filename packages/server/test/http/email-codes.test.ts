@@ -1,7 +1,8 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL_CODE_TTL_MS, EMAIL_SENDS_PER_USER } from "../../src/services/email-codes.js";
-import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
+import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 import { SMTPSink } from "../smtp-sink.js";
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
@@ -97,6 +98,15 @@ describe.each(DIALECTS)("email codes and admin reset (%s)", (dialect) => {
 		const row = await t.app.store.challenges.find(t.tenantId, "em-6", challenge.id);
 		expect(JSON.stringify(row)).not.toContain(code);
 		expect(JSON.stringify(row)).not.toContain("private.person");
+		// The property, not a substring: the stored value is HMAC-SHA256 under the key ring's code key
+		// (HKDF of the master key) over the code bound to tenant, user and challenge; the same hash
+		// without the key, or under another key, is a different value; nothing stored decodes to the code.
+		const message = JSON.stringify([t.tenantId, "em-6", challenge.id, code]);
+		const keyed = createHmac("sha256", t.app.services.deps.keyring.codeMacKey).update(message).digest("base64url");
+		expect(row!.challenge).toBe(keyed);
+		expect(row!.challenge).not.toBe(createHash("sha256").update(message).digest("base64url"));
+		expect(row!.challenge).not.toBe(createHmac("sha256", randomBytes(32)).update(message).digest("base64url"));
+		for (const value of Object.values(row!)) if (typeof value === "string") expectNotDecodable(value, [code, "private.person@example.org"]);
 		const events = (await t.call("GET", "/v1/events?user_id=em-6")).body;
 		expect(events).not.toContain(code);
 		expect(events).not.toContain("private.person");

@@ -1,5 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
+import { decodeBase32 } from "../../src/core/base32.js";
+import { EnvelopeError } from "../../src/core/envelope.js";
+import { createKeyring } from "../../src/core/keyring.js";
+import { openFactorSecret } from "../../src/services/factor-secret.js";
+import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 
 describe.each(DIALECTS)("enroll and confirm (%s)", (dialect) => {
 	let t: TestApp;
@@ -120,5 +125,20 @@ describe.each(DIALECTS)("enroll and confirm (%s)", (dialect) => {
 		const res = await t.call("POST", "/v1/users/u-404/factors/fac_00000000000000000000000000/confirm", { code: "123456" });
 		expect(res.status).toBe(404);
 		expect(res.json.error.code).toBe("factor_not_found");
+	});
+
+	it("the TOTP seed is sealed at rest: nothing stored decodes to it, and it opens only with the master key (R-ST-1, R-ST-2)", async () => {
+		const { factorId, secret } = await enrollActive(t, "sealed-seed");
+		const seed = decodeBase32(secret)!;
+		const row = (await t.app.store.factors.find(t.tenantId, "sealed-seed", factorId))!;
+		expect(row.secret_envelope).not.toBeNull();
+		for (const value of Object.values(row)) if (typeof value === "string") expectNotDecodable(value, [secret, seed]);
+		const keyring = t.app.services.deps.keyring;
+		expect(Buffer.from(openFactorSecret(keyring, row, row.secret_envelope!)).equals(Buffer.from(seed))).toBe(true);
+		expect(() => openFactorSecret(createKeyring([randomBytes(32)]), row, row.secret_envelope!)).toThrow(EnvelopeError);
+		const sameIdWrongKey = { ...keyring, keys: new Map([[keyring.activeKeyId, new Uint8Array(randomBytes(32))]]) };
+		expect(() => openFactorSecret(sameIdWrongKey, row, row.secret_envelope!)).toThrow(/failed authentication/);
+		// Bound to its row: another factor's id does not open it (R-ST-2).
+		expect(() => openFactorSecret(keyring, { ...row, id: "fac_other" }, row.secret_envelope!)).toThrow(EnvelopeError);
 	});
 });

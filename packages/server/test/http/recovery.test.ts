@@ -1,5 +1,6 @@
+import { scryptSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
+import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 
 describe.each(DIALECTS)("recovery codes (%s)", (dialect) => {
 	let t: TestApp;
@@ -77,5 +78,19 @@ describe.each(DIALECTS)("recovery codes (%s)", (dialect) => {
 			expect(dump).not.toContain(code);
 			expect(dump).not.toContain(code.replace(/-/g, ""));
 		}
+		// The property, not a substring: each row is scrypt (ADR 0003: N=2^10, r=8, p=1, 32 bytes) of one
+		// issued code under the row's own 128-bit salt, and no stored value decodes to a code.
+		const normalized = recoveryCodes.map((code) => code.replace(/-/g, "").toLowerCase());
+		const matched = new Set<string>();
+		for (const row of rows) {
+			const salt = Buffer.from(row.salt, "base64url");
+			expect(salt.byteLength).toBe(16);
+			const stored = Buffer.from(row.hash, "base64url");
+			const owner = normalized.find((code) => scryptSync(code, salt, 32, { N: 1024, r: 8, p: 1 }).equals(stored));
+			expect(owner, `row ${row.id} is not the scrypt hash of any issued code`).toBeDefined();
+			matched.add(owner!);
+			for (const value of Object.values(row)) if (typeof value === "string") expectNotDecodable(value, [...recoveryCodes, ...normalized]);
+		}
+		expect(matched.size).toBe(10);
 	});
 });

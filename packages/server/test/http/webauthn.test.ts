@@ -75,19 +75,41 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 			["malformed credential", () => ({ id: authenticator.id, response: "nope" })],
 			["not an object", () => "credential"],
 		];
+		// The count is read back after every refusal (not only the newest event at the end): each one,
+		// including the reuse of a spent challenge, must raise the user's count by exactly one.
 		let failures = 0;
+		const expectCounted = async (label: string) => {
+			failures += 1;
+			const newest = await t.call("GET", "/v1/events?user_id=wa-neg&type=verification.failed&limit=1");
+			expect(newest.json.events[0]?.data, label).toMatchObject({ purpose: "verify", failed_attempts: failures });
+		};
 		for (const [name, make] of cases) {
 			const c = await challenge("wa-neg");
 			const res = await verify("wa-neg", c.id, make(c.options));
 			expect(res.json.error?.code, name).toBe("invalid_code");
-			failures += 1;
+			await expectCounted(name);
 			// Each challenge is gone after its one use, even though it failed (R-WA-2).
 			expect((await verify("wa-neg", c.id, authenticator.assert(c.options))).json.error?.code, `${name}: reuse`).toBe("invalid_code");
-			failures += 1;
-			if (failures >= 4) await t.call("POST", "/v1/users/wa-neg/unlock");
+			await expectCounted(`${name}: reuse`);
+			// Under the default throttle (5): start each case from zero, so no refusal is a throttled one.
+			expect((await t.call("POST", "/v1/users/wa-neg/unlock")).status).toBe(204);
+			failures = 0;
 		}
-		const failed = await t.call("GET", "/v1/events?user_id=wa-neg&type=verification.failed&limit=1");
-		expect(failed.json.events[0].data).toMatchObject({ purpose: "verify" });
+		// The count lives in the user row, not only in the audit trail: at the limit, even a correct
+		// assertion is refused unevaluated (R-OTP-6, V-4).
+		expect((await t.call("PATCH", "/v1/tenant", { attempts: { lock_after: 3 } })).status).toBe(200);
+		try {
+			for (const [name, make] of cases.slice(0, 3)) {
+				const c = await challenge("wa-neg");
+				expect((await verify("wa-neg", c.id, make(c.options))).json.error?.code, name).toBe("invalid_code");
+			}
+			const c = await challenge("wa-neg");
+			const locked = await verify("wa-neg", c.id, authenticator.assert(c.options));
+			expect(locked.json.error?.code).toBe("locked");
+		} finally {
+			expect((await t.call("PATCH", "/v1/tenant", { attempts: { lock_after: 100 } })).status).toBe(200);
+			await t.call("POST", "/v1/users/wa-neg/unlock");
+		}
 	});
 
 	it("expired, another user's, and registration challenges are refused", async () => {

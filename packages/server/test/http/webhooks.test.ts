@@ -4,8 +4,12 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../src/core/webhook-signature.js";
 import { appendEvent } from "../../src/services/events.js";
-import { deliverDue, httpSender, RETRY_DELAYS_SECONDS } from "../../src/services/webhook-delivery.js";
-import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
+import { randomBytes } from "node:crypto";
+import { EnvelopeError, openSecret } from "../../src/core/envelope.js";
+import { createKeyring } from "../../src/core/keyring.js";
+import { deliverDue, httpSender, RETRY_DELAYS_SECONDS, startWebhookWorker } from "../../src/services/webhook-delivery.js";
+import { openWebhookSecret, webhookSecretData } from "../../src/services/webhooks.js";
+import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 
 interface Received {
 	headers: IncomingHttpHeaders;
@@ -90,8 +94,18 @@ describe.each(DIALECTS)("webhooks (%s)", (dialect) => {
 		const listed = await t.call("GET", "/v1/webhooks");
 		expect(listed.json.webhooks).toHaveLength(1);
 		expect(listed.body).not.toContain(created.json.secret);
-		const row = await t.app.store.webhooks.find(t.tenantId, id);
+		const row = (await t.app.store.webhooks.find(t.tenantId, id))!;
 		expect(JSON.stringify(row)).not.toContain(created.json.secret.slice(6));
+		// Sealed, not encoded (R-ST-1): no part of the stored value decodes to the secret; it opens with
+		// the master key to exactly the secret, and without it (a key ring of another master key, or
+		// another key under the same key id) it does not open at all.
+		const secretText: string = created.json.secret;
+		for (const value of Object.values(row)) if (typeof value === "string") expectNotDecodable(value, [secretText, secretText.slice(6), Buffer.from(secretText.slice(6), "base64")]);
+		expect(openWebhookSecret(t.app.services.deps, row, row.secret_envelope)).toBe(secretText);
+		const foreign = createKeyring([randomBytes(32)]);
+		expect(() => openSecret(foreign, row.secret_envelope, webhookSecretData(row))).toThrow(EnvelopeError);
+		const sameIdWrongKey = { ...t.app.services.deps.keyring, keys: new Map([[t.app.services.deps.keyring.activeKeyId, new Uint8Array(randomBytes(32))]]) };
+		expect(() => openSecret(sameIdWrongKey, row.secret_envelope, webhookSecretData(row))).toThrow(/failed authentication/);
 
 		expect((await t.call("PATCH", `/v1/webhooks/${id}`, { events: ["factor.activated", "user.locked"], enabled: false })).json).toMatchObject({ events: ["factor.activated", "user.locked"], enabled: false });
 		for (const bad of [{ url: receiver.url, events: [] }, { url: receiver.url, events: ["*", "user.locked"] }, { url: receiver.url, events: ["no.such"] }, { url: "ftp://example.com/", events: ["*"] }, { url: "http://user:pw@127.0.0.1/", events: ["*"] }]) {
@@ -282,5 +296,60 @@ describe("webhook destinations (SSRF)", () => {
 		const send = httpSender(false);
 		expect(await send("http://127.0.0.1:9/x", {}, "{}")).toEqual({ error: "destination not allowed (private address)" });
 		expect(await send("http://localhost:9/x", {}, "{}")).toMatchObject({ error: expect.stringContaining("private address") });
+	});
+});
+
+/**
+ * SSRF at delivery time (issue 20): the real worker, started as `serve` starts it (no sender
+ * injected) under the default configuration, against endpoints whose URLs were written straight
+ * into the store, as if a saved name now resolved (DNS rebinding) to a loopback receiver.
+ */
+describe.each(DIALECTS)("webhook delivery under the default configuration (%s)", (dialect) => {
+	let t: TestApp;
+	let receiver: Receiver;
+	beforeAll(async () => {
+		t = await buildTestApp({ dialect });
+		expect(t.app.config.webhookAllowPrivate).toBe(false);
+		receiver = new Receiver();
+		await receiver.start();
+	});
+	afterAll(async () => {
+		await receiver.stop();
+		await t.close();
+	});
+
+	it("the worker refuses private addresses that reached the store, sends nothing, and records why", async () => {
+		const ids: string[] = [];
+		for (const saved of ["http://203.0.113.7/hooks", "http://203.0.113.8/hooks"]) {
+			const created = await t.call("POST", "/v1/webhooks", { url: saved, events: ["*"] });
+			expect(created.status, created.body).toBe(201);
+			ids.push(created.json.webhook.id);
+		}
+		// One address literal and one name that resolves to loopback, both the receiver's.
+		const targets = [receiver.url, receiver.url.replace("127.0.0.1", "localhost")];
+		for (const [i, id] of ids.entries()) expect(await t.app.services.deps.store.webhooks.update(t.tenantId, id, { url: targets[i]! })).toBe(true);
+		await enrollActive(t, "rebound-user");
+
+		const worker = startWebhookWorker(t.app.services.deps, { pollMs: 20 });
+		try {
+			const deadline = Date.now() + 15_000;
+			for (;;) {
+				const deliveries = await Promise.all(ids.map(async (id) => (await t.call("GET", `/v1/webhooks/${id}/deliveries`)).json.deliveries as { event_type: string; attempts: number; status: string; last_error: string | null }[]));
+				// Later events of the user wait behind a pending one (order per user), so the user's
+				// first event is the one that must have been tried on both endpoints.
+				if (deliveries.every((list) => list.some((d) => d.event_type === "factor.created" && d.attempts > 0))) {
+					for (const delivery of deliveries.flat().filter((d) => d.attempts > 0)) {
+						expect(delivery.status).toBe("pending");
+						expect(delivery.last_error).toMatch(/private address/);
+					}
+					break;
+				}
+				if (Date.now() > deadline) throw new Error(`the worker did not attempt every delivery: ${JSON.stringify(deliveries)}`);
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+		} finally {
+			await worker.stop();
+		}
+		expect(receiver.received).toEqual([]);
 	});
 });

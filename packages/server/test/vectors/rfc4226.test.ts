@@ -36,5 +36,10 @@ describe("RFC 4226 Appendix D (R-OTP-12)", () => {
 		expect(() => generateHOTP(SECRET, 0n, 5, "SHA1")).toThrow(TypeError);
 		expect(() => generateHOTP(SECRET, 0n, 9, "SHA1")).toThrow(TypeError);
 		expect(() => generateHOTP(SECRET, -1n, 6, "SHA1")).toThrow(TypeError);
+		// Survivors of the mutation run (docs/testing.md): the 64-bit upper bound and the messages.
+		expect(() => generateHOTP(SECRET, 2n ** 64n, 6, "SHA1")).toThrow(/HOTP counter out of range/);
+		expect(() => generateHOTP(SECRET, -1n, 6, "SHA1")).toThrow(/HOTP counter out of range/);
+		expect(generateHOTP(SECRET, 2n ** 64n - 1n, 6, "SHA1")).toMatch(/^\d{6}$/);
+		for (const digits of [5, 9, 6.5]) expect(() => generateHOTP(SECRET, 0n, digits, "SHA1")).toThrow(/HOTP digits must be 6, 7 or 8/);
 	});
 });

@@ -88,5 +88,24 @@ describe("verifyTOTP window (R-OTP-2)", () => {
 
 	it("a window above one step is misuse", () => {
 		expect(() => verifyTOTP({ ...base, code, nowInMilliseconds: at, windowInSteps: 2 })).toThrow(TypeError);
+		// Survivors of the mutation run (docs/testing.md): negative and fractional windows, and the message.
+		for (const windowInSteps of [2, -1, 0.5, Number.NaN]) {
+			expect(() => verifyTOTP({ ...base, code, nowInMilliseconds: at, windowInSteps }), String(windowInSteps)).toThrow(/TOTP window must be 0 or 1 step \(R-OTP-2\)/);
+		}
+	});
+
+	it("at the epoch, step 0 is a candidate and step -1 is not (no negative counter reaches HOTP)", () => {
+		const first = generateHOTP(SEEDS.SHA1, 0n, 6, "SHA1");
+		expect(verifyTOTP({ ...base, code: first, nowInMilliseconds: 0, windowInSteps: 1 })).toBe(0n);
+		expect(verifyTOTP({ ...base, code: first, nowInMilliseconds: 29_999, windowInSteps: 1 })).toBe(0n);
+	});
+
+	it("when two steps in the window share a code, the later step is returned (it is the one consumed)", () => {
+		// Found by search: with the RFC seed, steps 910737 and 910738 both give 911617.
+		expect(generateHOTP(SEEDS.SHA1, 910_737n, 6, "SHA1")).toBe("911617");
+		expect(generateHOTP(SEEDS.SHA1, 910_738n, 6, "SHA1")).toBe("911617");
+		for (const now of [910_737, 910_738]) {
+			expect(verifyTOTP({ ...base, code: "911617", nowInMilliseconds: now * 30_000 + 1, windowInSteps: 1 })).toBe(910_738n);
+		}
 	});
 });
