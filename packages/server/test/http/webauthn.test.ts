@@ -99,12 +99,15 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 		// assertion is refused unevaluated (R-OTP-6, V-4).
 		expect((await t.call("PATCH", "/v1/tenant", { attempts: { lock_after: 3 } })).status).toBe(200);
 		try {
+			// Taken before the lock: a locked user is refused a new challenge (issue 12 #7), so this one carries the correct assertion.
+			const held = await challenge("wa-neg");
 			for (const [name, make] of cases.slice(0, 3)) {
 				const c = await challenge("wa-neg");
 				expect((await verify("wa-neg", c.id, make(c.options))).json.error?.code, name).toBe("invalid_code");
 			}
-			const c = await challenge("wa-neg");
-			const locked = await verify("wa-neg", c.id, authenticator.assert(c.options));
+			const refused = await t.call("POST", "/v1/users/wa-neg/challenges", { type: "webauthn" });
+			expect(refused.status).toBe(423);
+			const locked = await verify("wa-neg", held.id, authenticator.assert(held.options));
 			expect(locked.json.error?.code).toBe("locked");
 		} finally {
 			expect((await t.call("PATCH", "/v1/tenant", { attempts: { lock_after: 100 } })).status).toBe(200);

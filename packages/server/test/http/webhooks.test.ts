@@ -320,7 +320,7 @@ describe.each(DIALECTS)("webhook delivery under the default configuration (%s)",
 
 	it("the worker refuses private addresses that reached the store, sends nothing, and records why", async () => {
 		const ids: string[] = [];
-		for (const saved of ["http://203.0.113.7/hooks", "http://203.0.113.8/hooks"]) {
+		for (const saved of ["http://93.184.215.14/hooks", "http://93.184.215.15/hooks"]) {
 			const created = await t.call("POST", "/v1/webhooks", { url: saved, events: ["*"] });
 			expect(created.status, created.body).toBe(201);
 			ids.push(created.json.webhook.id);
