@@ -18,6 +18,7 @@ describe("the step-up example app against a real Twofold", () => {
 	const env = { TWOFOLD_DATA_DIR: dataDir };
 	let server: ServerProcess;
 	let app: { url: string; close(): Promise<void> };
+	let tenant: { tenant_id: string; api_key: string };
 
 	const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
 		const response = await fetch(`${app.url}${path}`, {
@@ -34,7 +35,7 @@ describe("the step-up example app against a real Twofold", () => {
 
 	beforeAll(async () => {
 		server = await startServer(env);
-		const tenant = JSON.parse((await cli(["tenants", "create", "--name", "Example", "--json"], env)).stdout) as { tenant_id: string; api_key: string };
+		tenant = JSON.parse((await cli(["tenants", "create", "--name", "Example", "--json"], env)).stdout) as { tenant_id: string; api_key: string };
 		app = await startApp({ twofoldUrl: server.url, apiKey: tenant.api_key, tenantId: tenant.tenant_id, port: 0 });
 	});
 	afterAll(async () => {
@@ -115,6 +116,17 @@ describe("the step-up example app against a real Twofold", () => {
 		const disabled = await call("POST", "/2fa/disable", {}, { ...as(login), "twofold-assertion": fresh });
 		expect(disabled.status, JSON.stringify(disabled.json)).toBe(200);
 		expect(disabled.json.second_factor).toBe(false);
+		// Once: the same assertion again removes nothing, and Twofold holds it as spent (R-AS-5): redeeming it
+		// now answers assertion_redeemed, where an unspent one would redeem (issue 20).
+		const again = await call("POST", "/2fa/disable", {}, { ...as(login), "twofold-assertion": fresh });
+		expect(again.status).not.toBe(200);
+		const redeem = await fetch(`${server.url}/v1/assertions/redeem`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${tenant.api_key}`, "content-type": "application/json" },
+			body: JSON.stringify({ assertion: fresh }),
+		});
+		expect(redeem.status).toBe(409);
+		expect(((await redeem.json()) as { error: { code: string } }).error.code).toBe("assertion_redeemed");
 	});
 
 	it("a rotation by the CLI reaches the running server without a restart", async () => {
