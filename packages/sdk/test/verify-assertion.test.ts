@@ -157,6 +157,17 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		await refusedWith(await signedByTwofold({ ...claims, auth_time: now - 120 }), "too_old", { maxAge: 60 });
 	});
 
+	it("max_age allows exactly the clock leeway and no more; no token at all is 'missing' (issue 20: mutation survivors)", async () => {
+		// The verifier's clock pinned ten seconds after issue, well inside the assertion's life.
+		const now = (claims.iat as number) + 10;
+		const at = { maxAge: 60, currentDate: new Date(now * 1000) };
+		const leeway = 5;
+		await expect(verifier.verify(await signedByTwofold({ ...claims, auth_time: now - 60 - leeway }), at)).resolves.toMatchObject({ sub: "sdk-user" });
+		await refusedWith(await signedByTwofold({ ...claims, auth_time: now - 60 - leeway - 1 }), "too_old", at);
+		await refusedWith("", "missing");
+		await refusedWith(undefined as unknown as string, "missing");
+	});
+
 	it("refuses another user's assertion", async () => {
 		await refusedWith(good, "wrong_user", { userId: "someone-else" });
 	});

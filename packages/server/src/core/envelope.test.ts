@@ -41,6 +41,32 @@ describe("envelope (R-ST-1, R-ST-2)", () => {
 		expect(() => openSecret(keyring, "v2.a.b.c", "row-a")).toThrow(EnvelopeError);
 	});
 
+	it("each refusal names its reason, and a malformed envelope names no key (issue 20: mutation survivors)", () => {
+		const sealed = sealSecret({ keyring, plaintext: secret, associatedData: "row-a", random });
+		const [version, keyId, nonce, body] = sealed.split(".") as [string, string, string, string];
+		const refusal = (envelope: string) => {
+			try {
+				openSecret(keyring, envelope, "row-a");
+			} catch (error) {
+				expect(error).toBeInstanceOf(EnvelopeError);
+				return (error as Error).message;
+			}
+			throw new Error("opened");
+		};
+		for (const malformed of [`${version}.${keyId}.${nonce}`, `${sealed}.extra`, `v2.${keyId}.${nonce}.${body}`]) {
+			expect(refusal(malformed)).toBe("unknown envelope format");
+			expect(envelopeKeyId(malformed)).toBeNull();
+		}
+		expect(refusal(`${version}.k_unknown.${nonce}.${body}`)).toBe("envelope sealed under a key that is not in the key ring");
+		// GCM takes any nonce length, so only the explicit check tells a cut nonce from a forgery.
+		const shortNonce = Buffer.from(nonce, "base64url").subarray(1).toString("base64url");
+		expect(refusal(`${version}.${keyId}.${shortNonce}.${body}`)).toBe("truncated envelope");
+		const shortBody = Buffer.from(body, "base64url").subarray(0, 15).toString("base64url");
+		expect(refusal(`${version}.${keyId}.${nonce}.${shortBody}`)).toBe("truncated envelope");
+		expect(refusal(sealed.replace(/.$/, (c) => (c === "A" ? "B" : "A")))).toBe("envelope failed authentication");
+		expect(new EnvelopeError("x").name).toBe("EnvelopeError");
+	});
+
 	it("an old key still opens after a new key becomes active (rotation, R-ST-3)", () => {
 		const sealed = sealSecret({ keyring, plaintext: secret, associatedData: "row-a", random });
 		const rotated = createKeyring([random(32), master]);
