@@ -168,6 +168,21 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		await refusedWith(undefined as unknown as string, "missing");
 	});
 
+	it("judges time by the verifier's clock with the leeway, takes the issuer with trailing slashes, and refuses mistyped claims (issue 20: mutation survivors)", async () => {
+		const exp = claims.exp as number;
+		const at = (seconds: number) => createVerifier({ issuer: ISSUER, tenant: t.tenantId, jwksUrl, now: () => new Date(seconds * 1000) });
+		// The verifier's own clock (options.now) decides expiry, not the machine's, with 5 s of leeway either way.
+		await expect(at(exp + 3).verify(good)).resolves.toMatchObject({ sub: "sdk-user" });
+		expect(await at(exp + 60).verify(good).catch((e: AssertionError) => e.reason)).toBe("expired");
+		const slashes = createVerifier({ issuer: `${ISSUER}//`, tenant: t.tenantId, jwksUrl });
+		await expect(slashes.verify(good)).resolves.toMatchObject({ iss: ISSUER });
+		for (const mistyped of [{ auth_time: String(claims.auth_time) }, { amr: "otp" }, { acr: 1 }, { sub: 42 }]) {
+			const error = await verifier.verify(await signedByTwofold({ ...claims, ...mistyped })).catch((e: AssertionError) => e);
+			expect(error, JSON.stringify(mistyped)).toMatchObject({ reason: "invalid" });
+			expect((error as Error).message, JSON.stringify(mistyped)).toMatch(/malformed|not valid/);
+		}
+	});
+
 	it("refuses another user's assertion", async () => {
 		await refusedWith(good, "wrong_user", { userId: "someone-else" });
 	});
