@@ -127,7 +127,6 @@ export async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, user
 	return prepareProof(deps, ctx, userId, input);
 }
 
-/** Inserts the pending factor (and the user on first enrollment), after the binding proof if one is needed. */
 /**
  * Pending factors a user may have at once (issue 12): enroll needs no proof before 2FA is on, so without a cap
  * one caller could pile up rows that every listing and every verify of the user load. A sixth is refused
@@ -168,6 +167,7 @@ async function lockedFactors(tx: Store, ctx: TenantContext, userId: string): Pro
 	return tx.factors.listForUser(ctx.tenantId, userId);
 }
 
+/** Inserts the pending factor (and the user on first enrollment), after the binding proof if one is needed. */
 export async function insertPendingFactor(
 	deps: ServiceDeps,
 	ctx: TenantContext,
@@ -226,10 +226,11 @@ export async function confirmFactor(
 	if (factor.status !== "pending") throw new ServiceError("factor_not_pending");
 	if ((factor.expires_at ?? 0) <= deps.clock().getTime()) throw new ServiceError("factor_expired");
 
-	const needsCodes = async (store: typeof deps.store): Promise<boolean> =>
-		!(await store.factors.listForUser(ctx.tenantId, userId)).some((f) => f.status === "active") &&
-		(await store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
-	const set: RecoveryCodeSet | null = (await needsCodes(deps.store)) ? await generateRecoveryCodeSet(deps) : null;
+	// Generated outside the transaction (scrypt is slow) when the user looks code-less now; the transaction decides.
+	const needsCodes =
+		!(await deps.store.factors.listForUser(ctx.tenantId, userId)).some((f) => f.status === "active") &&
+		(await deps.store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
+	const set: RecoveryCodeSet | null = needsCodes ? await generateRecoveryCodeSet(deps) : null;
 	const registration = factor.type === "webauthn" ? await prepareRegistration(deps, ctx, userId, factor, input.credential) : undefined;
 	// A WebAuthn registration response is a proof like a code: it goes through the attempt budget (issue 12 finding 7).
 	const prepared: PreparedProof = registration !== undefined ? { shape: { kind: "registration" }, recoveryMatchIds: [] } : await prepareProof(deps, ctx, userId, { code: input.code });
@@ -247,7 +248,8 @@ export async function confirmFactor(
 			await discardPending(tx, deps, ctx, userId, [factor], "superseded", now);
 			return { error: new ServiceError("factor_expired") };
 		}
-		const issueCodes = set !== null && (await needsCodes(tx));
+		// The factors are read under the lock already: only the recovery-code count is left to check.
+		const issueCodes = set !== null && otherActive.length === 0 && (await tx.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
 		const proof = await attemptProof(tx, deps, ctx, userId, prepared, {
 			purpose: "confirm",
 			pendingFactorId: factorId,
@@ -263,22 +265,14 @@ export async function confirmFactor(
 		}
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.activated", data: { type: factor.type } });
 		const activated = await tx.factors.find(ctx.tenantId, userId, factorId);
-		return { factor: activated!, codes: issueCodes ? set.codes : undefined };
+		return { factor: activated!, codes: issueCodes ? set.codes : undefined, key: proof.method === "webauthn" ? proof.key : undefined };
 	});
 	// Thrown only now, after the failed attempt (or the consumed challenge) has committed (R-ST-6).
 	if ("error" in outcome) throw outcome.error;
 	// The new factor just proved itself: the confirm answers with an assertion, as a verify does (issue 4).
 	const registered = registration?.registered;
-	const proven: VerifiedProof =
-		registered != null
-			? {
-					method: "webauthn",
-					factorId,
-					// As in proofs.ts: hwk only with a verified attestation chain (V-15).
-					deviceBound: registered.attested && registered.deviceType === "singleDevice" && !registered.backedUp,
-					userVerified: registered.userVerified,
-				}
-			: { method: "totp", factorId };
+	// A WebAuthn confirm proves with the key facts its registration established (hwk rule in webauthn-registration.ts).
+	const proven: VerifiedProof = outcome.key !== undefined ? { method: "webauthn", factorId, ...outcome.key } : { method: "totp", factorId };
 	const assertion = await issueAssertion(deps, ctx, userId, proven, { actionHash: undefined, firstFactorPassed: false });
 	const facts = registered == null ? undefined : webauthnFacts({ aaguid: registered.aaguid, attested: registered.attested ? 1 : 0, model: registered.model });
 	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor, facts), assertion };
