@@ -1,6 +1,7 @@
 export { type ActionValue, actionHash, canonicalJSON } from "./action-hash.js";
 export * from "./client.js";
 export { REQUEST_ACTION_VERSION, type RequestAction, requestAction } from "./request-action.js";
-export { ASSERTION_HEADER, CODE_HEADER, type CodeOptions, type StepUpOptions, stepUpChallenge } from "./step-up.js";
+export { LOGGED_REASONS, REJECTION_REASONS, type RejectionReason } from "./rejection-reason.js";
+export { ASSERTION_HEADER, CODE_HEADER, type CodeOptions, type RejectionDetail, type StepUpLogger, type StepUpOptions, stepUpChallenge } from "./step-up.js";
 export { TwofoldError } from "./twofold-error.js";
 export { ACR, ALGORITHMS, ASSERTION_TYP, AssertionError, type AssertionFailure, createVerifier, DEFAULT_ACR_VALUES, type StepUpClaims, verifyAssertion } from "./verify-assertion.js";

@@ -1,6 +1,10 @@
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { type ActionValue, actionHash } from "./action-hash.js";
+import { type AssertionFailure } from "./rejection-reason.js";
 import { formatOneHashes, isRequestAction } from "./request-action.js";
+import { checkVerifierOptions } from "./validate-options.js";
+
+export type { AssertionFailure } from "./rejection-reason.js";
 
 /**
  * Checking a Twofold step-up assertion in the application's own API, with the
@@ -41,16 +45,6 @@ export interface StepUpClaims extends JWTPayload {
 	factor_id?: string;
 	action_hash?: string;
 }
-
-export type AssertionFailure =
-	| "missing"
-	| "invalid" // not a well-formed, well-signed Twofold assertion for this issuer and audience
-	| "expired"
-	| "too_old" // auth_time older than maxAge (RFC 9470 max_age)
-	| "wrong_user"
-	| "wrong_action"
-	| "outdated_action_format" // bound to the same request in an older requestAction format (an older SDK in the page)
-	| "insufficient_acr";
 
 export class AssertionError extends Error {
 	override readonly name = "AssertionError";
@@ -98,10 +92,77 @@ export interface AssertionVerifier {
 	verify(token: string | undefined | null, options?: CheckOptions): Promise<StepUpClaims>;
 }
 
+/** A JOSE error's fields the refusal reasons are read from (jose's JWTClaimValidationFailed and JOSEError). */
+interface JoseFailure {
+	code?: string;
+	claim?: string;
+	reason?: string;
+	payload?: Record<string, unknown>;
+}
+
+/** A claim value for a refusal message: a JSON string, cut short (it came from the token). */
+const shown = (value: unknown): string => JSON.stringify(value)?.slice(0, 120) ?? "nothing";
+
+/** The kid a token names, for the unknown_kid message; undefined when its header does not parse. */
+function kidOf(token: string): unknown {
+	try {
+		return decodeProtectedHeader(token).kid;
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * jose's failure as one of our reasons, with a message naming what differed. Signature, key and algorithm
+ * failures come first in jose (the claims are read only from a token whose signature verified), so the
+ * claim-level reasons (issuer, audience, typ) describe a genuine Twofold assertion checked with the wrong options.
+ */
+function joseRefusal(error: unknown, token: string, expected: { issuer: string; audience: string; jwksUrl: string }): AssertionError {
+	const { code, claim, reason, payload } = (typeof error === "object" && error !== null ? error : {}) as JoseFailure;
+	switch (code) {
+		case "ERR_JWT_EXPIRED":
+			return new AssertionError("expired", "the assertion has expired");
+		case "ERR_JOSE_ALG_NOT_ALLOWED":
+			return new AssertionError("alg_not_allowed", `the assertion's algorithm is not one of ${ALGORITHMS.join(", ")}`);
+		case "ERR_JWKS_NO_MATCHING_KEY":
+			return new AssertionError("unknown_kid", `the assertion's kid ${shown(kidOf(token))} is not in the JWKS at ${expected.jwksUrl}`);
+		case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+		case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+			return new AssertionError("bad_signature", "the assertion's signature does not verify");
+		case "ERR_JWS_INVALID":
+		case "ERR_JWT_INVALID":
+		case "ERR_JOSE_NOT_SUPPORTED":
+			return new AssertionError("malformed", "the assertion is malformed (not a compact JWS of a JSON claims set)");
+		case "ERR_JWT_CLAIM_VALIDATION_FAILED":
+			if (reason === "missing" || reason === "invalid") return new AssertionError("malformed", `the assertion's claims are malformed (${claim} ${reason})`);
+			if (claim === "iss") return new AssertionError("issuer_mismatch", `the assertion's iss is ${shown(payload?.iss)}, the issuer option ${shown(expected.issuer)}`);
+			if (claim === "aud") return new AssertionError("audience_mismatch", `the assertion's aud is ${shown(payload?.aud)}, the audience required ${shown(expected.audience)}`);
+			if (claim === "typ") return new AssertionError("wrong_type", `the assertion's typ is not ${ASSERTION_TYP}`);
+			if (claim === "nbf" || claim === "iat") return new AssertionError("not_yet_valid", `the assertion's ${claim} is in the future`);
+			return new AssertionError("malformed", `the assertion's claims are malformed (${claim})`);
+		default:
+			// No key set to check with: the JWKS did not answer, timed out, or was not a key set. Fail closed.
+			return new AssertionError("jwks_unavailable", `the JWKS at ${expected.jwksUrl} could not be read (${describeCause(error)})`);
+	}
+}
+
+/** An error's message and its cause's (fetch failed: connect ECONNREFUSED …), for a log line. */
+function describeCause(error: unknown): string {
+	if (!(error instanceof Error)) return String(error);
+	const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+	return `${error.message}${cause}`;
+}
+
 /** A verifier holding the JWKS cache: it refetches on an unknown kid (a rotation), at most every 30 s. */
 export function createVerifier(options: VerifierOptions): AssertionVerifier {
+	// A missing or mistyped option is a startup error naming it, not a 401 on every request (issue 13).
+	checkVerifierOptions(options, "createVerifier");
 	const issuer = options.issuer.replace(/\/+$/, "");
-	const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl ?? `${issuer}/.well-known/jwks.json`), {
+	const audience = options.audience ?? options.tenant;
+	const jwksUrl = options.jwksUrl ?? `${issuer}/.well-known/jwks.json`;
+	const keys =
+		options.keys ??
+		createRemoteJWKSet(new URL(jwksUrl), {
 			cooldownDuration: options.jwksCooldownMs ?? 30_000,
 			cacheMaxAge: 600_000,
 		});
@@ -113,7 +174,7 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 			try {
 				({ payload } = await jwtVerify(token, keys, {
 					issuer,
-					audience: options.audience ?? options.tenant,
+					audience,
 					algorithms: ALGORITHMS,
 					typ: ASSERTION_TYP,
 					requiredClaims: REQUIRED_CLAIMS,
@@ -121,22 +182,21 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 					...(currentDate === undefined ? {} : { currentDate }),
 				}));
 			} catch (error) {
-				const code = (error as { code?: string }).code;
-				if (code === "ERR_JWT_EXPIRED") throw new AssertionError("expired", "the assertion has expired");
-				throw new AssertionError("invalid", `the assertion is not valid (${code ?? "malformed"})`);
+				throw joseRefusal(error, token, { issuer, audience, jwksUrl: options.keys === undefined ? jwksUrl : "the keys option" });
 			}
 			const claims = payload as StepUpClaims;
 			// Audiences are names a tenant picks; two tenants may pick the same one. The tenant is what they cannot share.
-			if (claims.tid !== options.tenant) throw new AssertionError("invalid", "the assertion is another tenant's");
+			if (claims.tid !== options.tenant) throw new AssertionError("wrong_tenant", `the assertion is another tenant's: its tid is ${shown(claims.tid)}, the tenant option ${shown(options.tenant)}`);
 			if (typeof claims.auth_time !== "number" || !Array.isArray(claims.amr) || typeof claims.acr !== "string" || typeof claims.sub !== "string") {
-				throw new AssertionError("invalid", "the assertion's claims are malformed");
+				throw new AssertionError("malformed", "the assertion's claims are malformed");
 			}
 			const now = (currentDate ?? new Date()).getTime() / 1000;
 			const leeway = options.clockTolerance ?? 5;
 			// Issued, or verified, in the future beyond the clock leeway: a signer with a wrong clock (or a forged
 			// claim) would otherwise stretch the assertion's life and pass max_age (RFC 7519 §4.1.6, R-AS-3).
-			if (typeof claims.iat !== "number" || claims.iat > now + leeway) throw new AssertionError("invalid", "the assertion was issued in the future");
-			if (claims.auth_time > now + leeway) throw new AssertionError("invalid", "the assertion's second factor was verified in the future");
+			if (typeof claims.iat !== "number") throw new AssertionError("malformed", "the assertion's claims are malformed (iat)");
+			if (claims.iat > now + leeway) throw new AssertionError("not_yet_valid", "the assertion was issued in the future");
+			if (claims.auth_time > now + leeway) throw new AssertionError("not_yet_valid", "the assertion's second factor was verified in the future");
 			if (claims.auth_time < now - (check.maxAge ?? 300) - leeway) throw new AssertionError("too_old", "the second factor was verified too long ago");
 			if (check.userId !== undefined && claims.sub !== check.userId) throw new AssertionError("wrong_user", "the assertion is for another user");
 			// Low-assurance assertions (email codes) are refused unless the route names them (R-EM-1).

@@ -71,28 +71,28 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 	});
 
 	it("refuses alg:none", async () => {
-		await refusedWith(`${b64({ alg: "none", typ: "twofold-assertion+jwt" })}.${b64(claims)}.`, "invalid");
+		await refusedWith(`${b64({ alg: "none", typ: "twofold-assertion+jwt" })}.${b64(claims)}.`, "alg_not_allowed");
 	});
 
 	it("refuses HS256 signed with the public key as the HMAC secret (key confusion)", async () => {
 		const jwk = JSON.parse((await (await fetch(jwksUrl)).text())).keys[0];
 		for (const secret of [Buffer.from(jwk.x, "base64url"), Buffer.from(JSON.stringify(jwk))]) {
 			const input = `${b64({ alg: "HS256", typ: "twofold-assertion+jwt", kid: header.kid })}.${b64(claims)}`;
-			await refusedWith(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`, "invalid");
+			await refusedWith(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`, "alg_not_allowed");
 		}
 	});
 
 	it("refuses a foreign kid, and a foreign key posing under Twofold's kid", async () => {
 		const foreign = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", kid: "attacker" }).sign(attacker.privateKey);
-		await refusedWith(foreign, "invalid");
+		await refusedWith(foreign, "unknown_kid");
 		const posing = await new SignJWT(claims).setProtectedHeader({ ...header, alg: "EdDSA" } as never).sign(attacker.privateKey);
-		await refusedWith(posing, "invalid");
+		await refusedWith(posing, "bad_signature");
 	});
 
 	it("ignores jku and x5u: a key is never fetched from where the token points", async () => {
 		for (const pointer of [{ jku: lureUrl }, { x5u: lureUrl }]) {
 			const token = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", kid: "attacker", ...pointer }).sign(attacker.privateKey);
-			await refusedWith(token, "invalid");
+			await refusedWith(token, "unknown_kid");
 		}
 		expect(lureHits).toBe(0);
 	});
@@ -100,20 +100,20 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 	it("ignores an embedded jwk header", async () => {
 		const jwk = await exportJWK(attacker.publicKey);
 		const token = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "twofold-assertion+jwt", jwk }).sign(attacker.privateKey);
-		await refusedWith(token, "invalid");
+		await refusedWith(token, "bad_signature");
 	});
 
 	it("refuses a claim changed under the signature (sub, aud or amr flipped)", async () => {
 		const [h, , s] = good.split(".");
 		for (const change of [{ sub: "admin" }, { aud: "ten_other" }, { amr: ["hwk", "user"] }, { acr: "urn:twofold:acr:phr" }]) {
-			await refusedWith(`${h}.${b64({ ...claims, ...change })}.${s}`, "invalid");
+			await refusedWith(`${h}.${b64({ ...claims, ...change })}.${s}`, "bad_signature");
 		}
 	});
 
 	it("refuses a stripped signature", async () => {
 		const [h, p] = good.split(".");
-		await refusedWith(`${h}.${p}.`, "invalid");
-		await refusedWith(`${h}.${p}`, "invalid");
+		await refusedWith(`${h}.${p}.`, "bad_signature");
+		await refusedWith(`${h}.${p}`, "malformed");
 	});
 
 	it("refuses exp in the past", async () => {
@@ -122,12 +122,12 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 	});
 
 	it("refuses nbf in the future", async () => {
-		await refusedWith(await signedByTwofold({ ...claims, nbf: Math.floor(Date.now() / 1000) + 600 }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, nbf: Math.floor(Date.now() / 1000) + 600 }), "not_yet_valid");
 	});
 
 	it("refuses a wrong audience (another tenant) and a wrong issuer", async () => {
-		await refusedWith(await signedByTwofold({ ...claims, aud: "ten_someone_else" }), "invalid");
-		await refusedWith(await signedByTwofold({ ...claims, iss: "https://evil.example" }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, aud: "ten_someone_else" }), "audience_mismatch");
+		await refusedWith(await signedByTwofold({ ...claims, iss: "https://evil.example" }), "issuer_mismatch");
 	});
 
 	it("refuses another tenant's assertion even under a shared audience name (tid is checked)", async () => {
@@ -136,19 +136,19 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		await expect(named.verify(ours)).resolves.toMatchObject({ tid: t.tenantId });
 		const theirs = await signedByTwofold({ ...claims, aud: "https://api.example.com", tid: "ten_someone_else" });
 		const error = await named.verify(theirs).catch((e: unknown) => e);
-		expect(error).toMatchObject({ reason: "invalid" });
+		expect(error).toMatchObject({ reason: "wrong_tenant" });
 		expect((error as Error).message).toContain("another tenant");
 	});
 
 	it("refuses a wrong or missing typ (another JWT from the same issuer posing as an assertion)", async () => {
-		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid, typ: "JWT" }), "invalid");
-		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid }), "invalid");
+		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid, typ: "JWT" }), "wrong_type");
+		await refusedWith(await signedByTwofold(claims, { alg: "EdDSA", kid: realKey.kid }), "wrong_type");
 	});
 
 	it("refuses an assertion missing a required claim", async () => {
 		for (const name of ["jti", "auth_time", "amr", "acr", "sub"]) {
 			const { [name]: _dropped, ...rest } = claims;
-			await refusedWith(await signedByTwofold(rest), "invalid");
+			await refusedWith(await signedByTwofold(rest), "malformed");
 		}
 	});
 
@@ -178,8 +178,8 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		await expect(slashes.verify(good)).resolves.toMatchObject({ iss: ISSUER });
 		for (const mistyped of [{ auth_time: String(claims.auth_time) }, { amr: "otp" }, { acr: 1 }, { sub: 42 }]) {
 			const error = await verifier.verify(await signedByTwofold({ ...claims, ...mistyped })).catch((e: AssertionError) => e);
-			expect(error, JSON.stringify(mistyped)).toMatchObject({ reason: "invalid" });
-			expect((error as Error).message, JSON.stringify(mistyped)).toMatch(/malformed|not valid/);
+			expect(error, JSON.stringify(mistyped)).toMatchObject({ reason: "malformed" });
+			expect((error as Error).message, JSON.stringify(mistyped)).toMatch(/malformed/);
 		}
 	});
 
@@ -217,16 +217,16 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 			const { secret } = await enrollActive(t, "sdk-ahead");
 			nextStep(t.clock);
 			const fromTheFuture = (await t.call("POST", "/v1/users/sdk-ahead/verify", { code: codeFor(secret, t.clock()) })).json.assertion;
-			await refusedWith(fromTheFuture, "invalid");
+			await refusedWith(fromTheFuture, "not_yet_valid");
 			expect(await verifier.verify(fromTheFuture).catch((e: Error) => e.message)).toContain("issued in the future");
 		} finally {
 			t.clock.set(ahead);
 		}
 		now = Math.floor(Date.now() / 1000);
-		await refusedWith(await signedByTwofold({ ...claims, iat: now + 60 }), "invalid");
-		await refusedWith(await signedByTwofold({ ...claims, iat: now + 30, auth_time: now }), "invalid");
-		await refusedWith(await signedByTwofold({ ...claims, iat: now, auth_time: now + 60 }), "invalid");
-		await refusedWith(await signedByTwofold({ ...claims, iat: "soon" }), "invalid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: now + 60 }), "not_yet_valid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: now + 30, auth_time: now }), "not_yet_valid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: now, auth_time: now + 60 }), "not_yet_valid");
+		await refusedWith(await signedByTwofold({ ...claims, iat: "soon" }), "malformed");
 		// Within the 5 s leeway (clocks a little apart): accepted.
 		await expect(verifier.verify(await signedByTwofold({ ...claims, iat: now + 3, auth_time: now + 3, exp: now + 300 }))).resolves.toMatchObject({ sub: "sdk-user" });
 	});
@@ -261,6 +261,40 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		// Format 1 of another request is just another action.
 		const otherRequest = await signedByTwofold({ ...claims, action_hash: await actionHash({ method: "POST", path: "/account/delete", body_sha256: current.body_sha256 }) });
 		await refusedWith(otherRequest, "wrong_action", { action: current });
+	});
+
+	it("says which option disagrees with the assertion: issuer, audience, tenant, each with both values (issue 13)", async () => {
+		const localhost = createVerifier({ issuer: "http://localhost:8080", tenant: t.tenantId, jwksUrl });
+		const error = await localhost.verify(good).catch((e: AssertionError) => e);
+		expect(error).toMatchObject({ reason: "issuer_mismatch" });
+		expect((error as Error).message).toBe('the assertion\'s iss is "http://127.0.0.1:8080", the issuer option "http://localhost:8080"');
+		const named = await createVerifier({ issuer: ISSUER, tenant: t.tenantId, audience: "https://api.example.com", jwksUrl }).verify(good).catch((e: AssertionError) => e);
+		expect(named).toMatchObject({ reason: "audience_mismatch", message: `the assertion's aud is "${t.tenantId}", the audience required "https://api.example.com"` });
+		const other = await createVerifier({ issuer: ISSUER, tenant: "ten_other", audience: t.tenantId, jwksUrl }).verify(good).catch((e: AssertionError) => e);
+		expect(other).toMatchObject({ reason: "wrong_tenant" });
+		expect((other as Error).message).toContain(`its tid is "${t.tenantId}", the tenant option "ten_other"`);
+	});
+
+	it("fails closed with jwks_unavailable when the JWKS cannot be fetched (issue 13)", async () => {
+		const closed = createServer();
+		await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+		const port = (closed.address() as AddressInfo).port;
+		await new Promise((resolve) => closed.close(resolve));
+		const unreachable = createVerifier({ issuer: ISSUER, tenant: t.tenantId, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+		const error = await unreachable.verify(good).catch((e: AssertionError) => e);
+		expect(error).toMatchObject({ reason: "jwks_unavailable" });
+		expect((error as Error).message).toContain(`http://127.0.0.1:${port}/.well-known/jwks.json could not be read`);
+		// A JWKS URL answering something else than a key set (the app's own 404 page) is no key set either.
+		const notJwks = createVerifier({ issuer: ISSUER, tenant: t.tenantId, jwksUrl: `${jwksUrl}/nothing-here` });
+		expect(await notJwks.verify(good).catch((e: AssertionError) => e.reason)).toBe("jwks_unavailable");
+	});
+
+	it("refuses to be created without a tenant or an issuer, naming the option (issue 13)", () => {
+		expect(() => createVerifier({ issuer: ISSUER } as never)).toThrow(/createVerifier: the option "tenant" is required: your tenant id/);
+		expect(() => createVerifier({ issuer: ISSUER, tenant: "" })).toThrow(/the option "tenant" is required/);
+		expect(() => createVerifier({ tenant: t.tenantId } as never)).toThrow(/createVerifier: the option "issuer" is required: Twofold's base URL/);
+		expect(() => createVerifier({ issuer: "127.0.0.1:8080", tenant: t.tenantId })).toThrow(/the option "issuer" is not an http\(s\) URL \("127.0.0.1:8080"\)/);
+		expect(() => createVerifier({ issuer: ISSUER, tenant: t.tenantId, clockTolerance: -1 })).toThrow(/"clockTolerance" must be a number of at least 0/);
 	});
 
 	it("fetches the JWKS again on an unknown kid, so a rotation needs no restart", async () => {
