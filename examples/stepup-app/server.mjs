@@ -12,7 +12,8 @@
  * Changing the email, deleting the account and disabling 2FA also demand a fresh
  * Twofold assertion in the Twofold-Assertion header (RFC 9470 challenge when it
  * is missing). POST /step-up trades a current code for one, bound to the
- * operation it approves. Everything is in memory: this is an example.
+ * operation it approves; the route spends it, so it approves that operation
+ * once. Everything is in memory: this is an example (README.md beside it).
  *
  *   TWOFOLD_URL=http://127.0.0.1:8080 TWOFOLD_API_KEY=tfk_... TWOFOLD_TENANT=ten_... node examples/stepup-app/server.mjs
  */
@@ -64,7 +65,11 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 			jwksUrl: `${twofoldUrl}/.well-known/jwks.json`,
 			// Assertions for this user only: the application's session says who that is.
 			userId: (req) => req.res.locals.user?.id,
-			...(bindAction ? { action: (req) => requestAction(req) } : {}),
+			// Bound to this very request, and spent with Twofold when it passes (R-AS-5): the same request sent
+			// again with the same assertion is refused (401, reason "redeemed"), so one approval is one change.
+			...(bindAction ? { action: (req) => requestAction(req), redeemWith: twofold } : {}),
+			// A wrong issuer or tenant id shows as a console.warn line naming both values (the client gets a plain
+			// 401); onRejected: (reason, req) => … would see every refusal's reason.
 		});
 	/** Twofold's refusals keep their status and code; anything else is ours to report. */
 	const relay = (handler) => async (req, res, next) => {

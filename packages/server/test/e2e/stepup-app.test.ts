@@ -94,6 +94,25 @@ describe("the step-up example app against a real Twofold", () => {
 		expect(refused.json.error.code).toBe("token_not_allowed");
 	});
 
+	it("an assertion bound to a change approves it once: the same request again is refused, and Twofold holds it as spent (issue 13)", async () => {
+		const { recoveryCodes } = await userWith2FA("fay@example.com");
+		const login = (await call("POST", "/login", { email: "fay@example.com", password: "correct horse" })).json.token;
+		expect((await call("POST", "/login/2fa", { code: recoveryCodes[0] }, as(login))).status).toBe(200);
+		const body = { email: "faye@example.com" };
+		const { assertion } = (await call("POST", "/step-up", { code: recoveryCodes[1], method: "POST", path: "/account/email", body }, as(login))).json;
+		expect((await call("POST", "/account/email", body, { ...as(login), "twofold-assertion": assertion })).status).toBe(200);
+		// Replayed within its five minutes (a proxy log, a double submit): refused with the RFC 9470 challenge.
+		const replayed = await call("POST", "/account/email", body, { ...as(login), "twofold-assertion": assertion });
+		expect(replayed.status).toBe(401);
+		expect(replayed.headers.get("www-authenticate")).toContain('error="insufficient_user_authentication", error_description="The second-factor assertion was used already"');
+		const redeem = await fetch(`${server.url}/v1/assertions/redeem`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${tenant.api_key}`, "content-type": "application/json" },
+			body: JSON.stringify({ assertion }),
+		});
+		expect(((await redeem.json()) as { error: { code: string } }).error.code).toBe("assertion_redeemed");
+	});
+
 	it("disabling 2FA spends the assertion at Twofold; deleting the account needs one too", async () => {
 		const { nextCode, recoveryCodes } = await userWith2FA("cy@example.com");
 		const login = (await call("POST", "/login", { email: "cy@example.com", password: "correct horse" })).json.token;
