@@ -22,7 +22,10 @@ function send(decision: Decision, response: ExpressResponse, next: Next): void {
 	response.json(decision.body);
 }
 
-/** Standard mode: a route needing a fresh step-up assertion (claims in res.locals.twofold). */
+/**
+ * Standard mode: a route needing a fresh step-up assertion (claims in res.locals.twofold). Throws a TypeError
+ * naming the option when the options are incomplete (docs/assertions.md), so a misconfiguration stops the start.
+ */
 export function requireStepUp<Request extends ExpressRequest>(options: StepUpOptions<Request>) {
 	const decide = stepUpDecider(options);
 	return (request: Request, response: ExpressResponse, next: Next): void => {

@@ -35,7 +35,10 @@ function apply<Reply extends FastifyReplyLike>(decision: Decision, request: Fast
 	return reply;
 }
 
-/** Standard mode, as a preHandler hook: `{ preHandler: requireStepUp({...}) }`. */
+/**
+ * Standard mode, as a preHandler hook: `{ preHandler: requireStepUp({...}) }`. Throws a TypeError naming the
+ * option when the options are incomplete (docs/assertions.md), so a misconfiguration stops the start.
+ */
 export function requireStepUp<Request extends FastifyRequestLike>(options: StepUpOptions<Request>) {
 	const decide = stepUpDecider(options);
 	return async <Reply extends FastifyReplyLike>(request: Request, reply: Reply): Promise<Reply | undefined> => apply(await decide(request, reader(request)), request, reply);

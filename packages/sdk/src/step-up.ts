@@ -107,6 +107,7 @@ function redeemRefusal(error: unknown): { reason: RejectionReason; message: stri
 	if (error instanceof TwofoldError && error.code === "invalid_assertion") {
 		return { reason: "redeem_refused", message: "Twofold would not spend the assertion (invalid_assertion): it expired by Twofold's clock, or redeemWith's API key is another tenant's than the tenant option" };
 	}
+	if (error instanceof TwofoldError && error.status === 401) return { reason: "twofold_unavailable", message: "redeeming the assertion failed: Twofold refused redeemWith's API key (401 unauthorized)" };
 	if (error instanceof TwofoldError) return { reason: "twofold_unavailable", message: `redeeming the assertion failed: Twofold answered ${error.status} ${error.code}` };
 	const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
 	return { reason: "twofold_unavailable", message: `redeeming the assertion failed: Twofold could not be reached (${error instanceof Error ? error.message : String(error)}${cause})` };

@@ -117,7 +117,7 @@ function kidOf(token: string): unknown {
  * failures come first in jose (the claims are read only from a token whose signature verified), so the
  * claim-level reasons (issuer, audience, typ) describe a genuine Twofold assertion checked with the wrong options.
  */
-function joseRefusal(error: unknown, token: string, expected: { issuer: string; audience: string; jwksUrl: string }): AssertionError {
+function joseRefusal(error: unknown, token: string, expected: { issuer: string; audience: string; audienceFrom: string; jwksUrl: string }): AssertionError {
 	const { code, claim, reason, payload } = (typeof error === "object" && error !== null ? error : {}) as JoseFailure;
 	switch (code) {
 		case "ERR_JWT_EXPIRED":
@@ -136,7 +136,7 @@ function joseRefusal(error: unknown, token: string, expected: { issuer: string; 
 		case "ERR_JWT_CLAIM_VALIDATION_FAILED":
 			if (reason === "missing" || reason === "invalid") return new AssertionError("malformed", `the assertion's claims are malformed (${claim} ${reason})`);
 			if (claim === "iss") return new AssertionError("issuer_mismatch", `the assertion's iss is ${shown(payload?.iss)}, the issuer option ${shown(expected.issuer)}`);
-			if (claim === "aud") return new AssertionError("audience_mismatch", `the assertion's aud is ${shown(payload?.aud)}, the audience required ${shown(expected.audience)}`);
+			if (claim === "aud") return new AssertionError("audience_mismatch", `the assertion's aud is ${shown(payload?.aud)}, ${expected.audienceFrom} ${shown(expected.audience)}`);
 			if (claim === "typ") return new AssertionError("wrong_type", `the assertion's typ is not ${ASSERTION_TYP}`);
 			if (claim === "nbf" || claim === "iat") return new AssertionError("not_yet_valid", `the assertion's ${claim} is in the future`);
 			return new AssertionError("malformed", `the assertion's claims are malformed (${claim})`);
@@ -182,7 +182,13 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 					...(currentDate === undefined ? {} : { currentDate }),
 				}));
 			} catch (error) {
-				throw joseRefusal(error, token, { issuer, audience, jwksUrl: options.keys === undefined ? jwksUrl : "the keys option" });
+				throw joseRefusal(error, token, {
+					issuer,
+					audience,
+					// Without an audience option the tenant id is the audience: a wrong tenant shows here first.
+					audienceFrom: options.audience === undefined ? "the tenant option (the audience when none is set)" : "the audience option",
+					jwksUrl: options.keys === undefined ? jwksUrl : "the keys option",
+				});
 			}
 			const claims = payload as StepUpClaims;
 			// Audiences are names a tenant picks; two tenants may pick the same one. The tenant is what they cannot share.

@@ -75,6 +75,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			"single-use": { redeemWith: client },
 			"other-tenant-key": { redeemWith: new TwofoldClient({ baseUrl: twofoldUrl, apiKey: other.apiKey }) },
 			"no-jwks": { jwksUrl: `http://127.0.0.1:${await closedPort()}/.well-known/jwks.json` },
+			"wrong-key": { redeemWith: new TwofoldClient({ baseUrl: twofoldUrl, apiKey: "tfk_not_a_key" }) },
 			"no-twofold": { redeemWith: new TwofoldClient({ baseUrl: `http://127.0.0.1:${await closedPort()}`, apiKey: t.adminKey }) },
 			"bound-reusable": { action: (req: never) => requestAction(req), singleUse: false },
 		};
@@ -270,6 +271,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			["/probe/other-tenant-key", toSpend, "redeem_refused"],
 			["/probe/no-jwks", fresh, "jwks_unavailable"],
 			["/probe/no-twofold", toSpend, "twofold_unavailable"],
+			["/probe/wrong-key", toSpend, "twofold_unavailable"],
 			["/probe/single-use", toSpend, "redeemed"], // spent by the request just below, before these run
 		];
 		expect(new Set(cases.map(([, , reason]) => reason))).toEqual(new Set(Object.keys(REJECTION_REASONS)));
@@ -306,6 +308,7 @@ describe.each(["express", "fastify"] as const)("middleware (%s)", (framework) =>
 			expect.stringMatching(/\(redeem_refused\)/),
 			expect.stringMatching(/\(jwks_unavailable\)/),
 			expect.stringMatching(/\(twofold_unavailable\): .*could not be reached/),
+			expect.stringMatching(/\(twofold_unavailable\): .*refused redeemWith's API key/),
 		]);
 		for (const line of warnings) expect(line).not.toContain(toSpend.split(".")[2]!);
 	});

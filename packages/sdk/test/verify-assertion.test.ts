@@ -269,7 +269,10 @@ describe("verifyAssertion (R-AS-1, R-AS-2, V-10)", () => {
 		expect(error).toMatchObject({ reason: "issuer_mismatch" });
 		expect((error as Error).message).toBe('the assertion\'s iss is "http://127.0.0.1:8080", the issuer option "http://localhost:8080"');
 		const named = await createVerifier({ issuer: ISSUER, tenant: t.tenantId, audience: "https://api.example.com", jwksUrl }).verify(good).catch((e: AssertionError) => e);
-		expect(named).toMatchObject({ reason: "audience_mismatch", message: `the assertion's aud is "${t.tenantId}", the audience required "https://api.example.com"` });
+		expect(named).toMatchObject({ reason: "audience_mismatch", message: `the assertion's aud is "${t.tenantId}", the audience option "https://api.example.com"` });
+		// A wrong tenant id without an audience option fails the audience first, and the message says it came from tenant.
+		const wrongTenant = await createVerifier({ issuer: ISSUER, tenant: "ten_typo", jwksUrl }).verify(good).catch((e: AssertionError) => e);
+		expect(wrongTenant).toMatchObject({ reason: "audience_mismatch", message: `the assertion's aud is "${t.tenantId}", the tenant option (the audience when none is set) "ten_typo"` });
 		const other = await createVerifier({ issuer: ISSUER, tenant: "ten_other", audience: t.tenantId, jwksUrl }).verify(good).catch((e: AssertionError) => e);
 		expect(other).toMatchObject({ reason: "wrong_tenant" });
 		expect((other as Error).message).toContain(`its tid is "${t.tenantId}", the tenant option "ten_other"`);
