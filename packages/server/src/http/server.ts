@@ -98,6 +98,11 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 				coerceTypes: false,
 				removeAdditional: false,
 				useDefaults: false,
+				// Every problem of a body, each once (issue 13). Bounded: bodies are at most 64 KiB, and the
+				// answer lists at most 20 problems. verbose stays off, so errors never carry the value.
+				allErrors: true,
+				// EnrollBody and ChallengeBody are oneOf by `type`: only the named variant is checked.
+				discriminator: true,
 			},
 		},
 	});

@@ -1,12 +1,40 @@
-import { Type } from "@sinclair/typebox";
+import { type Static, type TObject, type TUnion, Type } from "@sinclair/typebox";
+import { PRINTABLE_ASCII } from "./patterns.js";
+
+/** One problem of an invalid_request (contract/validation-detail.ts). */
+export const ValidationDetailSchema = Type.Object(
+	{
+		in: Type.Union([Type.Literal("body"), Type.Literal("query"), Type.Literal("path"), Type.Literal("header")]),
+		pointer: Type.String({ description: "JSON pointer (RFC 6901) to the field within `in`; \"\" is the whole of it." }),
+		message: Type.String({ description: "What the field must be; never the value sent." }),
+	},
+	{ $id: "ValidationDetail" },
+);
 
 export const ErrorBody = Type.Object(
-	{ error: Type.Object({ code: Type.String(), message: Type.String() }) },
+	{
+		error: Type.Object({
+			code: Type.String({ description: "A code from docs/errors.md; match on it, never on the message." }),
+			message: Type.String(),
+			details: Type.Optional(Type.Array(ValidationDetailSchema, { description: "invalid_request only: one entry per problem." })),
+		}),
+	},
 	{ $id: "Error", description: "Every error: a code from docs/errors.md and a human-readable message." },
 );
 
+/**
+ * A body that is one of several objects told apart by `type`: JSON Schema
+ * oneOf with an OpenAPI discriminator. Ajv (option discriminator) then checks
+ * only the variant the `type` names, so a wrong or missing `type` is one
+ * error that lists the allowed values, and a bad field of a known variant is
+ * reported against that variant alone (issue 13), not once per variant.
+ */
+export function TaggedUnion<T extends TObject[]>(variants: [...T], options: { description?: string } = {}) {
+	return Type.Unsafe<Static<TUnion<T>>>({ type: "object", oneOf: variants, discriminator: { propertyName: "type" }, ...options });
+}
+
 /** The application's opaque id: 1-128 printable ASCII characters. Twofold needs nothing else about a user. */
-export const UserId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[\\x20-\\x7E]+$" });
+export const UserId = Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE_ASCII.pattern });
 
 export const UserParams = Type.Object({ user_id: UserId });
 export const FactorParams = Type.Object({ user_id: UserId, factor_id: Type.String({ maxLength: 64 }) });

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, Timestamp } from "./common.js";
+import { NO_COLON_OR_CONTROL } from "./patterns.js";
+import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, TaggedUnion, Timestamp } from "./common.js";
 
 export const Factor = Type.Object({
 	id: Type.String(),
@@ -23,13 +24,13 @@ export const Factor = Type.Object({
 	),
 });
 
-const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: "^[^:\\x00-\\x1F\\x7F]+$" });
+const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: NO_COLON_OR_CONTROL.pattern });
 
 const EnrollTOTPBody = Type.Object(
 	{
 		type: Type.Literal("totp"),
 		label: Type.Optional(LabelText),
-		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^:\\x00-\\x1F\\x7F]+$" })),
+		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_COLON_OR_CONTROL.pattern })),
 		algorithm: Type.Optional(Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")])),
 		digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
 		period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
@@ -42,7 +43,7 @@ const EnrollTOTPBody = Type.Object(
 const EnrollWebAuthnBody = Type.Object({ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ChangeProofFields }, { additionalProperties: false });
 
 /** A user who has an active factor must add a proof from it (R-LC-1): code, or challenge_id + credential. */
-export const EnrollBody = Type.Union([EnrollTOTPBody, EnrollWebAuthnBody]);
+export const EnrollBody = TaggedUnion([EnrollTOTPBody, EnrollWebAuthnBody]);
 
 export const EnrollWebAuthnResponse = Type.Object({
 	factor: Factor,

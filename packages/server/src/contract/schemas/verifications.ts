@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import { ProofFields } from "./common.js";
+import { AUDIENCE } from "./patterns.js";
+import { ProofFields, TaggedUnion } from "./common.js";
 
 export const VerifyBody = Type.Object(
 	{
@@ -15,7 +16,7 @@ export const VerifyBody = Type.Object(
 				minLength: 1,
 				maxLength: 256,
 				// Not a tenant id: every tenant's default audience is its id, and no tenant may mint another's.
-				pattern: "^(?!ten_)[\\x21-\\x7E]+$",
+				pattern: AUDIENCE.pattern,
 				description: "The aud of the assertion, e.g. the API that will check it; default the tenant id. Verifiers then also check tid.",
 			}),
 		),
@@ -24,7 +25,7 @@ export const VerifyBody = Type.Object(
 	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
 );
 
-export const ChallengeBody = Type.Union([
+export const ChallengeBody = TaggedUnion([
 	Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false }),
 	Type.Object(
 		{ type: Type.Literal("email"), to: Type.String({ minLength: 3, maxLength: 254, description: "Where to send the code; used for this message and not kept." }) },

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { PAGE_LIMIT } from "./patterns.js";
 import { NullableTimestamp, Timestamp } from "./common.js";
 
 const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
@@ -49,6 +50,6 @@ export const Delivery = Type.Object({
 });
 export const DeliveryList = Type.Object({ deliveries: Type.Array(Delivery) });
 export const DeliveriesQuery = Type.Object(
-	{ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$", description: "1-100, default 50" })) },
+	{ limit: Type.Optional(Type.String({ pattern: PAGE_LIMIT.pattern, description: "1-100, default 50" })) },
 	{ additionalProperties: false },
 );
