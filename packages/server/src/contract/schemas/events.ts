@@ -19,6 +19,6 @@ export const Event = Type.Object({
 	factor_id: Type.Union([Type.String(), Type.Null()]),
 	data: Type.Record(Type.String(), Type.Unknown()),
 	created_at: Timestamp,
-});
+}, { $id: "Event", description: "An audit event: what happened, never a secret or code (docs/events.md)." });
 
-export const EventList = Type.Object({ events: Type.Array(Event), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+export const EventList = Type.Object({ events: Type.Array(Type.Ref("Event")), next_cursor: Type.Union([Type.String(), Type.Null()]) });

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { TENANT_PATCH_EXAMPLES } from "./examples.js";
 import { CONTAINS_CODE_PLACEHOLDER, HOST_NAME, NO_COLON_OR_CONTROL, NO_CONTROL } from "./patterns.js";
 
 const Algorithm = Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")]);
@@ -20,7 +21,7 @@ export const TenantSettings = Type.Object({
 	email: Type.Object({ enabled: Type.Boolean(), store_address: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
 });
 
-export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
+export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings }, { $id: "Tenant", description: "The calling tenant and its settings." });
 
 /** Safe bounds: the window never exceeds ±1 step (R-OTP-2), the lock never comes later than 100 failures (R-OTP-6). */
 export const TenantPatch = Type.Object(
@@ -83,5 +84,5 @@ export const TenantPatch = Type.Object(
 			),
 		),
 	},
-	{ additionalProperties: false },
+	{ additionalProperties: false, description: "Only the settings given change.", "x-examples": TENANT_PATCH_EXAMPLES },
 );

@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { errorResponses } from "../../contract/schemas/common.js";
+import { described, errorResponses } from "../../contract/schemas/common.js";
 import { EventList, EventsQuery } from "../../contract/schemas/events.js";
 import { PAGE_LIMIT } from "../../contract/schemas/patterns.js";
 import type { Services } from "../../services/services.js";
@@ -17,7 +17,7 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
 					summary: "The tenant's audit events, newest first. No secrets or codes.",
 					security: [{ apiKey: [] }],
 					querystring: EventsQuery,
-					response: { 200: EventList, ...errorResponses },
+					response: { 200: described("A page of events, newest first; next_cursor fetches the next.", EventList), ...errorResponses },
 				},
 			},
 			async (request) => {
