@@ -13,7 +13,8 @@ export function sendError(
 	if (code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="twofold"');
 	reply.header("cache-control", "no-store");
 	const details = options.details !== undefined && options.details.length > 0 ? options.details : undefined;
-	const message = options.message ?? (details === undefined ? ERROR_CODES[code].message : summarize(details));
+	// invalid_request's catalog sentence says nothing; its first problem is the message. Other 400s keep theirs.
+	const message = options.message ?? (details !== undefined && code === "invalid_request" ? summarize(details) : ERROR_CODES[code].message);
 	return reply.code(ERROR_CODES[code].status).send({ error: details === undefined ? { code, message } : { code, message, details } });
 }
 

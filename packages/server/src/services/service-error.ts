@@ -18,3 +18,8 @@ export class ServiceError extends Error {
 		this.details = options.details;
 	}
 }
+
+/** A 400 about one body field: the catalog code, with the field's pointer and what it must be (docs/errors.md). */
+export function fieldError(code: ErrorCode, pointer: string, message: string): ServiceError {
+	return new ServiceError(code, { details: [{ in: "body", pointer, message }] });
+}

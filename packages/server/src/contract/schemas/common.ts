@@ -19,7 +19,7 @@ export const ErrorBody = Type.Object(
 		error: Type.Object({
 			code: Type.Unsafe<ErrorCode>({ type: "string", enum: Object.keys(ERROR_CODES), description: `Match on it, never on the message. Each code is explained in ${ERRORS_LINK}.` }),
 			message: Type.String(),
-			details: Type.Optional(Type.Array(Type.Ref(ValidationDetailSchema), { description: "invalid_request only: one entry per problem." })),
+			details: Type.Optional(Type.Array(Type.Ref(ValidationDetailSchema), { description: "400s only: one entry per problem, naming the field." })),
 		}),
 	},
 	{ $id: "Error", description: `Every error: a code from the catalog, ${ERRORS_LINK}, and a human-readable message.` },
