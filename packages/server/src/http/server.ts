@@ -220,8 +220,9 @@ async function answerRouterError(
 			await authenticate(request, reply);
 			if (reply.sent) return;
 		}
-		const code: ErrorCode = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "uri_too_long" : "invalid_request";
-		await sendError(reply, code);
+		if (error.code === "FST_ERR_MAX_PARAM_LENGTH") await sendError(reply, "uri_too_long");
+		// The path is named, never quoted: it may carry anything the client sent.
+		else await sendError(reply, "invalid_request", { details: [{ in: "path", pointer: "", message: "is not valid percent-encoding (RFC 3986 §2.1) of UTF-8" }] });
 	} catch (cause) {
 		request.log.error({ err: cause }, "answering a router error failed");
 		if (!reply.sent) await sendError(reply, "internal_error");
