@@ -2,5 +2,5 @@ export { type ActionValue, actionHash, canonicalJSON } from "./action-hash.js";
 export * from "./client.js";
 export { REQUEST_ACTION_VERSION, type RequestAction, requestAction } from "./request-action.js";
 export { ASSERTION_HEADER, CODE_HEADER, type CodeOptions, type StepUpOptions, stepUpChallenge } from "./step-up.js";
-export { TwofoldError } from "./twofold-error.js";
+export { TwofoldError, type TwofoldErrorDetail } from "./twofold-error.js";
 export { ACR, ALGORITHMS, ASSERTION_TYP, AssertionError, type AssertionFailure, createVerifier, DEFAULT_ACR_VALUES, type StepUpClaims, verifyAssertion } from "./verify-assertion.js";
