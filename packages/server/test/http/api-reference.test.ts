@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/contract/errors.js";
+import { DOCS_BASE_URL } from "../../src/contract/schemas/docs-links.js";
 import { buildTestApp, type TestApp } from "../helpers.js";
 
 /**
@@ -103,6 +105,10 @@ describe("the API reference (/docs)", () => {
 		expect(error.description).toMatch(/\[docs\/errors\.md\]\(https:\/\/[^)]+\/docs\/errors\.md\)/);
 		expect([...error.properties.error.properties.code.enum].sort()).toEqual(Object.keys(ERROR_CODES).sort());
 		expect(spec.info.description).toMatch(/docs\/errors\.md/);
+		// The link points into the repository the package names (once package.json names one).
+		const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { repository?: { url?: string } };
+		const repository = manifest.repository?.url?.replace(/^git\+/, "").replace(/\.git$/, "");
+		if (repository !== undefined) expect(DOCS_BASE_URL.startsWith(`${repository}/`), `${DOCS_BASE_URL} is not in ${repository}`).toBe(true);
 	});
 
 	it("is Twofold's page, with nothing loaded from another origin", async () => {
