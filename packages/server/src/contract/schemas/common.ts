@@ -1,10 +1,10 @@
 import { type Static, type TObject, type TSchema, type TUnion, Type } from "@sinclair/typebox";
-import type { Examples } from "./examples.js";
 import { ERROR_CODES, type ErrorCode } from "../errors.js";
 import { ERRORS_LINK } from "./docs-links.js";
+import type { Examples } from "./examples.js";
 import { PRINTABLE_ASCII } from "./patterns.js";
 
-/** One problem of an invalid_request (contract/validation-detail.ts). */
+/** One problem of a 400 (contract/validation-detail.ts, docs/errors.md#validation-details). */
 export const ValidationDetailSchema = Type.Object(
 	{
 		in: Type.Union([Type.Literal("body"), Type.Literal("query"), Type.Literal("path"), Type.Literal("header")]),
