@@ -6,7 +6,15 @@
  */
 const ANNOTATIONS = new Set(["description", "title", "$id", "examples", "default", "format", "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems"]);
 
+/** The document's components.schemas, for $ref "#/components/schemas/<name>" (named schemas are written out in place). */
+let components = {};
+
 function render(schema, indent) {
+	if (schema?.$ref !== undefined) {
+		const name = schema.$ref.replace(/^#\/components\/schemas\//, "");
+		if (components[name] === undefined) throw new Error(`unresolved $ref ${schema.$ref}`);
+		return render(components[name], indent);
+	}
 	if (schema === undefined || Object.keys(schema).every((key) => ANNOTATIONS.has(key))) return "unknown";
 	if (schema.anyOf !== undefined || schema.oneOf !== undefined) return (schema.anyOf ?? schema.oneOf).map((s) => render(s, indent)).join(" | ");
 	if (schema.enum !== undefined) return schema.enum.map((value) => JSON.stringify(value)).join(" | ");
@@ -41,6 +49,7 @@ function render(schema, indent) {
 const json = (content) => content?.["application/json"]?.schema;
 
 export function renderApiTypes(spec) {
+	components = spec.components?.schemas ?? {};
 	const entries = [];
 	for (const [path, operations] of Object.entries(spec.paths).sort(([a], [b]) => a.localeCompare(b))) {
 		for (const [method, operation] of Object.entries(operations).sort(([a], [b]) => a.localeCompare(b))) {

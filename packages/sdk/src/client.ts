@@ -1,5 +1,5 @@
 import type { Operations } from "./generated/api-types.js";
-import { TwofoldError } from "./twofold-error.js";
+import { TwofoldError, type TwofoldErrorDetail } from "./twofold-error.js";
 
 /**
  * A typed client for Twofold's HTTP API (v1), on fetch, with no dependencies.
@@ -179,9 +179,15 @@ export class TwofoldClient {
 		const text = await response.text();
 		const json: unknown = text.length > 0 ? JSON.parse(text) : undefined;
 		if (!response.ok) {
-			const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+			const error = (json as { error?: { code?: string; message?: string; details?: TwofoldErrorDetail[] } } | undefined)?.error;
 			const retryAfter = response.headers.get("retry-after");
-			throw new TwofoldError(response.status, error?.code ?? "http_error", error?.message ?? `HTTP ${response.status}`, retryAfter === null ? undefined : Number(retryAfter));
+			throw new TwofoldError(
+				response.status,
+				error?.code ?? "http_error",
+				error?.message ?? `HTTP ${response.status}`,
+				retryAfter === null ? undefined : Number(retryAfter),
+				Array.isArray(error?.details) ? error.details : [],
+			);
 		}
 		return json as Result<K>;
 	}

@@ -1,3 +1,10 @@
+/** One problem of a 400: where (a JSON pointer into the body, query or path) and what was expected (docs/errors.md). */
+export interface TwofoldErrorDetail {
+	readonly in: "body" | "query" | "path" | "header";
+	readonly pointer: string;
+	readonly message: string;
+}
+
 /** An error answer from Twofold: the HTTP status and the catalog code (docs/errors.md). */
 export class TwofoldError extends Error {
 	override readonly name = "TwofoldError";
@@ -7,6 +14,8 @@ export class TwofoldError extends Error {
 		message: string,
 		/** Seconds, from Retry-After on too_many_attempts. */
 		readonly retryAfterSeconds?: number,
+		/** On a 400: each problem with the request, naming its field; empty otherwise. */
+		readonly details: readonly TwofoldErrorDetail[] = [],
 	) {
 		super(message);
 	}

@@ -37,7 +37,10 @@ describe("TwofoldClient", () => {
 
 		const wrong = await client.verify("sdk-c", { code: "000000" }).catch((e: unknown) => e);
 		expect(wrong).toBeInstanceOf(TwofoldError);
-		expect(wrong).toMatchObject({ status: 422, code: "invalid_code" });
+		expect(wrong).toMatchObject({ status: 422, code: "invalid_code", details: [] });
+		// A malformed request names each field (issue 13).
+		const malformed = await client.enroll("sdk-c", { type: "sms" } as never).catch((e: unknown) => e);
+		expect(malformed).toMatchObject({ status: 400, code: "invalid_request", details: [{ in: "body", pointer: "/type", message: "must be one of: totp, webauthn" }] });
 		const spent = await client.redeemAssertion(verified.assertion).catch((e: unknown) => e);
 		expect(spent).toMatchObject({ code: "assertion_redeemed" }); // the regeneration spent it
 

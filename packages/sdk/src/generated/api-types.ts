@@ -18,17 +18,21 @@ export interface Operations {
 	"GET /healthz": {
 		body: never;
 		query: never;
-		response: void;
+		response: {
+			"status": string;
+		};
 	};
 	"GET /metrics": {
 		body: never;
 		query: never;
-		response: void;
+		response: string;
 	};
 	"GET /readyz": {
 		body: never;
 		query: never;
-		response: void;
+		response: {
+			"status": string;
+		};
 	};
 	"POST /v1/assertions/redeem": {
 		body: {
@@ -46,7 +50,7 @@ export interface Operations {
 	"GET /v1/browser.js": {
 		body: never;
 		query: never;
-		response: void;
+		response: string;
 	};
 	"GET /v1/events": {
 		body: never;

@@ -42,7 +42,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
 		if (route === "/v1/users/:user_id/verify") verifications.inc({ outcome: VERIFY_OUTCOMES[reply.statusCode] ?? "error" });
 	});
 
-	app.get("/metrics", { schema: { tags: ["health"], summary: "Prometheus metrics (no personal data in labels)." } }, async (_request, reply) => {
+	app.get("/metrics", { schema: { tags: ["health"], summary: "Prometheus metrics (no personal data in labels).", response: { 200: { type: "string", description: "The Prometheus text exposition format." } } } }, async (_request, reply) => {
 		const backlog = await services.deps.store.webhookDeliveries.backlog();
 		pending.set(backlog.pending);
 		lag.set(backlog.oldestCreatedAt === null ? 0 : Math.max(0, (services.deps.clock().getTime() - backlog.oldestCreatedAt) / 1000));

@@ -5,7 +5,8 @@ import type { Socket } from "node:net";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { ConnectionLimits } from "../config.js";
 import { ERROR_CODES, type ErrorCode } from "../contract/errors.js";
-import { ErrorBody } from "../contract/schemas/common.js";
+import { NAMED_SCHEMAS } from "../contract/schemas/components.js";
+import { ERRORS_LINK } from "../contract/schemas/docs-links.js";
 import { urlForLog } from "../core/log-url.js";
 import type { RateCounters } from "../services/rate-counters.js";
 import type { Services } from "../services/services.js";
@@ -59,6 +60,23 @@ const logSerializers = {
 	}),
 };
 
+/**
+ * The API reference page: Twofold's title and mark, and nothing from another origin (the page's assets are
+ * served by the plugin; the logo is inline; swagger-ui's validator badge, which calls validator.swagger.io, stays off).
+ */
+const DOCS_PAGE = {
+	routePrefix: "/docs",
+	theme: { title: "Twofold API reference" },
+	logo: {
+		type: "image/svg+xml",
+		content: Buffer.from(
+			'<svg xmlns="http://www.w3.org/2000/svg" width="150" height="40" viewBox="0 0 150 40"><rect x="2" y="8" width="24" height="24" rx="5" fill="none" stroke="#fff" stroke-width="3"/><rect x="10" y="14" width="24" height="24" rx="5" fill="#fff"/><text x="42" y="30" font-family="sans-serif" font-size="22" font-weight="bold" fill="#fff">Twofold</text></svg>',
+		),
+		href: "/docs",
+	},
+	uiConfig: { validatorUrl: null },
+};
+
 /** Builds the Fastify app over the services. Never listens; main.ts and tests decide that. */
 export async function buildHTTPServer(services: Services, store: StoreHandle, options: HTTPOptions): Promise<FastifyInstance> {
 	const limits = options.connections;
@@ -98,6 +116,13 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 				coerceTypes: false,
 				removeAdditional: false,
 				useDefaults: false,
+				// Every problem of a body, each once (issue 13). Bounded: bodies are at most 64 KiB, and the
+				// answer lists at most 20 problems. verbose stays off, so errors never carry the value.
+				allErrors: true,
+				// EnrollBody and ChallengeBody are oneOf by `type`: only the named variant is checked.
+				discriminator: true,
+				// Request bodies carry their API-reference examples (contract/schemas/examples.ts); an annotation to Ajv.
+				keywords: ["x-examples"],
 			},
 		},
 	});
@@ -132,7 +157,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 		}
 		return sendError(reply, "not_found");
 	});
-	app.addSchema(ErrorBody);
+	for (const schema of NAMED_SCHEMAS) app.addSchema(schema);
 
 	await app.register(swagger, {
 		openapi: {
@@ -140,12 +165,14 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 			info: {
 				title: "Twofold",
 				version: "1",
-				description: "Self-hosted two-factor authentication: enroll, verify exactly once, recover. Errors are listed in docs/errors.md.",
+				description: `Self-hosted two-factor authentication: enroll, verify exactly once, recover. Every error is {"error": {"code", "message"}} with a code from ${ERRORS_LINK}.`,
 			},
 			components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "A tenant API key: tfk_…" } } },
 		},
+		// Named schemas keep their $id as their name under components.schemas (not def-0, def-1 …).
+		refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === "string" ? json.$id : `def-${index}`) },
 	});
-	await app.register(swaggerUI, { routePrefix: "/docs" });
+	await app.register(swaggerUI, DOCS_PAGE);
 
 	await app.register(healthRoutes(store, () => services.deps.clockTrusted(), () => options.rateLimits.counters.healthy()));
 	registerMetrics(app, services);
@@ -193,8 +220,9 @@ async function answerRouterError(
 			await authenticate(request, reply);
 			if (reply.sent) return;
 		}
-		const code: ErrorCode = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "uri_too_long" : "invalid_request";
-		await sendError(reply, code);
+		if (error.code === "FST_ERR_MAX_PARAM_LENGTH") await sendError(reply, "uri_too_long");
+		// The path is named, never quoted: it may carry anything the client sent.
+		else await sendError(reply, "invalid_request", { details: [{ in: "path", pointer: "", message: "is not valid percent-encoding (RFC 3986 §2.1) of UTF-8" }] });
 	} catch (cause) {
 		request.log.error({ err: cause }, "answering a router error failed");
 		if (!reply.sent) await sendError(reply, "internal_error");

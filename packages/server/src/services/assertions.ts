@@ -22,6 +22,10 @@ export const FRESH_PROOF_SECONDS = 300;
 /** Tolerated clock difference between nodes for iat (D-7 bounds real skew well below this). */
 const CLOCK_SKEW_SECONDS = 60;
 
+function actionError(message: string): ServiceError {
+	return new ServiceError("invalid_request", { details: [{ in: "body", pointer: "/action", message }] });
+}
+
 /** Hashed before any attempt is made, so a malformed action is a 400 that costs the user nothing. */
 export async function actionHashOf(action: unknown): Promise<string | undefined> {
 	if (action === undefined) return undefined;
@@ -30,9 +34,9 @@ export async function actionHashOf(action: unknown): Promise<string | undefined>
 		if (typeof action !== "object" || action === null || Array.isArray(action)) throw new TypeError("not an object");
 		canonical = canonicalJSON(action);
 	} catch {
-		throw new ServiceError("invalid_request");
+		throw actionError("must be a JSON object of JSON values, numbers finite");
 	}
-	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw new ServiceError("invalid_request");
+	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw actionError(`must be at most ${MAX_ACTION_BYTES} bytes as canonical JSON`);
 	return canonicalHash(canonical);
 }
 

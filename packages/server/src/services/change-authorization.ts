@@ -1,5 +1,5 @@
 import type { ProofInput } from "./proofs.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /**
@@ -14,7 +14,9 @@ export interface ChangeAuthorization extends ProofInput {
 /** The admin path: checks scope and reason, returns the reason to audit. */
 export function requireAdminReason(ctx: TenantContext, authorization: ChangeAuthorization): string {
 	const reason = authorization.reason?.trim();
-	if (reason === undefined || reason.length === 0) throw new ServiceError("proof_required");
+	if (reason === undefined || reason.length === 0) {
+		throw fieldError("proof_required", "/code", "is required: a proof (code, challenge_id with credential, or a step-up assertion), or with an admin key a reason");
+	}
 	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
 	return reason;
 }

@@ -4,7 +4,7 @@ import type { ChallengeTable } from "../store/tables.js";
 import { isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /**
@@ -25,6 +25,8 @@ const ADDRESS = /^[^\s@<>()[\],;:"\\]+@[^\s@<>()[\],;:"\\]+\.[^\s@<>()[\],;:"\\]
 
 /** A plain address (no display name, no comments): what a message is sent to. */
 export const isEmailAddress = (text: string): boolean => text.length <= 254 && ADDRESS.test(text);
+/** What a 400 says an address must be (never the address given). */
+export const EMAIL_EXPECTED = "must be a plain email address, name@domain.example";
 
 export async function createEmailChallenge(
 	deps: ServiceDeps,
@@ -35,7 +37,7 @@ export async function createEmailChallenge(
 	if (!ctx.settings.email.enabled) throw new ServiceError("email_not_enabled");
 	const mailer = deps.mailer;
 	if (mailer === null) throw new ServiceError("email_not_configured");
-	if (!isEmailAddress(to)) throw new ServiceError("invalid_email_address");
+	if (!isEmailAddress(to)) throw fieldError("invalid_email_address", "/to", EMAIL_EXPECTED);
 
 	const now = deps.clock().getTime();
 	const id = generateId("chl", deps.random);

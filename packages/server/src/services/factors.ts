@@ -9,10 +9,10 @@ import type { VerifiedProof } from "../core/assertion-claims.js";
 import { issueAssertion } from "./assertions.js";
 import { appendEvent } from "./events.js";
 import { sealFactorSecret } from "./factor-secret.js";
-import { attemptProof, hasProof, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
+import { attemptProof, hasProof, PROOF_EXPECTED, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
 import { prepareRegistration, registrationProof } from "./webauthn-registration.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface PublicFactor {
@@ -78,7 +78,7 @@ export async function enrollTOTP(
 	const digits = input.digits ?? defaults.digits;
 	const period = input.period ?? defaults.period;
 	const secret = totpSecret(algorithm, deps.random, input.secret);
-	if (secret === null) throw new ServiceError("invalid_secret");
+	if (secret === null) throw fieldError("invalid_secret", "/secret", "must be base32 (RFC 4648) that decodes to at least 16 bytes");
 
 	const now = deps.clock().getTime();
 	const id = generateId("fac", deps.random);
@@ -123,7 +123,7 @@ export async function enrollTOTP(
 export async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof | undefined> {
 	const factors = await deps.store.factors.listForUser(ctx.tenantId, userId);
 	if (!factors.some((factor) => factor.status === "active")) return undefined;
-	if (!hasProof(input)) throw new ServiceError("proof_required");
+	if (!hasProof(input)) throw fieldError("proof_required", "/code", PROOF_EXPECTED);
 	return prepareProof(deps, ctx, userId, input);
 }
 
@@ -198,7 +198,7 @@ export async function insertPendingFactor(
 	});
 	if (!outcome.ok) {
 		if (outcome.reason === "too_many_pending") throw new ServiceError("too_many_pending_factors");
-		throw outcome.reason === "proof_required" ? new ServiceError("proof_required") : proofError(outcome);
+		throw outcome.reason === "proof_required" ? fieldError("proof_required", "/code", PROOF_EXPECTED) : proofError(outcome);
 	}
 }
 

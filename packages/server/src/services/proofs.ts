@@ -42,6 +42,9 @@ export interface ProofInput {
 	assertion?: unknown;
 }
 
+/** What a 400 proof_required says is missing, when adding a factor to a user who has an active one (R-LC-1). */
+export const PROOF_EXPECTED = "is required: a proof from an active factor (code, challenge_id with credential, or a step-up assertion)";
+
 export function hasProof(input: ProofInput): boolean {
 	return input.code !== undefined || input.challenge_id !== undefined || input.credential !== undefined || input.assertion !== undefined;
 }

@@ -6,7 +6,7 @@ import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
 import { defaultTenantSettings, mergeTenantSettings, type TenantSettings, type TenantSettingsPatch } from "./tenant-settings.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 
 export interface PublicTenant {
 	id: string;
@@ -60,7 +60,7 @@ export async function updateTenantSettings(
 	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
 	const settings = mergeTenantSettings(ctx.settings, patch);
 	if (patch.webauthn !== undefined && !originsFitRelyingParty(settings.webauthn.rp_id, settings.webauthn.origins)) {
-		throw new ServiceError("invalid_webauthn_settings");
+		throw fieldError("invalid_webauthn_settings", "/webauthn/origins", "each must be an https origin (http only for localhost), scheme, host and port only, on rp_id or a subdomain of it");
 	}
 	// V-15: "direct" without a trust anchor would accept any self-made chain; refused here, not silently weakened.
 	if (patch.webauthn?.attestation === "direct" && !hasTrustAnchors(deps.attestationTrust)) throw new ServiceError("attestation_not_configured");

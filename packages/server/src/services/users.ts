@@ -1,11 +1,11 @@
 import { renderTemplate } from "../core/one-time-code.js";
 import { isAttemptRecord, isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
-import { isEmailAddress } from "./email-codes.js";
+import { EMAIL_EXPECTED, isEmailAddress } from "./email-codes.js";
 import { appendEvent } from "./events.js";
 import { listFactors, type PublicFactor } from "./factors.js";
 import { requireAdmin } from "./require-admin.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface PublicUser {
@@ -86,10 +86,10 @@ export async function resetUser(
 ): Promise<{ reset: true; factors_removed: number; emailed: boolean }> {
 	requireAdmin(ctx);
 	const reason = input.reason.trim();
-	if (reason.length === 0) throw new ServiceError("proof_required");
+	if (reason.length === 0) throw fieldError("proof_required", "/reason", "must not be blank");
 	if (input.notify_email !== undefined && deps.mailer === null) throw new ServiceError("email_not_configured");
 	let notify = input.notify_email;
-	if (input.notify_email !== undefined && !isEmailAddress(input.notify_email)) throw new ServiceError("invalid_email_address");
+	if (input.notify_email !== undefined && !isEmailAddress(input.notify_email)) throw fieldError("invalid_email_address", "/notify_email", EMAIL_EXPECTED);
 	const now = deps.clock().getTime();
 	const removed = await deps.store.transaction(async (tx) => {
 		const user = await tx.users.find(ctx.tenantId, userId);

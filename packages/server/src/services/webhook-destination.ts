@@ -2,7 +2,7 @@ import { lookup } from "node:dns";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
 import { isPrivateAddress } from "./private-address.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError } from "./service-error.js";
 
 /**
  * Where webhooks may go (SSRF): http(s) URLs without credentials whose host
@@ -17,19 +17,21 @@ export async function checkWebhookURL(text: string, allowPrivate: boolean): Prom
 	try {
 		url = new URL(text);
 	} catch {
-		throw new ServiceError("invalid_webhook_url");
+		throw fieldError("invalid_webhook_url", "/url", "must be an absolute http(s) URL");
 	}
 	if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username !== "" || url.password !== "" || url.hash !== "") {
-		throw new ServiceError("invalid_webhook_url");
+		throw fieldError("invalid_webhook_url", "/url", "must be http or https, without user, password or #fragment");
 	}
 	const host = url.hostname.replace(/^\[|\]$/g, "");
 	let addresses: string[];
 	try {
 		addresses = isIP(host) !== 0 ? [host] : (await lookupAll(host)).map((entry) => entry.address);
 	} catch {
-		throw new ServiceError("invalid_webhook_url");
+		throw fieldError("invalid_webhook_url", "/url", "must have a host name that resolves");
 	}
-	if (!allowPrivate && addresses.some(isPrivateAddress)) throw new ServiceError("webhook_url_not_allowed");
+	if (!allowPrivate && addresses.some(isPrivateAddress)) {
+		throw fieldError("webhook_url_not_allowed", "/url", "must resolve only to globally reachable addresses (TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true allows others)");
+	}
 	return url.href;
 }
 

@@ -1,3 +1,4 @@
+import type { ValidationDetail } from "../contract/validation-detail.js";
 import { generateId } from "../core/id.js";
 import { openSecret, sealSecret } from "../core/envelope.js";
 import { newWebhookSecret } from "../core/webhook-signature.js";
@@ -68,13 +69,21 @@ function sealWebhookSecret(deps: ServiceDeps, row: { tenant_id: string; id: stri
 }
 
 
-/** ["*"] alone, or known event types without repeats. */
+/** ["*"] alone, or known event types (repeats are dropped); each problem named by its index, never its text. */
 function eventTypes(events: readonly string[]): string[] {
 	const known = new Set<string>(EVENT_TYPES);
 	const unique = [...new Set(events)];
-	if (unique.length === 0 || (unique.includes("*") && unique.length > 1) || unique.some((type) => type !== "*" && !known.has(type))) {
-		throw new ServiceError("invalid_request");
-	}
+	const details: ValidationDetail[] = [];
+	events.forEach((type, index) => {
+		const at = `/events/${index}`;
+		if (type === "*") {
+			if (unique.length > 1) details.push({ in: "body", pointer: at, message: 'must be the only event type when it is "*" (every event)' });
+		} else if (!known.has(type)) {
+			details.push({ in: "body", pointer: at, message: "is not an event type of docs/events.md" });
+		}
+	});
+	if (events.length === 0) details.push({ in: "body", pointer: "/events", message: "must have at least 1 item" });
+	if (details.length > 0) throw new ServiceError("invalid_request", { details });
 	return unique;
 }
 

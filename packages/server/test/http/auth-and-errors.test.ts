@@ -68,7 +68,7 @@ describe("authentication, error shapes and documents", () => {
 		expect((await t.call("GET", "/nope", undefined, null)).json.error.code).toBe("not_found");
 	});
 
-	it("every error body has exactly {error: {code, message}} with a catalog code and status", async () => {
+	it("every error body has exactly {error: {code, message}} with a catalog code and status, and details for a 400 only", async () => {
 		const samples = [
 			await t.call("GET", "/v1/tenant", undefined, null),
 			await t.call("GET", "/v1/users/nobody"),
@@ -77,7 +77,7 @@ describe("authentication, error shapes and documents", () => {
 		];
 		for (const sample of samples) {
 			expect(Object.keys(sample.json)).toEqual(["error"]);
-			expect(Object.keys(sample.json.error).sort()).toEqual(["code", "message"]);
+			expect(Object.keys(sample.json.error).sort()).toEqual(sample.status === 400 ? ["code", "details", "message"] : ["code", "message"]);
 			const code = sample.json.error.code as keyof typeof ERROR_CODES;
 			expect(ERROR_CODES[code].status).toBe(sample.status);
 		}

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { REDEEM_EXAMPLES } from "./examples.js";
 
 export const JWKS = Type.Object({
 	keys: Type.Array(
@@ -13,7 +14,7 @@ export const JWKS = Type.Object({
 	),
 });
 
-export const RedeemBody = Type.Object({ assertion: Type.String({ minLength: 1, maxLength: 8192 }) }, { additionalProperties: false });
+export const RedeemBody = Type.Object({ assertion: Type.String({ minLength: 1, maxLength: 8192 }) }, { additionalProperties: false, "x-examples": REDEEM_EXAMPLES });
 
 export const RedeemResponse = Type.Object({
 	redeemed: Type.Literal(true),

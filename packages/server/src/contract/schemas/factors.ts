@@ -1,5 +1,7 @@
 import { Type } from "@sinclair/typebox";
-import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, Timestamp } from "./common.js";
+import { CHANGE_EXAMPLES, CONFIRM_EXAMPLES, ENROLL_EXAMPLES } from "./examples.js";
+import { NO_COLON_OR_CONTROL } from "./patterns.js";
+import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, TaggedUnion, Timestamp } from "./common.js";
 
 export const Factor = Type.Object({
 	id: Type.String(),
@@ -21,36 +23,41 @@ export const Factor = Type.Object({
 			{ description: "WebAuthn factors with a registered credential." },
 		),
 	),
-});
+}, { $id: "Factor", description: "A factor's metadata; never its secret." });
 
-const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: "^[^:\\x00-\\x1F\\x7F]+$" });
+const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: NO_COLON_OR_CONTROL.pattern });
 
 const EnrollTOTPBody = Type.Object(
 	{
 		type: Type.Literal("totp"),
 		label: Type.Optional(LabelText),
-		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^:\\x00-\\x1F\\x7F]+$" })),
+		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_COLON_OR_CONTROL.pattern })),
 		algorithm: Type.Optional(Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")])),
 		digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
 		period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
 		secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Base32 secret to import (at least 16 bytes)." })),
 		...ChangeProofFields,
 	},
-	{ additionalProperties: false },
+	{ additionalProperties: false, title: "Enroll TOTP" },
 );
 
-const EnrollWebAuthnBody = Type.Object({ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ChangeProofFields }, { additionalProperties: false });
+const EnrollWebAuthnBody = Type.Object(
+	{ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ChangeProofFields },
+	{ additionalProperties: false, title: "Enroll WebAuthn" },
+);
 
 /** A user who has an active factor must add a proof from it (R-LC-1): code, or challenge_id + credential. */
-export const EnrollBody = Type.Union([EnrollTOTPBody, EnrollWebAuthnBody]);
+export const EnrollBody = TaggedUnion([EnrollTOTPBody, EnrollWebAuthnBody], { "x-examples": ENROLL_EXAMPLES });
+
+const FactorRef = Type.Ref("Factor");
 
 export const EnrollWebAuthnResponse = Type.Object({
-	factor: Factor,
+	factor: FactorRef,
 	webauthn: Type.Object({ options: Type.Unknown({ description: "PublicKeyCredentialCreationOptionsJSON, for the browser helper." }) }),
 });
 
 export const EnrollResponse = Type.Object({
-	factor: Factor,
+	factor: FactorRef,
 	totp: Type.Object({
 		secret: Type.String(),
 		uri: Type.String(),
@@ -61,20 +68,21 @@ export const EnrollResponse = Type.Object({
 
 export const ConfirmBody = Type.Object(
 	{ code: ProofFields.code, credential: Type.Optional(Credential) },
-	{ additionalProperties: false, description: "TOTP: a current code. WebAuthn: the registration response as credential." },
+	{ additionalProperties: false, description: "TOTP: a current code. WebAuthn: the registration response as credential.", "x-examples": CONFIRM_EXAMPLES },
 );
 export const ConfirmResponse = Type.Object({
-	factor: Factor,
+	factor: FactorRef,
 	recovery_codes: Type.Optional(Type.Array(Type.String())),
 	assertion: Type.String({ description: "A step-up assertion (compact JWS): the new factor just proved itself." }),
 });
 
-export const FactorList = Type.Object({ factors: Type.Array(Factor) });
+export const FactorList = Type.Object({ factors: Type.Array(FactorRef) });
 
 export const ChangeBody = Type.Object(
 	{ ...ChangeProofFields, reason: Type.Optional(Reason) },
 	{
 		additionalProperties: false,
 		description: "Either a proof (a current code, a WebAuthn assertion, or a fresh step-up assertion), or (admin keys) a reason.",
+		"x-examples": CHANGE_EXAMPLES,
 	},
 );

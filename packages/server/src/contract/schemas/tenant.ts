@@ -1,4 +1,6 @@
 import { Type } from "@sinclair/typebox";
+import { TENANT_PATCH_EXAMPLES } from "./examples.js";
+import { CONTAINS_CODE_PLACEHOLDER, HOST_NAME, NO_COLON_OR_CONTROL, NO_CONTROL } from "./patterns.js";
 
 const Algorithm = Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")]);
 
@@ -19,12 +21,12 @@ export const TenantSettings = Type.Object({
 	email: Type.Object({ enabled: Type.Boolean(), store_address: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
 });
 
-export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings });
+export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings }, { $id: "Tenant", description: "The calling tenant and its settings." });
 
 /** Safe bounds: the window never exceeds ±1 step (R-OTP-2), the lock never comes later than 100 failures (R-OTP-6). */
 export const TenantPatch = Type.Object(
 	{
-		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^:\\x00-\\x1F\\x7F]+$" })),
+		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_COLON_OR_CONTROL.pattern })),
 		totp: Type.Optional(
 			Type.Object(
 				{
@@ -49,8 +51,8 @@ export const TenantPatch = Type.Object(
 		webauthn: Type.Optional(
 			Type.Object(
 				{
-					rp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$" })),
-					rp_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[^\\x00-\\x1F\\x7F]+$" })),
+					rp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 253, pattern: HOST_NAME.pattern })),
+					rp_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_CONTROL.pattern })),
 					origins: Type.Optional(Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 20 })),
 					user_verification: Type.Optional(Type.Union([Type.Literal("required"), Type.Literal("preferred")])),
 					attestation: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("direct")])),
@@ -73,14 +75,14 @@ export const TenantPatch = Type.Object(
 				{
 					enabled: Type.Optional(Type.Boolean()),
 					store_address: Type.Optional(Type.Boolean()),
-					subject: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\x00-\\x1F\\x7F]+$" })),
+					subject: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_CONTROL.pattern })),
 					// A template without the code would send nothing useful.
-					text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, pattern: "\\{\\{code\\}\\}" })),
-					html: Type.Optional(Type.String({ minLength: 1, maxLength: 20000, pattern: "\\{\\{code\\}\\}" })),
+					text: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, pattern: CONTAINS_CODE_PLACEHOLDER.pattern })),
+					html: Type.Optional(Type.String({ minLength: 1, maxLength: 20000, pattern: CONTAINS_CODE_PLACEHOLDER.pattern })),
 				},
 				{ additionalProperties: false },
 			),
 		),
 	},
-	{ additionalProperties: false },
+	{ additionalProperties: false, description: "Only the settings given change.", "x-examples": TENANT_PATCH_EXAMPLES },
 );

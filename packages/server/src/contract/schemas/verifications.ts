@@ -1,5 +1,7 @@
 import { Type } from "@sinclair/typebox";
-import { ProofFields } from "./common.js";
+import { AUDIENCE } from "./patterns.js";
+import { ProofFields, TaggedUnion } from "./common.js";
+import { CHALLENGE_EXAMPLES, VERIFY_EXAMPLES } from "./examples.js";
 
 export const VerifyBody = Type.Object(
 	{
@@ -15,22 +17,25 @@ export const VerifyBody = Type.Object(
 				minLength: 1,
 				maxLength: 256,
 				// Not a tenant id: every tenant's default audience is its id, and no tenant may mint another's.
-				pattern: "^(?!ten_)[\\x21-\\x7E]+$",
+				pattern: AUDIENCE.pattern,
 				description: "The aud of the assertion, e.g. the API that will check it; default the tenant id. Verifiers then also check tid.",
 			}),
 		),
 		first_factor: Type.Optional(Type.Boolean({ description: "true when the application verified a first factor (a password) too: the assertion's amr gets \"mfa\"." })),
 	},
-	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion)." },
+	{ additionalProperties: false, description: "A code, or challenge_id + credential (a WebAuthn assertion).", "x-examples": VERIFY_EXAMPLES },
 );
 
-export const ChallengeBody = Type.Union([
-	Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false }),
-	Type.Object(
-		{ type: Type.Literal("email"), to: Type.String({ minLength: 3, maxLength: 254, description: "Where to send the code; used for this message and not kept." }) },
-		{ additionalProperties: false },
-	),
-]);
+export const ChallengeBody = TaggedUnion(
+	[
+		Type.Object({ type: Type.Literal("webauthn") }, { additionalProperties: false, title: "WebAuthn challenge" }),
+		Type.Object(
+			{ type: Type.Literal("email"), to: Type.String({ minLength: 3, maxLength: 254, description: "Where to send the code; used for this message and not kept." }) },
+			{ additionalProperties: false, title: "Email code" },
+		),
+	],
+	{ "x-examples": CHALLENGE_EXAMPLES },
+);
 
 const ChallengeInfo = Type.Object({ id: Type.String(), expires_at: Type.String({ format: "date-time" }) });
 export const ChallengeResponse = Type.Union([
@@ -41,10 +46,10 @@ export const ChallengeResponse = Type.Union([
 	Type.Object({ challenge: ChallengeInfo, email: Type.Object({ sent: Type.Literal(true) }) }),
 ]);
 
-export const VerifyResponse = Type.Object({
+export const Verification = Type.Object({
 	valid: Type.Literal(true),
 	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code"), Type.Literal("email")]),
 	factor_id: Type.Optional(Type.String()),
 	recovery_codes_remaining: Type.Integer(),
 	assertion: Type.String({ description: "A step-up assertion (compact JWS, EdDSA) for the application's own API; see docs/assertions.md." }),
-});
+}, { $id: "Verification", description: "The proof was valid and is spent." });

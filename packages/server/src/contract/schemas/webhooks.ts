@@ -1,4 +1,6 @@
 import { Type } from "@sinclair/typebox";
+import { CREATE_WEBHOOK_EXAMPLES, UPDATE_WEBHOOK_EXAMPLES } from "./examples.js";
+import { PAGE_LIMIT } from "./patterns.js";
 import { NullableTimestamp, Timestamp } from "./common.js";
 
 const EventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
@@ -15,21 +17,21 @@ export const Webhook = Type.Object({
 	enabled: Type.Boolean(),
 	created_at: Timestamp,
 	disabled_at: NullableTimestamp,
-});
+}, { $id: "Webhook", description: "An endpoint; never its secret." });
 
 export const WebhookParams = Type.Object({ webhook_id: Type.String({ maxLength: 64 }) });
 export const DeliveryParams = Type.Object({ webhook_id: Type.String({ maxLength: 64 }), delivery_id: Type.String({ maxLength: 64 }) });
 
-export const CreateWebhookBody = Type.Object({ url: URLText, events: EventTypes }, { additionalProperties: false });
+export const CreateWebhookBody = Type.Object({ url: URLText, events: EventTypes }, { additionalProperties: false, "x-examples": CREATE_WEBHOOK_EXAMPLES });
 export const CreateWebhookResponse = Type.Object({
-	webhook: Webhook,
+	webhook: Type.Ref("Webhook"),
 	secret: Type.String({ description: "whsec_…: the signing secret, shown only here." }),
 });
 export const UpdateWebhookBody = Type.Object(
 	{ url: Type.Optional(URLText), events: Type.Optional(EventTypes), enabled: Type.Optional(Type.Boolean()) },
-	{ additionalProperties: false, minProperties: 1 },
+	{ additionalProperties: false, minProperties: 1, "x-examples": UPDATE_WEBHOOK_EXAMPLES },
 );
-export const WebhookList = Type.Object({ webhooks: Type.Array(Webhook) });
+export const WebhookList = Type.Object({ webhooks: Type.Array(Type.Ref("Webhook")) });
 export const RotatedSecret = Type.Object({
 	secret: Type.String({ description: "The new whsec_… secret, shown only here." }),
 	previous_secret_expires_at: Type.String({ format: "date-time", description: "Until then, messages carry a signature with each secret." }),
@@ -46,9 +48,9 @@ export const Delivery = Type.Object({
 	last_error: Type.Union([Type.String(), Type.Null()]),
 	delivered_at: NullableTimestamp,
 	created_at: Timestamp,
-});
-export const DeliveryList = Type.Object({ deliveries: Type.Array(Delivery) });
+}, { $id: "Delivery", description: "One event's delivery to one endpoint." });
+export const DeliveryList = Type.Object({ deliveries: Type.Array(Type.Ref("Delivery")) });
 export const DeliveriesQuery = Type.Object(
-	{ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$", description: "1-100, default 50" })) },
+	{ limit: Type.Optional(Type.String({ pattern: PAGE_LIMIT.pattern, description: "1-100, default 50" })) },
 	{ additionalProperties: false },
 );

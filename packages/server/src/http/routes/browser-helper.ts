@@ -40,7 +40,7 @@ export const supported = () => lib.browserSupportsWebAuthn();
 export function browserHelperRoutes(): FastifyPluginAsync {
 	const source = buildModule();
 	return async (app) => {
-		app.get("/v1/browser.js", { schema: { tags: ["webauthn"], summary: "The browser helper: an ES module with register() and authenticate()." } }, async (_request, reply) =>
+		app.get("/v1/browser.js", { schema: { tags: ["webauthn"], summary: "The browser helper: an ES module with register() and authenticate().", response: { 200: { type: "string", description: "JavaScript (an ES module); cacheable, public." } } } }, async (_request, reply) =>
 			reply
 				.type("text/javascript; charset=utf-8")
 				.header("cache-control", "public, max-age=300")

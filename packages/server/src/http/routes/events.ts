@@ -1,7 +1,8 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { errorResponses } from "../../contract/schemas/common.js";
+import { described, errorResponses } from "../../contract/schemas/common.js";
 import { EventList, EventsQuery } from "../../contract/schemas/events.js";
+import { PAGE_LIMIT } from "../../contract/schemas/patterns.js";
 import type { Services } from "../../services/services.js";
 import { ServiceError } from "../../services/service-error.js";
 import { tenantOf } from "../auth.js";
@@ -16,13 +17,15 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
 					summary: "The tenant's audit events, newest first. No secrets or codes.",
 					security: [{ apiKey: [] }],
 					querystring: EventsQuery,
-					response: { 200: EventList, ...errorResponses },
+					response: { 200: described("A page of events, newest first; next_cursor fetches the next.", EventList), ...errorResponses },
 				},
 			},
 			async (request) => {
 				const query = request.query as Static<typeof EventsQuery>;
 				const limit = query.limit === undefined ? 50 : Number(query.limit);
-				if (limit < 1 || limit > 100) throw new ServiceError("invalid_request");
+				if (limit < 1 || limit > 100) {
+					throw new ServiceError("invalid_request", { details: [{ in: "query", pointer: "/limit", message: PAGE_LIMIT.expected }] });
+				}
 				return services.events.list(tenantOf(request), {
 					limit,
 					...(query.user_id === undefined ? {} : { userId: query.user_id }),

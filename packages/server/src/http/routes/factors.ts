@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync, onRequestHookHandler } from "fastify";
-import { errorResponses, FactorParams, UserParams } from "../../contract/schemas/common.js";
+import { described, errorResponses, FactorParams, NoContent, UserParams } from "../../contract/schemas/common.js";
 import { Type } from "@sinclair/typebox";
 import {
 	ChangeBody,
@@ -30,7 +30,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					security,
 					params: UserParams,
 					body: EnrollBody,
-					response: { 201: Type.Union([EnrollResponse, EnrollWebAuthnResponse]), ...errorResponses },
+					response: { 201: described("Enrolled, pending until confirmed: TOTP with its secret, URI and QR code (shown only here), WebAuthn with creation options.", Type.Union([EnrollResponse, EnrollWebAuthnResponse])), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
@@ -54,7 +54,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					security,
 					params: FactorParams,
 					body: ConfirmBody,
-					response: { 200: ConfirmResponse, ...errorResponses },
+					response: { 200: described("Active: the factor, the first factor's recovery codes (shown only here) and a step-up assertion.", ConfirmResponse), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
@@ -73,7 +73,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					summary: "List a user's factors (metadata only, never secrets).",
 					security,
 					params: UserParams,
-					response: { 200: FactorList, ...errorResponses },
+					response: { 200: described("The user's factors, pending and active.", FactorList), ...errorResponses },
 				},
 			},
 			async (request) => {
@@ -91,7 +91,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					security,
 					params: FactorParams,
 					body: ChangeBody,
-					response: { 204: { type: "null" }, ...errorResponses },
+					response: { 204: NoContent("Removed."), ...errorResponses },
 				},
 				// Discarding a pending factor needs no proof, so a DELETE without a body is well-formed.
 				preValidation: async (request) => {

@@ -1,11 +1,15 @@
 import type { FastifyPluginAsync } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { described, errorResponses } from "../../contract/schemas/common.js";
 import type { StoreHandle } from "../../store/kysely-store.js";
 import { sendError } from "../errors.js";
 
+const Status = Type.Object({ status: Type.String() });
+
 export function healthRoutes(store: StoreHandle, clockTrusted: () => boolean, rateLimitsHealthy: () => boolean): FastifyPluginAsync {
 	return async (app) => {
-		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up." } }, async () => ({ status: "ok" }));
-		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers." } }, async (request, reply) => {
+		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up.", response: { 200: described("Up.", Status) } } }, async () => ({ status: "ok" }));
+		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers.", response: { 200: described("Ready for traffic.", Status), 503: errorResponses[503] } } }, async (request, reply) => {
 			try {
 				await store.ping();
 				// D-7: a node whose clock is off checks no codes; the load balancer should send it no traffic.

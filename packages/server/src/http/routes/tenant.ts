@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { errorResponses } from "../../contract/schemas/common.js";
+import { described, errorResponses } from "../../contract/schemas/common.js";
 import { Tenant, TenantPatch } from "../../contract/schemas/tenant.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
@@ -9,7 +9,7 @@ export function tenantRoutes(services: Services): FastifyPluginAsync {
 	return async (app) => {
 		app.get(
 			"/tenant",
-			{ schema: { tags: ["tenant"], summary: "The calling tenant and its settings.", security: [{ apiKey: [] }], response: { 200: Tenant, ...errorResponses } } },
+			{ schema: { tags: ["tenant"], summary: "The calling tenant and its settings.", security: [{ apiKey: [] }], response: { 200: described("The tenant.", Tenant), ...errorResponses } } },
 			async (request) => services.tenants.view(tenantOf(request)),
 		);
 		app.patch(
@@ -20,7 +20,7 @@ export function tenantRoutes(services: Services): FastifyPluginAsync {
 					summary: "Admin: change settings within safe bounds.",
 					security: [{ apiKey: [] }],
 					body: TenantPatch,
-					response: { 200: Tenant, ...errorResponses },
+					response: { 200: described("The tenant with its new settings.", Tenant), ...errorResponses },
 				},
 			},
 			async (request) => services.tenants.update(tenantOf(request), request.body as Static<typeof TenantPatch>),

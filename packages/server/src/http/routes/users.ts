@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { errorResponses, UserParams } from "../../contract/schemas/common.js";
+import { described, errorResponses, NoContent, UserParams } from "../../contract/schemas/common.js";
 import { ChangeBody } from "../../contract/schemas/factors.js";
 import { RecoveryCodes, ResetBody, ResetResponse, User } from "../../contract/schemas/users.js";
 import type { Services } from "../../services/services.js";
@@ -12,7 +12,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 	return async (app) => {
 		app.get(
 			"/users/:user_id",
-			{ schema: { tags: ["users"], summary: "A user's 2FA state.", security, params: UserParams, response: { 200: User, ...errorResponses } } },
+			{ schema: { tags: ["users"], summary: "A user's 2FA state.", security, params: UserParams, response: { 200: described("The user: factors (metadata), recovery codes left, locked or not.", User), ...errorResponses } } },
 			async (request) => {
 				const { user_id } = request.params as Static<typeof UserParams>;
 				return services.users.get(tenantOf(request), user_id);
@@ -28,7 +28,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 					security,
 					params: UserParams,
 					body: ChangeBody,
-					response: { 201: RecoveryCodes, ...errorResponses },
+					response: { 201: described("New recovery codes, shown only here; the old ones no longer work.", RecoveryCodes), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
@@ -48,7 +48,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 					security,
 					params: UserParams,
 					body: ResetBody,
-					response: { 200: ResetResponse, ...errorResponses },
+					response: { 200: described("Reset: how many factors were removed, and whether the notice was sent.", ResetResponse), ...errorResponses },
 				},
 			},
 			async (request) => {
@@ -65,7 +65,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 					summary: "Admin: reset the attempt budget of a locked user (audited).",
 					security,
 					params: UserParams,
-					response: { 204: { type: "null" }, ...errorResponses },
+					response: { 204: NoContent("Unlocked: the attempt budget is full again."), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
@@ -83,7 +83,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 					summary: "Admin: erase the user with all factors and recovery codes (audit events remain).",
 					security,
 					params: UserParams,
-					response: { 204: { type: "null" }, ...errorResponses },
+					response: { 204: NoContent("Erased."), ...errorResponses },
 				},
 			},
 			async (request, reply) => {

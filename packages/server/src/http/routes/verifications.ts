@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
-import { errorResponses, UserParams } from "../../contract/schemas/common.js";
-import { ChallengeBody, ChallengeResponse, VerifyBody, VerifyResponse } from "../../contract/schemas/verifications.js";
+import { described, errorResponses, UserParams } from "../../contract/schemas/common.js";
+import { ChallengeBody, ChallengeResponse, Verification, VerifyBody } from "../../contract/schemas/verifications.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
@@ -16,7 +16,7 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 					security: [{ apiKey: [] }],
 					params: UserParams,
 					body: VerifyBody,
-					response: { 200: VerifyResponse, ...errorResponses },
+					response: { 200: described("Valid, and spent: with a step-up assertion.", Verification), ...errorResponses },
 				},
 			},
 			async (request) => {
@@ -37,7 +37,7 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 					security: [{ apiKey: [] }],
 					params: UserParams,
 					body: ChallengeBody,
-					response: { 201: ChallengeResponse, ...errorResponses },
+					response: { 201: described("Started: the challenge id, with WebAuthn request options or the email sent.", ChallengeResponse), ...errorResponses },
 				},
 			},
 			async (request, reply) => {
