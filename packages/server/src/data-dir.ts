@@ -70,3 +70,29 @@ export function checkOperatorKeyFile(fd: number, path: string): void {
 		);
 	}
 }
+
+/**
+ * For commands that work on an existing installation (all but serve and migrate): refuses, naming the absolute
+ * folder and the variables, when what createApp would otherwise create is missing: the SQLite database (unless
+ * TWOFOLD_DATABASE_URL) and the master key file (unless TWOFOLD_MASTER_KEY or …_FILE). Run from another folder,
+ * `twofold tenants list` used to make ./data, a fresh master key and an empty database there (issue 13).
+ * Reads only: nothing is created or tightened when it refuses.
+ */
+export function requireExistingData(config: Readonly<Config>, needs: { masterKey: boolean }): void {
+	const creates = '"twofold serve" or "twofold migrate" sets up a new one';
+	const database = config.databaseURL === undefined && !existsSync(config.sqlitePath);
+	const key = needs.masterKey && config.masterKey.source === "data-dir" && !existsSync(config.masterKey.path);
+	if (database) {
+		const found = !existsSync(config.dataDir) ? "it does not exist" : key ? "it holds no database (twofold.db) and no master key (master.key)" : "it holds no database (twofold.db)";
+		throw new ConfigError(
+			`no Twofold data folder at ${config.dataDir}: ${found}. Run this where the server's data folder is, or set TWOFOLD_DATA_DIR to it ` +
+				`(TWOFOLD_DATABASE_URL for PostgreSQL); ${creates}`,
+		);
+	}
+	if (key) {
+		throw new ConfigError(
+			`no master key at ${config.masterKey.path} (TWOFOLD_DATA_DIR is ${config.dataDir}): set TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE as the server has it, ` +
+				`or TWOFOLD_DATA_DIR to the folder that holds master.key; ${creates}`,
+		);
+	}
+}

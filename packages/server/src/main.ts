@@ -7,6 +7,7 @@ import { serve } from "./cli/serve.js";
 import { tenants } from "./cli/tenants.js";
 import { type Command, type Output, UsageError } from "./cli/command.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { requireExistingData } from "./data-dir.js";
 import { DurabilityError } from "./store/dialects.js";
 
 const COMMANDS: readonly Command[] = [serve, migrate, tenants, keys, backup, restoreFence];
@@ -38,7 +39,10 @@ async function main(argv: string[]): Promise<number> {
 	}
 	try {
 		// The only place that reads process.env.
-		return await command.run(rest, loadConfig(process.env, process.cwd()), out);
+		const config = loadConfig(process.env, process.cwd());
+		const dataDir = command.dataDir ?? "existing";
+		if (dataDir !== "create") requireExistingData(config, { masterKey: dataDir === "existing" });
+		return await command.run(rest, config, out);
 	} catch (error) {
 		if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
 			out.stderr(`twofold ${name}: ${(error as Error).message}\nusage:\n${command.usage.replace(/^/gm, "  ")}`);

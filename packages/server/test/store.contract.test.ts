@@ -61,7 +61,7 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 	}
 
 	it("reads see this process's writes at once, another process's from the next event-loop turn (read-snapshot.ts)", async () => {
-		const key = (id: string) => ({ id, tenant_id: tenant, secret_hash: "h", scope: "default" as const, created_at: 1, revoked_at: null });
+		const key = (id: string) => ({ id, tenant_id: tenant, secret_hash: "h", scope: "default" as const, created_at: 1, revoked_at: null, last_used_at: null });
 		const [a, b, c] = ["a", "b", "c"].map((s) => `key_rw_${s}_${dialect}`) as [string, string, string];
 		await store.apiKeys.insert(key(a));
 		await store.apiKeys.insert(key(b));

@@ -7,6 +7,7 @@ import { type Command, UsageError } from "./command.js";
 export const backup: Command = {
 	name: "backup",
 	summary: "write a consistent copy of the embedded SQLite database, while the server runs",
+	dataDir: "database-only",
 	usage:
 		"twofold backup FILE [--json]\n" +
 		"    SQLite only (PostgreSQL: pg_dump). The copy holds sealed secrets but not the master key: back the\n" +

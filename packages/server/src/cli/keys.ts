@@ -2,13 +2,17 @@ import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { isId } from "../core/id.js";
 import { rewrapSecrets } from "../services/master-key-rotation.js";
+import type { PublicAPIKey } from "../services/api-keys.js";
 import { type Command, UsageError } from "./command.js";
 
 export const keys: Command = {
 	name: "keys",
-	summary: "create or revoke tenant API keys; rotate the assertion signing key; rewrap secrets after a master-key change",
+	summary: "create, list or revoke tenant API keys; rotate the assertion signing key; rewrap secrets after a master-key change",
 	usage:
-		"twofold keys create --tenant ID [--scope default|admin] [--json]\ntwofold keys revoke KEY_ID [--json]\n" +
+		"twofold keys create --tenant ID [--scope default|admin] [--json]\n" +
+		"twofold keys list --tenant ID [--json]\n" +
+		"    id, scope, created, last used (to the minute; \"never\": not used since Twofold began recording it), revoked; never a secret\n" +
+		"twofold keys revoke KEY_ID [--json]\n" +
 		"twofold keys rotate-signing [--immediate] [--json]\n" +
 		"    a new assertion signing key: published now, signing in 2 minutes (--immediate: now);\n" +
 		"    the old key stays in the JWKS until its assertions expire\n" +
@@ -37,6 +41,22 @@ export const keys: Command = {
 						? JSON.stringify({ key_id: key.id, tenant_id: values.tenant, scope: key.scope, api_key: key.token })
 						: `key ${key.id} (${key.scope}) for ${values.tenant}\nAPI key (shown once): ${key.token}`,
 				);
+			} finally {
+				await app.close();
+			}
+			return 0;
+		}
+		if (action === "list") {
+			const { values } = parseArgs({ args: rest, options: { tenant: { type: "string" }, json: { type: "boolean" } }, strict: true });
+			if (values.tenant === undefined || !isId("ten", values.tenant)) throw new UsageError("--tenant ID is required (ten_…)");
+			const app = await createApp(config);
+			try {
+				const list = await app.services.apiKeys.list(values.tenant);
+				if (list === undefined) {
+					out.stderr(`twofold: no tenant ${values.tenant}`);
+					return 1;
+				}
+				out.stdout(values.json ? JSON.stringify({ tenant_id: values.tenant, keys: list }) : keyTable(list));
 			} finally {
 				await app.close();
 			}
@@ -97,3 +117,13 @@ export const keys: Command = {
 		throw new UsageError(`unknown action ${JSON.stringify(action ?? "")}`);
 	},
 };
+
+function keyTable(list: readonly PublicAPIKey[]): string {
+	if (list.length === 0) return "no keys";
+	const rows = [
+		["KEY_ID", "SCOPE", "CREATED", "LAST_USED", "REVOKED"],
+		...list.map((key) => [key.key_id, key.scope, key.created_at, key.last_used_at ?? "never", key.revoked_at ?? "-"]),
+	];
+	const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+	return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");
+}

@@ -5,6 +5,7 @@ import type { Command } from "./command.js";
 export const migrate: Command = {
 	name: "migrate",
 	summary: "bring the database schema up to date",
+	dataDir: "create",
 	usage: "twofold migrate [--json]",
 	async run(argv, config, out) {
 		const { values } = parseArgs({ args: argv, options: { json: { type: "boolean" } }, strict: true });

@@ -4,10 +4,12 @@ import { createApp } from "../app.js";
 import { startAttemptRecordSweeper } from "../services/attempt-records.js";
 import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
+import { listenFailure } from "./listen-failure.js";
 
 export const serve: Command = {
 	name: "serve",
-	summary: "run the HTTP service (migrates, creates a first tenant on an empty database)",
+	summary: "run the HTTP service (migrates; once listening, creates a first tenant on an empty database)",
+	dataDir: "create",
 	usage: "twofold serve",
 	async run(argv, config, out) {
 		parseArgs({ args: argv, options: {}, strict: true });
@@ -28,13 +30,43 @@ export const serve: Command = {
 				"generated a new master key: back this file up with the database; without it no enrolled factor can be verified",
 			);
 		}
-		const first = await app.services.tenants.ensureFirst();
-		const address = await http.listen({ host: config.host, port: config.port });
+		// From here a SIGINT or SIGTERM waits its turn: a stop while the first tenant is created lets its key be printed.
+		let stopRequested = false;
+		let wake = (): void => {};
+		const stop = (): void => {
+			stopRequested = true;
+			wake();
+		};
+		process.on("SIGINT", stop);
+		process.on("SIGTERM", stop);
+		const untrap = (): void => {
+			process.off("SIGINT", stop);
+			process.off("SIGTERM", stop);
+		};
+		let address: string;
+		try {
+			address = await http.listen({ host: config.host, port: config.port });
+		} catch (error) {
+			untrap();
+			await app.close();
+			const reason = listenFailure(error, config);
+			if (reason === null) throw error;
+			out.stderr(`twofold serve: ${reason}`);
+			return 1;
+		}
 		app.listeningAt(address);
-		// The outbox's delivery loop runs in every server process; on PostgreSQL, nodes claim disjoint rows.
-		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
-		// Expired attempt records of ids that never enrolled (V-12a) are deleted beside the service, off the verify path.
-		const sweeper = startAttemptRecordSweeper(app.services.deps, { onError: (error) => http.log.error({ err: error }, "attempt-record sweep failed") });
+		// The first tenant is created only once the server listens: a start that cannot bind creates nothing, so its
+		// key cannot be lost (issue 13). Tenant and key are one transaction; nodes starting together on PostgreSQL
+		// create one between them (ensureFirst repeats its check under a lock). No request can race it: until
+		// it commits there is no key to authenticate with.
+		let first: Awaited<ReturnType<typeof app.services.tenants.ensureFirst>>;
+		try {
+			first = await app.services.tenants.ensureFirst();
+		} catch (error) {
+			untrap();
+			await app.close();
+			throw error;
+		}
 		if (first !== null) {
 			// Printed once, outside the structured log: the log must never carry a key (R-ST-4).
 			out.stdout(
@@ -46,21 +78,24 @@ export const serve: Command = {
 					`  ${first.apiKey}`,
 					"",
 					`Try: curl -H "Authorization: Bearer <key>" ${address}/v1/tenant`,
+					"This admin key stays with operators. Give your application backend a key of its own, without admin rights:",
+					`  twofold keys create --tenant ${first.tenant.id} --scope default`,
+					...(config.masterKey.source === "data-dir" ? [`Back up the master key ${config.masterKey.path} with the database.`] : []),
 					"",
 				].join("\n"),
 			);
 		}
+		// The outbox's delivery loop runs in every server process; on PostgreSQL, nodes claim disjoint rows.
+		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
+		// Expired attempt records of ids that never enrolled (V-12a) are deleted beside the service, off the verify path.
+		const sweeper = startAttemptRecordSweeper(app.services.deps, { onError: (error) => http.log.error({ err: error }, "attempt-record sweep failed") });
 		// A plain line whatever the log level, for scripts and supervisors that wait for readiness.
 		out.stdout(`Twofold listening at ${address}`);
 		await new Promise<void>((resolve) => {
-			const stop = (): void => {
-				process.off("SIGINT", stop);
-				process.off("SIGTERM", stop);
-				resolve();
-			};
-			process.on("SIGINT", stop);
-			process.on("SIGTERM", stop);
+			wake = resolve;
+			if (stopRequested) resolve();
 		});
+		untrap();
 		http.log.info("shutting down: finishing in-flight requests and deliveries");
 		await webhooks.stop();
 		await sweeper.stop();

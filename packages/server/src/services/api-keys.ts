@@ -15,7 +15,7 @@ export async function createAPIKey(
 	const key = newAPIKey(deps.random);
 	const now = deps.clock().getTime();
 	await deps.store.transaction(async (tx) => {
-		await tx.apiKeys.insert({ id: key.id, tenant_id: tenantId, secret_hash: key.secretHash, scope, created_at: now, revoked_at: null });
+		await tx.apiKeys.insert({ id: key.id, tenant_id: tenantId, secret_hash: key.secretHash, scope, created_at: now, revoked_at: null, last_used_at: null });
 		await appendEvent(tx, deps.random, now, { tenantId, type: "api_key.created", data: { key_id: key.id, scope } });
 	});
 	return { id: key.id, token: key.token, scope };
@@ -32,6 +32,12 @@ export async function revokeAPIKey(deps: ServiceDeps, keyId: string): Promise<bo
 	});
 }
 
+/**
+ * How fresh `keys list` shows a key's last use. Recording it is a write; at most one per key per minute (per node,
+ * and the conditional update makes racing nodes write once) keeps authentication a read on nearly every request.
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
 /** Looks the key up on every request: a revocation takes effect at once, on every node (R-LC-3). */
 export async function authenticate(deps: ServiceDeps, token: string): Promise<TenantContext | null> {
 	const parsed = parseAPIKey(token);
@@ -39,5 +45,47 @@ export async function authenticate(deps: ServiceDeps, token: string): Promise<Te
 	const found = await deps.store.apiKeys.findActive(parsed.id);
 	if (found === undefined) return null;
 	if (!constantTimeEqual(hashAPIKeySecret(parsed.secret), found.key.secret_hash)) return null;
+	// Only a key that authenticated is recorded: a wrong secret writes nothing.
+	const now = deps.clock().getTime();
+	const lastUsed = Math.max(found.key.last_used_at ?? -Infinity, recordedHere.get(found.key.id) ?? -Infinity);
+	if (now - lastUsed >= LAST_USED_RESOLUTION_MS) {
+		if (recordedHere.size >= MAX_RECORDED_HERE) recordedHere.clear();
+		recordedHere.set(found.key.id, now);
+		try {
+			await deps.store.apiKeys.recordUse(found.key.id, now, now - LAST_USED_RESOLUTION_MS);
+		} catch (error) {
+			recordedHere.delete(found.key.id);
+			throw error;
+		}
+	}
 	return tenantContext(found.tenant, found.key);
+}
+
+// When this process last recorded each key's use: a burst of requests as the minute turns sends one UPDATE from
+// this node, not one per request that read the old time. Key ids are random, so apps sharing a process never collide.
+const recordedHere = new Map<string, number>();
+const MAX_RECORDED_HERE = 10_000;
+
+/** What `twofold keys list` shows of a key: never its secret or hash. */
+export interface PublicAPIKey {
+	key_id: string;
+	scope: APIKeyScope;
+	created_at: string;
+	/** Null: not used since last use was first recorded. To the minute (LAST_USED_RESOLUTION_MS). */
+	last_used_at: string | null;
+	revoked_at: string | null;
+}
+
+/** The tenant's keys, oldest first, revoked ones included; undefined when there is no such tenant. */
+export async function listAPIKeys(deps: ServiceDeps, tenantId: string): Promise<PublicAPIKey[] | undefined> {
+	if ((await deps.store.tenants.find(tenantId)) === undefined) return undefined;
+	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+	// Field by field: the row also holds secret_hash, which must never leave this function.
+	return (await deps.store.apiKeys.list(tenantId)).map((row) => ({
+		key_id: row.id,
+		scope: row.scope,
+		created_at: new Date(row.created_at).toISOString(),
+		last_used_at: iso(row.last_used_at),
+		revoked_at: iso(row.revoked_at),
+	}));
 }

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from "./deps.js";
-import { authenticate, createAPIKey, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
+import { authenticate, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
 import { listEvents } from "./events.js";
 import { confirmFactor, deleteFactor, enrollTOTP, listFactors, type EnrollTOTPInput } from "./factors.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
@@ -35,6 +35,7 @@ export function createServices(deps: ServiceDeps) {
 			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),
 			revoke: (keyId: string) => revokeAPIKey(deps, keyId),
 			authenticate: (token: string) => authenticate(deps, token),
+			list: (tenantId: string) => listAPIKeys(deps, tenantId),
 		},
 		factors: {
 			enrollTOTP: (ctx: TenantContext, userId: string, input: EnrollTOTPInput) => enrollTOTP(deps, ctx, userId, input),

@@ -22,16 +22,17 @@ export async function createTenant(deps: ServiceDeps, name: string): Promise<{ t
 async function insertTenant(deps: ServiceDeps, name: string, options: { onlyIfNone: boolean }): Promise<{ tenant: PublicTenant; apiKey: string; keyId: string } | null> {
 	const now = deps.clock().getTime();
 	const id = generateId("ten", deps.random);
-	const inserted = await deps.store.transaction(async (tx) => {
+	// Tenant and key in one transaction: a tenant without its key would make later starts print nothing (issue 13).
+	const key = await deps.store.transaction(async (tx) => {
 		if (options.onlyIfNone) {
 			await tx.tenants.lockForInsert();
-			if ((await tx.tenants.list()).length > 0) return false;
+			if ((await tx.tenants.list()).length > 0) return null;
 		}
 		await tx.tenants.insert({ id, name, settings: JSON.stringify(defaultTenantSettings(name)), created_at: now });
-		return true;
+		// A nested transaction is the enclosing one.
+		return createAPIKey({ ...deps, store: tx }, id, "admin");
 	});
-	if (!inserted) return null;
-	const key = await createAPIKey(deps, id, "admin");
+	if (key === null) return null;
 	return { tenant: { id, name, created_at: new Date(now).toISOString() }, apiKey: key.token, keyId: key.id };
 }
 

@@ -71,6 +71,8 @@ export interface APIKeyRepository {
 	/** The key and its tenant, if the key exists and is not revoked. */
 	findActive(id: string): Promise<{ key: APIKeyTable; tenant: TenantTable } | undefined>;
 	revoke(id: string, now: number): Promise<boolean>;
+	/** Sets last_used_at to now unless it is already after notBefore (conditional, so racing nodes write once). */
+	recordUse(id: string, now: number, notBefore: number): Promise<boolean>;
 	list(tenantId: string): Promise<APIKeyTable[]>;
 }
 

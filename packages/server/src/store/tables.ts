@@ -16,6 +16,8 @@ export interface APIKeyTable {
 	scope: "default" | "admin";
 	created_at: number;
 	revoked_at: number | null;
+	/** The last authentication, to the minute (written at most once a minute per key); null: never recorded. */
+	last_used_at: number | null;
 }
 
 export interface UserTable {

@@ -32,6 +32,8 @@ describe.each(DIALECTS)("graceful shutdown (%s)", (dialect) => {
 			TWOFOLD_LOG_LEVEL: "info",
 			...(schema === undefined ? {} : { TWOFOLD_DATABASE_URL: schema.url }),
 		};
+		// An installation is set up by migrate (or serve); the other commands refuse an empty data dir (issue 13).
+		expect((await cli(["migrate"], env)).code).toBe(0);
 		const key = (JSON.parse((await cli(["tenants", "create", "--name", "Shutdown", "--json"], env)).stdout) as { api_key: string }).api_key;
 		let server: ServerProcess = await startServer(env);
 		try {

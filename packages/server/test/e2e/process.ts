@@ -13,9 +13,10 @@ export function hasTool(name: string, debianPackage: string): boolean {
 	return found;
 }
 
-export async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI to completion. An env value of undefined removes that variable; cwd: where it runs (default: here). */
+export async function cli(args: string[], env: Record<string, string | undefined>, options: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
 	try {
-		const { stdout, stderr } = await run(process.execPath, [binary, ...args], { env: { ...process.env, ...env } });
+		const { stdout, stderr } = await run(process.execPath, [binary, ...args], { env: { ...process.env, ...env }, cwd: options.cwd });
 		return { code: 0, stdout, stderr };
 	} catch (error) {
 		const e = error as { code: number; stdout: string; stderr: string };
@@ -46,7 +47,8 @@ export async function startServer(env: Record<string, string>, options: { openFi
 	const url = await new Promise<string>((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
 		const check = (): void => {
-			const match = /(?:Server|Twofold) listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+			// Twofold's own line, printed after the first tenant's key (Fastify logs "Server listening" before it).
+			const match = /Twofold listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
 			if (match) {
 				clearTimeout(timer);
 				resolve(match[1]!);

@@ -40,6 +40,8 @@ describe("backup, restore and restore-fence (D-6)", () => {
 	beforeAll(async () => {
 		await smtp.start();
 		env = { TWOFOLD_DATA_DIR: dataDir, TWOFOLD_MASTER_KEY: randomBytes(32).toString("base64"), TWOFOLD_LOG_LEVEL: "warn", TWOFOLD_PUBLIC_URL: "https://twofold.drill.example", TWOFOLD_SMTP_URL: smtp.url, TWOFOLD_SMTP_FROM: "twofold@example.com" };
+		// An installation is set up by migrate (or serve); the other commands refuse an empty data dir (issue 13).
+		expect((await cli(["migrate"], env)).code).toBe(0);
 		key = (JSON.parse((await cli(["tenants", "create", "--name", "Drill", "--json"], env)).stdout) as { api_key: string }).api_key;
 		server = await startServer(env);
 	});

@@ -6,6 +6,7 @@ import * as webhooks from "./2026-11-23-004-webhooks.js";
 import * as userEmail from "./2026-11-23-005-user-email.js";
 import * as attestWebauthnAttestation from "./2026-11-29-attest-webauthn-attestation.js";
 import * as recordedLock from "./2026-11-29-lock-recorded-lock.js";
+import * as apiKeyLastUsed from "./2026-12-02-api-key-last-used.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-23-005-user-email": userEmail,
 	"2026-11-29-attest-webauthn-attestation": attestWebauthnAttestation,
 	"2026-11-29-lock-recorded-lock": recordedLock,
+	"2026-12-02-api-key-last-used": apiKeyLastUsed,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -15,6 +15,7 @@ const findActive = preparedQuery((db, id: string) =>
 			"api_keys.scope",
 			"api_keys.created_at as key_created_at",
 			"api_keys.revoked_at",
+			"api_keys.last_used_at",
 			"tenants.name",
 			"tenants.settings",
 			"tenants.created_at as tenant_created_at",
@@ -39,6 +40,7 @@ export function apiKeyRepository(db: Kysely<Database>): APIKeyRepository {
 					scope: row.scope,
 					created_at: row.key_created_at,
 					revoked_at: row.revoked_at,
+					last_used_at: row.last_used_at,
 				},
 				tenant: { id: row.key_tenant_id, name: row.name, settings: row.settings, created_at: row.tenant_created_at },
 			};
@@ -49,6 +51,15 @@ export function apiKeyRepository(db: Kysely<Database>): APIKeyRepository {
 				.set({ revoked_at: now })
 				.where("id", "=", id)
 				.where("revoked_at", "is", null)
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
+		async recordUse(id, now, notBefore) {
+			const result = await db
+				.updateTable("api_keys")
+				.set({ last_used_at: now })
+				.where("id", "=", id)
+				.where((eb) => eb.or([eb("last_used_at", "is", null), eb("last_used_at", "<=", notBefore)]))
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},

@@ -1,0 +1,93 @@
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LAST_USED_RESOLUTION_MS } from "../../src/services/api-keys.js";
+import { buildTestApp, DIALECTS, type TestApp } from "../helpers.js";
+
+/**
+ * An API key's last use (issue 13, `twofold keys list`) is recorded on authentication, at most once a minute per
+ * key: authentication stays a read on nearly every request.
+ */
+describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp({ dialect });
+	});
+	afterAll(() => t.close());
+
+	const lastUsed = async (keyId: string) => (await t.app.services.apiKeys.list(t.tenantId))!.find((key) => key.key_id === keyId)!.last_used_at;
+
+	it("is null until the key authenticates, then moves at most once per minute", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		expect(await lastUsed(key.id)).toBeNull();
+
+		// A wrong secret for the key's id is no use of it.
+		const wrong = `${key.token.slice(0, -1)}${key.token.endsWith("0") ? "1" : "0"}`;
+		expect((await t.call("GET", "/v1/tenant", undefined, wrong)).status).toBe(401);
+		expect(await lastUsed(key.id)).toBeNull();
+
+		const t0 = t.clock().getTime();
+		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
+		expect(await lastUsed(key.id)).toBe(new Date(t0).toISOString());
+
+		// Within the minute: requests, some at once, write nothing.
+		t.clock.advance(LAST_USED_RESOLUTION_MS - 1);
+		const statuses = await Promise.all(Array.from({ length: 5 }, () => t.call("GET", "/v1/tenant", undefined, key.token)));
+		expect(statuses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+		expect(await lastUsed(key.id)).toBe(new Date(t0).toISOString());
+
+		// A minute after the recorded use: recorded again, once, however many requests race.
+		t.clock.advance(1);
+		const t1 = t.clock().getTime();
+		await Promise.all(Array.from({ length: 5 }, () => t.call("GET", "/v1/tenant", undefined, key.token)));
+		expect(await lastUsed(key.id)).toBe(new Date(t1).toISOString());
+	});
+
+	it("within the minute, authentication does not touch the row: it answers while another connection holds the row's write lock", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200); // recorded now
+		t.clock.advance(LAST_USED_RESOLUTION_MS / 2);
+		const release = await holdWriteLock(dialect, t, key.id);
+		let pending: Promise<unknown> | undefined;
+		try {
+			// Any UPDATE, even one that would change no row, would wait for the lock (SQLite: busy_timeout, then fail).
+			pending = t.call("GET", "/v1/tenant", undefined, key.token);
+			const answer = await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve("still waiting after 3 s"), 3000))]);
+			expect((answer as { status?: number }).status ?? answer).toBe(200);
+		} finally {
+			await release();
+			await pending;
+		}
+	});
+
+	it("records the conditional write once among racing writers (store)", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		const store = t.app.store;
+		expect(await store.apiKeys.recordUse(key.id, 100_000, 40_000)).toBe(true);
+		expect(await store.apiKeys.recordUse(key.id, 130_000, 70_000)).toBe(false); // 100 000 is after 70 000: fresh
+		const racing = await Promise.all([store.apiKeys.recordUse(key.id, 160_000, 100_000), store.apiKeys.recordUse(key.id, 160_000, 100_000)]);
+		expect(racing.filter(Boolean)).toHaveLength(1);
+		expect((await store.apiKeys.findActive(key.id))!.key.last_used_at).toBe(160_000);
+	});
+});
+
+/** Another connection, as another process would: SQLite's database write lock, or PostgreSQL's lock on the key's row. */
+async function holdWriteLock(dialect: string, t: TestApp, keyId: string): Promise<() => Promise<void>> {
+	if (dialect === "sqlite") {
+		const other = new BetterSqlite3(join(t.dataDir, "twofold.db"));
+		other.exec("begin immediate");
+		return async () => {
+			other.exec("rollback");
+			other.close();
+		};
+	}
+	const client = new pg.Client({ connectionString: t.app.config.databaseURL });
+	await client.connect();
+	await client.query("begin");
+	expect((await client.query("select id from api_keys where id = $1 for update", [keyId])).rowCount).toBe(1);
+	return async () => {
+		await client.query("rollback");
+		await client.end();
+	};
+}
