@@ -48,13 +48,14 @@ function readmeParts(): { blocks: { info: string; body: string; line: number }[]
 /**
  * Every API path the README shows in code, with its method when one precedes it: in fenced blocks
  * (curl lines: "$API/v1/users/u-1842/verify") and in inline code ("POST /v1/users/{user_id}/verify",
- * or "…/deliveries/{delivery_id}/retry", a path shortened to its end).
+ * or "…/deliveries/{delivery_id}/retry", a path shortened to its end). A path inside a file path
+ * ("/…/data/master.key") is not an API path.
  */
 function readmePaths(): { method?: string; path: string; text: string }[] {
 	const { blocks, prose } = readmeParts();
 	const code = [...blocks.map((block) => block.body), ...[...prose.matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!)];
 	return code.flatMap((text) =>
-		[...text.matchAll(/(?:\b(GET|POST|PATCH|PUT|DELETE)\s+)?((?:\/v1|…)\/[^\s"'`?,)]*)/g)]
+		[...text.matchAll(/(?:\b(GET|POST|PATCH|PUT|DELETE)\s+)?((?:\/v1|(?<![\w/])…)\/[^\s"'`?,)]*)/g)]
 			.map((match) => ({ ...(match[1] === undefined ? {} : { method: match[1] }), path: match[2]!.replace(/[.:;]+$/, ""), text }))
 			.filter((found) => found.path.startsWith("/v1") || found.path.includes("/")),
 	);
