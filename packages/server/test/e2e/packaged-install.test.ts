@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeFor, IN_CI } from "../helpers.js";
 
 /**
- * Issue 13: the packages as a user gets them. Both workspaces are packed with `npm pack`, installed from the
- * tarballs into an empty folder outside the repository with `npm install` (better-sqlite3 compiles there), and
- * run from that folder only: `twofold --help`, `twofold serve`, and an Express app that protects a route with
- * `requireStepUp` from the packed SDK and is called with real assertions from the packed server.
+ * Issue 13: the packages as a user gets them. Both workspaces are packed with `npm pack`; the server tarball
+ * alone is installed with `npm install` into an empty folder outside the repository (better-sqlite3 compiles
+ * there) and run from it (`npx twofold --help`, `npx twofold serve`); the SDK tarball and Express go into an
+ * application's folder, whose Express app protects a route with `requireStepUp` from the packed SDK and is
+ * called with real assertions from the packed server.
  */
 const run = promisify(execFile);
 const root = realpathSync(fileURLToPath(new URL("../../../../", import.meta.url)));
@@ -129,6 +130,9 @@ if (!reachable) console.warn("[skip] packaged-install: the npm registry is unrea
 describe.skipIf(!reachable)("the packed SDK and server, installed from their tarballs outside the repository", () => {
 	const dir = realpathSync(mkdtempSync(join(tmpdir(), "twofold-packaged-")));
 	const tarballs = join(dir, "tarballs");
+	/** An operator's empty folder: the server tarball alone, as `npm install -g` would have it. */
+	const service = join(dir, "service");
+	/** An application's folder: the SDK tarball and Express. */
 	const app = join(dir, "app");
 	const dataDir = join(dir, "data");
 	let sdk: Packed;
@@ -139,26 +143,31 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 	let expressApp: Started & { match: RegExpExecArray };
 	const env = (): NodeJS.ProcessEnv => userEnv({ TWOFOLD_DATA_DIR: dataDir, TWOFOLD_HOST: "127.0.0.1", TWOFOLD_PORT: "0" });
 
+	/** `npm install` in a new folder; returns how long it took and what npm warned. */
+	async function install(folder: string, name: string, specs: string[]): Promise<{ seconds: number; stderr: string }> {
+		mkdirSync(folder);
+		writeFileSync(join(folder, "package.json"), `${JSON.stringify({ name, private: true, type: "module", allowScripts: { "better-sqlite3": true } }, null, 2)}\n`);
+		const began = Date.now();
+		const { stderr } = await run("npm", ["install", "--no-audit", "--no-fund", ...specs], { cwd: folder, env: userEnv(), timeout: 600_000, maxBuffer: 32 * 1024 * 1024 });
+		return { seconds: Math.round((Date.now() - began) / 1000), stderr };
+	}
+
 	beforeAll(async () => {
-		for (const sub of [tarballs, app]) mkdirSync(sub);
+		mkdirSync(tarballs);
 		sdk = await pack("sdk", tarballs);
 		server = await pack("server", tarballs);
 		const express = (JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/express"]!.version;
-		writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "an-application", private: true, type: "module", allowScripts: { "better-sqlite3": true } }, null, 2)}\n`);
-		const began = Date.now();
-		const installed = await run(
-			"npm",
-			["install", "--no-audit", "--no-fund", join(tarballs, sdk.filename), join(tarballs, server.filename), `express@${express}`],
-			{ cwd: app, env: userEnv(), timeout: 600_000, maxBuffer: 32 * 1024 * 1024 },
-		);
-		const seconds = Math.round((Date.now() - began) / 1000);
+		// One after the other: the machines running the suite have two cores, and better-sqlite3 compiles.
+		const serviceInstall = await install(service, "a-twofold-service", [join(tarballs, server.filename)]);
+		const appInstall = await install(app, "an-application", [join(tarballs, sdk.filename), `express@${express}`]);
 		console.log(
-			`[packaged-install] ${sdk.filename} ${sdk.size} B (${sdk.unpackedSize} B unpacked), ${server.filename} ${server.size} B (${server.unpackedSize} B unpacked); npm install took ${seconds} s`,
+			`[packaged-install] ${sdk.filename} ${sdk.size} B (${sdk.unpackedSize} B unpacked), ${server.filename} ${server.size} B (${server.unpackedSize} B unpacked); ` +
+				`npm install of the server took ${serviceInstall.seconds} s, of the SDK and Express ${appInstall.seconds} s`,
 		);
-		if (/EBADENGINE/.test(installed.stderr)) console.warn(`[packaged-install] npm install warned:\n${installed.stderr}`);
+		for (const { stderr } of [serviceInstall, appInstall]) if (/EBADENGINE/.test(stderr)) console.warn(`[packaged-install] npm install warned:\n${stderr}`);
 		writeFileSync(join(app, "app.mjs"), EXPRESS_APP);
 
-		twofold = await start("npx", ["--no-install", "twofold", "serve"], { cwd: app, env: env(), ready: /Twofold listening at (http:\/\/127\.0\.0\.1:\d+)/ });
+		twofold = await start("npx", ["--no-install", "twofold", "serve"], { cwd: service, env: env(), ready: /Twofold listening at (http:\/\/127\.0\.0\.1:\d+)/ });
 		twofoldUrl = twofold.match[1]!;
 		// The first start prints the first tenant's admin key (before or after the listening line).
 		for (let waited = 0; !/^\s+tfk_\S+\s*$/m.test(twofold.output()); waited += 100) {
@@ -186,29 +195,30 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		}
 	});
 
-	it("the install uses no file of the repository: no link into it, and the server's SDK is the copy bundled in its tarball", async () => {
-		const links = symlinks(join(app, "node_modules"));
-		expect(links.filter((link) => !link.target.startsWith(`${app}/`))).toEqual([]);
-		const bundledSdk = join(app, "node_modules/@twofold/server/node_modules/@twofold/sdk");
+	it("the installs use no file of the repository: no link into it, and the server's SDK is the copy bundled in its tarball", async () => {
+		for (const folder of [service, app]) {
+			expect(symlinks(join(folder, "node_modules")).filter((link) => !link.target.startsWith(`${folder}/`))).toEqual([]);
+		}
+		// The server folder got no @twofold/sdk of its own (no registry lookup, no copy beside the server) ...
+		expect(readdirSync(join(service, "node_modules/@twofold"))).toEqual(["server"]);
+		const bundledSdk = join(service, "node_modules/@twofold/server/node_modules/@twofold/sdk");
 		expect(lstatSync(bundledSdk).isDirectory()).toBe(true);
-		expect(statSync(join(bundledSdk, "dist/action-hash.js")).isFile()).toBe(true);
-		// Node resolves the server's import of @twofold/sdk/action-hash to that copy.
+		// ... and Node resolves the server's import of @twofold/sdk/action-hash to the copy inside the server.
 		const { stdout } = await run(process.execPath, ["--input-type=module", "-e", "console.log(import.meta.resolve('@twofold/sdk/action-hash'))"], {
-			cwd: join(app, "node_modules/@twofold/server/dist/services"),
+			cwd: join(service, "node_modules/@twofold/server/dist/services"),
 			env: userEnv(),
 		});
 		expect(fileURLToPath(stdout.trim())).toBe(join(bundledSdk, "dist/action-hash.js"));
-		// npm recorded it as part of the server's bundle, not as something fetched from a registry.
-		const lock = JSON.parse(readFileSync(join(app, "package-lock.json"), "utf8")) as { packages: Record<string, { inBundle?: boolean; resolved?: string }> };
-		expect(lock.packages["node_modules/@twofold/server/node_modules/@twofold/sdk"]).toMatchObject({ inBundle: true });
-		for (const [location, entry] of Object.entries(lock.packages)) {
-			if (location.endsWith("/@twofold/sdk") || location.endsWith("/@twofold/server")) expect(entry.resolved ?? "bundled", location).not.toMatch(/^https?:/);
-		}
-		expect(lock.packages["node_modules/@twofold/sdk"]?.resolved).toMatch(/^file:/);
+		expect(statSync(join(bundledSdk, "dist/action-hash.js")).isFile()).toBe(true);
+		// npm recorded it as part of the server's bundle; the application's SDK came from its tarball.
+		const lockOf = (folder: string) => JSON.parse(readFileSync(join(folder, "package-lock.json"), "utf8")) as { packages: Record<string, { inBundle?: boolean; resolved?: string }> };
+		expect(lockOf(service).packages["node_modules/@twofold/server/node_modules/@twofold/sdk"]).toMatchObject({ inBundle: true });
+		expect(lockOf(service).packages["node_modules/@twofold/server"]?.resolved).toMatch(/^file:/);
+		expect(lockOf(app).packages["node_modules/@twofold/sdk"]?.resolved).toMatch(/^file:/);
 	});
 
 	it("`npx twofold --help` answers from the installed package", async () => {
-		const { stdout } = await run("npx", ["--no-install", "twofold", "--help"], { cwd: app, env: env() });
+		const { stdout } = await run("npx", ["--no-install", "twofold", "--help"], { cwd: service, env: env() });
 		expect(stdout).toMatch(/^usage: twofold <command>/);
 		expect(stdout).toMatch(/serve/);
 	});
@@ -252,7 +262,7 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		expect((await deleteAccount("u-77", assertion)).status).toBe(401);
 
 		// The same user id in another tenant of the same Twofold: signed by the same keys, for another tid.
-		const { stdout } = await run("npx", ["--no-install", "twofold", "tenants", "create", "--name", "Other", "--json"], { cwd: app, env: env() });
+		const { stdout } = await run("npx", ["--no-install", "twofold", "tenants", "create", "--name", "Other", "--json"], { cwd: service, env: env() });
 		const other = JSON.parse(stdout) as { tenant_id: string; api_key: string };
 		expect(other.tenant_id).not.toBe(tenant);
 		const foreign = await assertionFor(other.api_key, "u-1842");
