@@ -2,8 +2,9 @@
 /**
  * Writes packages/server/npm-shrinkwrap.json from the workspace's package-lock.json: exactly the packages an
  * install of @twofold/server needs in production, at the versions and places the lockfile holds (the ones CI
- * tests). npm honours a package's own npm-shrinkwrap.json when the package is installed, whereas the root's
- * `overrides` do not apply to an install of the tarball (issue 13), so the pins live here.
+ * tests). The root's `overrides` do not apply where the server is installed as a package (issue 13); a
+ * shrinkwrap travels with it. npm reads it when it installs the package from a registry that marks it as
+ * shrinkwrapped, and ignores it for a local tarball (npm 11, checked: README, "Install with npm").
  *
  * Regenerate after any change to the server's or the SDK's dependencies, or to package-lock.json:
  *   npm run shrinkwrap            (from the repository root)

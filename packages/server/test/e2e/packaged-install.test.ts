@@ -123,6 +123,26 @@ const server = app.listen(0, "127.0.0.1", () => console.log("app listening at ht
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
 `;
 
+/** A TypeScript application of the SDK: every entry point's declarations, as a strict NodeNext project reads them. */
+const TYPESCRIPT_APP = `import { ACR, createVerifier, requestAction, type StepUpClaims, TwofoldClient, TwofoldError } from "@twofold/sdk";
+import { canonicalJSON } from "@twofold/sdk/action-hash";
+import { requireStepUp } from "@twofold/sdk/express";
+import { requireStepUp as stepUpHook, stepUpClaims } from "@twofold/sdk/fastify";
+
+const twofold = new TwofoldClient({ baseUrl: "http://127.0.0.1:8080", apiKey: "tfk_x" });
+const verifier = createVerifier({ issuer: "http://127.0.0.1:8080", tenant: "ten_x" });
+export async function demo(token: string): Promise<string> {
+	const claims: StepUpClaims = await verifier.verify(token, { userId: "u-1" });
+	const result = await twofold.verify("u-1", { code: "123456", action: await requestAction("POST", "/x", {}) });
+	return \`\${claims.acr} \${ACR.otp} \${result.valid} \${canonicalJSON({ a: 1 })} \${TwofoldError.name}\`;
+}
+export const middleware = requireStepUp<{ get(name: string): string | undefined }>({ issuer: "i", tenant: "t", userId: (req) => req.get("x-user") });
+export const hook = stepUpHook<{ headers: Record<string, string | undefined> }>({ issuer: "i", tenant: "t", userId: () => "u" });
+export const read = (request: object): string | undefined => stepUpClaims(request)?.sub;
+// @ts-expect-error: the declarations are real, so a name the SDK does not export is an error
+import { notExported } from "@twofold/sdk";
+`;
+
 const reachable = await registryReachable();
 if (!reachable && IN_CI) throw new Error("the npm registry is unreachable: the packaged-install test installs express and the server's dependencies from it");
 if (!reachable) console.warn("[skip] packaged-install: the npm registry is unreachable (npm ping failed); run with the registry reachable");
@@ -215,6 +235,18 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		expect(lockOf(service).packages["node_modules/@twofold/server/node_modules/@twofold/sdk"]).toMatchObject({ inBundle: true });
 		expect(lockOf(service).packages["node_modules/@twofold/server"]?.resolved).toMatch(/^file:/);
 		expect(lockOf(app).packages["node_modules/@twofold/sdk"]?.resolved).toMatch(/^file:/);
+	});
+
+	it("a strict TypeScript project compiles against the declarations in the packed SDK", async () => {
+		writeFileSync(join(app, "check.ts"), TYPESCRIPT_APP);
+		const tsconfig = { compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [] }, files: ["check.ts"] };
+		writeFileSync(join(app, "tsconfig.json"), JSON.stringify(tsconfig));
+		// The repository's compiler is only the tool here; what it reads is the application's node_modules.
+		const compiled = await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: app, env: userEnv() }).then(
+			() => "",
+			(error: { stdout: string }) => error.stdout,
+		);
+		expect(compiled).toBe("");
 	});
 
 	it("`npx twofold --help` answers from the installed package", async () => {
