@@ -9,8 +9,9 @@ import { codeFor, IN_CI } from "../helpers.js";
 
 /**
  * Issue 13: the packages as a user gets them. Both workspaces are packed with `npm pack`; the server tarball
- * alone is installed with `npm install` into an empty folder outside the repository (better-sqlite3 compiles
- * there) and run from it (`npx twofold --help`, `npx twofold serve`); the SDK tarball and Express go into an
+ * alone is unpacked into an empty folder outside the repository and installed there with
+ * `npm install --omit=dev`, the operator's path in the README that honours its npm-shrinkwrap.json
+ * (better-sqlite3 compiles there), and run from it (`npx twofold --help`, `npx twofold serve`); the SDK tarball and Express go into an
  * application's folder, whose Express app protects a route with `requireStepUp` from the packed SDK and is
  * called with real assertions from the packed server.
  */
@@ -150,7 +151,7 @@ if (!reachable) console.warn("[skip] packaged-install: the npm registry is unrea
 describe.skipIf(!reachable)("the packed SDK and server, installed from their tarballs outside the repository", () => {
 	const dir = realpathSync(mkdtempSync(join(tmpdir(), "twofold-packaged-")));
 	const tarballs = join(dir, "tarballs");
-	/** An operator's empty folder: the server tarball alone, as `npm install -g` would have it. */
+	/** An operator's empty folder: the server tarball alone, unpacked and installed as the README says. */
 	const service = join(dir, "service");
 	/** An application's folder: the SDK tarball and Express. */
 	const app = join(dir, "app");
@@ -160,6 +161,9 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 	let twofold: Started & { match: RegExpExecArray };
 	let twofoldUrl: string;
 	let adminKey: string;
+	/** The shrinkwrap as the tarball ships it (npm install may rewrite the file in place). */
+	let shrinkwrap: { packages: Record<string, { version?: string; inBundle?: boolean; dev?: boolean; optional?: boolean }> };
+	let serviceWarnings: string;
 	let expressApp: Started & { match: RegExpExecArray };
 	const env = (): NodeJS.ProcessEnv => userEnv({ TWOFOLD_DATA_DIR: dataDir, TWOFOLD_HOST: "127.0.0.1", TWOFOLD_PORT: "0" });
 
@@ -167,8 +171,12 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 	async function install(folder: string, name: string, specs: string[]): Promise<{ seconds: number; stderr: string }> {
 		mkdirSync(folder);
 		writeFileSync(join(folder, "package.json"), `${JSON.stringify({ name, private: true, type: "module", allowScripts: { "better-sqlite3": true } }, null, 2)}\n`);
+		return npmInstall(folder, specs);
+	}
+
+	async function npmInstall(folder: string, args: string[]): Promise<{ seconds: number; stderr: string }> {
 		const began = Date.now();
-		const { stderr } = await run("npm", ["install", "--no-audit", "--no-fund", ...specs], { cwd: folder, env: userEnv(), timeout: 600_000, maxBuffer: 32 * 1024 * 1024 });
+		const { stderr } = await run("npm", ["install", "--no-audit", "--no-fund", ...args], { cwd: folder, env: userEnv(), timeout: 600_000, maxBuffer: 32 * 1024 * 1024 });
 		return { seconds: Math.round((Date.now() - began) / 1000), stderr };
 	}
 
@@ -178,7 +186,14 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		server = await pack("server", tarballs);
 		const express = (JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/express"]!.version;
 		// One after the other: the machines running the suite have two cores, and better-sqlite3 compiles.
-		const serviceInstall = await install(service, "a-twofold-service", [join(tarballs, server.filename)]);
+		// The operator's path: unpack the tarball, then `npm install --omit=dev` in it. The shrinkwrap is then the
+		// project's own lockfile, which npm follows; `npm install <tarball>` ignores a dependency's shrinkwrap
+		// unless a registry marks the package as having one (npm 11, checked), see the README.
+		mkdirSync(service);
+		await run("tar", ["-xzf", join(tarballs, server.filename), "-C", service, "--strip-components=1"]);
+		shrinkwrap = JSON.parse(readFileSync(join(service, "npm-shrinkwrap.json"), "utf8")) as typeof shrinkwrap;
+		const serviceInstall = await npmInstall(service, ["--omit=dev"]);
+		serviceWarnings = serviceInstall.stderr;
 		const appInstall = await install(app, "an-application", [join(tarballs, sdk.filename), `express@${express}`]);
 		console.log(
 			`[packaged-install] ${sdk.filename} ${sdk.size} B (${sdk.unpackedSize} B unpacked), ${server.filename} ${server.size} B (${server.unpackedSize} B unpacked); ` +
@@ -220,21 +235,21 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		for (const folder of [service, app]) {
 			expect(symlinks(join(folder, "node_modules")).filter((link) => !link.target.startsWith(`${folder}/`))).toEqual([]);
 		}
-		// The server folder got no @twofold/sdk of its own (no registry lookup, no copy beside the server) ...
-		expect(readdirSync(join(service, "node_modules/@twofold"))).toEqual(["server"]);
-		const bundledSdk = join(service, "node_modules/@twofold/server/node_modules/@twofold/sdk");
+		// The server's folder holds the SDK its tarball carried (no registry lookup: the name is not ours) ...
+		expect(readdirSync(join(service, "node_modules/@twofold"))).toEqual(["sdk"]);
+		const bundledSdk = join(service, "node_modules/@twofold/sdk");
 		expect(lstatSync(bundledSdk).isDirectory()).toBe(true);
-		// ... and Node resolves the server's import of @twofold/sdk/action-hash to the copy inside the server.
+		expect(server.files.map((file) => file.path)).toContain("node_modules/@twofold/sdk/dist/action-hash.js");
+		expect(readFileSync(join(bundledSdk, "dist/action-hash.js"), "utf8")).toBe(readFileSync(join(root, "packages/sdk/dist/action-hash.js"), "utf8"));
+		// ... and Node resolves the server's import of @twofold/sdk/action-hash to that copy.
 		const { stdout } = await run(process.execPath, ["--input-type=module", "-e", "console.log(import.meta.resolve('@twofold/sdk/action-hash'))"], {
-			cwd: join(service, "node_modules/@twofold/server/dist/services"),
+			cwd: join(service, "dist/services"),
 			env: userEnv(),
 		});
 		expect(fileURLToPath(stdout.trim())).toBe(join(bundledSdk, "dist/action-hash.js"));
-		expect(statSync(join(bundledSdk, "dist/action-hash.js")).isFile()).toBe(true);
-		// npm recorded it as part of the server's bundle; the application's SDK came from its tarball.
+		// The shrinkwrap records it as part of the bundle; the application's SDK came from its tarball.
+		expect(shrinkwrap.packages["node_modules/@twofold/sdk"]).toMatchObject({ inBundle: true });
 		const lockOf = (folder: string) => JSON.parse(readFileSync(join(folder, "package-lock.json"), "utf8")) as { packages: Record<string, { inBundle?: boolean; resolved?: string }> };
-		expect(lockOf(service).packages["node_modules/@twofold/server/node_modules/@twofold/sdk"]).toMatchObject({ inBundle: true });
-		expect(lockOf(service).packages["node_modules/@twofold/server"]?.resolved).toMatch(/^file:/);
 		expect(lockOf(app).packages["node_modules/@twofold/sdk"]?.resolved).toMatch(/^file:/);
 	});
 
@@ -248,6 +263,29 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 			(error: { stdout: string }) => error.stdout,
 		);
 		expect(compiled).toBe("");
+	});
+
+	it("the server's install has exactly the versions of its npm-shrinkwrap.json, which CI tested, and npm warned of no engine", () => {
+		const wrong: string[] = [];
+		let checked = 0;
+		for (const [path, entry] of Object.entries(shrinkwrap.packages)) {
+			if (path === "" || entry.dev === true || entry.version === undefined) continue;
+			const manifest = join(service, path, "package.json");
+			let installed: string | undefined;
+			try {
+				installed = (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+			} catch {
+				// An optional dependency for another platform is not installed.
+				if (entry.optional === true) continue;
+			}
+			checked += 1;
+			if (installed !== entry.version) wrong.push(`${path}: shrinkwrap ${entry.version}, installed ${installed ?? "nothing"}`);
+		}
+		expect(wrong).toEqual([]);
+		expect(checked).toBeGreaterThan(100);
+		// light-my-request's cookie is the 1.x the lockfile pins (cookie 2 wants Node 22).
+		expect(shrinkwrap.packages["node_modules/cookie"]?.version ?? shrinkwrap.packages["node_modules/light-my-request/node_modules/cookie"]?.version).toMatch(/^1\./);
+		expect(serviceWarnings).not.toMatch(/EBADENGINE/);
 	});
 
 	it("`npx twofold --help` answers from the installed package", async () => {
