@@ -19,6 +19,7 @@ import { registerMetrics } from "./metrics.js";
 import { rateLimitHook } from "./rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
+import { errorCatalogRoutes } from "./routes/error-catalog.js";
 import { eventRoutes } from "./routes/events.js";
 import { factorRoutes } from "./routes/factors.js";
 import { healthRoutes } from "./routes/health.js";
@@ -179,6 +180,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
 	await app.register(jwksRoutes(services));
+	await app.register(errorCatalogRoutes());
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(

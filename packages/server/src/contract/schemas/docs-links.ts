@@ -1,9 +1,9 @@
 /**
- * Where the API reference (/docs) sends a reader for the prose behind it. The
- * repository is the one named in the packages' package.json `repository`;
- * the server ships without the docs folder, so the links are absolute.
+ * Where the API reference (/docs) sends a reader for the error codes: a page Twofold serves itself
+ * (http/routes/error-catalog.ts), so the link stays on the operator's own origin and works in a packed server,
+ * which ships without the repository's docs folder.
  */
-export const DOCS_BASE_URL = "https://github.com/twofold-2fa/twofold/blob/main/docs/";
+export const ERRORS_PAGE = "/docs/errors";
 
-/** A Markdown link to docs/errors.md, as the error schema's description shows it. */
-export const ERRORS_LINK = `[docs/errors.md](${DOCS_BASE_URL}errors.md)`;
+/** A Markdown link to the error catalog, as the error schema's description shows it. */
+export const ERRORS_LINK = `[the error catalog (docs/errors.md)](${ERRORS_PAGE})`;
