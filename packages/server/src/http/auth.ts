@@ -14,7 +14,9 @@ export function apiKeyAuth(services: Services) {
 	return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
 		const header = request.headers.authorization;
 		const match = header === undefined ? null : /^Bearer ([!-~]+)$/.exec(header);
-		const ctx = match === null ? null : await services.apiKeys.authenticate(match[1]!);
+		// The message only: the error of a failed write names no key secret, but a driver's error object may carry more.
+		const onUseNotRecorded = (error: unknown): void => request.log.warn({ reason: (error as Error).message }, "could not record the API key's last use; the request goes on");
+		const ctx = match === null ? null : await services.apiKeys.authenticate(match[1]!, onUseNotRecorded);
 		if (ctx === null) {
 			await sendError(reply, "unauthorized");
 			return;

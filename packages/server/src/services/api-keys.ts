@@ -38,8 +38,12 @@ export async function revokeAPIKey(deps: ServiceDeps, keyId: string): Promise<bo
  */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** Looks the key up on every request: a revocation takes effect at once, on every node (R-LC-3). */
-export async function authenticate(deps: ServiceDeps, token: string): Promise<TenantContext | null> {
+/**
+ * Looks the key up on every request: a revocation takes effect at once, on every node (R-LC-3).
+ * Recording the last use is informational: when that write fails (the database's write lock held past
+ * busy_timeout, a failover), the request still goes on and `onUseNotRecorded` hears why.
+ */
+export async function authenticate(deps: ServiceDeps, token: string, onUseNotRecorded?: (error: unknown) => void): Promise<TenantContext | null> {
 	const parsed = parseAPIKey(token);
 	if (parsed === null) return null;
 	const found = await deps.store.apiKeys.findActive(parsed.id);
@@ -52,10 +56,11 @@ export async function authenticate(deps: ServiceDeps, token: string): Promise<Te
 		if (recordedHere.size >= MAX_RECORDED_HERE) recordedHere.clear();
 		recordedHere.set(found.key.id, now);
 		try {
-			await deps.store.apiKeys.recordUse(found.key.id, now, now - LAST_USED_RESOLUTION_MS);
+			// In a transaction, so that on SQLite it joins the group commit (one fsync for the batch) like every other write.
+			await deps.store.transaction((tx) => tx.apiKeys.recordUse(found.key.id, now, now - LAST_USED_RESOLUTION_MS));
 		} catch (error) {
 			recordedHere.delete(found.key.id);
-			throw error;
+			onUseNotRecorded?.(error);
 		}
 	}
 	return tenantContext(found.tenant, found.key);

@@ -34,7 +34,7 @@ export function createServices(deps: ServiceDeps) {
 		apiKeys: {
 			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),
 			revoke: (keyId: string) => revokeAPIKey(deps, keyId),
-			authenticate: (token: string) => authenticate(deps, token),
+			authenticate: (token: string, onUseNotRecorded?: (error: unknown) => void) => authenticate(deps, token, onUseNotRecorded),
 			list: (tenantId: string) => listAPIKeys(deps, tenantId),
 		},
 		factors: {

@@ -72,6 +72,33 @@ describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
 	});
 });
 
+/** SQLite only: there a blocked UPDATE fails after busy_timeout (5 s); PostgreSQL would wait for the row lock. */
+describe("API key last use when the write fails (sqlite)", () => {
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp({ dialect: "sqlite" });
+	});
+	afterAll(() => t.close());
+	const lastUsed = async (keyId: string) => (await t.app.services.apiKeys.list(t.tenantId))!.find((key) => key.key_id === keyId)!.last_used_at;
+
+	it("a last use that cannot be recorded does not fail the request (the write lock held past busy_timeout)", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
+		t.clock.advance(LAST_USED_RESOLUTION_MS);
+		const recorded = await lastUsed(key.id);
+		const release = await holdWriteLock("sqlite", t, key.id);
+		try {
+			expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
+		} finally {
+			await release();
+		}
+		expect(await lastUsed(key.id)).toBe(recorded);
+		// Not remembered as recorded: the next request writes it.
+		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
+		expect(await lastUsed(key.id)).toBe(t.clock().toISOString());
+	});
+});
+
 /** Another connection, as another process would: SQLite's database write lock, or PostgreSQL's lock on the key's row. */
 async function holdWriteLock(dialect: string, t: TestApp, keyId: string): Promise<() => Promise<void>> {
 	if (dialect === "sqlite") {
