@@ -51,7 +51,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 			return sendError(reply, "unsupported_media_type");
 	}
 	if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-		return sendError(reply, "invalid_request");
+		// Every 400 names where the problem is (issue 13): here the request as a whole (a bad Content-Length, an
+		// aborted body), whose text is not quoted.
+		return sendError(reply, "invalid_request", { details: [{ in: "body", pointer: "", message: "is not a well-formed HTTP request body" }] });
 	}
 	request.log.error({ err: error }, "request failed");
 	return sendError(reply, "internal_error");

@@ -86,6 +86,24 @@ describe("the API reference (/docs)", () => {
 		}
 	});
 
+	it("shows no usable secret and no wrong assertion type: an import example is a placeholder Twofold refuses", async () => {
+		for (const { method, path, operation } of operations(spec)) {
+			if (operation.requestBody === undefined) continue;
+			for (const [name, example] of Object.entries<Json>(operation.requestBody.content["application/json"].examples)) {
+				const value = example.value as Record<string, unknown>;
+				// A published seed would enroll a factor whose codes anyone can compute (RFC 6238 §3).
+				if (typeof value.secret === "string") expect(value.secret, `${method} ${path} ${name}`).not.toMatch(/^[A-Z2-7]+=*$/i);
+				if (typeof value.assertion === "string") {
+					const header = JSON.parse(Buffer.from(value.assertion.split(".")[0]!, "base64url").toString("utf8")) as { typ?: string };
+					expect(header.typ, `${method} ${path} ${name}`).toBe("twofold-assertion+jwt");
+				}
+			}
+		}
+		const enroll = spec.paths["/v1/users/{user_id}/factors"].post.requestBody.content["application/json"].examples;
+		const imported = await t.call("POST", "/v1/users/docs-import-user/factors", enroll.totp_import.value);
+		expect(imported.json.error.code).toBe("invalid_secret");
+	});
+
 	it("has examples the server accepts as well-formed: none is answered invalid_request", async () => {
 		const paths: Record<string, string> = { user_id: "docs-example-user", factor_id: "fac_00000000000000000000000000", webhook_id: "wh_x" };
 		for (const { method, path, operation } of operations(spec)) {

@@ -43,7 +43,7 @@ const REGISTRATION_RESPONSE = {
 };
 
 const CHALLENGE_ID = "chl_01jd8r6k9m2x4v7b3n5q8t1w0y";
-const ASSERTION = "eyJhbGciOiJFZERTQSIsImtpZCI6InNpZ18wMWpkOHI2azltMng0djdiM241cTh0MXcweSIsInR5cCI6InR3b2ZvbGQtc3RlcC11cCtqd3QifQ.eyJzdWIiOiJ1LTEyMyJ9.c2lnbmF0dXJl";
+const ASSERTION = "eyJhbGciOiJFZERTQSIsImtpZCI6InNpZ18wMWpkOHI2azltMng0djdiM241cTh0MXcweSIsInR5cCI6InR3b2ZvbGQtYXNzZXJ0aW9uK2p3dCJ9.eyJzdWIiOiJ1LTEyMyJ9.c2lnbmF0dXJl";
 
 export const VERIFY_EXAMPLES: Examples = {
 	totp: { summary: "A TOTP code from the user's authenticator app", value: { code: "123456" } },
@@ -71,8 +71,10 @@ export const ENROLL_EXAMPLES: Examples = {
 		value: { type: "webauthn", label: "Laptop passkey", assertion: ASSERTION },
 	},
 	totp_import: {
-		summary: "Import an existing TOTP secret (base32, at least 16 bytes)",
-		value: { type: "totp", label: "Migrated", secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", digits: 6, period: 30, algorithm: "SHA1" },
+		// A placeholder that fails validation (invalid_secret): any real-looking seed here would be public, and "Try it
+		// out" would enroll a factor whose codes anyone can compute (RFC 6238 §3, a unique secret per prover; R-OTP-5).
+		summary: "Import an existing TOTP secret (base32, at least 16 bytes): replace the placeholder with the secret you hold",
+		value: { type: "totp", label: "Migrated", secret: "<the base32 secret you hold, at least 16 bytes>", digits: 6, period: 30, algorithm: "SHA1" },
 	},
 };
 
