@@ -17,7 +17,7 @@
  *   node scripts/bundle-sdk.mjs remove   # postpack
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,8 +26,14 @@ const serverDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const sdkDir = join(serverDir, "..", "sdk");
 const target = join(serverDir, "node_modules", "@twofold", "sdk");
 
+/** Removes the bundled copy only: anything else npm may one day place in packages/server/node_modules stays. */
 function remove() {
-	rmSync(join(serverDir, "node_modules"), { recursive: true, force: true });
+	rmSync(target, { recursive: true, force: true });
+	for (const dir of [join(serverDir, "node_modules", "@twofold"), join(serverDir, "node_modules")]) {
+		try {
+			rmdirSync(dir); // only when empty
+		} catch {}
+	}
 }
 
 function add() {
@@ -37,7 +43,13 @@ function add() {
 	const scratch = mkdtempSync(join(tmpdir(), "twofold-sdk-pack-"));
 	try {
 		// --ignore-scripts: the SDK's own prepack would only build it again.
-		const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], { cwd: sdkDir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+		const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", scratch], {
+			cwd: sdkDir,
+			encoding: "utf8",
+			stdio: ["ignore", "pipe", "inherit"],
+			// Under `npm pack --dry-run` the nested pack must still write the SDK's tarball, into the scratch folder.
+			env: { ...process.env, npm_config_dry_run: "false" },
+		});
 		const [{ filename }] = JSON.parse(out);
 		mkdirSync(target, { recursive: true });
 		execFileSync("tar", ["-xzf", join(scratch, filename), "-C", target, "--strip-components=1"], { stdio: "inherit" });

@@ -47,27 +47,36 @@ describe("packaging", () => {
 		expect(Object.values(shrinkwrap.packages).some((entry) => entry.dev === true)).toBe(false);
 	});
 
-	it("every package installed for production accepts each Node line the project supports", () => {
+	it("every package installed accepts each Node line the project supports: production ones the server's, all of them the clone's", () => {
 		const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, LockEntry> };
-		const supported = manifest("package.json").engines?.node;
-		expect(supported).toBe(">=20.6.0");
-		for (const path of ["packages/sdk/package.json", "packages/server/package.json"]) {
-			// The SDK needs nothing newer than Node 20.0; the server needs 20.6 (import.meta.resolve, unflagged in 20.6.0).
-			expect(semver.subset(supported!, manifest(path).engines!.node!), path).toBe(true);
-		}
-		// The oldest supported release, the newest of each LTS line we claim, and the Node running this test.
-		const versions = ["20.6.0", "20.19.0", "22.0.0", "24.0.0", process.versions.node];
+		const server = manifest("packages/server/package.json").engines?.node;
+		expect(server).toBe(">=20.6.0");
+		// The SDK needs nothing newer than Node 20.0; the server needs 20.6 (import.meta.resolve, unflagged in 20.6.0).
+		expect(semver.subset(server!, manifest("packages/sdk/package.json").engines!.node!)).toBe(true);
+		// A clone also installs the test tools (vitest's vite and rolldown want 20.19, Stryker's prompts 22.13 on the 22 line).
+		const clone = manifest("package.json").engines?.node;
+		expect(clone).toBe("^20.19.0 || >=22.13.0");
+		expect(semver.subset(clone!, server!)).toBe(true);
+		const refused = [
+			...refusals(lock, (entry) => entry.dev !== true, ["20.6.0", "20.19.0", "22.0.0", "24.0.0", process.versions.node]),
+			...refusals(lock, () => true, ["20.19.0", "22.13.0", "24.0.0", process.versions.node]),
+		];
+		expect(refused).toEqual([]);
+	});
+
+	/** Each package (of those `include` keeps) whose engines.node refuses one of the versions: the oldest release of each line claimed, and the running Node. */
+	function refusals(lock: { packages: Record<string, LockEntry> }, include: (entry: LockEntry) => boolean, versions: string[]): string[] {
 		const refused: string[] = [];
 		for (const [location, entry] of Object.entries(lock.packages)) {
-			if (entry.dev === true || entry.link === true || location === "") continue;
+			if (!include(entry) || entry.link === true || location === "") continue;
 			const range = Array.isArray(entry.engines) ? undefined : entry.engines?.node;
 			if (range === undefined) continue;
 			for (const version of versions) {
 				if (!semver.satisfies(version, range)) refused.push(`${location}@${entry.version} (engines.node ${range}) refuses Node ${version}`);
 			}
 		}
-		expect(refused).toEqual([]);
-	});
+		return refused;
+	}
 
 	it("the SDK README imports only names its modules export", async () => {
 		const readme = read("packages/sdk/README.md");
