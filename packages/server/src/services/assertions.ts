@@ -2,7 +2,7 @@ import { canonicalHash, canonicalJSON } from "@twofold/sdk/action-hash";
 import { ASSERTION_TYP, type AssertionClaims, assertionClaims, type VerifiedProof } from "../core/assertion-claims.js";
 import { JWS_ALGORITHM, parseJWS, signJWS, verifyJWS } from "../core/jws.js";
 import type { ServiceDeps } from "./deps.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /** What a verify request may add to its assertion: the operation it approves, and whether a first factor passed too. */
@@ -22,10 +22,6 @@ export const FRESH_PROOF_SECONDS = 300;
 /** Tolerated clock difference between nodes for iat (D-7 bounds real skew well below this). */
 const CLOCK_SKEW_SECONDS = 60;
 
-function actionError(message: string): ServiceError {
-	return new ServiceError("invalid_request", { details: [{ in: "body", pointer: "/action", message }] });
-}
-
 /** Hashed before any attempt is made, so a malformed action is a 400 that costs the user nothing. */
 export async function actionHashOf(action: unknown): Promise<string | undefined> {
 	if (action === undefined) return undefined;
@@ -34,9 +30,9 @@ export async function actionHashOf(action: unknown): Promise<string | undefined>
 		if (typeof action !== "object" || action === null || Array.isArray(action)) throw new TypeError("not an object");
 		canonical = canonicalJSON(action);
 	} catch {
-		throw actionError("must be a JSON object of JSON values, numbers finite");
+		throw fieldError("invalid_request", "/action", "must be a JSON object of JSON values, numbers finite");
 	}
-	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw actionError(`must be at most ${MAX_ACTION_BYTES} bytes as canonical JSON`);
+	if (Buffer.byteLength(canonical) > MAX_ACTION_BYTES) throw fieldError("invalid_request", "/action", `must be at most ${MAX_ACTION_BYTES} bytes as canonical JSON`);
 	return canonicalHash(canonical);
 }
 

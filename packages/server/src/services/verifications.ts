@@ -2,7 +2,7 @@ import { type AssertionRequest, actionHashOf, issueAssertion } from "./assertion
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { attemptProof, hasProof, prepareProof, type ProofInput, proofError, verifiedProofOf } from "./proofs.js";
-import { ServiceError } from "./service-error.js";
+import { fieldError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface VerifyResult {
@@ -26,7 +26,7 @@ export async function verifyCode(
 	input: ProofInput & AssertionRequest & { factorId?: string },
 ): Promise<VerifyResult> {
 	// No proof at all is a malformed request, not an attempt; a malformed proof is an attempt (V-2).
-	if (!hasProof(input)) throw new ServiceError("invalid_request", { details: [{ in: "body", pointer: "/code", message: "is required, or challenge_id with credential" }] });
+	if (!hasProof(input)) throw fieldError("invalid_request", "/code", "is required, or challenge_id with credential");
 	const actionHash = await actionHashOf(input.action);
 	const prepared = await prepareProof(deps, ctx, userId, input);
 	const outcome = await deps.store.transaction(async (tx) => {
