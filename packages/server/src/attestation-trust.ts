@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertCertBufferToPEM, getCertificateInfo } from "@simplewebauthn/server/helpers";
 import { ConfigError, type Config } from "./config.js";
-import { type AttestationTrust, NO_TRUST, verifyMetadataBlob } from "./factors/attestation.js";
-import { GLOBALSIGN_ROOT_CA_R3 } from "./factors/fido-mds-root.js";
+import { type AttestationTrust, NO_TRUST, verifyMetadataBlob } from "./factors/webauthn/attestation.js";
+import { GLOBALSIGN_ROOT_CA_R3 } from "./factors/webauthn/fido-mds-root.js";
 
 /**
  * Reads the operator's attestation trust anchors once, at start (V-15): the FIDO MDS BLOB

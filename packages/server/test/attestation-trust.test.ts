@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadAttestationTrust } from "../src/attestation-trust.js";
 import { ConfigError, loadConfig } from "../src/config.js";
-import { hasTrustAnchors, verifyMetadataBlob } from "../src/factors/attestation.js";
-import { GLOBALSIGN_ROOT_CA_R3 } from "../src/factors/fido-mds-root.js";
+import { hasTrustAnchors, verifyMetadataBlob } from "../src/factors/webauthn/attestation.js";
+import { GLOBALSIGN_ROOT_CA_R3 } from "../src/factors/webauthn/fido-mds-root.js";
 import { aaguidString, makeIntermediate, makeMdsBlob, makeMdsSigner, makeRoot } from "./attestation-pki.js";
 
 /** The FIDO MDS BLOB's own signature chain (V-15): verified against the configured root, offline. */

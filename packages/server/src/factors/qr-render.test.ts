@@ -1,7 +1,7 @@
 import QRCode from "qrcode";
 import { describe, expect, it } from "vitest";
 import { renderQR } from "./qr-render.js";
-import { totpProvisioning } from "./totp.js";
+import { totpProvisioning } from "./totp/provisioning.js";
 
 const uri = (i: number) => `otpauth://totp/Acme:user-${i}%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Acme&algorithm=SHA1&digits=6&period=30`;
 

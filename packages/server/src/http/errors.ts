@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ERROR_CODES, type ErrorCode } from "../contract/errors.js";
 import { summarize, type ValidationDetail } from "../contract/validation-detail.js";
-import { ServiceError } from "../services/service-error.js";
+import { ServiceError } from "../contract/service-error.js";
 import { validationDetails } from "./validation-details.js";
 
 export function sendError(

@@ -2,7 +2,7 @@ import { canonicalHash, canonicalJSON } from "@twofold/sdk/action-hash";
 import { ASSERTION_TYP, type AssertionClaims, assertionClaims, type VerifiedProof } from "../core/assertion-claims.js";
 import { JWS_ALGORITHM, parseJWS, signJWS, verifyJWS } from "../core/jws.js";
 import type { ServiceDeps } from "./deps.js";
-import { fieldError, ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /** What a verify request may add to its assertion: the operation it approves, and whether a first factor passed too. */
@@ -15,9 +15,6 @@ export interface AssertionRequest {
 
 /** An action is approved as a whole; this bounds what Twofold hashes per request. */
 const MAX_ACTION_BYTES = 4096;
-
-/** A factor change accepts an assertion at most this old (R-LC-1, R-LC-4, R-RC-5). */
-export const FRESH_PROOF_SECONDS = 300;
 
 /** Tolerated clock difference between nodes for iat (D-7 bounds real skew well below this). */
 const CLOCK_SKEW_SECONDS = 60;

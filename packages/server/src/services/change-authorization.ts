@@ -1,5 +1,5 @@
-import type { ProofInput } from "./proofs.js";
-import { fieldError, ServiceError } from "./service-error.js";
+import type { ProofInput } from "../factors/proof-kind.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /**

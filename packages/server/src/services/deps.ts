@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { AttestationTrust } from "../factors/attestation.js";
+import type { AttestationTrust } from "../factors/webauthn/attestation.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Store } from "../store/store.js";

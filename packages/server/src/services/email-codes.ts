@@ -4,7 +4,7 @@ import type { ChallengeTable } from "../store/tables.js";
 import { isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { fieldError, ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /**

@@ -1,23 +1,28 @@
-import type { HashAlgorithm } from "../core/hotp.js";
 import { generateId } from "../core/id.js";
-import { totpProvisioning, totpSecret, type TOTPProvisioning } from "../factors/totp.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
+import type { EnrollEnv, FactorKind } from "../factors/factor-kind.js";
+import type { FactorType, ProofInput } from "../factors/proof-kind.js";
+import { FACTOR_KINDS } from "../factors/registry.js";
+import type { WebAuthnFactorFacts } from "../factors/webauthn/factor.js";
 import type { Store } from "../store/store.js";
-import type { FactorTable, WebAuthnCredentialTable } from "../store/tables.js";
+import type { FactorTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import type { ServiceDeps } from "./deps.js";
-import type { VerifiedProof } from "../core/assertion-claims.js";
 import { issueAssertion } from "./assertions.js";
 import { appendEvent } from "./events.js";
-import { sealFactorSecret } from "./factor-secret.js";
-import { attemptProof, hasProof, PROOF_EXPECTED, type PreparedProof, prepareProof, type ProofInput, proofError } from "./proofs.js";
-import { prepareRegistration, registrationProof } from "./webauthn-registration.js";
+import { attemptProof, hasProof, PROOF_EXPECTED, type PreparedProof, prepareClaimed, prepareProof, proofEnv, proofError, verifiedProofOf } from "./proofs.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
-import { fieldError, ServiceError } from "./service-error.js";
 import type { TenantContext } from "./tenant-context.js";
+
+/**
+ * The factor lifecycle, once for every kind (ADR 0007): enroll (binding proof, pending cap, events), confirm,
+ * list and remove. What differs by kind (its columns, its enroll answer, its confirming proof, its public facts)
+ * comes from the kind's FactorKind in factors/registry.ts.
+ */
 
 export interface PublicFactor {
 	id: string;
-	type: "totp" | "webauthn";
+	type: FactorType;
 	status: "pending" | "active";
 	label: string;
 	created_at: string;
@@ -27,25 +32,13 @@ export interface PublicFactor {
 	webauthn?: WebAuthnFactorFacts;
 }
 
-/** The AAGUID is the authenticator's own claim unless attestation is "verified" (its chain reached a configured root). */
-export interface WebAuthnFactorFacts {
-	aaguid: string;
-	attestation: "verified" | "none";
-	model: string | null;
-}
-
-export const webauthnFacts = (credential: Pick<WebAuthnCredentialTable, "aaguid" | "attested" | "model">): WebAuthnFactorFacts => ({
-	aaguid: credential.aaguid,
-	attestation: credential.attested === 1 ? "verified" : "none",
-	model: credential.model,
-});
-
 const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
 
 /** Metadata only: after enrollment no response carries the secret or URI again (R-LC-7). */
-export function publicFactor(row: FactorTable, webauthn?: WebAuthnFactorFacts): PublicFactor {
+export function publicFactor(row: FactorTable, facts?: Record<string, unknown>): PublicFactor {
 	return {
-		...(webauthn === undefined ? {} : { webauthn }),
+		// The kind's own facts go under its type's name ("webauthn": the authenticator model).
+		...(facts === undefined ? {} : { [row.type]: facts }),
 		id: row.id,
 		type: row.type,
 		status: row.status === "active" ? "active" : "pending",
@@ -56,62 +49,35 @@ export function publicFactor(row: FactorTable, webauthn?: WebAuthnFactorFacts): 
 	};
 }
 
-export interface EnrollTOTPInput extends ProofInput {
-	label?: string;
-	issuer?: string;
-	algorithm?: HashAlgorithm;
-	digits?: number;
-	period?: number;
-	secret?: string;
-}
+const kindOf = (type: FactorType): FactorKind<never, unknown> => FACTOR_KINDS[type] as FactorKind<never, unknown>;
 
-/** Starts a pending TOTP factor. The user record is created on first enrollment. */
-export async function enrollTOTP(
+/** Starts a pending factor of the given type. The user record is created on first enrollment. */
+export async function enrollFactor<Input extends ProofInput & { label?: string }, Enrolled>(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	userId: string,
-	input: EnrollTOTPInput,
-): Promise<{ factor: PublicFactor; totp: TOTPProvisioning }> {
+	kind: FactorKind<Input, Enrolled>,
+	input: Input,
+): Promise<{ factor: PublicFactor } & Enrolled> {
+	kind.available?.(proofEnv(deps, ctx, userId));
 	const binding = await prepareBinding(deps, ctx, userId, input);
-	const defaults = ctx.settings.totp;
-	const algorithm = input.algorithm ?? defaults.algorithm;
-	const digits = input.digits ?? defaults.digits;
-	const period = input.period ?? defaults.period;
-	const secret = totpSecret(algorithm, deps.random, input.secret);
-	if (secret === null) throw fieldError("invalid_secret", "/secret", "must be base32 (RFC 4648) that decodes to at least 16 bytes");
-
 	const now = deps.clock().getTime();
-	const id = generateId("fac", deps.random);
+	const env: EnrollEnv = { ...proofEnv(deps, ctx, userId), now, factorId: generateId("fac", deps.random) };
+	const enrollment = await kind.enroll(env, input);
 	const row: FactorTable = {
-		id,
+		...enrollment.columns,
+		id: env.factorId,
 		tenant_id: ctx.tenantId,
 		user_id: userId,
-		type: "totp",
+		type: kind.type,
 		status: "pending",
-		label: input.label ?? userId,
-		secret_envelope: null,
-		algorithm,
-		digits,
-		period,
-		last_used_step: -1,
 		created_at: now,
-		expires_at: now + ctx.settings.pending_factor_ttl_seconds * 1000,
 		activated_at: null,
 		last_used_at: null,
 		deleted_at: null,
 	};
-	row.secret_envelope = sealFactorSecret(deps.keyring, deps.random, row, secret);
-	const totp = await totpProvisioning({
-		secret,
-		issuer: input.issuer ?? ctx.settings.issuer,
-		label: row.label,
-		algorithm,
-		digits,
-		periodInSeconds: period,
-	});
-	secret.fill(0);
-	await insertPendingFactor(deps, ctx, userId, binding, row);
-	return { factor: publicFactor(row), totp };
+	await insertPendingFactor(deps, ctx, userId, binding, row, enrollment.inTransaction);
+	return { factor: publicFactor(row), ...enrollment.answer };
 }
 
 /**
@@ -231,9 +197,13 @@ export async function confirmFactor(
 		!(await deps.store.factors.listForUser(ctx.tenantId, userId)).some((f) => f.status === "active") &&
 		(await deps.store.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
 	const set: RecoveryCodeSet | null = needsCodes ? await generateRecoveryCodeSet(deps) : null;
-	const registration = factor.type === "webauthn" ? await prepareRegistration(deps, ctx, userId, factor, input.credential) : undefined;
-	// A WebAuthn registration response is a proof like a code: it goes through the attempt budget (issue 12 finding 7).
-	const prepared: PreparedProof = registration !== undefined ? { shape: { kind: "registration" }, recoveryMatchIds: [] } : await prepareProof(deps, ctx, userId, { code: input.code });
+	// The kind's confirming proof goes through the attempt budget like any proof, a WebAuthn registration
+	// response included (issue 12 finding 7).
+	const kind = kindOf(factor.type);
+	const prepared: PreparedProof =
+		kind.confirmation === "code"
+			? await prepareProof(deps, ctx, userId, { code: input.code })
+			: await prepareClaimed(deps, ctx, userId, await kind.confirmation(proofEnv(deps, ctx, userId), factor, input));
 
 	const outcome = await deps.store.transaction(async (tx) => {
 		const now = deps.clock().getTime();
@@ -250,11 +220,7 @@ export async function confirmFactor(
 		}
 		// The factors are read under the lock already: only the recovery-code count is left to check.
 		const issueCodes = set !== null && otherActive.length === 0 && (await tx.recoveryCodes.countUnused(ctx.tenantId, userId)) === 0;
-		const proof = await attemptProof(tx, deps, ctx, userId, prepared, {
-			purpose: "confirm",
-			pendingFactorId: factorId,
-			...(registration === undefined ? {} : { registration: registrationProof(ctx, userId, factor, registration) }),
-		});
+		const proof = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "confirm", pendingFactorId: factorId });
 		if (!proof.ok) return { error: proofError(proof) };
 		if (issueCodes) await storeRecoveryCodeSet(tx, ctx, userId, set, now);
 		// The user's first factor: every other pending factor was enrolled without a proof, by whoever could
@@ -265,28 +231,28 @@ export async function confirmFactor(
 		}
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.activated", data: { type: factor.type } });
 		const activated = await tx.factors.find(ctx.tenantId, userId, factorId);
-		return { factor: activated!, codes: issueCodes ? set.codes : undefined, key: proof.method === "webauthn" ? proof.key : undefined };
+		return { factor: activated!, codes: issueCodes ? set.codes : undefined, proven: verifiedProofOf(proof) };
 	});
 	// Thrown only now, after the failed attempt (or the consumed challenge) has committed (R-ST-6).
 	if ("error" in outcome) throw outcome.error;
 	// The new factor just proved itself: the confirm answers with an assertion, as a verify does (issue 4).
-	const registered = registration?.registered;
-	// A WebAuthn confirm proves with the key facts its registration established (hwk rule in webauthn-registration.ts).
-	const proven: VerifiedProof = outcome.key !== undefined ? { method: "webauthn", factorId, ...outcome.key } : { method: "totp", factorId };
-	const assertion = await issueAssertion(deps, ctx, userId, proven, { actionHash: undefined, firstFactorPassed: false });
-	const facts = registered == null ? undefined : webauthnFacts({ aaguid: registered.aaguid, attested: registered.attested ? 1 : 0, model: registered.model });
-	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor, facts), assertion };
+	// A WebAuthn confirm proves with the key facts its registration established (factors/webauthn/registration.ts).
+	const assertion = await issueAssertion(deps, ctx, userId, outcome.proven, { actionHash: undefined, firstFactorPassed: false });
+	const facts = await kind.facts?.(deps.store, ctx.tenantId, userId);
+	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor, facts?.get(factorId)), assertion };
 	if (outcome.codes !== undefined) result.recovery_codes = outcome.codes;
 	return result;
 }
 
 export async function listFactors(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<PublicFactor[]> {
 	const rows = await deps.store.factors.listForUser(ctx.tenantId, userId);
-	const credentials = rows.some((row) => row.type === "webauthn") ? await deps.store.webauthnCredentials.listForUser(ctx.tenantId, userId) : [];
-	const byFactor = new Map(credentials.map((credential) => [credential.factor_id, webauthnFacts(credential)]));
 	const now = deps.clock().getTime();
 	// An expired pending factor can never be confirmed: it is not listed (the next enroll discards it).
-	return rows.filter((row) => row.status === "active" || isLivePending(row, now)).map((row) => publicFactor(row, byFactor.get(row.id)));
+	const listed = rows.filter((row) => row.status === "active" || isLivePending(row, now));
+	// Each kind with facts of its own reads them once for the user (WebAuthn: the authenticator models).
+	const types = [...new Set(listed.map((row) => row.type))];
+	const facts = new Map(await Promise.all(types.map(async (type) => [type, await kindOf(type).facts?.(deps.store, ctx.tenantId, userId)] as const)));
+	return listed.map((row) => publicFactor(row, facts.get(row.type)?.get(row.id)));
 }
 
 /**

@@ -2,7 +2,7 @@ import { envelopeKeyId, resealSecret } from "../core/envelope.js";
 import { ConfigError } from "../config.js";
 import type { SealedSecret } from "../store/store.js";
 import type { KeyDeps } from "./deps.js";
-import { factorAssociatedData } from "./factor-secret.js";
+import { factorAssociatedData } from "../factors/factor-secret.js";
 import { signingKeyAssociatedData } from "./signing-keys.js";
 import { webhookSecretData } from "./webhooks.js";
 

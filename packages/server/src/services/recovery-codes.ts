@@ -7,7 +7,7 @@ import { isAttemptRecord } from "./attempt-budget.js";
 import { appendEvent } from "./events.js";
 import { attemptProof, hasProof, prepareProof, proofError } from "./proofs.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
-import { ServiceError } from "./service-error.js";
+import { ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface RecoveryCodeSet {

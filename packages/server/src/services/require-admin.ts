@@ -1,4 +1,4 @@
-import { ServiceError } from "./service-error.js";
+import { ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /** Operations only an admin-scope key may perform (ADR 0004). */

@@ -1,11 +1,13 @@
 import type { ServiceDeps } from "./deps.js";
 import { authenticate, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
 import { listEvents } from "./events.js";
-import { confirmFactor, deleteFactor, enrollTOTP, listFactors, type EnrollTOTPInput } from "./factors.js";
+import { confirmFactor, deleteFactor, enrollFactor, listFactors } from "./factors.js";
+import { FACTOR_KINDS } from "../factors/registry.js";
+import type { EnrollTOTPInput } from "../factors/totp/factor.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
 import { createTenant, ensureFirstTenant, listTenants, tenantView, updateTenantSettings } from "./tenants.js";
 import type { TenantContext } from "./tenant-context.js";
-import type { TenantSettingsPatch } from "./tenant-settings.js";
+import type { TenantSettingsPatch } from "../core/tenant-settings.js";
 import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
 import { deleteUser, getUser, resetUser, unlockUser } from "./users.js";
@@ -13,8 +15,8 @@ import { verifyCode } from "./verifications.js";
 import { redeemAssertion, type AssertionRequest } from "./assertions.js";
 import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelivery, rotateWebhookSecret, updateWebhook } from "./webhooks.js";
-import type { ProofInput } from "./proofs.js";
-import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
+import type { ProofInput } from "../factors/proof-kind.js";
+import { createWebAuthnChallenge } from "./webauthn-challenges.js";
 import { createEmailChallenge } from "./email-codes.js";
 
 /**
@@ -38,8 +40,8 @@ export function createServices(deps: ServiceDeps) {
 			list: (tenantId: string) => listAPIKeys(deps, tenantId),
 		},
 		factors: {
-			enrollTOTP: (ctx: TenantContext, userId: string, input: EnrollTOTPInput) => enrollTOTP(deps, ctx, userId, input),
-			enrollWebAuthn: (ctx: TenantContext, userId: string, input: ProofInput & { label?: string }) => enrollWebAuthn(deps, ctx, userId, input),
+			enrollTOTP: (ctx: TenantContext, userId: string, input: ProofInput & EnrollTOTPInput) => enrollFactor(deps, ctx, userId, FACTOR_KINDS.totp, input),
+			enrollWebAuthn: (ctx: TenantContext, userId: string, input: ProofInput & { label?: string }) => enrollFactor(deps, ctx, userId, FACTOR_KINDS.webauthn, input),
 			confirm: (ctx: TenantContext, userId: string, factorId: string, input: { code?: unknown; credential?: unknown }) =>
 				confirmFactor(deps, ctx, userId, factorId, input),
 			list: (ctx: TenantContext, userId: string) => listFactors(deps, ctx, userId),

@@ -1,12 +1,12 @@
-import { hasTrustAnchors } from "../factors/attestation.js";
-import { originsFitRelyingParty } from "../factors/webauthn.js";
+import { hasTrustAnchors } from "../factors/webauthn/attestation.js";
+import { originsFitRelyingParty } from "../factors/webauthn/ceremony.js";
 import { generateId } from "../core/id.js";
 import { createAPIKey } from "./api-keys.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
-import { defaultTenantSettings, mergeTenantSettings, type TenantSettings, type TenantSettingsPatch } from "./tenant-settings.js";
-import { fieldError, ServiceError } from "./service-error.js";
+import { defaultTenantSettings, mergeTenantSettings, type TenantSettings, type TenantSettingsPatch } from "../core/tenant-settings.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 
 export interface PublicTenant {
 	id: string;

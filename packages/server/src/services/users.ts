@@ -5,7 +5,7 @@ import { EMAIL_EXPECTED, isEmailAddress } from "./email-codes.js";
 import { appendEvent } from "./events.js";
 import { listFactors, type PublicFactor } from "./factors.js";
 import { requireAdmin } from "./require-admin.js";
-import { fieldError, ServiceError } from "./service-error.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface PublicUser {

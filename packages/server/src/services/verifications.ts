@@ -1,13 +1,15 @@
+import type { VerifiedProof } from "../core/assertion-claims.js";
 import { type AssertionRequest, actionHashOf, issueAssertion } from "./assertions.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { attemptProof, hasProof, prepareProof, type ProofInput, proofError, verifiedProofOf } from "./proofs.js";
-import { fieldError } from "./service-error.js";
+import type { ProofInput } from "../factors/proof-kind.js";
+import { attemptProof, hasProof, prepareProof, proofError, verifiedProofOf } from "./proofs.js";
+import { fieldError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
 export interface VerifyResult {
 	valid: true;
-	method: "totp" | "webauthn" | "recovery_code" | "email";
+	method: VerifiedProof["method"];
 	factor_id?: string;
 	recovery_codes_remaining: number;
 	/** The signed step-up assertion (R-AS-1): what the application's own API checks before a sensitive action. */
@@ -35,15 +37,15 @@ export async function verifyCode(
 		if (!proof.ok) return { proof, remaining: 0 };
 		const now = deps.clock().getTime();
 		const remaining = proof.recoveryCodesRemaining;
-		const factorId = "factor" in proof ? proof.factor.id : null;
+		const factorId = proof.factor?.id ?? null;
 		await appendEvent(tx, deps.random, now, {
 			tenantId: ctx.tenantId,
 			userId,
 			factorId,
 			type: "verification.succeeded",
-			data: { purpose: "verify", method: proof.method },
+			data: { purpose: "verify", method: proof.proven.method },
 		});
-		if (proof.method === "recovery_code") {
+		if (proof.proven.method === "recovery_code") {
 			await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "recovery_code.used", data: { remaining } });
 			// Someone got in without the user's factor: the user should hear of it.
 			await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "recovery_code_used", remaining } });
@@ -60,6 +62,6 @@ export async function verifyCode(
 		audience: input.audience,
 	});
 	const result: VerifyResult = { valid: true, method: verified.method, recovery_codes_remaining: outcome.remaining, assertion };
-	if (verified.method === "totp" || verified.method === "webauthn") result.factor_id = verified.factorId;
+	if ("factorId" in verified) result.factor_id = verified.factorId;
 	return result;
 }

@@ -2,7 +2,7 @@ import { lookup } from "node:dns";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
 import { isPrivateAddress } from "./private-address.js";
-import { fieldError } from "./service-error.js";
+import { fieldError } from "../contract/service-error.js";
 
 /**
  * Where webhooks may go (SSRF): http(s) URLs without credentials whose host

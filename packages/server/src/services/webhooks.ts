@@ -7,7 +7,7 @@ import type { WebhookTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent, EVENT_TYPES } from "./events.js";
 import { requireAdmin } from "./require-admin.js";
-import { ServiceError } from "./service-error.js";
+import { ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 import { checkWebhookURL } from "./webhook-destination.js";
 

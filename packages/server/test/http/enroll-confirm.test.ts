@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeBase32 } from "../../src/core/base32.js";
 import { EnvelopeError } from "../../src/core/envelope.js";
 import { createKeyring } from "../../src/core/keyring.js";
-import { openFactorSecret } from "../../src/services/factor-secret.js";
+import { openFactorSecret } from "../../src/factors/factor-secret.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 
 describe.each(DIALECTS)("enroll and confirm (%s)", (dialect) => {

@@ -4,7 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFUSED_STATUSES } from "../../src/factors/attestation.js";
+import { REFUSED_STATUSES } from "../../src/factors/webauthn/attestation.js";
 import { aaguidString, type Issued, makeAttestationCert, makeIntermediate, makeMdsBlob, makeMdsSigner, makeRoot, type MdsEntryInput } from "../attestation-pki.js";
 import { buildTestApp, DIALECTS, type TestApp } from "../helpers.js";
 import { type AttestationStyle, SoftwareAuthenticator } from "../software-authenticator.js";

@@ -4,7 +4,7 @@ import { described, errorResponses } from "../../contract/schemas/common.js";
 import { EventList, EventsQuery } from "../../contract/schemas/events.js";
 import { PAGE_LIMIT } from "../../contract/schemas/patterns.js";
 import type { Services } from "../../services/services.js";
-import { ServiceError } from "../../services/service-error.js";
+import { ServiceError } from "../../contract/service-error.js";
 import { tenantOf } from "../auth.js";
 
 export function eventRoutes(services: Services): FastifyPluginAsync {

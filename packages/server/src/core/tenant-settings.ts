@@ -1,4 +1,4 @@
-import type { HashAlgorithm } from "../core/hotp.js";
+import type { HashAlgorithm } from "./hotp.js";
 
 /** Per-tenant policy, stored as JSON on the tenant row. Wire names are snake_case and stable. */
 export interface TenantSettings {

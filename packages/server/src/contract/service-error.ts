@@ -1,5 +1,5 @@
-import type { ErrorCode } from "../contract/errors.js";
-import type { ValidationDetail } from "../contract/validation-detail.js";
+import type { ErrorCode } from "./errors.js";
+import type { ValidationDetail } from "./validation-detail.js";
 
 /**
  * An expected failure with a catalog code. The public message comes from the catalog, or for an

@@ -1,8 +1,8 @@
-import { decodeBase32, encodeBase32 } from "../core/base32.js";
-import type { HashAlgorithm } from "../core/hotp.js";
-import { createTOTPKeyURI } from "../core/key-uri.js";
-import type { RandomReader } from "../core/random.js";
-import { renderQR } from "./qr-render.js";
+import { decodeBase32, encodeBase32 } from "../../core/base32.js";
+import type { HashAlgorithm } from "../../core/hotp.js";
+import { createTOTPKeyURI } from "../../core/key-uri.js";
+import type { RandomReader } from "../../core/random.js";
+import { renderQR } from "../qr-render.js";
 
 /**
  * The TOTP factor: secret material and what the enrolling user sees once.

@@ -1,0 +1,120 @@
+import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js";
+import type { Keyring } from "../core/keyring.js";
+import type { Strength } from "../core/proof-strength.js";
+import type { RandomReader } from "../core/random.js";
+import type { TenantSettings } from "../core/tenant-settings.js";
+import type { Store } from "../store/store.js";
+import type { FactorTable } from "../store/tables.js";
+import type { AttestationTrust } from "./webauthn/attestation.js";
+
+/**
+ * The one shape every kind of proof has (ADR 0007). A kind says what it accepts from a request (claim), what it
+ * computes before the transaction (prepare: slow hashing, signature checks), how strong what was presented is
+ * (for factor changes, core/proof-strength.ts), and how it decides inside the transaction (evaluate: its own
+ * conditional single-use update, whose row count is the decision). The attempt path (services/proofs.ts) does
+ * everything else once for all kinds: the budget, the lock, the failure events, commit-then-throw (R-ST-6).
+ * Kinds never import services: what they may use comes in a ProofEnv.
+ */
+
+/** What a caller presents: a code, a WebAuthn assertion answering a challenge, or a step-up assertion. */
+export interface ProofInput {
+	code?: unknown;
+	challenge_id?: unknown;
+	credential?: unknown;
+	assertion?: unknown;
+}
+
+/** A proof is presented to verify, to confirm a new factor, or to authorize a factor change. */
+export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes";
+
+export type FactorType = FactorTable["type"];
+
+/**
+ * The factor change a proof authorizes, for the strength order (core/proof-strength.ts): adding a factor of
+ * this type, removing this factor, or changing something beside the factors (recovery codes) while all remain.
+ */
+export type FactorChange = { adding: FactorType } | { removing: string } | { keeping: "all" };
+
+/** What a kind may use, given by the attempt path: the tenant's policy, the store and the keys, nothing more. */
+export interface ProofEnv {
+	store: Store;
+	keyring: Keyring;
+	random: RandomReader;
+	tenantId: string;
+	userId: string;
+	settings: TenantSettings;
+	/** A step-up assertion Twofold signed, its signature, typ and expiry checked; null otherwise. */
+	readAssertion(token: unknown): Promise<AssertionClaims | null>;
+	/** WebAuthn attestation trust anchors (V-15), for registrations. */
+	attestationTrust?: AttestationTrust | undefined;
+}
+
+/** Where a proof may match: the purpose, and the one factor a confirm or a targeted verify is about. */
+export interface ProofScope {
+	purpose: Purpose;
+	/** confirm: only this pending factor may match, and matching activates it. */
+	pendingFactorId?: string;
+	/** verify: only this active factor is checked. */
+	factorId?: string;
+	/** The user's factors as this transaction holds them. */
+	factors: readonly FactorTable[];
+	now: number;
+}
+
+/** Why a WebAuthn registration response did not confirm its pending factor: each is a failed attempt. */
+export type RegistrationRefusal = "invalid_credential" | "credential_exists" | "factor_expired";
+
+/** A successful proof: what it verified (for the assertion's amr and acr), and the factor it came from. */
+export type ProvenBy = VerifiedProof | { method: "assertion" };
+
+/** Something the audit trail records whatever the outcome; written by the attempt path in the same transaction. */
+export interface KindEvent {
+	type: "webauthn.counter_regression";
+	factorId: string;
+	data: Record<string, unknown>;
+}
+
+export type Evaluation =
+	| { ok: true; proven: ProvenBy; factor?: FactorTable; events?: KindEvent[] }
+	| { ok: false; reason: "invalid" | "invalid_assertion"; events?: KindEvent[] }
+	/** R-OTP-9: a correct proof already spent; answered like a wrong one, recorded as what it is. */
+	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
+	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };
+
+export interface ProofKind<Presented = unknown, Prepared = unknown> {
+	/** The method in events, verify answers and assertions. */
+	readonly method: ProvenBy["method"] | "hotp";
+	/**
+	 * Kinds that share a presentation (a typed code: TOTP and HOTP) are all tried in registry order; kinds of
+	 * another presentation are not, whatever they would claim. One proof per request (V-2).
+	 */
+	readonly presentation: "code" | "recovery_code" | "email_code" | "webauthn" | "assertion" | "registration";
+	/** True for a proof no clock can make wrong (a registration): it is checked even while the clock is not trusted (D-7). */
+	readonly clockFree?: true;
+	/** What this kind takes from the request: undefined when the input is not of its shape, "malformed" when it is, badly (V-2). */
+	claim(input: ProofInput): Presented | "malformed" | undefined;
+	/** Outside the transaction, only for a user who may attempt now; undefined reaches evaluate otherwise. */
+	prepare?(env: ProofEnv, presented: Presented): Promise<Prepared>;
+	/** How strong the presented proof is; undefined when it is refused anyway. */
+	strength(presented: Presented, prepared: Prepared | undefined): Strength | undefined;
+	/** Inside the attempt's transaction, after the budget check: decides and consumes. */
+	evaluate(tx: Store, env: ProofEnv, presented: Presented, prepared: Prepared | undefined, scope: ProofScope): Promise<Evaluation>;
+}
+
+/** A kind with what it claimed and prepared, as the attempt path carries it. */
+export interface Claimed {
+	kind: ProofKind<unknown, unknown>;
+	presented: unknown;
+	prepared?: unknown;
+}
+
+/** Factors of a type a proof may match in this scope: the pending one for a confirm, else the active ones. */
+export function candidateFactors(scope: ProofScope, type: FactorType): FactorTable[] {
+	return scope.factors.filter(
+		(factor) =>
+			factor.type === type &&
+			(scope.pendingFactorId !== undefined
+				? factor.id === scope.pendingFactorId && factor.status === "pending"
+				: factor.status === "active" && (scope.factorId === undefined || factor.id === scope.factorId)),
+	);
+}

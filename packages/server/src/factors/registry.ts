@@ -1,0 +1,43 @@
+import { emailCode } from "./email-code/kind.js";
+import type { FactorKind } from "./factor-kind.js";
+import type { Claimed, FactorType, ProofInput, ProofKind } from "./proof-kind.js";
+import { recoveryCode } from "./recovery-codes/kind.js";
+import { stepUp } from "./step-up/kind.js";
+import { totpFactor } from "./totp/factor.js";
+import { totp } from "./totp/kind.js";
+import { webauthnFactor } from "./webauthn/factor.js";
+import { webauthn } from "./webauthn/kind.js";
+
+/**
+ * Every kind of proof, in the order they claim a request's proof fields (ADR 0007). The order matters only
+ * where shapes overlap: an assertion beside anything is malformed (step-up first); challenge_id with a code is
+ * an email code, with a credential a WebAuthn assertion; six to eight digits are a typed code (every code kind
+ * is tried), anything else that normalizes is a recovery code.
+ */
+// `any`: each kind is checked against ProofKind with its own types where it is declared (`satisfies`); a list
+// of them has no single type for what they present and prepare (claim returns it, evaluate takes it back).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const PROOF_KINDS: readonly ProofKind<any, any>[] = [stepUp, emailCode, webauthn, totp, recoveryCode];
+
+/** Every factor type's lifecycle; the type system refuses a factor type without one. */
+export const FACTOR_KINDS = {
+	totp: totpFactor,
+	webauthn: webauthnFactor,
+} as const satisfies { [type in FactorType]: FactorKind<never, unknown> };
+
+/**
+ * The kinds that claim what was presented: the first claimant decides the presentation, and every later kind of
+ * the same presentation is tried too (a typed code may be any code factor's). "malformed": no kind takes it, or
+ * the one whose shape it has finds it malformed (V-2: a malformed proof is a failed attempt like any other).
+ */
+export function claimProof(input: ProofInput): readonly Claimed[] | "malformed" {
+	const claimed: Claimed[] = [];
+	for (const kind of PROOF_KINDS) {
+		if (claimed.length > 0 && kind.presentation !== claimed[0]!.kind.presentation) continue;
+		const presented = kind.claim(input);
+		if (presented === undefined) continue;
+		if (presented === "malformed") return "malformed";
+		claimed.push({ kind, presented });
+	}
+	return claimed.length === 0 ? "malformed" : claimed;
+}
