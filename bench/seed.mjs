@@ -8,7 +8,7 @@ import pg from "pg";
 import { createApp, nodeRandom } from "../packages/server/dist/app.js";
 import { loadConfig } from "../packages/server/dist/config.js";
 import { createKeyring } from "../packages/server/dist/core/keyring.js";
-import { sealFactorSecret } from "../packages/server/dist/services/factor-secret.js";
+import { sealFactorSecret } from "../packages/server/dist/factors/factor-secret.js";
 
 export const benchSecret = (seed, index) => createHmac("sha256", seed).update(`user-${index}`).digest().subarray(0, 20);
 

@@ -91,6 +91,8 @@ export interface ProofKind<Presented = unknown, Prepared = unknown> {
 	readonly presentation: "code" | "recovery_code" | "email_code" | "webauthn" | "assertion" | "registration";
 	/** True for a proof no clock can make wrong (a registration): it is checked even while the clock is not trusted (D-7). */
 	readonly clockFree?: true;
+	/** The request fields that make this kind a candidate: its claim is asked only when one of them is present. */
+	readonly fields: readonly (keyof ProofInput)[];
 	/** What this kind takes from the request: undefined when the input is not of its shape, "malformed" when it is, badly (V-2). */
 	claim(input: ProofInput): Presented | "malformed" | undefined;
 	/** Outside the transaction, only for a user who may attempt now; undefined reaches evaluate otherwise. */

@@ -34,6 +34,7 @@ export function claimProof(input: ProofInput): readonly Claimed[] | "malformed" 
 	const claimed: Claimed[] = [];
 	for (const kind of PROOF_KINDS) {
 		if (claimed.length > 0 && kind.presentation !== claimed[0]!.kind.presentation) continue;
+		if (!kind.fields.some((field) => input[field] !== undefined)) continue;
 		const presented = kind.claim(input);
 		if (presented === undefined) continue;
 		if (presented === "malformed") return "malformed";

@@ -30,29 +30,75 @@ export interface StoreHandle extends Store {
 
 type Runner = <T>(fn: (tx: Store) => Promise<T>) => Promise<T>;
 
-function bindStore(db: Kysely<Database>, dialect: DialectName, transaction: Runner): Store {
-	return {
-		dialect,
-		transaction,
-		tenants: tenantRepository(db, dialect),
-		apiKeys: apiKeyRepository(db),
-		users: userRepository(db, dialect),
-		factors: factorRepository(db),
-		recoveryCodes: recoveryCodeRepository(db),
-		webauthnCredentials: webauthnCredentialRepository(db),
-		challenges: challengeRepository(db),
-		events: eventRepository(db),
-		signingKeys: signingKeyRepository(db),
-		redeemedAssertions: redeemedAssertionRepository(db),
-		webhooks: webhookRepository(db),
-		webhookDeliveries: webhookDeliveryRepository(db, dialect),
-		sealedSecrets: sealedSecretRepository(db),
-	};
+/**
+ * The repositories over one connection (or transaction), each made on first use: a verify's transaction
+ * touches four of the thirteen, and a transaction is made per request, so the rest are never built.
+ */
+class BoundStore implements Store {
+	#tenants?: Store["tenants"];
+	#apiKeys?: Store["apiKeys"];
+	#users?: Store["users"];
+	#factors?: Store["factors"];
+	#recoveryCodes?: Store["recoveryCodes"];
+	#webauthnCredentials?: Store["webauthnCredentials"];
+	#challenges?: Store["challenges"];
+	#events?: Store["events"];
+	#signingKeys?: Store["signingKeys"];
+	#redeemedAssertions?: Store["redeemedAssertions"];
+	#webhooks?: Store["webhooks"];
+	#webhookDeliveries?: Store["webhookDeliveries"];
+	#sealedSecrets?: Store["sealedSecrets"];
+
+	constructor(
+		private readonly db: Kysely<Database>,
+		readonly dialect: DialectName,
+		readonly transaction: Runner,
+	) {}
+
+	get tenants() {
+		return (this.#tenants ??= tenantRepository(this.db, this.dialect));
+	}
+	get apiKeys() {
+		return (this.#apiKeys ??= apiKeyRepository(this.db));
+	}
+	get users() {
+		return (this.#users ??= userRepository(this.db, this.dialect));
+	}
+	get factors() {
+		return (this.#factors ??= factorRepository(this.db));
+	}
+	get recoveryCodes() {
+		return (this.#recoveryCodes ??= recoveryCodeRepository(this.db));
+	}
+	get webauthnCredentials() {
+		return (this.#webauthnCredentials ??= webauthnCredentialRepository(this.db));
+	}
+	get challenges() {
+		return (this.#challenges ??= challengeRepository(this.db));
+	}
+	get events() {
+		return (this.#events ??= eventRepository(this.db));
+	}
+	get signingKeys() {
+		return (this.#signingKeys ??= signingKeyRepository(this.db));
+	}
+	get redeemedAssertions() {
+		return (this.#redeemedAssertions ??= redeemedAssertionRepository(this.db));
+	}
+	get webhooks() {
+		return (this.#webhooks ??= webhookRepository(this.db));
+	}
+	get webhookDeliveries() {
+		return (this.#webhookDeliveries ??= webhookDeliveryRepository(this.db, this.dialect));
+	}
+	get sealedSecrets() {
+		return (this.#sealedSecrets ??= sealedSecretRepository(this.db));
+	}
 }
 
 /** Inside a transaction, a nested transaction is the same one. */
 function boundTo(db: Kysely<Database>, dialect: DialectName): Store {
-	const store: Store = bindStore(db, dialect, (fn) => fn(store));
+	const store: Store = new BoundStore(db, dialect, (fn) => fn(store));
 	return store;
 }
 
@@ -73,8 +119,8 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 	} else {
 		transaction = (fn) => db.transaction().execute((trx) => fn(boundTo(trx, dialect)));
 	}
-	return {
-		...bindStore(db, dialect, transaction),
+	// Assigned onto the store, not spread from it: a spread would read (and so build) every repository.
+	return Object.assign(new BoundStore(db, dialect, transaction), {
 		async migrate() {
 			// Kysely looks for its own tables by name across every schema it can see; pin them to ours
 			// so two deployments (or test runs) in one PostgreSQL database do not see each other's.
@@ -104,5 +150,5 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 			readSnapshot?.invalidate();
 			sqliteReader?.close();
 		},
-	};
+	});
 }

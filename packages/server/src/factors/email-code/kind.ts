@@ -12,6 +12,7 @@ import type { ProofKind } from "../proof-kind.js";
 export const emailCode = {
 	method: "email",
 	presentation: "email_code",
+	fields: ["challenge_id"],
 	claim(input) {
 		if (input.challenge_id === undefined || input.credential !== undefined || input.code === undefined) return undefined;
 		// It answers the challenge it was sent for (R-EM-2): exactly six ASCII digits.

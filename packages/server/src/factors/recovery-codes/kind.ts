@@ -16,6 +16,7 @@ const DECOY_RECOVERY_CODES = Array.from({ length: RECOVERY_CODE_COUNT }, (_, ind
 export const recoveryCode = {
 	method: "recovery_code",
 	presentation: "recovery_code",
+	fields: ["code"],
 	claim(input) {
 		if (typeof input.code !== "string") return undefined;
 		const normalized = normalizeRecoveryCode(input.code);

@@ -17,6 +17,7 @@ export const FRESH_PROOF_SECONDS = 300;
 export const stepUp = {
 	method: "assertion",
 	presentation: "assertion",
+	fields: ["assertion"],
 	claim(input) {
 		if (input.assertion === undefined) return undefined;
 		// One proof per request: a code beside an assertion is malformed, not a second chance.

@@ -19,6 +19,7 @@ export function claimTypedCode(input: { code?: unknown }): { code: string } | un
 export const totp = {
 	method: "totp",
 	presentation: "code",
+	fields: ["code"],
 	claim: claimTypedCode,
 	strength: () => STRENGTH.otp,
 	async evaluate(tx, env, { code }, _prepared, scope) {

@@ -18,6 +18,7 @@ interface PreparedAssertion {
 export const webauthn = {
 	method: "webauthn",
 	presentation: "webauthn",
+	fields: ["challenge_id", "credential"],
 	claim(input) {
 		if (input.challenge_id === undefined && input.credential === undefined) return undefined;
 		// One proof per request: a code beside an assertion is malformed, not a second chance.

@@ -67,6 +67,7 @@ async function completeRegistration(tx: Store, factor: FactorTable, prepared: Pr
 export const webauthnRegistration = {
 	method: "webauthn",
 	presentation: "registration",
+	fields: [],
 	clockFree: true,
 	claim: () => undefined,
 	strength: () => undefined,
