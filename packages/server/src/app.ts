@@ -1,18 +1,18 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadAttestationTrust } from "./attestation-trust.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "./clock/clock.js";
 import type { Config } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadMasterKeys } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
-import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
-import { smtpMailer } from "./services/mailer.js";
+import { type ClockGuard, startClockGuard } from "./clock/clock-guard.js";
+import { smtpMailer } from "./mail/mailer.js";
 import { assertKeyringOpensStore } from "./services/master-key-rotation.js";
-import { memoryRateCounters, type RateCounters } from "./services/rate-counters.js";
-import { redisRateCounters } from "./services/redis-rate-counters.js";
+import { memoryRateCounters, type RateCounters } from "./rate-counters/rate-counters.js";
+import { redisRateCounters } from "./rate-counters/redis-rate-counters.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 

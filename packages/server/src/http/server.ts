@@ -8,7 +8,7 @@ import { ERROR_CODES, type ErrorCode } from "../contract/errors.js";
 import { NAMED_SCHEMAS } from "../contract/schemas/components.js";
 import { ERRORS_LINK } from "../contract/schemas/docs-links.js";
 import { urlForLog } from "../core/log-url.js";
-import type { RateCounters } from "../services/rate-counters.js";
+import type { RateCounters } from "../rate-counters/rate-counters.js";
 import type { Services } from "../services/services.js";
 import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";

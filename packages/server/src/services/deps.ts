@@ -1,9 +1,9 @@
-import type { Clock } from "../clock.js";
+import type { Clock } from "../clock/clock.js";
 import type { AttestationTrust } from "../factors/attestation.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Store } from "../store/store.js";
-import type { Mailer } from "./mailer.js";
+import type { Mailer } from "../mail/mailer.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** Everything a service needs, passed down explicitly (no container). */
