@@ -18,8 +18,8 @@ export default {
 		"packages/server/src/factors/*.ts",
 		"packages/server/src/services/api-keys.ts",
 		"packages/server/src/http/auth.ts",
-		"packages/server/src/services/webhook-destination.ts",
-		"packages/server/src/services/private-address.ts",
+		"packages/server/src/webhook-delivery/webhook-destination.ts",
+		"packages/server/src/webhook-delivery/private-address.ts",
 		"packages/sdk/src/verify-assertion.ts",
 	],
 	// The sandbox is a copy of the project: node_modules is linked, not copied; what the tests never

@@ -1,18 +1,18 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadAttestationTrust } from "./attestation-trust.js";
-import { type Clock, systemClock } from "./clock.js";
-import type { Config } from "./config.js";
+import { type Clock, systemClock } from "./clock/clock.js";
+import { type Config, ConfigError } from "./config.js";
 import { createKeyring } from "./core/keyring.js";
 import type { RandomReader } from "./core/random.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadMasterKeys } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
-import { type ClockGuard, startClockGuard } from "./services/clock-guard.js";
-import { smtpMailer } from "./services/mailer.js";
-import { assertKeyringOpensStore } from "./services/master-key-rotation.js";
-import { memoryRateCounters, type RateCounters } from "./services/rate-counters.js";
-import { redisRateCounters } from "./services/redis-rate-counters.js";
+import { type ClockGuard, startClockGuard } from "./clock/clock-guard.js";
+import { smtpMailer } from "./mail/mailer.js";
+import { assertKeyringOpensStore, KeyringMismatchError } from "./services/master-key-rotation.js";
+import { memoryRateCounters, type RateCounters } from "./rate-counters/rate-counters.js";
+import { redisRateCounters } from "./rate-counters/redis-rate-counters.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 
@@ -82,6 +82,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		await assertKeyringOpensStore(keyDeps);
 	} catch (error) {
 		await store.close();
+		// The same one line as any other configuration error: `twofold: <message>`, exit 1 (main.ts).
+		if (error instanceof KeyringMismatchError) throw new ConfigError(error.message, { cause: error });
 		throw error;
 	}
 	// The issuer is the configured public URL, or else the address the server ends up listening at.

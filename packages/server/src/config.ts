@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
+import type { ConnectionLimits } from "./http/server.js";
 
 /**
  * Configuration from the environment, parsed once, validated and frozen.
@@ -39,17 +40,6 @@ export interface Config {
 	enrollPerTenantPerMinute: number;
 	/** Slow-client limits (issue 12): every phase of a request is bounded, and so is the number of open connections. */
 	connections: ConnectionLimits;
-}
-
-export interface ConnectionLimits {
-	/** From a connection's (or a keep-alive request's) first byte to the end of its headers. */
-	headersTimeoutMs: number;
-	/** From the first byte to the end of the body: headers and body together. */
-	requestTimeoutMs: number;
-	/** How long an idle keep-alive connection is kept between requests. */
-	keepAliveTimeoutMs: number;
-	/** Open connections per process; undefined: derived from the open-file limit at start (http/connection-guard.ts). */
-	maxConnections: number | undefined;
 }
 
 export class ConfigError extends Error {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Clock } from "../clock.js";
-import type { RateCounters } from "../services/rate-counters.js";
+import type { Clock } from "../clock/clock.js";
+import type { RateCounters } from "../rate-counters/rate-counters.js";
 import { sendError } from "./errors.js";
 
 const WINDOW_MS = 60_000;

@@ -3,14 +3,12 @@ import swaggerUI from "@fastify/swagger-ui";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { ConnectionLimits } from "../config.js";
 import { ERROR_CODES, type ErrorCode } from "../contract/errors.js";
 import { NAMED_SCHEMAS } from "../contract/schemas/components.js";
 import { ERRORS_LINK } from "../contract/schemas/docs-links.js";
 import { urlForLog } from "../core/log-url.js";
-import type { RateCounters } from "../services/rate-counters.js";
+import type { RateCounters } from "../rate-counters/rate-counters.js";
 import type { Services } from "../services/services.js";
-import type { StoreHandle } from "../store/kysely-store.js";
 import { apiKeyAuth } from "./auth.js";
 import { type ConnectionGuard, guardConnections } from "./connection-guard.js";
 import { handleError, sendError } from "./errors.js";
@@ -22,11 +20,23 @@ import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { errorCatalogRoutes } from "./routes/error-catalog.js";
 import { eventRoutes } from "./routes/events.js";
 import { factorRoutes } from "./routes/factors.js";
-import { healthRoutes } from "./routes/health.js";
+import { type DatabaseProbe, healthRoutes } from "./routes/health.js";
 import { tenantRoutes } from "./routes/tenant.js";
 import { userRoutes } from "./routes/users.js";
 import { verificationRoutes } from "./routes/verifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+
+/** Slow-client limits (issue 12), read from the configuration (config.ts) and applied here. */
+export interface ConnectionLimits {
+	/** From a connection's (or a keep-alive request's) first byte to the end of its headers. */
+	headersTimeoutMs: number;
+	/** From the first byte to the end of the body: headers and body together. */
+	requestTimeoutMs: number;
+	/** How long an idle keep-alive connection is kept between requests. */
+	keepAliveTimeoutMs: number;
+	/** Open connections per process; undefined: derived from the open-file limit at start (connection-guard.ts). */
+	maxConnections: number | undefined;
+}
 
 export interface HTTPOptions {
 	logger: boolean | object;
@@ -79,7 +89,7 @@ const DOCS_PAGE = {
 };
 
 /** Builds the Fastify app over the services. Never listens; main.ts and tests decide that. */
-export async function buildHTTPServer(services: Services, store: StoreHandle, options: HTTPOptions): Promise<FastifyInstance> {
+export async function buildHTTPServer(services: Services, database: DatabaseProbe, options: HTTPOptions): Promise<FastifyInstance> {
 	const limits = options.connections;
 	let guard: ConnectionGuard | undefined;
 	const authenticate = apiKeyAuth(services);
@@ -175,7 +185,7 @@ export async function buildHTTPServer(services: Services, store: StoreHandle, op
 	});
 	await app.register(swaggerUI, DOCS_PAGE);
 
-	await app.register(healthRoutes(store, () => services.deps.clockTrusted(), () => options.rateLimits.counters.healthy()));
+	await app.register(healthRoutes(database, () => services.deps.clockTrusted(), () => options.rateLimits.counters.healthy()));
 	registerMetrics(app, services);
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());

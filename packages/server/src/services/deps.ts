@@ -1,17 +1,9 @@
-import type { Clock } from "../clock.js";
 import type { AttestationTrust } from "../factors/webauthn/attestation.js";
-import type { Keyring } from "../core/keyring.js";
-import type { RandomReader } from "../core/random.js";
-import type { Store } from "../store/store.js";
-import type { Mailer } from "./mailer.js";
-import type { SigningKeys } from "./signing-keys.js";
+import type { Mailer } from "../mail/mailer.js";
+import type { KeyDeps, SigningKeys } from "./signing-keys.js";
 
-/** Everything a service needs, passed down explicitly (no container). */
-export interface ServiceDeps {
-	store: Store;
-	keyring: Keyring;
-	clock: Clock;
-	random: RandomReader;
+/** Everything a service needs, passed down explicitly (no container): KeyDeps (store, keyring, clock, random) and the rest. */
+export interface ServiceDeps extends KeyDeps {
 	/** The `iss` of assertions: TWOFOLD_PUBLIC_URL, or the address the server listens at. */
 	issuer(): string;
 	signingKeys: SigningKeys;
@@ -24,6 +16,3 @@ export interface ServiceDeps {
 	/** WebAuthn attestation trust anchors (V-15); undefined or empty: attestation "direct" is refused. */
 	attestationTrust?: AttestationTrust;
 }
-
-/** What the signing keys need; they are themselves part of ServiceDeps. */
-export type KeyDeps = Omit<ServiceDeps, "signingKeys" | "issuer" | "outbound" | "mailer" | "clockTrusted">;

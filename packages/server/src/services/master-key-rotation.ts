@@ -1,12 +1,18 @@
 import { envelopeKeyId, resealSecret } from "../core/envelope.js";
-import { ConfigError } from "../config.js";
 import type { SealedSecret } from "../store/store.js";
-import type { KeyDeps } from "./deps.js";
 import { factorAssociatedData } from "../factors/factor-secret.js";
-import { signingKeyAssociatedData } from "./signing-keys.js";
+import { type KeyDeps, signingKeyAssociatedData } from "./signing-keys.js";
 import { webhookSecretData } from "./webhooks.js";
 
 const PAGE = 500;
+
+/**
+ * The configured master keys cannot open every stored secret (D-8). The service knows no configuration:
+ * app.ts, which read the keys from it, reports this as the configuration error it is.
+ */
+export class KeyringMismatchError extends Error {
+	override readonly name = "KeyringMismatchError";
+}
 
 /**
  * D-8: a node whose master keys cannot open every stored secret refuses to
@@ -16,7 +22,7 @@ const PAGE = 500;
 export async function assertKeyringOpensStore(deps: KeyDeps): Promise<void> {
 	const missing = (await deps.store.sealedSecrets.keyIds()).filter((id) => !deps.keyring.keys.has(id));
 	if (missing.length > 0) {
-		throw new ConfigError(
+		throw new KeyringMismatchError(
 			`stored secrets are sealed under master key id(s) ${missing.join(", ")}, which the configured master keys do not include; ` +
 				"add the previous key after the active one (TWOFOLD_MASTER_KEY=new,old or one key a line in TWOFOLD_MASTER_KEY_FILE), or use the right key",
 		);

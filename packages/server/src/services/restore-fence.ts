@@ -1,8 +1,7 @@
 import { totpCounter } from "../core/totp.js";
 import type { Store } from "../store/store.js";
-import type { KeyDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { replaceSigningKeys } from "./signing-keys.js";
+import { type KeyDeps, replaceSigningKeys } from "./signing-keys.js";
 
 export interface RestoreFenceReport {
 	fenced_at: string;

@@ -3,9 +3,11 @@ import { MAX_ASSERTION_TTL_SECONDS } from "../core/assertion-claims.js";
 import { openSecret, sealSecret } from "../core/envelope.js";
 import { generateId } from "../core/id.js";
 import { JWS_ALGORITHM } from "../core/jws.js";
+import type { Keyring } from "../core/keyring.js";
+import type { RandomReader } from "../core/random.js";
+import type { Clock } from "../clock/clock.js";
 import type { Store } from "../store/store.js";
 import type { SigningKeyTable } from "../store/tables.js";
-import type { KeyDeps } from "./deps.js";
 
 /**
  * The keys that sign step-up assertions: Ed25519, the private half sealed under
@@ -17,6 +19,18 @@ import type { KeyDeps } from "./deps.js";
  * key signs until then and stays published until every assertion it signed has
  * expired (the longest lifetime plus a minute of clock skew).
  */
+/**
+ * What the signing keys need (and the key rewrap and restore fence, which run before or without the
+ * rest). Declared here, not derived from ServiceDeps: ServiceDeps holds the signing keys themselves
+ * and extends this, so deriving it made deps.ts and this file import each other.
+ */
+export interface KeyDeps {
+	store: Store;
+	keyring: Keyring;
+	clock: Clock;
+	random: RandomReader;
+}
+
 export const RETIRED_KEY_PUBLISHED_MS = (MAX_ASSERTION_TTL_SECONDS + 60) * 1000;
 export const PREPUBLICATION_MS = 2 * 60 * 1000;
 

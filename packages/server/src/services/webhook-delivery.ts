@@ -1,12 +1,8 @@
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { isIP } from "node:net";
-import { isPrivateAddress } from "./private-address.js";
 import { signWebhook } from "../core/webhook-signature.js";
 import type { Delivery, DueDelivery } from "../store/store.js";
+import { httpSender, type Sender, type SendOutcome } from "../webhook-delivery/http-sender.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { guardedLookup } from "./webhook-destination.js";
 import { openWebhookSecret } from "./webhooks.js";
 
 /**
@@ -18,7 +14,6 @@ import { openWebhookSecret } from "./webhooks.js";
 export const RETRY_DELAYS_SECONDS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800, 28800];
 /** A claimed delivery is not claimed again for this long (several nodes; a node that died mid-send). */
 const LEASE_MS = 60_000;
-const SEND_TIMEOUT_MS = 10_000;
 const BATCH = 50;
 
 /** The body, versioned; `sequence` orders a tenant's messages when several nodes commit them out of order. */
@@ -31,33 +26,6 @@ export function webhookPayload(delivery: Delivery): string {
 		sequence: delivery.seq,
 		data: { event_id: delivery.event_id, user_id: delivery.user_id, factor_id: delivery.factor_id, ...data },
 	});
-}
-
-export type SendOutcome = { status: number } | { error: string };
-export type Sender = (url: string, headers: Record<string, string>, body: string) => Promise<SendOutcome>;
-
-/** POST over node:http(s) with the guarded lookup: no redirects followed, a timeout, private addresses refused at connect time. */
-export function httpSender(allowPrivate: boolean): Sender {
-	const lookup = guardedLookup(allowPrivate);
-	return (url, headers, body) =>
-		new Promise((resolve) => {
-			const target = new URL(url);
-			const host = target.hostname.replace(/^\[|\]$/g, "");
-			// An address literal is never looked up, so it is checked here.
-			if (!allowPrivate && isIP(host) !== 0 && isPrivateAddress(host)) return resolve({ error: "destination not allowed (private address)" });
-			const request = (target.protocol === "https:" ? httpsRequest : httpRequest)(
-				target,
-				{ method: "POST", headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }, lookup, timeout: SEND_TIMEOUT_MS },
-				(response) => {
-					response.resume(); // the body is not read: a receiver's answer is its status
-					response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
-					response.on("error", (error) => resolve({ error: error.message }));
-				},
-			);
-			request.on("timeout", () => request.destroy(new Error("timed out")));
-			request.on("error", (error) => resolve({ error: error.message.slice(0, 200) }));
-			request.end(body);
-		});
 }
 
 function signatures(deps: ServiceDeps, delivery: DueDelivery, timestamp: number, body: string, now: number): string {

@@ -7,9 +7,9 @@ import type { WebhookTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent, EVENT_TYPES } from "./events.js";
 import { requireAdmin } from "./require-admin.js";
-import { ServiceError } from "../contract/service-error.js";
+import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
-import { checkWebhookURL } from "./webhook-destination.js";
+import { checkWebhookURL, WebhookURLRefused } from "../webhook-delivery/webhook-destination.js";
 
 /** How long the previous secret keeps signing after a rotation, so receivers can switch without losing a message. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -93,11 +93,21 @@ async function findWebhook(deps: ServiceDeps, ctx: TenantContext, id: string): P
 	return row;
 }
 
+/** The endpoint's URL, checked as a destination (SSRF); a refusal is a 400 about the body's `url`. */
+async function destination(deps: ServiceDeps, url: string): Promise<string> {
+	try {
+		return await checkWebhookURL(url, deps.outbound.allowPrivateWebhooks);
+	} catch (error) {
+		if (error instanceof WebhookURLRefused) throw fieldError(error.code, "/url", error.message);
+		throw error;
+	}
+}
+
 /** POST /v1/webhooks: the secret is in this response only. */
 export async function createWebhook(deps: ServiceDeps, ctx: TenantContext, input: { url: string; events: string[] }): Promise<{ webhook: PublicWebhook; secret: string }> {
 	requireAdmin(ctx);
 	const types = eventTypes(input.events);
-	const url = await checkWebhookURL(input.url, deps.outbound.allowPrivateWebhooks);
+	const url = await destination(deps, input.url);
 	const now = deps.clock().getTime();
 	const id = generateId("whk", deps.random);
 	const secret = newWebhookSecret(deps.random);
@@ -134,7 +144,7 @@ export async function updateWebhook(
 ): Promise<PublicWebhook> {
 	requireAdmin(ctx);
 	const types = patch.events === undefined ? undefined : eventTypes(patch.events);
-	const url = patch.url === undefined ? undefined : await checkWebhookURL(patch.url, deps.outbound.allowPrivateWebhooks);
+	const url = patch.url === undefined ? undefined : await destination(deps, patch.url);
 	const now = deps.clock().getTime();
 	const changes: Partial<WebhookTable> = {};
 	if (url !== undefined) changes.url = url;

@@ -7,7 +7,8 @@ import { appendEvent } from "../../src/services/events.js";
 import { randomBytes } from "node:crypto";
 import { EnvelopeError, openSecret } from "../../src/core/envelope.js";
 import { createKeyring } from "../../src/core/keyring.js";
-import { deliverDue, httpSender, RETRY_DELAYS_SECONDS, startWebhookWorker } from "../../src/services/webhook-delivery.js";
+import { deliverDue, RETRY_DELAYS_SECONDS, startWebhookWorker } from "../../src/services/webhook-delivery.js";
+import { httpSender } from "../../src/webhook-delivery/http-sender.js";
 import { openWebhookSecret, webhookSecretData } from "../../src/services/webhooks.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, nextStep, type TestApp } from "../helpers.js";
 

@@ -2,7 +2,21 @@ import { lookup } from "node:dns";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
 import { isPrivateAddress } from "./private-address.js";
-import { fieldError } from "../contract/service-error.js";
+import type { ErrorCode } from "../contract/errors.js";
+
+/**
+ * A URL refused as a webhook destination: the catalog code and what the URL must be. The use case that
+ * received the URL (services/webhooks.ts) reports it against its own field.
+ */
+export class WebhookURLRefused extends Error {
+	override readonly name = "WebhookURLRefused";
+	readonly code: ErrorCode;
+
+	constructor(code: "invalid_webhook_url" | "webhook_url_not_allowed", expectation: string) {
+		super(expectation);
+		this.code = code;
+	}
+}
 
 /**
  * Where webhooks may go (SSRF): http(s) URLs without credentials whose host
@@ -17,20 +31,20 @@ export async function checkWebhookURL(text: string, allowPrivate: boolean): Prom
 	try {
 		url = new URL(text);
 	} catch {
-		throw fieldError("invalid_webhook_url", "/url", "must be an absolute http(s) URL");
+		throw new WebhookURLRefused("invalid_webhook_url", "must be an absolute http(s) URL");
 	}
 	if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username !== "" || url.password !== "" || url.hash !== "") {
-		throw fieldError("invalid_webhook_url", "/url", "must be http or https, without user, password or #fragment");
+		throw new WebhookURLRefused("invalid_webhook_url", "must be http or https, without user, password or #fragment");
 	}
 	const host = url.hostname.replace(/^\[|\]$/g, "");
 	let addresses: string[];
 	try {
 		addresses = isIP(host) !== 0 ? [host] : (await lookupAll(host)).map((entry) => entry.address);
 	} catch {
-		throw fieldError("invalid_webhook_url", "/url", "must have a host name that resolves");
+		throw new WebhookURLRefused("invalid_webhook_url", "must have a host name that resolves");
 	}
 	if (!allowPrivate && addresses.some(isPrivateAddress)) {
-		throw fieldError("webhook_url_not_allowed", "/url", "must resolve only to globally reachable addresses (TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true allows others)");
+		throw new WebhookURLRefused("webhook_url_not_allowed", "must resolve only to globally reachable addresses (TWOFOLD_WEBHOOK_ALLOW_PRIVATE=true allows others)");
 	}
 	return url.href;
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.js";
+import type { Clock } from "./clock.js";
 
 /**
  * D-7, clock discipline across nodes: TOTP steps come from this node's clock,
