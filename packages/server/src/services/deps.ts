@@ -6,6 +6,15 @@ import type { Store } from "../store/store.js";
 import type { Mailer } from "./mailer.js";
 import type { SigningKeys } from "./signing-keys.js";
 
+/**
+ * What a service tells the operator and not the client (pino's call shape: fields, then the message). Fields are ids,
+ * reasons and counts, never a secret, a code or a request body (R-ST-4).
+ */
+export interface ServiceLog {
+	info(fields: Record<string, unknown>, message: string): void;
+	warn(fields: Record<string, unknown>, message: string): void;
+}
+
 /** Everything a service needs, passed down explicitly (no container). */
 export interface ServiceDeps {
 	store: Store;
@@ -23,6 +32,8 @@ export interface ServiceDeps {
 	clockTrusted(): boolean;
 	/** WebAuthn attestation trust anchors (V-15); undefined or empty: attestation "direct" is refused. */
 	attestationTrust?: AttestationTrust;
+	/** The HTTP server's logger once it is built (app.ts); undefined or silent for the CLI, whose commands run no ceremony. */
+	log?: ServiceLog;
 }
 
 /** What the signing keys need; they are themselves part of ServiceDeps. */

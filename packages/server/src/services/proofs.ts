@@ -14,6 +14,7 @@ import {
 } from "../core/proof-strength.js";
 import { verifyTOTP } from "../core/totp.js";
 import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
+import { logCeremonyRefusal } from "./ceremony-refusal-log.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { FRESH_PROOF_SECONDS, readAssertion } from "./assertions.js";
@@ -162,7 +163,8 @@ async function prepareAssertion(
 		transports: JSON.parse(stored.transports) as string[],
 		userHandle: stored.user_handle,
 	});
-	if (checked === null) return { challengeFound: true };
+	if (!checked.ok) logCeremonyRefusal(deps, ctx.tenantId, userId, "authentication", checked);
+	if (!checked.ok) return { challengeFound: true };
 	return {
 		challengeFound: true,
 		verified: { factorId: stored.factor_id, credentialId: stored.credential_id, newCounter: checked.newCounter, userVerified: checked.userVerified },

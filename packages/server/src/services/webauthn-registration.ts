@@ -13,6 +13,7 @@ import {
 import type { Store } from "../store/store.js";
 import type { ChallengeTable, FactorTable } from "../store/tables.js";
 import { isLocked } from "./attempt-budget.js";
+import { logCeremonyRefusal } from "./ceremony-refusal-log.js";
 import type { ServiceDeps } from "./deps.js";
 import { insertPendingFactor, prepareBinding, publicFactor, type PublicFactor } from "./factors.js";
 import type { ProofInput, RegistrationProof } from "./proofs.js";
@@ -113,7 +114,9 @@ export async function prepareRegistration(
 	const rp = requireRelyingParty(ctx);
 	const challenge = await deps.store.challenges.findRegistration(ctx.tenantId, userId, factor.id);
 	if (challenge === undefined || credential === undefined) return { challenge, registered: null };
-	return { challenge, registered: await checkRegistration(rp, credential, challenge.challenge, deps.attestationTrust) };
+	const checked = await checkRegistration(rp, credential, challenge.challenge, deps.attestationTrust);
+	if (!checked.ok) logCeremonyRefusal(deps, ctx.tenantId, userId, "registration", checked);
+	return { challenge, registered: checked.ok ? checked.credential : null };
 }
 
 /**
