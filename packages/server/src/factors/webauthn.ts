@@ -111,7 +111,8 @@ function sameOriginResponse(credential: unknown): { ok: true; clientDataJSON?: u
 	const response = (credential as { response?: unknown }).response;
 	if (typeof response !== "object" || response === null) return refusal("malformed_response");
 	const fields = response as { clientDataJSON?: unknown; userHandle?: unknown };
-	return isCrossOrigin(fields.clientDataJSON) ? refusal("cross_origin") : { ok: true, ...fields };
+	// Only the two fields read here, never a spread: the response is the client's object, and could carry an `ok` of its own.
+	return isCrossOrigin(fields.clientDataJSON) ? refusal("cross_origin") : { ok: true, clientDataJSON: fields.clientDataJSON, userHandle: fields.userHandle };
 }
 
 export interface RegisteredCredential {

@@ -87,6 +87,12 @@ describe.each(FIXTURES)("%s", (name) => {
 		expect(isCounterRegression((await registered()).counter, authenticatorData().readUInt32BE(COUNTER_OFFSET))).toBe(false);
 	});
 
+	it("a response with fields of its own named ok and detail is checked like any other, not mistaken for a refusal", async () => {
+		expect(await check(withResponse(assertion, { ok: false, detail: "from the client" }))).toMatchObject({ ok: true });
+		const other = withResponse(withOtherOrigin(assertion), { ok: true, reason: "from the client" });
+		expect(await check(other)).toMatchObject({ ok: false, reason: "origin_mismatch" });
+	});
+
 	it("one byte of the signature changed: bad_signature", async () => {
 		const signature = (assertion.response as { signature: string }).signature;
 		expect(await check(withResponse(assertion, { signature: flipByte(signature, (length) => length - 1) }))).toMatchObject({ ok: false, reason: "bad_signature" });
