@@ -8,6 +8,7 @@ import type { RandomReader } from "./core/random.js";
 import { secureDataDir } from "./data-dir.js";
 import { loadMasterKeys } from "./master-key.js";
 import { createServices, type Services } from "./services/services.js";
+import type { ServiceLog } from "./services/deps.js";
 import { type ClockGuard, startClockGuard } from "./clock/clock-guard.js";
 import { smtpMailer } from "./mail/mailer.js";
 import { assertKeyringOpensStore, KeyringMismatchError } from "./services/master-key-rotation.js";
@@ -89,6 +90,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 	// The issuer is the configured public URL, or else the address the server ends up listening at.
 	let issuer = config.publicURL ?? `http://${config.host}:${config.port}`;
 	let guard: ClockGuard | undefined;
+	// Services log through the HTTP server's logger (pino) once it is built; before that, and in the CLI, nowhere.
+	let serviceLog: ServiceLog | undefined;
 	const services = createServices({
 		...keyDeps,
 		clockTrusted: () => guard?.trusted() ?? true,
@@ -97,6 +100,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		outbound: { allowPrivateWebhooks: config.webhookAllowPrivate },
 		mailer: config.smtp === undefined ? null : smtpMailer(config.smtp),
 		attestationTrust,
+		log: { info: (fields, message) => serviceLog?.info(fields, message), warn: (fields, message) => serviceLog?.warn(fields, message) },
 	});
 	await ensureSigningKey(keyDeps);
 	if (options.guardClock === true) {
@@ -134,6 +138,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 				enrollPerTenantPerMinute: config.enrollPerTenantPerMinute,
 				connections: { ...config.connections, maxConnections: config.connections.maxConnections ?? defaultMaxConnections() },
 			});
+			serviceLog = http.log;
 			return http;
 		},
 		listeningAt(address) {

@@ -6,6 +6,7 @@ import type { TenantSettings } from "../core/tenant-settings.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import type { AttestationTrust } from "./webauthn/attestation.js";
+import type { CeremonyRefusal } from "./webauthn/ceremony-refusal.js";
 
 /**
  * The one shape every kind of proof has (ADR 0007). A kind says what it accepts from a request (claim), what it
@@ -47,6 +48,8 @@ export interface ProofEnv {
 	readAssertion(token: unknown): Promise<AssertionClaims | null>;
 	/** WebAuthn attestation trust anchors (V-15), for registrations. */
 	attestationTrust?: AttestationTrust | undefined;
+	/** Tells the operator why a WebAuthn response was refused; the client only learns that it was (a counted attempt). */
+	ceremonyRefused(ceremony: "registration" | "authentication", refused: CeremonyRefusal): void;
 }
 
 /** Where a proof may match: the purpose, and the one factor a confirm or a targeted verify is about. */

@@ -25,7 +25,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
 		labelNames: ["outcome"],
 		registers: [registry],
 	});
-	const events = new Counter({ name: "twofold_events_total", help: "Audit events appended, by type (user.locked counts lockouts).", labelNames: ["type"], registers: [registry] });
+	const events = new Counter({ name: "twofold_events_total", help: "Audit events committed, by type (user.locked counts lockouts).", labelNames: ["type"], registers: [registry] });
 	const pending = new Gauge({ name: "twofold_webhook_deliveries_pending", help: "Webhook deliveries waiting to be sent.", registers: [registry] });
 	const lag = new Gauge({ name: "twofold_webhook_outbox_lag_seconds", help: "Age of the oldest pending webhook delivery (0 when none).", registers: [registry] });
 

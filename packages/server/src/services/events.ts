@@ -39,12 +39,15 @@ export interface NewEvent {
 	data?: Record<string, unknown>;
 }
 
-/** Process-wide observers of appended events (metrics). They see the type only, never the data. */
+/** Process-wide observers of committed events (metrics). They see the type only, never the data. */
 export const eventObservers = new Set<(type: EventType) => void>();
 
-/** Appends in the caller's transaction, so an event exists exactly when its change committed (R-ST-5). */
+/**
+ * Appends in the caller's transaction, so an event exists exactly when its change committed (R-ST-5). Observers hear
+ * of it only after that commit: an event of a transaction that threw, or of an attempt that was run again, was never
+ * kept and is not counted (issue 14).
+ */
 export async function appendEvent(tx: Store, random: RandomReader, now: number, event: NewEvent): Promise<void> {
-	for (const observe of eventObservers) observe(event.type);
 	await tx.events.append({
 		id: generateId("evt", random),
 		tenant_id: event.tenantId,
@@ -53,6 +56,9 @@ export async function appendEvent(tx: Store, random: RandomReader, now: number, 
 		factor_id: event.factorId ?? null,
 		data: JSON.stringify(event.data ?? {}),
 		created_at: now,
+	});
+	tx.afterCommit(() => {
+		for (const observe of eventObservers) observe(event.type);
 	});
 }
 

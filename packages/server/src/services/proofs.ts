@@ -8,6 +8,7 @@ import type { FactorTable } from "../store/tables.js";
 import { readAssertion } from "./assertions.js";
 import { ATTEMPT_RECORD_TTL_MS, attemptBlock, isAttemptRecord, throttleDelayInSeconds } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
+import { logCeremonyRefusal } from "./ceremony-refusal-log.js";
 import { appendEvent } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -41,6 +42,7 @@ export function proofEnv(deps: ServiceDeps, ctx: TenantContext, userId: string):
 		settings: ctx.settings,
 		readAssertion: (token) => readAssertion(deps, token),
 		attestationTrust: deps.attestationTrust,
+		ceremonyRefused: (ceremony, refused) => logCeremonyRefusal(deps, ctx.tenantId, userId, ceremony, refused),
 	};
 }
 

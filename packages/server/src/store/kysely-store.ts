@@ -53,6 +53,7 @@ class BoundStore implements Store {
 		private readonly db: Kysely<Database>,
 		readonly dialect: DialectName,
 		readonly transaction: Runner,
+		readonly afterCommit: Store["afterCommit"],
 	) {}
 
 	get tenants() {
@@ -96,10 +97,21 @@ class BoundStore implements Store {
 	}
 }
 
-/** Inside a transaction, a nested transaction is the same one. */
-function boundTo(db: Kysely<Database>, dialect: DialectName): Store {
-	const store: Store = new BoundStore(db, dialect, (fn) => fn(store));
+/** Inside a transaction, a nested transaction is the same one, and its after-commit callbacks join the outer one's. */
+function boundTo(db: Kysely<Database>, dialect: DialectName, committed: (() => void)[]): Store {
+	const store: Store = new BoundStore(db, dialect, (fn) => fn(store), (fn) => void committed.push(fn));
 	return store;
+}
+
+/**
+ * A transaction with its own after-commit list: run resolves only once the commit is durable (a throw means rolled
+ * back), so the callbacks run then and only then. One array per transaction, nothing more on the hot path.
+ */
+async function committing<T>(run: (committed: (() => void)[]) => Promise<T>): Promise<T> {
+	const committed: (() => void)[] = [];
+	const result = await run(committed);
+	for (const fn of committed) fn();
+	return result;
 }
 
 export function openStore(location: DatabaseLocation): StoreHandle {
@@ -115,12 +127,14 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 	let transaction: Runner;
 	if (sqlite !== undefined) {
 		const group = new GroupCommit(db, sqlite);
-		transaction = (fn) => group.run((connection) => fn(boundTo(connection, dialect)));
+		// The group answers each unit only after the shared COMMIT, and rejects a unit rolled back to its savepoint.
+		transaction = (fn) => committing((committed) => group.run((connection) => fn(boundTo(connection, dialect, committed))));
 	} else {
-		transaction = (fn) => db.transaction().execute((trx) => fn(boundTo(trx, dialect)));
+		transaction = (fn) => committing((committed) => db.transaction().execute((trx) => fn(boundTo(trx, dialect, committed))));
 	}
 	// Assigned onto the store, not spread from it: a spread would read (and so build) every repository.
-	return Object.assign(new BoundStore(db, dialect, transaction), {
+	// Outside a transaction each statement commits as it runs: what follows it may run at once.
+	return Object.assign(new BoundStore(db, dialect, transaction, (fn) => fn()), {
 		async migrate() {
 			// Kysely looks for its own tables by name across every schema it can see; pin them to ours
 			// so two deployments (or test runs) in one PostgreSQL database do not see each other's.

@@ -24,6 +24,11 @@ export interface Store {
 	readonly dialect: "sqlite" | "postgres";
 	/** Runs fn atomically: a result means it committed durably; a throw means nothing of it was kept. */
 	transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+	/**
+	 * Runs fn once the transaction this store belongs to has committed durably (on SQLite: its group's COMMIT), never when it
+	 * rolls back; outside a transaction, at once. For what must count only what was kept, such as the event metrics (issue 14).
+	 */
+	afterCommit(fn: () => void): void;
 	tenants: TenantRepository;
 	apiKeys: APIKeyRepository;
 	users: UserRepository;

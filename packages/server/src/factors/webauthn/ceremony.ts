@@ -10,6 +10,7 @@ import {
 } from "@simplewebauthn/server";
 import type { WebAuthnSettings } from "../../core/tenant-settings.js";
 import { type AttestationTrust, judgeAttestation, NO_TRUST } from "./attestation.js";
+import { type CeremonyRefusal, refusal, refusalFromError } from "./ceremony-refusal.js";
 
 /**
  * The WebAuthn ceremonies (WebAuthn-3 §7.1, §7.2). @simplewebauthn/server checks
@@ -104,13 +105,14 @@ function isCrossOrigin(clientDataJSON: unknown): boolean {
 	}
 }
 
-/** The credential's response object, or null when there is none or it was made cross-origin (both ceremonies refuse either). */
-function sameOriginResponse(credential: unknown): { clientDataJSON?: unknown; userHandle?: unknown } | null {
-	if (typeof credential !== "object" || credential === null) return null;
+/** The credential's response object, or why there is none to check: missing, or made cross-origin (both ceremonies refuse either). */
+function sameOriginResponse(credential: unknown): { ok: true; clientDataJSON?: unknown; userHandle?: unknown } | CeremonyRefusal {
+	if (typeof credential !== "object" || credential === null) return refusal("malformed_response");
 	const response = (credential as { response?: unknown }).response;
-	if (typeof response !== "object" || response === null) return null;
+	if (typeof response !== "object" || response === null) return refusal("malformed_response");
 	const fields = response as { clientDataJSON?: unknown; userHandle?: unknown };
-	return isCrossOrigin(fields.clientDataJSON) ? null : fields;
+	// Only the two fields read here, never a spread: the response is the client's object, and could carry an `ok` of its own.
+	return isCrossOrigin(fields.clientDataJSON) ? refusal("cross_origin") : { ok: true, clientDataJSON: fields.clientDataJSON, userHandle: fields.userHandle };
 }
 
 export interface RegisteredCredential {
@@ -128,14 +130,15 @@ export interface RegisteredCredential {
 	model: string | null;
 }
 
-/** Verifies a registration response against the stored challenge; null when anything fails. */
+/** Verifies a registration response against the stored challenge; a refusal with its reason when anything fails. */
 export async function checkRegistration(
 	rp: RelyingParty,
 	credential: unknown,
 	expectedChallenge: string,
 	trust: AttestationTrust = NO_TRUST,
-): Promise<RegisteredCredential | null> {
-	if (sameOriginResponse(credential) === null) return null;
+): Promise<{ ok: true; credential: RegisteredCredential } | CeremonyRefusal> {
+	const response = sameOriginResponse(credential);
+	if (!response.ok) return response;
 	try {
 		const result = await verifyRegistrationResponse({
 			response: credential as RegistrationResponseJSON,
@@ -144,14 +147,15 @@ export async function checkRegistration(
 			expectedRPID: rp.id,
 			requireUserVerification: rp.userVerification === "required",
 		});
-		if (!result.verified) return null;
+		// Only an attestation statement whose signature does not verify gets here unverified.
+		if (!result.verified) return refusal("bad_signature");
 		const info = result.registrationInfo;
 		// The library verified the statement's signature but not whom it chains to: that is decided here.
 		const verdict = await judgeAttestation(trust, info);
 		// attestation "direct" (V-15): "none", self attestation, or a chain to no configured root proves nothing about the authenticator.
-		if (rp.attestation === "direct" && !verdict.trusted) return null;
-		if (!rp.allowSynced && (info.credentialDeviceType === "multiDevice" || info.credentialBackedUp)) return null;
-		return {
+		if (rp.attestation === "direct" && !verdict.trusted) return refusal("attestation_untrusted");
+		if (!rp.allowSynced && (info.credentialDeviceType === "multiDevice" || info.credentialBackedUp)) return refusal("synced_not_allowed");
+		const registered: RegisteredCredential = {
 			credentialId: info.credential.id,
 			publicKey: Buffer.from(info.credential.publicKey).toString("base64url"),
 			counter: info.credential.counter,
@@ -163,13 +167,15 @@ export async function checkRegistration(
 			attested: verdict.trusted,
 			model: verdict.trusted ? verdict.model : null,
 		};
-	} catch {
-		// Malformed CBOR, a bad signature, a wrong origin: all the same refusal to the caller.
-		return null;
+		return { ok: true, credential: registered };
+	} catch (error) {
+		// Malformed CBOR, a wrong origin or challenge: one refusal to the client, the reason for the log.
+		return refusalFromError(error);
 	}
 }
 
 export interface CheckedAssertion {
+	ok: true;
 	newCounter: number;
 	/** The UV flag: the authenticator verified the user (amr "user" in the step-up assertion). */
 	userVerified: boolean;
@@ -185,11 +191,11 @@ export async function checkAssertion(
 	credential: unknown,
 	expectedChallenge: string,
 	stored: { credentialId: string; publicKey: string; transports: string[]; userHandle: string },
-): Promise<CheckedAssertion | null> {
+): Promise<CheckedAssertion | CeremonyRefusal> {
 	const response = sameOriginResponse(credential);
-	if (response === null) return null;
+	if (!response.ok) return response;
 	// V-15: a user handle, when the authenticator sends one, must be the one bound at registration.
-	if (response.userHandle !== undefined && response.userHandle !== null && response.userHandle !== stored.userHandle) return null;
+	if (response.userHandle !== undefined && response.userHandle !== null && response.userHandle !== stored.userHandle) return refusal("user_handle_mismatch");
 	try {
 		const result = await verifyAuthenticationResponse({
 			response: credential as AuthenticationResponseJSON,
@@ -199,10 +205,11 @@ export async function checkAssertion(
 			credential: { id: stored.credentialId, publicKey: Buffer.from(stored.publicKey, "base64url"), counter: 0, transports: stored.transports },
 			requireUserVerification: rp.userVerification === "required",
 		});
-		if (!result.verified) return null;
-		return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
-	} catch {
-		return null;
+		// Everything else was checked before the signature, and threw when it failed.
+		if (!result.verified) return refusal("bad_signature");
+		return { ok: true, newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
+	} catch (error) {
+		return refusalFromError(error);
 	}
 }
 

@@ -38,7 +38,7 @@ export const webauthnFactor = {
 		if (rp.attestation === "direct" && !hasTrustAnchors(env.attestationTrust)) throw new ServiceError("attestation_not_configured");
 	},
 	async confirmation(env, factor, input) {
-		const prepared = await prepareRegistration(env.store, requireRelyingParty(env), env.attestationTrust, factor, input.credential);
+		const prepared = await prepareRegistration(env, requireRelyingParty(env), factor, input.credential);
 		return [{ kind: webauthnRegistration, presented: { factor }, prepared }];
 	},
 	async enroll(env, input) {

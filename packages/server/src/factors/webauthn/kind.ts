@@ -40,7 +40,10 @@ export const webauthn = {
 			transports: JSON.parse(stored.transports) as string[],
 			userHandle: stored.user_handle,
 		});
-		if (checked === null) return { challengeFound: true };
+		if (!checked.ok) {
+			env.ceremonyRefused("authentication", checked);
+			return { challengeFound: true };
+		}
 		return {
 			challengeFound: true,
 			verified: { factorId: stored.factor_id, credentialId: stored.credential_id, newCounter: checked.newCounter, userVerified: checked.userVerified },

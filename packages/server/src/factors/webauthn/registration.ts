@@ -1,7 +1,6 @@
 import type { Store } from "../../store/store.js";
 import type { ChallengeTable, FactorTable } from "../../store/tables.js";
-import type { ProofKind, RegistrationRefusal } from "../proof-kind.js";
-import type { AttestationTrust } from "./attestation.js";
+import type { ProofEnv, ProofKind, RegistrationRefusal } from "../proof-kind.js";
 import { checkRegistration, type RegisteredCredential, type RelyingParty } from "./ceremony.js";
 
 export interface PreparedRegistration {
@@ -10,16 +9,12 @@ export interface PreparedRegistration {
 }
 
 /** Outside the transaction: find the factor's challenge and run the ceremony checks (async crypto). */
-export async function prepareRegistration(
-	store: Store,
-	rp: RelyingParty,
-	trust: AttestationTrust | undefined,
-	factor: FactorTable,
-	credential: unknown,
-): Promise<PreparedRegistration> {
-	const challenge = await store.challenges.findRegistration(factor.tenant_id, factor.user_id, factor.id);
+export async function prepareRegistration(env: ProofEnv, rp: RelyingParty, factor: FactorTable, credential: unknown): Promise<PreparedRegistration> {
+	const challenge = await env.store.challenges.findRegistration(factor.tenant_id, factor.user_id, factor.id);
 	if (challenge === undefined || credential === undefined) return { challenge, registered: null };
-	return { challenge, registered: await checkRegistration(rp, credential, challenge.challenge, trust) };
+	const checked = await checkRegistration(rp, credential, challenge.challenge, env.attestationTrust);
+	if (!checked.ok) env.ceremonyRefused("registration", checked);
+	return { challenge, registered: checked.ok ? checked.credential : null };
 }
 
 /**
