@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
- * docs/requirements.md is where a requirement ID cited in a comment or a test name is explained. Two checks keep
+ * docs/requirements.md is where a requirement ID cited in a comment or a test name is explained. These checks keep
  * it honest, in the manner of docs-sync.test.ts:
  *
  * 1. Every ID cited anywhere in the repository's code, tests, docs, examples and deployment files is defined in
@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
  *    the first to the last) and lists ("R-ST-1/2", "R-LC-1/4").
  * 2. Every test file docs/requirements.md names exists, and every test name it gives after a "›" appears in that
  *    file ("…" at the end of a name: the name starts so).
+ * 3. Every entry gives a rule, a reason and its tests, or says "no test yet", so a missing test is stated, not hidden.
  *
  * The folders are walked recursively, so files that move keep being scanned.
  */
@@ -98,6 +99,18 @@ describe("docs/requirements.md stays in sync with the IDs the repository cites",
 			})
 			.map(({ file, name, line }) => `line ${line}: ${file}${name === undefined ? "" : ` › "${name}"`}`);
 		expect(wrong).toEqual([]);
+	});
+
+	it("every entry under a heading gives its rule, its reason and its tests, or says it has no test yet", () => {
+		const sections = requirements.split(/^(?=#{2,6}\s)/m).filter((section) => definedIds(section.split("\n")[0]!).size === 1);
+		expect(sections.length).toBeGreaterThan(70);
+		const incomplete = sections
+			.filter((section) => {
+				const tests = /\*\*Tests:\*\*([^]*)/.exec(section)?.[1] ?? "";
+				return !section.includes("**Rule:**") || !section.includes("**Reason:**") || !(/`[^`\s]+\.test\.ts`/.test(tests) || tests.includes("no test yet"));
+			})
+			.map((section) => section.split("\n")[0]);
+		expect(incomplete).toEqual([]);
 	});
 
 	it("reads the citation forms in use: ranges and lists expand, lettered attack tests stay whole", () => {
