@@ -24,7 +24,7 @@ export interface RestoreFenceReport {
  *
  * - TOTP: last_used_step becomes the current step + 1 for every factor. A code
  *   accepted before the restore was for at most its moment's step + 1 (the ±1
- *   window, R-OTP-10), so none can be accepted again; a user's next code works
+ *   window, R-OTP-2), so none can be accepted again; a user's next code works
  *   within one period.
  * - Every open WebAuthn challenge and email code ends: one opened before the
  *   backup may have been used after it.
