@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import type { ValidationDetail } from "../contract/validation-detail.js";
-import type { CreateWebhookResponse, Delivery as DeliveryView, RotatedSecret, Webhook } from "../contract/schemas/webhooks.js";
+import type { CreateWebhookResponse, Delivery as DeliverySchema, RotatedSecret, Webhook } from "../contract/schemas/webhooks.js";
 import { generateId } from "../core/id.js";
 import { openSecret, sealSecret } from "../core/envelope.js";
 import { newWebhookSecret } from "../core/webhook-signature.js";
@@ -18,7 +18,7 @@ export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 /** What the API shows of an endpoint (never its secret) and of a delivery: the contract's types. */
 type PublicWebhook = Static<typeof Webhook>;
-type PublicDelivery = Static<typeof DeliveryView>;
+type PublicDelivery = Static<typeof DeliverySchema>;
 
 const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
 
