@@ -2,7 +2,7 @@ import type { AssertionClaims, VerifiedProof } from "../core/assertion-claims.js
 import type { Keyring } from "../core/keyring.js";
 import type { Strength } from "../core/proof-strength.js";
 import type { RandomReader } from "../core/random.js";
-import type { TenantSettings } from "../core/tenant-settings.js";
+import type { TenantSettings } from "../contract/tenant-settings.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import type { AttestationTrust } from "./webauthn/attestation.js";

@@ -1,4 +1,6 @@
+import type { Static } from "@sinclair/typebox";
 import { canonicalHash, canonicalJSON } from "@twofold/sdk/action-hash";
+import type { RedeemResponse } from "../contract/schemas/assertions.js";
 import { ASSERTION_TYP, type AssertionClaims, assertionClaims, type VerifiedProof } from "../core/assertion-claims.js";
 import { JWS_ALGORITHM, parseJWS, signJWS, verifyJWS } from "../core/jws.js";
 import type { ServiceDeps } from "./deps.js";
@@ -82,7 +84,7 @@ export async function redeemAssertion(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	token: string,
-): Promise<{ redeemed: true; jti: string; sub: string; exp: string; action_hash?: string }> {
+): Promise<Static<typeof RedeemResponse>> {
 	const claims = await readAssertion(deps, token);
 	// Another tenant's assertion reads as invalid: it is not this tenant's to spend (V-17).
 	if (claims === null || claims.tid !== ctx.tenantId) throw new ServiceError("invalid_assertion");
@@ -92,7 +94,7 @@ export async function redeemAssertion(
 		return tx.redeemedAssertions.redeem({ jti: claims.jti, tenant_id: ctx.tenantId, user_id: claims.sub, expires_at: claims.exp * 1000, redeemed_at: now });
 	});
 	if (!first) throw new ServiceError("assertion_redeemed");
-	const result: { redeemed: true; jti: string; sub: string; exp: string; action_hash?: string } = {
+	const result: Static<typeof RedeemResponse> = {
 		redeemed: true,
 		jti: claims.jti,
 		sub: claims.sub,

@@ -1,5 +1,5 @@
 import type { UserTable } from "../store/tables.js";
-import type { TenantSettings } from "../core/tenant-settings.js";
+import type { TenantSettings } from "../contract/tenant-settings.js";
 
 /**
  * One attempt budget per user, shared by every factor and by recovery codes

@@ -1,3 +1,5 @@
+import type { Static } from "@sinclair/typebox";
+import type { EventList } from "../contract/schemas/events.js";
 import { generateId } from "../core/id.js";
 import type { RandomReader } from "../core/random.js";
 import type { EventQuery, Store } from "../store/store.js";
@@ -62,16 +64,7 @@ export async function appendEvent(tx: Store, random: RandomReader, now: number, 
 	});
 }
 
-export interface PublicEvent {
-	id: string;
-	type: string;
-	user_id: string | null;
-	factor_id: string | null;
-	data: Record<string, unknown>;
-	created_at: string;
-}
-
-export async function listEvents(store: Store, tenantId: string, query: EventQuery): Promise<{ events: PublicEvent[]; next_cursor: string | null }> {
+export async function listEvents(store: Store, tenantId: string, query: EventQuery): Promise<Static<typeof EventList>> {
 	const rows = await store.events.list(tenantId, query);
 	const events = rows.map((row) => ({
 		id: row.id,

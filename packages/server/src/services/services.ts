@@ -7,7 +7,7 @@ import type { EnrollTOTPInput } from "../factors/totp/factor.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
 import { createTenant, ensureFirstTenant, listTenants, tenantView, updateTenantSettings } from "./tenants.js";
 import type { TenantContext } from "./tenant-context.js";
-import type { TenantSettingsPatch } from "../core/tenant-settings.js";
+import type { TenantSettingsPatch } from "../contract/tenant-settings.js";
 import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
 import { deleteUser, getUser, resetUser, unlockUser } from "./users.js";

@@ -1,5 +1,5 @@
 import type { TenantTable } from "../store/tables.js";
-import { parseTenantSettings, type TenantSettings } from "../core/tenant-settings.js";
+import { parseTenantSettings, type TenantSettings } from "../contract/tenant-settings.js";
 
 /** Who is calling: the tenant (with parsed settings) and the API key used. */
 export interface TenantContext {

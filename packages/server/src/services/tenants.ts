@@ -1,3 +1,5 @@
+import type { Static } from "@sinclair/typebox";
+import type { Tenant } from "../contract/schemas/tenant.js";
 import { hasTrustAnchors } from "../factors/webauthn/attestation.js";
 import { originsFitRelyingParty } from "../factors/webauthn/ceremony.js";
 import { generateId } from "../core/id.js";
@@ -5,7 +7,7 @@ import { createAPIKey } from "./api-keys.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
-import { defaultTenantSettings, mergeTenantSettings, type TenantSettings, type TenantSettingsPatch } from "../core/tenant-settings.js";
+import { defaultTenantSettings, mergeTenantSettings, type TenantSettingsPatch } from "../contract/tenant-settings.js";
 import { fieldError, ServiceError } from "../contract/service-error.js";
 
 export interface PublicTenant {
@@ -48,7 +50,7 @@ export async function ensureFirstTenant(deps: ServiceDeps): Promise<{ tenant: Pu
 	return insertTenant(deps, "default", { onlyIfNone: true });
 }
 
-export function tenantView(ctx: TenantContext): { id: string; name: string; settings: TenantSettings } {
+export function tenantView(ctx: TenantContext): Static<typeof Tenant> {
 	return { id: ctx.tenantId, name: ctx.tenantName, settings: ctx.settings };
 }
 
@@ -57,7 +59,7 @@ export async function updateTenantSettings(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	patch: TenantSettingsPatch,
-): Promise<{ id: string; name: string; settings: TenantSettings }> {
+): Promise<Static<typeof Tenant>> {
 	if (ctx.scope !== "admin") throw new ServiceError("forbidden");
 	const settings = mergeTenantSettings(ctx.settings, patch);
 	if (patch.webauthn !== undefined && !originsFitRelyingParty(settings.webauthn.rp_id, settings.webauthn.origins)) {

@@ -1,22 +1,16 @@
+import type { Static } from "@sinclair/typebox";
+import type { ResetResponse, User } from "../contract/schemas/users.js";
 import { renderTemplate } from "../core/one-time-code.js";
 import { isAttemptRecord, isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { EMAIL_EXPECTED, isEmailAddress } from "./email-codes.js";
 import { appendEvent } from "./events.js";
-import { listFactors, type PublicFactor } from "./factors.js";
+import { listFactors } from "./factors.js";
 import { requireAdmin } from "./require-admin.js";
 import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
-export interface PublicUser {
-	id: string;
-	factors: PublicFactor[];
-	recovery_codes_remaining: number;
-	locked: boolean;
-	created_at: string;
-}
-
-export async function getUser(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<PublicUser> {
+export async function getUser(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<Static<typeof User>> {
 	const user = await deps.store.users.find(ctx.tenantId, userId);
 	// An attempt record (failed attempts on an id that never enrolled, V-12a) is not a user.
 	if (user === undefined || isAttemptRecord(user)) throw new ServiceError("user_not_found");
@@ -83,7 +77,7 @@ export async function resetUser(
 	ctx: TenantContext,
 	userId: string,
 	input: { reason: string; notify_email?: string },
-): Promise<{ reset: true; factors_removed: number; emailed: boolean }> {
+): Promise<Static<typeof ResetResponse>> {
 	requireAdmin(ctx);
 	const reason = input.reason.trim();
 	if (reason.length === 0) throw fieldError("proof_required", "/reason", "must not be blank");

@@ -1,4 +1,6 @@
+import type { Static } from "@sinclair/typebox";
 import type { ValidationDetail } from "../contract/validation-detail.js";
+import type { CreateWebhookResponse, Delivery as DeliverySchema, RotatedSecret, Webhook } from "../contract/schemas/webhooks.js";
 import { generateId } from "../core/id.js";
 import { openSecret, sealSecret } from "../core/envelope.js";
 import { newWebhookSecret } from "../core/webhook-signature.js";
@@ -14,27 +16,9 @@ import { checkWebhookURL, WebhookURLRefused } from "../webhook-delivery/webhook-
 /** How long the previous secret keeps signing after a rotation, so receivers can switch without losing a message. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
-export interface PublicWebhook {
-	id: string;
-	url: string;
-	events: string[];
-	enabled: boolean;
-	created_at: string;
-	disabled_at: string | null;
-}
-
-export interface PublicDelivery {
-	id: string;
-	event_type: string;
-	sequence: number;
-	status: "pending" | "delivered" | "failed";
-	attempts: number;
-	next_attempt_at: string | null;
-	last_status_code: number | null;
-	last_error: string | null;
-	delivered_at: string | null;
-	created_at: string;
-}
+/** What the API shows of an endpoint (never its secret) and of a delivery: the contract's types. */
+type PublicWebhook = Static<typeof Webhook>;
+type PublicDelivery = Static<typeof DeliverySchema>;
 
 const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
 
@@ -104,7 +88,7 @@ async function destination(deps: ServiceDeps, url: string): Promise<string> {
 }
 
 /** POST /v1/webhooks: the secret is in this response only. */
-export async function createWebhook(deps: ServiceDeps, ctx: TenantContext, input: { url: string; events: string[] }): Promise<{ webhook: PublicWebhook; secret: string }> {
+export async function createWebhook(deps: ServiceDeps, ctx: TenantContext, input: { url: string; events: string[] }): Promise<Static<typeof CreateWebhookResponse>> {
 	requireAdmin(ctx);
 	const types = eventTypes(input.events);
 	const url = await destination(deps, input.url);
@@ -171,7 +155,7 @@ export async function deleteWebhook(deps: ServiceDeps, ctx: TenantContext, id: s
 }
 
 /** A new secret, shown once; the previous one goes on signing beside it for SECRET_OVERLAP_MS. */
-export async function rotateWebhookSecret(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<{ secret: string; previous_secret_expires_at: string }> {
+export async function rotateWebhookSecret(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<Static<typeof RotatedSecret>> {
 	requireAdmin(ctx);
 	const row = await findWebhook(deps, ctx, id);
 	const secret = newWebhookSecret(deps.random);

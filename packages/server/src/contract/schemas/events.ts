@@ -21,4 +21,4 @@ export const Event = Type.Object({
 	created_at: Timestamp,
 }, { $id: "Event", description: "An audit event: what happened, never a secret or code (docs/events.md)." });
 
-export const EventList = Type.Object({ events: Type.Array(Type.Ref("Event")), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+export const EventList = Type.Object({ events: Type.Array(Type.Ref(Event)), next_cursor: Type.Union([Type.String(), Type.Null()]) });

@@ -1,10 +1,11 @@
 import { Type } from "@sinclair/typebox";
 import { Reason, Timestamp } from "./common.js";
+import { Factor } from "./factors.js";
 import { RESET_EXAMPLES } from "./examples.js";
 
 export const User = Type.Object({
 	id: Type.String(),
-	factors: Type.Array(Type.Ref("Factor")),
+	factors: Type.Array(Type.Ref(Factor)),
 	recovery_codes_remaining: Type.Integer(),
 	locked: Type.Boolean(),
 	created_at: Timestamp,

@@ -24,14 +24,14 @@ export const DeliveryParams = Type.Object({ webhook_id: Type.String({ maxLength:
 
 export const CreateWebhookBody = Type.Object({ url: URLText, events: EventTypes }, { additionalProperties: false, "x-examples": CREATE_WEBHOOK_EXAMPLES });
 export const CreateWebhookResponse = Type.Object({
-	webhook: Type.Ref("Webhook"),
+	webhook: Type.Ref(Webhook),
 	secret: Type.String({ description: "whsec_…: the signing secret, shown only here." }),
 });
 export const UpdateWebhookBody = Type.Object(
 	{ url: Type.Optional(URLText), events: Type.Optional(EventTypes), enabled: Type.Optional(Type.Boolean()) },
 	{ additionalProperties: false, minProperties: 1, "x-examples": UPDATE_WEBHOOK_EXAMPLES },
 );
-export const WebhookList = Type.Object({ webhooks: Type.Array(Type.Ref("Webhook")) });
+export const WebhookList = Type.Object({ webhooks: Type.Array(Type.Ref(Webhook)) });
 export const RotatedSecret = Type.Object({
 	secret: Type.String({ description: "The new whsec_… secret, shown only here." }),
 	previous_secret_expires_at: Type.String({ format: "date-time", description: "Until then, messages carry a signature with each secret." }),
@@ -49,7 +49,7 @@ export const Delivery = Type.Object({
 	delivered_at: NullableTimestamp,
 	created_at: Timestamp,
 }, { $id: "Delivery", description: "One event's delivery to one endpoint." });
-export const DeliveryList = Type.Object({ deliveries: Type.Array(Type.Ref("Delivery")) });
+export const DeliveryList = Type.Object({ deliveries: Type.Array(Type.Ref(Delivery)) });
 export const DeliveriesQuery = Type.Object(
 	{ limit: Type.Optional(Type.String({ pattern: PAGE_LIMIT.pattern, description: "1-100, default 50" })) },
 	{ additionalProperties: false },

@@ -8,7 +8,7 @@ import {
 	type PublicKeyCredentialRequestOptionsJSON,
 	type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import type { WebAuthnSettings } from "../../core/tenant-settings.js";
+import type { WebAuthnSettings } from "../../contract/tenant-settings.js";
 import { type AttestationTrust, judgeAttestation, NO_TRUST } from "./attestation.js";
 import { type CeremonyRefusal, refusal, refusalFromError } from "./ceremony-refusal.js";
 

@@ -1,12 +1,11 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses } from "../../contract/schemas/common.js";
 import { JWKS, RedeemBody, RedeemResponse } from "../../contract/schemas/assertions.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
 /** GET /.well-known/jwks.json: public, outside /v1, so verifiers fetch it without an API key. */
-export function jwksRoutes(services: Services): FastifyPluginAsync {
+export function jwksRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.get(
 			"/.well-known/jwks.json",
@@ -17,7 +16,7 @@ export function jwksRoutes(services: Services): FastifyPluginAsync {
 	};
 }
 
-export function assertionRoutes(services: Services): FastifyPluginAsync {
+export function assertionRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.post(
 			"/assertions/redeem",
@@ -30,7 +29,7 @@ export function assertionRoutes(services: Services): FastifyPluginAsync {
 					response: { 200: described("Redeemed now: the assertion's claims. A second redeem answers assertion_redeemed.", RedeemResponse), ...errorResponses },
 				},
 			},
-			async (request) => services.assertions.redeem(tenantOf(request), (request.body as Static<typeof RedeemBody>).assertion),
+			async (request) => services.assertions.redeem(tenantOf(request), request.body.assertion),
 		);
 	};
 }

@@ -1,5 +1,4 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses } from "../../contract/schemas/common.js";
 import { EventList, EventsQuery } from "../../contract/schemas/events.js";
 import { PAGE_LIMIT } from "../../contract/schemas/patterns.js";
@@ -7,7 +6,7 @@ import type { Services } from "../../services/services.js";
 import { ServiceError } from "../../contract/service-error.js";
 import { tenantOf } from "../auth.js";
 
-export function eventRoutes(services: Services): FastifyPluginAsync {
+export function eventRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.get(
 			"/events",
@@ -21,7 +20,7 @@ export function eventRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request) => {
-				const query = request.query as Static<typeof EventsQuery>;
+				const { query } = request;
 				const limit = query.limit === undefined ? 50 : Number(query.limit);
 				if (limit < 1 || limit > 100) {
 					throw new ServiceError("invalid_request", { details: [{ in: "query", pointer: "/limit", message: PAGE_LIMIT.expected }] });

@@ -1,5 +1,5 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync, onRequestHookHandler } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { onRequestHookHandler } from "fastify";
 import { described, errorResponses, FactorParams, NoContent, UserParams } from "../../contract/schemas/common.js";
 import { Type } from "@sinclair/typebox";
 import {
@@ -17,7 +17,7 @@ import { tenantOf } from "../auth.js";
 const security = [{ apiKey: [] }];
 
 /** enrollLimit: the per-tenant enrollment rate limit (TWOFOLD_RATE_LIMIT_ENROLL), after authentication. */
-export function factorRoutes(services: Services, enrollLimit?: onRequestHookHandler): FastifyPluginAsync {
+export function factorRoutes(services: Services, enrollLimit?: onRequestHookHandler): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.post(
 			"/users/:user_id/factors",
@@ -34,8 +34,8 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				},
 			},
 			async (request, reply) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
-				const body = request.body as Static<typeof EnrollBody>;
+				const { user_id } = request.params;
+				const { body } = request;
 				const result =
 					body.type === "webauthn"
 						? await services.factors.enrollWebAuthn(tenantOf(request), user_id, body)
@@ -58,8 +58,8 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				},
 			},
 			async (request, reply) => {
-				const { user_id, factor_id } = request.params as Static<typeof FactorParams>;
-				const body = request.body as Static<typeof ConfirmBody>;
+				const { user_id, factor_id } = request.params;
+				const { body } = request;
 				const result = await services.factors.confirm(tenantOf(request), user_id, factor_id, body);
 				return reply.header("cache-control", "no-store").send(result);
 			},
@@ -77,7 +77,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				},
 			},
 			async (request) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
+				const { user_id } = request.params;
 				return { factors: await services.factors.list(tenantOf(request), user_id) };
 			},
 		);
@@ -93,14 +93,15 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					body: ChangeBody,
 					response: { 204: NoContent("Removed."), ...errorResponses },
 				},
-				// Discarding a pending factor needs no proof, so a DELETE without a body is well-formed.
+				// Discarding a pending factor needs no proof, so a DELETE without a body is well-formed. (Before validation
+				// the body is what was sent, whatever its inferred type says: here possibly undefined.)
 				preValidation: async (request) => {
 					request.body ??= {};
 				},
 			},
 			async (request, reply) => {
-				const { user_id, factor_id } = request.params as Static<typeof FactorParams>;
-				const body = request.body as Static<typeof ChangeBody>;
+				const { user_id, factor_id } = request.params;
+				const { body } = request;
 				await services.factors.delete(tenantOf(request), user_id, factor_id, body);
 				return reply.code(204).send();
 			},

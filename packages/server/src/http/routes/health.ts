@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { described, errorResponses } from "../../contract/schemas/common.js";
 import { sendError } from "../errors.js";
@@ -10,7 +10,7 @@ export interface DatabaseProbe {
 
 const Status = Type.Object({ status: Type.String() });
 
-export function healthRoutes(database: DatabaseProbe, clockTrusted: () => boolean, rateLimitsHealthy: () => boolean): FastifyPluginAsync {
+export function healthRoutes(database: DatabaseProbe, clockTrusted: () => boolean, rateLimitsHealthy: () => boolean): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.get("/healthz", { schema: { tags: ["health"], summary: "The process is up.", response: { 200: described("Up.", Status) } } }, async () => ({ status: "ok" }));
 		app.get("/readyz", { schema: { tags: ["health"], summary: "The database answers.", response: { 200: described("Ready for traffic.", Status), 503: errorResponses[503] } } }, async (request, reply) => {

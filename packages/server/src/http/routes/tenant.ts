@@ -1,11 +1,10 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses } from "../../contract/schemas/common.js";
 import { Tenant, TenantPatch } from "../../contract/schemas/tenant.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
-export function tenantRoutes(services: Services): FastifyPluginAsync {
+export function tenantRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.get(
 			"/tenant",
@@ -23,7 +22,7 @@ export function tenantRoutes(services: Services): FastifyPluginAsync {
 					response: { 200: described("The tenant with its new settings.", Tenant), ...errorResponses },
 				},
 			},
-			async (request) => services.tenants.update(tenantOf(request), request.body as Static<typeof TenantPatch>),
+			async (request) => services.tenants.update(tenantOf(request), request.body),
 		);
 	};
 }

@@ -1,5 +1,4 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses, NoContent, UserParams } from "../../contract/schemas/common.js";
 import { ChangeBody } from "../../contract/schemas/factors.js";
 import { RecoveryCodes, ResetBody, ResetResponse, User } from "../../contract/schemas/users.js";
@@ -8,13 +7,13 @@ import { tenantOf } from "../auth.js";
 
 const security = [{ apiKey: [] }];
 
-export function userRoutes(services: Services): FastifyPluginAsync {
+export function userRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.get(
 			"/users/:user_id",
 			{ schema: { tags: ["users"], summary: "A user's 2FA state.", security, params: UserParams, response: { 200: described("The user: factors (metadata), recovery codes left, locked or not.", User), ...errorResponses } } },
 			async (request) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
+				const { user_id } = request.params;
 				return services.users.get(tenantOf(request), user_id);
 			},
 		);
@@ -32,8 +31,8 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request, reply) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
-				const body = request.body as Static<typeof ChangeBody>;
+				const { user_id } = request.params;
+				const { body } = request;
 				const codes = await services.recoveryCodes.regenerate(tenantOf(request), user_id, body);
 				return reply.code(201).header("cache-control", "no-store").send({ recovery_codes: codes });
 			},
@@ -52,8 +51,8 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
-				return services.users.reset(tenantOf(request), user_id, request.body as Static<typeof ResetBody>);
+				const { user_id } = request.params;
+				return services.users.reset(tenantOf(request), user_id, request.body);
 			},
 		);
 
@@ -69,7 +68,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request, reply) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
+				const { user_id } = request.params;
 				await services.users.unlock(tenantOf(request), user_id);
 				return reply.code(204).send();
 			},
@@ -87,7 +86,7 @@ export function userRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request, reply) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
+				const { user_id } = request.params;
 				await services.users.delete(tenantOf(request), user_id);
 				return reply.code(204).send();
 			},

@@ -1,11 +1,10 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses, UserParams } from "../../contract/schemas/common.js";
 import { ChallengeBody, ChallengeResponse, Verification, VerifyBody } from "../../contract/schemas/verifications.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 
-export function verificationRoutes(services: Services): FastifyPluginAsync {
+export function verificationRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.post(
 			"/users/:user_id/verify",
@@ -20,9 +19,8 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
-				const body = request.body as Static<typeof VerifyBody>;
-				const { factor_id, ...proof } = body;
+				const { user_id } = request.params;
+				const { factor_id, ...proof } = request.body;
 				return services.verifications.verify(tenantOf(request), user_id, factor_id === undefined ? proof : { ...proof, factorId: factor_id });
 			},
 		);
@@ -41,8 +39,8 @@ export function verificationRoutes(services: Services): FastifyPluginAsync {
 				},
 			},
 			async (request, reply) => {
-				const { user_id } = request.params as Static<typeof UserParams>;
-				const body = request.body as Static<typeof ChallengeBody>;
+				const { user_id } = request.params;
+				const { body } = request;
 				const result =
 					body.type === "email"
 						? await services.challenges.createEmail(tenantOf(request), user_id, body.to)

@@ -1,5 +1,4 @@
-import type { Static } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses, NoContent } from "../../contract/schemas/common.js";
 import {
 	CreateWebhookBody,
@@ -20,13 +19,13 @@ const security = [{ apiKey: [] }];
 const tags = ["webhooks"];
 
 /** Webhook endpoints (admin keys): Standard Webhooks signatures, a transactional outbox, retries for a day and more. */
-export function webhookRoutes(services: Services): FastifyPluginAsync {
+export function webhookRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.post(
 			"/webhooks",
 			{ schema: { tags, summary: "Add an endpoint; its signing secret is in this response only.", security, body: CreateWebhookBody, response: { 201: described("Created: the endpoint and its signing secret (shown only here).", CreateWebhookResponse), ...errorResponses } } },
 			async (request, reply) => {
-				const result = await services.webhooks.create(tenantOf(request), request.body as Static<typeof CreateWebhookBody>);
+				const result = await services.webhooks.create(tenantOf(request), request.body);
 				return reply.code(201).header("cache-control", "no-store").send(result);
 			},
 		);
@@ -37,13 +36,13 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
 			"/webhooks/:webhook_id",
 			{ schema: { tags, summary: "Change the URL, the events, or enable/disable.", security, params: WebhookParams, body: UpdateWebhookBody, response: { 200: described("The endpoint as changed.", Webhook), ...errorResponses } } },
 			async (request) =>
-				services.webhooks.update(tenantOf(request), (request.params as Static<typeof WebhookParams>).webhook_id, request.body as Static<typeof UpdateWebhookBody>),
+				services.webhooks.update(tenantOf(request), request.params.webhook_id, request.body),
 		);
 		app.delete(
 			"/webhooks/:webhook_id",
 			{ schema: { tags, summary: "Remove an endpoint and its deliveries.", security, params: WebhookParams, response: { 204: NoContent("Removed, with its deliveries."), ...errorResponses } } },
 			async (request, reply) => {
-				await services.webhooks.delete(tenantOf(request), (request.params as Static<typeof WebhookParams>).webhook_id);
+				await services.webhooks.delete(tenantOf(request), request.params.webhook_id);
 				return reply.code(204).send();
 			},
 		);
@@ -51,21 +50,21 @@ export function webhookRoutes(services: Services): FastifyPluginAsync {
 			"/webhooks/:webhook_id/rotate-secret",
 			{ schema: { tags, summary: "A new signing secret; both sign for 24 hours.", security, params: WebhookParams, response: { 200: described("The new secret (shown only here); the previous one still signs until previous_secret_expires_at.", RotatedSecret), ...errorResponses } } },
 			async (request, reply) =>
-				reply.header("cache-control", "no-store").send(await services.webhooks.rotateSecret(tenantOf(request), (request.params as Static<typeof WebhookParams>).webhook_id)),
+				reply.header("cache-control", "no-store").send(await services.webhooks.rotateSecret(tenantOf(request), request.params.webhook_id)),
 		);
 		app.get(
 			"/webhooks/:webhook_id/deliveries",
 			{ schema: { tags, summary: "Recent deliveries, newest first: status, attempts, last response code.", security, params: WebhookParams, querystring: DeliveriesQuery, response: { 200: described("Deliveries, newest first.", DeliveryList), ...errorResponses } } },
 			async (request) => {
-				const limit = Math.min(Math.max(Number((request.query as Static<typeof DeliveriesQuery>).limit ?? 50), 1), 100);
-				return { deliveries: await services.webhooks.deliveries(tenantOf(request), (request.params as Static<typeof WebhookParams>).webhook_id, limit) };
+				const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 100);
+				return { deliveries: await services.webhooks.deliveries(tenantOf(request), request.params.webhook_id, limit) };
 			},
 		);
 		app.post(
 			"/webhooks/:webhook_id/deliveries/:delivery_id/retry",
 			{ schema: { tags, summary: "Send a pending or failed delivery again now.", security, params: DeliveryParams, response: { 202: NoContent("Queued: the delivery is tried again now."), ...errorResponses } } },
 			async (request, reply) => {
-				const { webhook_id, delivery_id } = request.params as Static<typeof DeliveryParams>;
+				const { webhook_id, delivery_id } = request.params;
 				await services.webhooks.retry(tenantOf(request), webhook_id, delivery_id);
 				return reply.code(202).send();
 			},

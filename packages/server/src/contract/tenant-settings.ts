@@ -1,44 +1,27 @@
-import type { HashAlgorithm } from "./hotp.js";
+import type { Static } from "@sinclair/typebox";
+import type { TenantSettings as TenantSettingsSchema } from "./schemas/tenant.js";
 
-/** Per-tenant policy, stored as JSON on the tenant row. Wire names are snake_case and stable. */
-export interface TenantSettings {
-	issuer: string;
-	totp: { algorithm: HashAlgorithm; digits: number; period: number; window: number };
-	attempts: { throttle_after: number; lock_after: number };
-	pending_factor_ttl_seconds: number;
-	webauthn: WebAuthnSettings;
-	assertions: AssertionSettings;
-	email: EmailSettings;
-}
+/**
+ * Per-tenant policy, stored as JSON on the tenant row and shown as it is by GET/PATCH /v1/tenant, so its type is
+ * the contract's (contract/schemas/tenant.ts). Wire names are snake_case and stable.
+ */
+export type TenantSettings = Static<typeof TenantSettingsSchema>;
 
 /**
  * Email one-time codes (issue 5): low assurance (R-EM-1), off until the tenant turns them on. The
- * templates take {{code}}, {{tenant}} and {{minutes}}; the HTML one gets them escaped.
+ * templates take {{code}}, {{tenant}} and {{minutes}}; the HTML one gets them escaped. store_address: keep the
+ * address of the last code on the user, for reset notices; off, the address is used once and dropped.
  */
-export interface EmailSettings {
-	enabled: boolean;
-	/** Keep the address of the last code on the user, for reset notices. Off: the address is used once and dropped. */
-	store_address: boolean;
-	subject: string;
-	text: string;
-	html: string;
-}
+export type EmailSettings = TenantSettings["email"];
 
 /** Step-up assertions (R-AS-3): short-lived by default; the PATCH schema caps the lifetime. */
-export interface AssertionSettings {
-	ttl_seconds: number;
-}
+export type AssertionSettings = TenantSettings["assertions"];
 
-/** The relying party for WebAuthn factors. rp_id, rp_name and origins must be set before WebAuthn enrollment. */
-export interface WebAuthnSettings {
-	rp_id: string | null;
-	rp_name: string | null;
-	origins: string[];
-	user_verification: "required" | "preferred";
-	attestation: "none" | "direct";
-	/** false: only device-bound credentials (no synced passkeys, backup-eligible ones are refused). */
-	allow_synced: boolean;
-}
+/**
+ * The relying party for WebAuthn factors. rp_id, rp_name and origins must be set before WebAuthn enrollment.
+ * allow_synced false: only device-bound credentials (no synced passkeys, backup-eligible ones are refused).
+ */
+export type WebAuthnSettings = TenantSettings["webauthn"];
 
 export type TenantSettingsPatch = {
 	webauthn?: Partial<WebAuthnSettings>;
