@@ -7,8 +7,9 @@
  * packages/server/src/core/assertion-contract.ts, so each package's tsc compiles it within its rootDir (src) into
  * its own dist like any other source file. The SDK tarball therefore needs no third package, the SDK never
  * imports the server, and the server does not depend on the SDK for it. Hence the rules for this file: no imports
- * (it must compile unchanged in either package, and in the server's pure core/), declarations only, nothing that
- * belongs to one side (how the server builds claims, which acr an SDK route accepts by default).
+ * (it must compile unchanged in either package, and in the server's pure core/), declarations and the one claim check
+ * both sides run, nothing that belongs to one side (how the server builds claims, which acr an SDK route accepts by
+ * default). A checkout must keep symbolic links (git's default on Linux and macOS; core.symlinks on Windows).
  */
 
 /** The JWS typ (RFC 8725 §3.11 explicit typing): a verifier refuses any other JWT posing as an assertion. */
