@@ -1,3 +1,5 @@
+import { ASSERTION_ALGORITHMS, ASSERTION_TYP } from "./assertion-contract.js";
+
 /**
  * Why a step-up check refused a request: one value per cause an integrator can act on (issue 13). The middleware
  * reports it to `onRejected` and, for the reasons in LOGGED_REASONS, to its logger; the client's 401 carries only
@@ -8,8 +10,8 @@ export const REJECTION_REASONS = {
 	no_user: "the userId option returned undefined: the request is not logged in",
 	missing: "the request carries no assertion in the header",
 	malformed: "not a compact JWS, or a claim is missing or of the wrong type",
-	alg_not_allowed: "signed with an algorithm outside EdDSA and ES256 (alg none, HS256 key confusion, R-AS-2)",
-	wrong_type: "its typ header is not twofold-assertion+jwt: another kind of JWT (RFC 8725 §3.11)",
+	alg_not_allowed: `signed with an algorithm outside ${ASSERTION_ALGORITHMS.join(" and ")} (alg none, HS256 key confusion, R-AS-2)`,
+	wrong_type: `its typ header is not ${ASSERTION_TYP}: another kind of JWT (RFC 8725 §3.11)`,
 	unknown_kid: "signed by a key the JWKS does not list (a forgery, or jwksUrl points at another Twofold)",
 	bad_signature: "the signature does not verify with the listed key (a changed claim, or a forgery)",
 	issuer_mismatch: "its iss is not the issuer option: set issuer to Twofold's TWOFOLD_PUBLIC_URL (or the address it listens at)",

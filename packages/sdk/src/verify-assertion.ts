@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { type ActionValue, actionHash } from "./action-hash.js";
+import { ACR, ASSERTION_ALGORITHMS, ASSERTION_TYP, type AssertionClaimSet, malformedClaims, REQUIRED_CLAIMS } from "./assertion-contract.js";
 import { type AssertionFailure } from "./rejection-reason.js";
 import { formatOneHashes, isRequestAction } from "./request-action.js";
 import { checkVerifierOptions } from "./validate-options.js";
@@ -12,20 +13,13 @@ export type { AssertionFailure } from "./rejection-reason.js";
  * signed with a public key never verify), keys only from Twofold's JWKS (the
  * token's jku, jwk and x5u headers are never used), explicit typ, iss, aud,
  * exp/nbf, the claims an assertion must have, freshness by auth_time, and the
- * action it approves.
+ * action it approves. The token itself (typ, algorithms, claims, acr levels) is
+ * declared once for the SDK and the server, in assertion-contract.ts.
  */
-export const ASSERTION_TYP = "twofold-assertion+jwt";
-export const ALGORITHMS = ["EdDSA", "ES256"];
-const REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "exp", "auth_time", "jti", "amr", "acr"];
-
-/** Twofold's acr levels, strongest first (docs/assertions.md). */
-export const ACR = {
-	phishingResistant: "urn:twofold:acr:phr",
-	otp: "urn:twofold:acr:otp",
-	recoveryCode: "urn:twofold:acr:rcode",
-	/** An email code: low assurance, never a second factor (NIST 800-63B, R-EM-1). */
-	email: "urn:twofold:acr:email",
-} as const;
+export { ACR, ASSERTION_TYP } from "./assertion-contract.js";
+export const ALGORITHMS = ASSERTION_ALGORITHMS;
+/** jose checks presence; tid is left to the tenant check below, which names it (wrong_tenant), and every type to malformedClaims. */
+const PRESENT_CLAIMS = Object.keys(REQUIRED_CLAIMS).filter((name) => name !== "tid");
 
 /**
  * What a check accepts when it names no acrValues: every second factor, and not an email code. A route that
@@ -34,17 +28,8 @@ export const ACR = {
  */
 export const DEFAULT_ACR_VALUES: readonly string[] = [ACR.phishingResistant, ACR.otp, ACR.recoveryCode];
 
-export interface StepUpClaims extends JWTPayload {
-	sub: string;
-	aud: string;
-	tid: string;
-	auth_time: number;
-	jti: string;
-	amr: string[];
-	acr: string;
-	factor_id?: string;
-	action_hash?: string;
-}
+/** A verified assertion: the contract's claims, and any other claim jose read (typed as jose types them). */
+export interface StepUpClaims extends Omit<JWTPayload, keyof AssertionClaimSet>, AssertionClaimSet {}
 
 export class AssertionError extends Error {
 	override readonly name = "AssertionError";
@@ -175,9 +160,9 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 				({ payload } = await jwtVerify(token, keys, {
 					issuer,
 					audience,
-					algorithms: ALGORITHMS,
+					algorithms: [...ALGORITHMS],
 					typ: ASSERTION_TYP,
-					requiredClaims: REQUIRED_CLAIMS,
+					requiredClaims: PRESENT_CLAIMS,
 					clockTolerance: options.clockTolerance ?? 5,
 					...(currentDate === undefined ? {} : { currentDate }),
 				}));
@@ -193,14 +178,12 @@ export function createVerifier(options: VerifierOptions): AssertionVerifier {
 			const claims = payload as StepUpClaims;
 			// Audiences are names a tenant picks; two tenants may pick the same one. The tenant is what they cannot share.
 			if (claims.tid !== options.tenant) throw new AssertionError("wrong_tenant", `the assertion is another tenant's: its tid is ${shown(claims.tid)}, the tenant option ${shown(options.tenant)}`);
-			if (typeof claims.auth_time !== "number" || !Array.isArray(claims.amr) || typeof claims.acr !== "string" || typeof claims.sub !== "string") {
-				throw new AssertionError("malformed", "the assertion's claims are malformed");
-			}
+			const malformed = malformedClaims(payload);
+			if (malformed.length > 0) throw new AssertionError("malformed", `the assertion's claims are malformed (${malformed.join(", ")})`);
 			const now = (currentDate ?? new Date()).getTime() / 1000;
 			const leeway = options.clockTolerance ?? 5;
 			// Issued, or verified, in the future beyond the clock leeway: a signer with a wrong clock (or a forged
 			// claim) would otherwise stretch the assertion's life and pass max_age (RFC 7519 §4.1.6, R-AS-3).
-			if (typeof claims.iat !== "number") throw new AssertionError("malformed", "the assertion's claims are malformed (iat)");
 			if (claims.iat > now + leeway) throw new AssertionError("not_yet_valid", "the assertion was issued in the future");
 			if (claims.auth_time > now + leeway) throw new AssertionError("not_yet_valid", "the assertion's second factor was verified in the future");
 			if (claims.auth_time < now - (check.maxAge ?? 300) - leeway) throw new AssertionError("too_old", "the second factor was verified too long ago");

@@ -8,21 +8,14 @@
  * passed as well). A recovery code has no RFC 8176 value; it is "rcode".
  *
  * acr levels (documented in docs/assertions.md), strongest first; only WebAuthn
- * is phishing-resistant (R-AS-4: never above what was verified).
+ * is phishing-resistant (R-AS-4: never above what was verified). The token's
+ * contract (typ, algorithms, acr values, claims, longest lifetime) is declared
+ * once for the server and the SDK in assertion-contract.ts; this module is the
+ * server's side of it.
  */
-export const ACR = {
-	phishingResistant: "urn:twofold:acr:phr",
-	otp: "urn:twofold:acr:otp",
-	recoveryCode: "urn:twofold:acr:rcode",
-	/** Low assurance: an email code is never an AAL2 authenticator (R-EM-1). */
-	email: "urn:twofold:acr:email",
-} as const;
+import { ACR, type AssertionClaimSet, MAX_ASSERTION_TTL_SECONDS } from "./assertion-contract.js";
 
-/** The JWS typ (RFC 8725 §3.11 explicit typing): a verifier refuses any other JWT posing as an assertion. */
-export const ASSERTION_TYP = "twofold-assertion+jwt";
-
-/** Tenants choose 30 s to 15 min (default 5 min, R-AS-3); a retired signing key stays published this long. */
-export const MAX_ASSERTION_TTL_SECONDS = 900;
+export { ACR, ASSERTION_TYP, MAX_ASSERTION_TTL_SECONDS } from "./assertion-contract.js";
 
 export type VerifiedProof =
 	| { method: "totp"; factorId: string }
@@ -30,21 +23,9 @@ export type VerifiedProof =
 	| { method: "recovery_code" }
 	| { method: "email" };
 
-export interface AssertionClaims {
+/** An assertion's claims as Twofold signs and reads them: the contract's, and no other claim is relied on. */
+export interface AssertionClaims extends AssertionClaimSet {
 	[claim: string]: unknown;
-	iss: string;
-	sub: string;
-	aud: string;
-	/** The tenant, so Twofold (redeem, factor-change proofs) and verifiers using named audiences can tell whose it is. */
-	tid: string;
-	iat: number;
-	exp: number;
-	auth_time: number;
-	jti: string;
-	amr: string[];
-	acr: string;
-	factor_id?: string;
-	action_hash?: string;
 }
 
 export function amrFor(proof: VerifiedProof, firstFactorPassed: boolean): string[] {

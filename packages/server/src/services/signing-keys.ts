@@ -1,8 +1,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { MAX_ASSERTION_TTL_SECONDS } from "../core/assertion-claims.js";
+import { SIGNING_ALGORITHM } from "../core/assertion-contract.js";
 import { openSecret, sealSecret } from "../core/envelope.js";
 import { generateId } from "../core/id.js";
-import { JWS_ALGORITHM } from "../core/jws.js";
 import type { Keyring } from "../core/keyring.js";
 import type { RandomReader } from "../core/random.js";
 import type { Clock } from "../clock/clock.js";
@@ -42,7 +42,7 @@ export interface PublicJWK {
 	crv: "Ed25519";
 	x: string;
 	kid: string;
-	alg: typeof JWS_ALGORITHM;
+	alg: typeof SIGNING_ALGORITHM;
 	use: "sig";
 }
 
@@ -52,11 +52,11 @@ function newSigningKey(deps: KeyDeps, now: number, activatesAt: number): Signing
 	const { publicKey, privateKey } = generateKeyPairSync("ed25519");
 	const id = generateId("sig", deps.random);
 	const { x } = publicKey.export({ format: "jwk" }) as { x: string };
-	const jwk: PublicJWK = { kty: "OKP", crv: "Ed25519", x, kid: id, alg: JWS_ALGORITHM, use: "sig" };
+	const jwk: PublicJWK = { kty: "OKP", crv: "Ed25519", x, kid: id, alg: SIGNING_ALGORITHM, use: "sig" };
 	const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
 	const envelope = sealSecret({ keyring: deps.keyring, plaintext: pkcs8, associatedData: signingKeyAssociatedData(id), random: deps.random });
 	pkcs8.fill(0);
-	return { id, algorithm: JWS_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
+	return { id, algorithm: SIGNING_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
 }
 
 const publishedRows = (deps: KeyDeps, now: number): Promise<SigningKeyTable[]> => deps.store.signingKeys.published(now - RETIRED_KEY_PUBLISHED_MS);
@@ -121,6 +121,9 @@ export interface SigningKeys {
 
 export function signingKeys(deps: KeyDeps): SigningKeys {
 	const unsealed = new Map<string, KeyObject>();
+	// One KeyObject per kid, like the private keys: jose caches the CryptoKey it imports per KeyObject, so a new
+	// KeyObject per read would import the key again on every redeem and every assertion-proven factor change.
+	const publicKeys = new Map<string, KeyObject>();
 	let list: { rows: SigningKeyTable[]; readAt: number } | undefined;
 	const rows = async (now: number): Promise<SigningKeyTable[]> => {
 		if (list === undefined || now - list.readAt >= KEY_LIST_REFRESH_MS || now < list.readAt) list = { rows: await publishedRows(deps, now), readAt: now };
@@ -144,8 +147,13 @@ export function signingKeys(deps: KeyDeps): SigningKeys {
 			const now = deps.clock().getTime();
 			const row = (await rows(now)).find((key) => key.id === kid);
 			if (row === undefined) return null;
-			const jwk = JSON.parse(row.public_jwk) as PublicJWK;
-			return createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: "jwk" });
+			let publicKey = publicKeys.get(kid);
+			if (publicKey === undefined) {
+				const jwk = JSON.parse(row.public_jwk) as PublicJWK;
+				publicKey = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: "jwk" });
+				publicKeys.set(kid, publicKey);
+			}
+			return publicKey;
 		},
 		forgetActive() {
 			list = undefined;

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { actionHash } from "@twofold/sdk/action-hash";
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, IN_CI, nextStep, type TestApp } from "../helpers.js";
 
@@ -161,6 +162,37 @@ except jwt.InvalidTokenError as error:
 		}
 		t.clock.advance(301_000);
 		expect((await t.call("POST", "/v1/assertions/redeem", { assertion })).json.error.code).toBe("invalid_assertion");
+	});
+
+	it("refuses, even when Twofold's own key signed it, a typ that is not exactly ours, an unpublished kid, another algorithm, a foreign issuer, an iat beyond the clock skew and a missing or mistyped claim (R-AS-2; issue 14)", async () => {
+		const { assertion } = await verified("as-header");
+		const [h, p] = assertion.split(".");
+		const header = JSON.parse(Buffer.from(h!, "base64url").toString()) as { alg: string; kid: string; typ: string };
+		const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+		const key = await t.app.services.deps.signingKeys.active();
+		const signed = (payload: Record<string, unknown>, protectedHeader: Record<string, unknown> = header) =>
+			new SignJWT(payload).setProtectedHeader(protectedHeader as JWTHeaderParameters).sign(key.privateKey);
+		const redeem = async (token: string) => (await t.call("POST", "/v1/assertions/redeem", { assertion: token })).json;
+		const now = Math.floor(t.clock().getTime() / 1000);
+		// The controls: the same key and claims (a jti of their own) are redeemed, an iat within the 60 s skew too.
+		expect(await redeem(await signed({ ...claims, jti: "as-header-control" }))).toMatchObject({ redeemed: true });
+		expect(await redeem(await signed({ ...claims, jti: "as-header-skew", iat: now + 59 }))).toMatchObject({ redeemed: true });
+		const { tid: _tid, ...withoutTid } = claims;
+		const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" });
+		const refused: Record<string, string> = {
+			"typ JWT": await signed(claims, { ...header, typ: "JWT" }),
+			"no typ": await signed(claims, { alg: header.alg, kid: header.kid }),
+			"typ with application/": await signed(claims, { ...header, typ: `application/${header.typ}` }),
+			"typ in capitals": await signed(claims, { ...header, typ: header.typ.toUpperCase() }),
+			"an unpublished kid": await signed(claims, { ...header, kid: "sig_unpublished" }),
+			"ES256 under Twofold's kid": await new SignJWT(claims).setProtectedHeader({ ...header, alg: "ES256" }).sign(p256.privateKey),
+			"a foreign issuer": await signed({ ...claims, iss: "https://twofold.evil.example" }),
+			"iat beyond the skew": await signed({ ...claims, iat: now + 61 }),
+			"no tid": await signed(withoutTid),
+			"amr not an array of strings": await signed({ ...claims, amr: [1] }),
+			"auth_time a string": await signed({ ...claims, auth_time: String(claims.auth_time) }),
+		};
+		for (const [name, token] of Object.entries(refused)) expect((await redeem(token)).error?.code, name).toBe("invalid_assertion");
 	});
 
 	it("rotation: the new key is published first and signs two minutes later; old assertions verify until they expire", async () => {

@@ -1,0 +1,1 @@
+../../../../shared/assertion-contract.ts
