@@ -17,7 +17,7 @@ import type { TenantContext } from "./tenant-context.js";
 
 export interface PublicFactor {
 	id: string;
-	type: "totp" | "webauthn";
+	type: FactorTable["type"];
 	status: "pending" | "active";
 	label: string;
 	created_at: string;
@@ -272,7 +272,9 @@ export async function confirmFactor(
 	// The new factor just proved itself: the confirm answers with an assertion, as a verify does (issue 4).
 	const registered = registration?.registered;
 	// A WebAuthn confirm proves with the key facts its registration established (hwk rule in webauthn-registration.ts).
-	const proven: VerifiedProof = outcome.key !== undefined ? { method: "webauthn", factorId, ...outcome.key } : { method: "totp", factorId };
+	// HOTP: a confirmed HOTP factor proves as "hotp" (factors/hotp).
+	const proven: VerifiedProof =
+		outcome.key !== undefined ? { method: "webauthn", factorId, ...outcome.key } : { method: factor.type === "hotp" ? "hotp" : "totp", factorId };
 	const assertion = await issueAssertion(deps, ctx, userId, proven, { actionHash: undefined, firstFactorPassed: false });
 	const facts = registered == null ? undefined : webauthnFacts({ aaguid: registered.aaguid, attested: registered.attested ? 1 : 0, model: registered.model });
 	const result: { factor: PublicFactor; recovery_codes?: string[]; assertion: string } = { factor: publicFactor(outcome.factor, facts), assertion };

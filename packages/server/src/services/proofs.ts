@@ -14,6 +14,9 @@ import {
 } from "../core/proof-strength.js";
 import { verifyTOTP } from "../core/totp.js";
 import { checkAssertion, isCounterRegression, relyingParty } from "../factors/webauthn.js";
+// HOTP: see factors/hotp
+import { matchHOTP } from "../factors/hotp/match.js";
+import { evaluateHOTPResync } from "../factors/hotp/resync-evaluation.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { FRESH_PROOF_SECONDS, readAssertion } from "./assertions.js";
@@ -29,7 +32,7 @@ import type { TenantContext } from "./tenant-context.js";
  * or to authorize a factor change. All of them go through attemptProof, so
  * they share one attempt budget, one replay rule and one set of events.
  */
-export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes";
+export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes" | "resync";
 
 /**
  * What a caller presents: a code (TOTP or recovery), a WebAuthn assertion answering
@@ -63,6 +66,8 @@ export type CodeShape =
 	| { kind: "email"; challengeId: string; code: string }
 	/** Confirm of a WebAuthn factor: the registration response, checked by ProofTarget.registration. */
 	| { kind: "registration" }
+	/** HOTP: two consecutive codes resynchronizing target.factorId (factors/hotp/resync.ts). */
+	| { kind: "hotp_resync"; codes: readonly [string, string] }
 	| { kind: "malformed" };
 
 export function classifyProof(input: ProofInput): CodeShape {
@@ -176,7 +181,7 @@ export interface KeyFacts {
 }
 
 export type ProofOutcome =
-	| { ok: true; method: "totp"; factor: FactorTable; recoveryCodesRemaining: number }
+	| { ok: true; method: "totp" | "hotp"; factor: FactorTable; recoveryCodesRemaining: number }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts; recoveryCodesRemaining: number }
 	| { ok: true; method: "recovery_code" | "assertion" | "email"; recoveryCodesRemaining: number }
 	| { ok: false; reason: "unknown_user" | "locked" }
@@ -199,13 +204,13 @@ export type RegistrationProof = (tx: Store, now: number) => Promise<{ ok: true; 
  * The factor change a proof authorizes, for the strength order (core/proof-strength.ts): adding a factor of
  * this type, removing this factor, or changing something beside the factors (recovery codes) while all remain.
  */
-export type FactorChange = { adding: "totp" | "webauthn" } | { removing: string } | { keeping: "all" };
+export type FactorChange = { adding: FactorTable["type"] } | { removing: string } | { keeping: "all" };
 
 export interface ProofTarget {
 	purpose: Purpose;
 	/** confirm: only this pending factor may match, and matching activates it. */
 	pendingFactorId?: string;
-	/** verify: only this active factor's TOTP is checked. */
+	/** verify: only this active factor's TOTP or HOTP is checked; resync: the HOTP factor to resynchronize. */
 	factorId?: string;
 	/** Factor changes: the proof must be at least as strong as this change requires (R-LC-1, R-LC-4, R-RC-5). */
 	change?: FactorChange;
@@ -263,7 +268,8 @@ export async function attemptProof(
 			...event,
 			factorId: outcome.factorId,
 			type: "verification.replay_rejected",
-			data: { purpose: target.purpose, method: replayedMethod(prepared.shape, outcome.factorId) },
+			// HOTP: a replayed HOTP counter is named as such (factors/hotp).
+			data: { purpose: target.purpose, method: state.factors.some((f) => f.id === outcome.factorId && f.type === "hotp") ? "hotp" : replayedMethod(prepared.shape, outcome.factorId) },
 		});
 	}
 	await appendEvent(tx, deps.random, now, {
@@ -283,7 +289,7 @@ function replayedMethod(shape: CodeShape, factorId: string | null): string {
 }
 
 type Evaluation =
-	| { ok: true; method: "totp"; factor: FactorTable }
+	| { ok: true; method: "totp" | "hotp"; factor: FactorTable }
 	| { ok: true; method: "webauthn"; factor: FactorTable; key: KeyFacts }
 	| { ok: true; method: "recovery_code" | "assertion" | "email" }
 	| Extract<ProofOutcome, { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" | "replay" | "registration_refused" }>;
@@ -316,6 +322,10 @@ async function evaluate(
 	if (shape.kind === "webauthn") return evaluateAssertion(tx, deps, ctx, userId, userFactors, shape, prepared.assertion, target, now);
 	if (shape.kind === "assertion") return evaluateStepUp(tx, ctx, userId, userFactors, prepared.stepUp ?? null, target, now);
 	if (shape.kind === "email") return evaluateEmailCode(tx, deps, ctx, userId, shape, target, now);
+	// HOTP: resync, see factors/hotp/resync-evaluation.ts. Only the resync purpose takes this shape.
+	if (shape.kind === "hotp_resync") {
+		return target.purpose === "resync" ? evaluateHOTPResync(tx, deps, ctx, userId, userFactors, target.factorId, shape.codes, now) : { ok: false, reason: "invalid" };
+	}
 
 	if (shape.kind === "recovery") {
 		if (target.pendingFactorId !== undefined) return { ok: false, reason: "invalid" };
@@ -334,6 +344,15 @@ async function evaluate(
 	let replayed: string | null = null;
 	let checked = 0;
 	for (const factor of factors) {
+		// HOTP: see factors/hotp/match.ts (look-ahead window, counter consumed like a step).
+		if (factor.type === "hotp") {
+			const match = await matchHOTP(tx, deps, ctx, userId, factor, shape.code, target.pendingFactorId !== undefined, now);
+			if (match === "skipped") continue;
+			checked += 1;
+			if (match === "accepted") return { ok: true, method: "hotp", factor };
+			if (match === "replay") replayed = factor.id;
+			continue;
+		}
 		if (factor.type !== "totp" || factor.digits !== shape.code.length || factor.secret_envelope === null) continue;
 		if (factor.period === null || factor.algorithm === null) continue;
 		checked += 1;
@@ -530,6 +549,9 @@ export function verifiedProofOf(outcome: Extract<ProofOutcome, { ok: true }>): V
 	switch (outcome.method) {
 		case "totp":
 			return { method: "totp", factorId: outcome.factor.id };
+		// HOTP: see factors/hotp
+		case "hotp":
+			return { method: "hotp", factorId: outcome.factor.id };
 		case "webauthn":
 			return { method: "webauthn", factorId: outcome.factor.id, ...outcome.key };
 		case "recovery_code":

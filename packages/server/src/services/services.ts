@@ -16,6 +16,9 @@ import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelive
 import type { ProofInput } from "./proofs.js";
 import { createWebAuthnChallenge, enrollWebAuthn } from "./webauthn-registration.js";
 import { createEmailChallenge } from "./email-codes.js";
+// HOTP: see factors/hotp
+import { enrollHOTP, type EnrollHOTPInput } from "../factors/hotp/enroll.js";
+import { resyncFactor } from "../factors/hotp/resync.js";
 
 /**
  * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
@@ -39,6 +42,8 @@ export function createServices(deps: ServiceDeps) {
 		},
 		factors: {
 			enrollTOTP: (ctx: TenantContext, userId: string, input: EnrollTOTPInput) => enrollTOTP(deps, ctx, userId, input),
+			enrollHOTP: (ctx: TenantContext, userId: string, input: EnrollHOTPInput) => enrollHOTP(deps, ctx, userId, input),
+			resync: (ctx: TenantContext, userId: string, factorId: string, body: { codes?: unknown }) => resyncFactor(deps, ctx, userId, factorId, body),
 			enrollWebAuthn: (ctx: TenantContext, userId: string, input: ProofInput & { label?: string }) => enrollWebAuthn(deps, ctx, userId, input),
 			confirm: (ctx: TenantContext, userId: string, factorId: string, input: { code?: unknown; credential?: unknown }) =>
 				confirmFactor(deps, ctx, userId, factorId, input),

@@ -7,7 +7,7 @@ import type { TenantContext } from "./tenant-context.js";
 
 export interface VerifyResult {
 	valid: true;
-	method: "totp" | "webauthn" | "recovery_code" | "email";
+	method: "totp" | "hotp" | "webauthn" | "recovery_code" | "email";
 	factor_id?: string;
 	recovery_codes_remaining: number;
 	/** The signed step-up assertion (R-AS-1): what the application's own API checks before a sensitive action. */
@@ -60,6 +60,7 @@ export async function verifyCode(
 		audience: input.audience,
 	});
 	const result: VerifyResult = { valid: true, method: verified.method, recovery_codes_remaining: outcome.remaining, assertion };
-	if (verified.method === "totp" || verified.method === "webauthn") result.factor_id = verified.factorId;
+	// HOTP: a factor's method like totp and webauthn (factors/hotp).
+	if ("factorId" in verified) result.factor_id = verified.factorId;
 	return result;
 }
