@@ -342,11 +342,8 @@ export interface Operations {
 					"model": string | null;
 				};
 			};
-			"hotp"?: {
-				"secret": string;
-				"uri": string;
-				"qr_svg": string;
-				"qr_png": string;
+			"webauthn": {
+				"options": unknown;
 			};
 		} | {
 			"factor": {
@@ -363,8 +360,11 @@ export interface Operations {
 					"model": string | null;
 				};
 			};
-			"webauthn": {
-				"options": unknown;
+			"hotp"?: {
+				"secret": string;
+				"uri": string;
+				"qr_svg": string;
+				"qr_png": string;
 			};
 		};
 	};

@@ -35,7 +35,8 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 					response: {
 						201: described(
 							"Enrolled, pending until confirmed: TOTP with its secret, URI and QR code (shown only here), HOTP likewise for a generated secret (an imported one is not echoed), WebAuthn with creation options.",
-							Type.Union([EnrollResponse, EnrollHOTPResponse, EnrollWebAuthnResponse]),
+							// HOTP last: its hotp is optional, so it matches every answer, and the serializer takes the first match.
+							Type.Union([EnrollResponse, EnrollWebAuthnResponse, EnrollHOTPResponse]),
 						),
 						...errorResponses,
 					},
