@@ -16,6 +16,7 @@ export const OPERATIONS = {
 	enroll: "POST /v1/users/{user_id}/factors",
 	listFactors: "GET /v1/users/{user_id}/factors",
 	confirm: "POST /v1/users/{user_id}/factors/{factor_id}/confirm",
+	resyncFactor: "POST /v1/users/{user_id}/factors/{factor_id}/resync",
 	deleteFactor: "DELETE /v1/users/{user_id}/factors/{factor_id}",
 	verify: "POST /v1/users/{user_id}/verify",
 	createChallenge: "POST /v1/users/{user_id}/challenges",
@@ -46,6 +47,8 @@ export type Factor = Result<"GET /v1/users/{user_id}/factors">["factors"][number
 export type EnrollRequest = Body<"POST /v1/users/{user_id}/factors">;
 export type EnrollTOTPResponse = Extract<Result<"POST /v1/users/{user_id}/factors">, { totp: unknown }>;
 export type EnrollWebAuthnResponse = Extract<Result<"POST /v1/users/{user_id}/factors">, { webauthn: unknown }>;
+/** HOTP: `hotp` (secret, URI, QR code) only when Twofold generated the secret; an imported one is not echoed. */
+export type EnrollHOTPResponse = Exclude<Result<"POST /v1/users/{user_id}/factors">, { totp: unknown } | { webauthn: unknown }>;
 export type ConfirmResponse = Result<"POST /v1/users/{user_id}/factors/{factor_id}/confirm">;
 /** A proof or an admin reason: what removing a factor or regenerating recovery codes takes. */
 export type ChangeAuthorization = Body<"DELETE /v1/users/{user_id}/factors/{factor_id}">;
@@ -78,16 +81,21 @@ export class TwofoldClient {
 	}
 
 	enroll(userId: string, request: Extract<EnrollRequest, { type: "totp" }>): Promise<EnrollTOTPResponse>;
+	enroll(userId: string, request: Extract<EnrollRequest, { type: "hotp" }>): Promise<EnrollHOTPResponse>;
 	enroll(userId: string, request: Extract<EnrollRequest, { type: "webauthn" }>): Promise<EnrollWebAuthnResponse>;
-	enroll(userId: string, request: EnrollRequest): Promise<EnrollTOTPResponse | EnrollWebAuthnResponse> {
+	enroll(userId: string, request: EnrollRequest): Promise<EnrollTOTPResponse | EnrollHOTPResponse | EnrollWebAuthnResponse> {
 		return this.call(OPERATIONS.enroll, { user_id: userId }, request);
 	}
 	listFactors(userId: string): Promise<Result<typeof OPERATIONS.listFactors>> {
 		return this.call(OPERATIONS.listFactors, { user_id: userId });
 	}
-	/** TOTP: {code}; WebAuthn: {credential} (the browser helper's register() result). */
+	/** TOTP, HOTP: {code}; WebAuthn: {credential} (the browser helper's register() result). */
 	confirm(userId: string, factorId: string, request: Body<typeof OPERATIONS.confirm>): Promise<ConfirmResponse> {
 		return this.call(OPERATIONS.confirm, { user_id: userId, factor_id: factorId }, request);
+	}
+	/** HOTP (RFC 4226 §7.4): two consecutive codes from a token that ran ahead; a counted attempt, answered with the factor (no assertion). */
+	resyncFactor(userId: string, factorId: string, codes: [string, string]): Promise<Result<typeof OPERATIONS.resyncFactor>> {
+		return this.call(OPERATIONS.resyncFactor, { user_id: userId, factor_id: factorId }, { codes });
 	}
 	deleteFactor(userId: string, factorId: string, authorization: ChangeAuthorization = {}): Promise<void> {
 		return this.call(OPERATIONS.deleteFactor, { user_id: userId, factor_id: factorId }, authorization);

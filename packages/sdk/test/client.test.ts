@@ -40,7 +40,7 @@ describe("TwofoldClient", () => {
 		expect(wrong).toMatchObject({ status: 422, code: "invalid_code", details: [] });
 		// A malformed request names each field (issue 13).
 		const malformed = await client.enroll("sdk-c", { type: "sms" } as never).catch((e: unknown) => e);
-		expect(malformed).toMatchObject({ status: 400, code: "invalid_request", details: [{ in: "body", pointer: "/type", message: "must be one of: totp, webauthn" }] });
+		expect(malformed).toMatchObject({ status: 400, code: "invalid_request", details: [{ in: "body", pointer: "/type", message: "must be one of: totp, hotp, webauthn" }] });
 		const spent = await client.redeemAssertion(verified.assertion).catch((e: unknown) => e);
 		expect(spent).toMatchObject({ code: "assertion_redeemed" }); // the regeneration spent it
 

@@ -88,6 +88,10 @@ export interface Operations {
 					"period": number;
 					"window": number;
 				};
+				"hotp": {
+					"look_ahead": number;
+					"resync_window": number;
+				};
 				"attempts": {
 					"throttle_after": number;
 					"lock_after": number;
@@ -122,6 +126,10 @@ export interface Operations {
 				"digits"?: 6 | 7 | 8;
 				"period"?: number;
 				"window"?: number;
+			};
+			"hotp"?: {
+				"look_ahead"?: number;
+				"resync_window"?: number;
 			};
 			"attempts"?: {
 				"throttle_after"?: number;
@@ -158,6 +166,10 @@ export interface Operations {
 					"digits": number;
 					"period": number;
 					"window": number;
+				};
+				"hotp": {
+					"look_ahead": number;
+					"resync_window": number;
 				};
 				"attempts": {
 					"throttle_after": number;
@@ -197,7 +209,7 @@ export interface Operations {
 			"id": string;
 			"factors": Array<{
 				"id": string;
-				"type": "totp" | "webauthn";
+				"type": "totp" | "hotp" | "webauthn";
 				"status": "pending" | "active";
 				"label": string;
 				"created_at": string;
@@ -246,7 +258,7 @@ export interface Operations {
 		response: {
 			"factors": Array<{
 				"id": string;
-				"type": "totp" | "webauthn";
+				"type": "totp" | "hotp" | "webauthn";
 				"status": "pending" | "active";
 				"label": string;
 				"created_at": string;
@@ -274,6 +286,18 @@ export interface Operations {
 			"credential"?: unknown;
 			"assertion"?: string;
 		} | {
+			"type": "hotp";
+			"label"?: string;
+			"issuer"?: string;
+			"algorithm"?: "SHA1" | "SHA256" | "SHA512";
+			"digits"?: 6 | 7 | 8;
+			"counter"?: number;
+			"secret"?: string;
+			"code"?: unknown;
+			"challenge_id"?: unknown;
+			"credential"?: unknown;
+			"assertion"?: string;
+		} | {
 			"type": "webauthn";
 			"label"?: string;
 			"code"?: unknown;
@@ -285,7 +309,7 @@ export interface Operations {
 		response: {
 			"factor": {
 				"id": string;
-				"type": "totp" | "webauthn";
+				"type": "totp" | "hotp" | "webauthn";
 				"status": "pending" | "active";
 				"label": string;
 				"created_at": string;
@@ -306,7 +330,7 @@ export interface Operations {
 		} | {
 			"factor": {
 				"id": string;
-				"type": "totp" | "webauthn";
+				"type": "totp" | "hotp" | "webauthn";
 				"status": "pending" | "active";
 				"label": string;
 				"created_at": string;
@@ -320,6 +344,27 @@ export interface Operations {
 			};
 			"webauthn": {
 				"options": unknown;
+			};
+		} | {
+			"factor": {
+				"id": string;
+				"type": "totp" | "hotp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
+			};
+			"hotp"?: {
+				"secret": string;
+				"uri": string;
+				"qr_svg": string;
+				"qr_png": string;
 			};
 		};
 	};
@@ -343,7 +388,7 @@ export interface Operations {
 		response: {
 			"factor": {
 				"id": string;
-				"type": "totp" | "webauthn";
+				"type": "totp" | "hotp" | "webauthn";
 				"status": "pending" | "active";
 				"label": string;
 				"created_at": string;
@@ -357,6 +402,28 @@ export interface Operations {
 			};
 			"recovery_codes"?: Array<string>;
 			"assertion": string;
+		};
+	};
+	"POST /v1/users/{user_id}/factors/{factor_id}/resync": {
+		body: {
+			"codes": unknown;
+		};
+		query: never;
+		response: {
+			"factor": {
+				"id": string;
+				"type": "totp" | "hotp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
+			};
 		};
 	};
 	"POST /v1/users/{user_id}/recovery-codes": {
@@ -404,7 +471,7 @@ export interface Operations {
 		query: never;
 		response: {
 			"valid": true;
-			"method": "totp" | "webauthn" | "recovery_code" | "email";
+			"method": "totp" | "hotp" | "webauthn" | "recovery_code" | "email";
 			"factor_id"?: string;
 			"recovery_codes_remaining": number;
 			"assertion": string;

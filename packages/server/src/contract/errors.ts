@@ -33,6 +33,8 @@ export const ERROR_CODES = {
 		message: "Attestation \"direct\" needs trust anchors on this server (TWOFOLD_FIDO_MDS_FILE or TWOFOLD_ATTESTATION_ROOTS_DIR); ask the operator.",
 	},
 	credential_exists: { status: 409, message: "This credential is already registered." },
+	// 409, not 400: the request is well-formed; it conflicts with what the factor is (only an HOTP counter can drift).
+	resync_not_supported: { status: 409, message: "Only an active HOTP factor can be resynchronized; this factor has no counter to resynchronize." },
 	too_many_pending_factors: { status: 409, message: "The user has 5 factors waiting for confirmation: confirm or delete one, or wait until one expires." },
 	no_webauthn_factor: { status: 409, message: "The user has no active WebAuthn factor." },
 	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },

@@ -27,6 +27,7 @@ export type TenantSettingsPatch = {
 	webauthn?: Partial<WebAuthnSettings>;
 	issuer?: string;
 	totp?: Partial<TenantSettings["totp"]>;
+	hotp?: Partial<TenantSettings["hotp"]>;
 	attempts?: Partial<TenantSettings["attempts"]>;
 	pending_factor_ttl_seconds?: number;
 	assertions?: Partial<AssertionSettings>;
@@ -43,6 +44,8 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 	return {
 		issuer,
 		totp: { algorithm: "SHA1", digits: 6, period: 30, window: 1 },
+		// RFC 4226 §7.4: a look-ahead window s and a larger one for resynchronization with two codes.
+		hotp: { look_ahead: 10, resync_window: 100 },
 		attempts: { throttle_after: 5, lock_after: 100 },
 		pending_factor_ttl_seconds: 900,
 		// R-WA-5: user verification required unless the tenant relaxes it.
@@ -66,6 +69,7 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 	return {
 		issuer: patch.issuer ?? base.issuer,
 		totp: { ...base.totp, ...patch.totp },
+		hotp: { ...base.hotp, ...patch.hotp },
 		attempts: { ...base.attempts, ...patch.attempts },
 		pending_factor_ttl_seconds: patch.pending_factor_ttl_seconds ?? base.pending_factor_ttl_seconds,
 		webauthn: { ...base.webauthn, ...patch.webauthn },

@@ -2,7 +2,7 @@
  * The claims of a step-up assertion (R-AS-1), built from what was verified.
  * Pure: the time, ids and key come from the caller.
  *
- * amr values are RFC 8176's where one fits: "otp" (TOTP), "hwk"/"swk" (a
+ * amr values are RFC 8176's where one fits: "otp" (TOTP, HOTP), "hwk"/"swk" (a
  * WebAuthn key held in hardware / a synced or software passkey), "user" (the
  * authenticator verified the user), "mfa" (the caller says a first factor
  * passed as well). A recovery code has no RFC 8176 value; it is "rcode".
@@ -19,6 +19,7 @@ export { ACR, ASSERTION_TYP, MAX_ASSERTION_TTL_SECONDS } from "./assertion-contr
 
 export type VerifiedProof =
 	| { method: "totp"; factorId: string }
+	| { method: "hotp"; factorId: string }
 	| { method: "webauthn"; factorId: string; deviceBound: boolean; userVerified: boolean }
 	| { method: "recovery_code" }
 	| { method: "email" };
@@ -30,7 +31,7 @@ export interface AssertionClaims extends AssertionClaimSet {
 
 export function amrFor(proof: VerifiedProof, firstFactorPassed: boolean): string[] {
 	const amr =
-		proof.method === "totp"
+		proof.method === "totp" || proof.method === "hotp"
 			? ["otp"]
 			: proof.method === "recovery_code"
 				? ["rcode"]
@@ -41,7 +42,7 @@ export function amrFor(proof: VerifiedProof, firstFactorPassed: boolean): string
 }
 
 export function acrFor(proof: VerifiedProof): string {
-	const levels = { webauthn: ACR.phishingResistant, totp: ACR.otp, recovery_code: ACR.recoveryCode, email: ACR.email } as const;
+	const levels = { webauthn: ACR.phishingResistant, totp: ACR.otp, hotp: ACR.otp, recovery_code: ACR.recoveryCode, email: ACR.email } as const;
 	return levels[proof.method];
 }
 
@@ -71,7 +72,7 @@ export function assertionClaims(input: {
 		amr: amrFor(proof, input.firstFactorPassed),
 		acr: acrFor(proof),
 	};
-	if (proof.method === "totp" || proof.method === "webauthn") claims.factor_id = proof.factorId;
+	if (proof.method === "totp" || proof.method === "hotp" || proof.method === "webauthn") claims.factor_id = proof.factorId;
 	if (input.actionHash !== undefined) claims.action_hash = input.actionHash;
 	return claims;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTOTPKeyURI } from "./key-uri.js";
+import { createHOTPKeyURI, createTOTPKeyURI } from "./key-uri.js";
 
 describe("otpauth URI (Key Uri Format)", () => {
 	it("labels issuer:account and carries every parameter", () => {
@@ -14,5 +14,12 @@ describe("otpauth URI (Key Uri Format)", () => {
 		expect(uri).toBe(
 			"otpauth://totp/Acme%20Co:user%2042?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Co&algorithm=SHA256&digits=8&period=60",
 		);
+	});
+});
+
+describe("otpauth URI for HOTP (Key Uri Format, RFC 4226)", () => {
+	it("is hotp with the counter in place of the period", () => {
+		const uri = createHOTPKeyURI({ issuer: "Acme Co", accountName: "user 42", secretBase32: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", algorithm: "SHA1", digits: 6, counter: 9007199254740991 });
+		expect(uri).toBe("otpauth://hotp/Acme%20Co:user%2042?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Co&algorithm=SHA1&digits=6&counter=9007199254740991");
 	});
 });

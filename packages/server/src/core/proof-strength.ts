@@ -57,7 +57,7 @@ export function strengthOfAssertion(acr: string, amr: readonly unknown[]): Stren
  * UV); when UV is only preferred, a key may prove without it, so the factor is held at the OTP level, and a
  * user whose key never verifies them is never asked for more than their key can give.
  */
-export function strengthOfFactor(type: "totp" | "webauthn", userVerificationRequired: boolean): Strength {
+export function strengthOfFactor(type: "totp" | "hotp" | "webauthn", userVerificationRequired: boolean): Strength {
 	return type === "webauthn" && userVerificationRequired ? STRENGTH.phishingResistant : STRENGTH.otp;
 }
 

@@ -1,6 +1,6 @@
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
-import type { Claimed, FactorType, ProofEnv } from "./proof-kind.js";
+import type { AnyProofKind, Claimed, FactorType, ProofEnv } from "./proof-kind.js";
 
 /**
  * What a kind that is a factor (a row in factors, enrolled and confirmed) adds to its ProofKind (ADR 0007):
@@ -22,6 +22,8 @@ export interface FactorKind<EnrollInput = never, Enrolled = never> {
 	enroll(env: EnrollEnv, input: EnrollInput): Promise<Enrollment<Enrolled>>;
 	/** Refuses (throws a ServiceError) before anything else when the tenant cannot use this kind now. */
 	available?(env: ProofEnv): void;
+	/** The proof that resynchronizes an active factor of this type (HOTP); without it, POST …/resync is refused. */
+	resync?: AnyProofKind;
 	/** Facts of the user's factors of this type for their public view, by factor id (WebAuthn: the authenticator model). */
 	facts?(store: Store, tenantId: string, userId: string): Promise<ReadonlyMap<string, Record<string, unknown>>>;
 }

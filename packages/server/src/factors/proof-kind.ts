@@ -23,10 +23,12 @@ export interface ProofInput {
 	challenge_id?: unknown;
 	credential?: unknown;
 	assertion?: unknown;
+	/** Two consecutive codes resynchronizing a counter-based factor (POST …/factors/{id}/resync, RFC 4226 §7.4). */
+	codes?: unknown;
 }
 
 /** A proof is presented to verify, to confirm a new factor, or to authorize a factor change. */
-export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes";
+export type Purpose = "verify" | "confirm" | "add_factor" | "delete_factor" | "regenerate_recovery_codes" | "resync";
 
 export type FactorType = FactorTable["type"];
 
@@ -57,7 +59,7 @@ export interface ProofScope {
 	purpose: Purpose;
 	/** confirm: only this pending factor may match, and matching activates it. */
 	pendingFactorId?: string;
-	/** verify: only this active factor is checked. */
+	/** verify: only this active factor is checked; resync: the factor to resynchronize. */
 	factorId?: string;
 	/** The user's factors as this transaction holds them. */
 	factors: readonly FactorTable[];
@@ -86,7 +88,7 @@ export type Evaluation =
 
 export interface ProofKind<Presented = unknown, Prepared = unknown> {
 	/** The method in events, verify answers and assertions. */
-	readonly method: ProvenBy["method"] | "hotp";
+	readonly method: ProvenBy["method"];
 	/**
 	 * Kinds that share a presentation (a typed code: TOTP and HOTP) are all tried in registry order; kinds of
 	 * another presentation are not, whatever they would claim. One proof per request (V-2).
@@ -106,9 +108,17 @@ export interface ProofKind<Presented = unknown, Prepared = unknown> {
 	evaluate(tx: Store, env: ProofEnv, presented: Presented, prepared: Prepared | undefined, scope: ProofScope): Promise<Evaluation>;
 }
 
+/**
+ * Any kind, for lists of kinds (the registry) and references to one (a factor's resync). `any`: each kind is checked
+ * against ProofKind with its own types where it is declared (`satisfies`); a list of them has no single type for
+ * what they present and prepare (claim returns it, evaluate takes it back).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProofKind = ProofKind<any, any>;
+
 /** A kind with what it claimed and prepared, as the attempt path carries it. */
 export interface Claimed {
-	kind: ProofKind<unknown, unknown>;
+	kind: AnyProofKind;
 	presented: unknown;
 	prepared?: unknown;
 }

@@ -45,7 +45,7 @@ describe("QR codes are rendered off the event loop (issue 12 finding 8, V-13)", 
 				),
 			),
 		);
-		// What enroll calls: factors/totp.ts.
+		// What enroll calls: factors/totp/provisioning.ts.
 		const offLoop = await longestStall(() =>
 			Promise.all(
 				Array.from({ length: count }, (_, i) =>

@@ -9,8 +9,8 @@ const methods = (input: ProofInput): string[] | "malformed" => {
 
 describe("the proof-kind registry (ADR 0007)", () => {
 	it("dispatches each proof shape to its kind, and one proof per request (V-2)", () => {
-		expect(methods({ code: "123456" })).toEqual(["totp"]);
-		expect(methods({ code: "12345678" })).toEqual(["totp"]);
+		expect(methods({ code: "123456" })).toEqual(["totp", "hotp"]);
+		expect(methods({ code: "12345678" })).toEqual(["totp", "hotp"]);
 		expect(methods({ code: "abcd-efgh-jkmn-pqrs" }).length).toBe(1);
 		expect(methods({ assertion: "a.b.c" })).toEqual(["assertion"]);
 		expect(methods({ challenge_id: "chl_1", code: "123456" })).toEqual(["email"]);

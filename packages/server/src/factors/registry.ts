@@ -1,6 +1,8 @@
 import { emailCode } from "./email-code/kind.js";
+import { hotpFactor } from "./hotp/factor.js";
+import { hotp } from "./hotp/kind.js";
 import type { FactorKind } from "./factor-kind.js";
-import type { Claimed, FactorType, ProofInput, ProofKind } from "./proof-kind.js";
+import type { AnyProofKind, Claimed, FactorType, ProofInput } from "./proof-kind.js";
 import { recoveryCode } from "./recovery-codes/kind.js";
 import { stepUp } from "./step-up/kind.js";
 import { totpFactor } from "./totp/factor.js";
@@ -14,14 +16,12 @@ import { webauthn } from "./webauthn/kind.js";
  * an email code, with a credential a WebAuthn assertion; six to eight digits are a typed code (every code kind
  * is tried), anything else that normalizes is a recovery code.
  */
-// `any`: each kind is checked against ProofKind with its own types where it is declared (`satisfies`); a list
-// of them has no single type for what they present and prepare (claim returns it, evaluate takes it back).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const PROOF_KINDS: readonly ProofKind<any, any>[] = [stepUp, emailCode, webauthn, totp, recoveryCode];
+export const PROOF_KINDS: readonly AnyProofKind[] = [stepUp, emailCode, webauthn, totp, hotp, recoveryCode];
 
 /** Every factor type's lifecycle; the type system refuses a factor type without one. */
 export const FACTOR_KINDS = {
 	totp: totpFactor,
+	hotp: hotpFactor,
 	webauthn: webauthnFactor,
 } as const satisfies { [type in FactorType]: FactorKind<never, unknown> };
 

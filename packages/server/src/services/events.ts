@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
 	"factor.created",
 	"factor.activated",
 	"factor.deleted",
+	"factor.resynchronized",
 	"verification.succeeded",
 	"verification.failed",
 	"verification.replay_rejected",

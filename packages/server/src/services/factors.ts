@@ -300,3 +300,31 @@ export async function deleteFactor(
 	});
 	if (!outcome.ok) throw outcome.reason === "gone" ? new ServiceError("factor_not_found") : proofError(outcome);
 }
+
+/**
+ * POST /v1/users/{id}/factors/{factor_id}/resync (RFC 4226 §7.4), for a kind that has a resync proof (HOTP): a token
+ * whose counter ran more than its look-ahead ahead is brought back with two consecutive codes. A proof like a verify:
+ * through the attempt path (one budget per user, R-OTP-6; refused unevaluated when locked or throttled; a failure is
+ * counted, committed and only then answered), and the codes are spent (R-OTP-1).
+ *
+ * It answers the factor and no assertion: a resync repairs a counter, it is not a sign-in. A verify stays the one
+ * way to an assertion, with its action binding, audience and first-factor flag.
+ */
+export async function resyncFactor(deps: ServiceDeps, ctx: TenantContext, userId: string, factorId: string, input: { codes?: unknown }): Promise<{ factor: PublicFactor }> {
+	const factor = await findLiveFactor(deps, ctx, userId, factorId);
+	const proof = kindOf(factor.type).resync;
+	// A factor's type and status are in its public view, so refusing here, uncounted, reveals nothing.
+	if (proof === undefined || factor.status !== "active") throw new ServiceError("resync_not_supported");
+	const presented = proof.claim({ codes: input.codes });
+	const prepared = await prepareClaimed(deps, ctx, userId, presented === undefined || presented === "malformed" ? "malformed" : [{ kind: proof, presented }]);
+	const outcome = await deps.store.transaction(async (tx) => {
+		const attempt = await attemptProof(tx, deps, ctx, userId, prepared, { purpose: "resync", factorId });
+		if (!attempt.ok) return { error: proofError(attempt) };
+		const now = deps.clock().getTime();
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId, type: "factor.resynchronized", data: { type: factor.type } });
+		return { factor: (await tx.factors.find(ctx.tenantId, userId, factorId))! };
+	});
+	// Thrown only now, after the failed attempt has committed (R-ST-6).
+	if ("error" in outcome) throw outcome.error;
+	return { factor: publicFactor(outcome.factor) };
+}

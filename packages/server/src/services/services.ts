@@ -1,7 +1,7 @@
 import type { ServiceDeps } from "./deps.js";
 import { authenticate, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
 import { listEvents } from "./events.js";
-import { confirmFactor, deleteFactor, enrollFactor, listFactors } from "./factors.js";
+import { confirmFactor, deleteFactor, enrollFactor, listFactors, resyncFactor } from "./factors.js";
 import { FACTOR_KINDS } from "../factors/registry.js";
 import type { EnrollTOTPInput } from "../factors/totp/factor.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
@@ -18,6 +18,7 @@ import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelive
 import type { ProofInput } from "../factors/proof-kind.js";
 import { createWebAuthnChallenge } from "./webauthn-challenges.js";
 import { createEmailChallenge } from "./email-codes.js";
+import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
 
 /**
  * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
@@ -41,6 +42,8 @@ export function createServices(deps: ServiceDeps) {
 		},
 		factors: {
 			enrollTOTP: (ctx: TenantContext, userId: string, input: ProofInput & EnrollTOTPInput) => enrollFactor(deps, ctx, userId, FACTOR_KINDS.totp, input),
+			enrollHOTP: (ctx: TenantContext, userId: string, input: ProofInput & EnrollHOTPInput) => enrollFactor(deps, ctx, userId, FACTOR_KINDS.hotp, input),
+			resync: (ctx: TenantContext, userId: string, factorId: string, input: { codes?: unknown }) => resyncFactor(deps, ctx, userId, factorId, input),
 			enrollWebAuthn: (ctx: TenantContext, userId: string, input: ProofInput & { label?: string }) => enrollFactor(deps, ctx, userId, FACTOR_KINDS.webauthn, input),
 			confirm: (ctx: TenantContext, userId: string, factorId: string, input: { code?: unknown; credential?: unknown }) =>
 				confirmFactor(deps, ctx, userId, factorId, input),

@@ -147,6 +147,8 @@ export interface FactorRepository {
 	totpPeriods(): Promise<number[]>;
 	/** Raises last_used_step to `step` for every TOTP factor of that period below it; returns how many (D-6). */
 	raiseLastUsedStep(period: number, step: number): Promise<number>;
+	/** Adds `by` to the counter of every HOTP factor of the tenant that is not deleted, capped at 2^53-1; returns how many (D-6). */
+	advanceHOTPCounters(tenantId: string, by: number): Promise<number>;
 }
 
 export interface RecoveryCodeRepository {

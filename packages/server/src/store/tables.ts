@@ -44,16 +44,16 @@ export interface FactorTable {
 	id: string;
 	tenant_id: string;
 	user_id: string;
-	type: "totp" | "webauthn";
+	type: "totp" | "hotp" | "webauthn";
 	status: "pending" | "active" | "deleted";
 	label: string;
 	/** AES-256-GCM envelope bound to (tenant, user, factor); null once deleted. */
 	secret_envelope: string | null;
-	/** TOTP only; null for WebAuthn. */
+	/** TOTP and HOTP (period: TOTP only); null for WebAuthn. */
 	algorithm: "SHA1" | "SHA256" | "SHA512" | null;
 	digits: number | null;
 	period: number | null;
-	/** The highest time step accepted so far; -1 before the first (R-OTP-1). */
+	/** TOTP: the highest time step accepted so far; -1 before the first (R-OTP-1). HOTP: the last accepted counter; the start counter - 1 before the first. */
 	last_used_step: number;
 	created_at: number;
 	expires_at: number | null;

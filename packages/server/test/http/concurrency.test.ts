@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeBase32 } from "../../src/core/base32.js";
+import { generateHOTP } from "../../src/core/hotp.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
 
 const PARALLEL = 50;
 const ROUNDS = 20;
 
 /**
- * V-3 / R-OTP-1 / R-RC-3 over real HTTP on loopback: 50 submissions of one
+ * V-3 / R-OTP-1 / R-RC-3 over real HTTP on loopback (TOTP, HOTP and recovery codes): 50 submissions of one
  * valid code, all sent before any is answered, give exactly one success.
  */
 describe.each(DIALECTS)("concurrent double use over HTTP (%s)", (dialect) => {
@@ -37,6 +39,24 @@ describe.each(DIALECTS)("concurrent double use over HTTP (%s)", (dialect) => {
 			expect(statuses.every((s) => s === 200 || s === 422 || s === 429)).toBe(true);
 			// Clear the failure count between rounds, as a success would.
 			await t.call("POST", "/v1/users/race-totp/unlock");
+		}
+	});
+
+	it(`one HOTP code, ${PARALLEL} at once, ${ROUNDS} rounds: exactly one 200 each round, and the counter moves to it once`, async () => {
+		// RFC 4226 Appendix D's secret, imported at counter 0; each round sends a code a few counters ahead (look-ahead).
+		const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+		const key = decodeBase32(secret)!;
+		const enrolled = await t.call("POST", "/v1/users/race-hotp/factors", { type: "hotp", secret });
+		const id = enrolled.json.factor.id as string;
+		expect((await t.call("POST", `/v1/users/race-hotp/factors/${id}/confirm`, { code: "755224" })).status).toBe(200);
+		let counter = 0;
+		for (let round = 0; round < ROUNDS; round++) {
+			counter += 1 + (round % 3);
+			const statuses = await burst("race-hotp", generateHOTP(key, BigInt(counter), 6, "SHA1"));
+			expect(statuses.filter((s) => s === 200), `round ${round}`).toHaveLength(1);
+			expect(statuses.every((s) => s === 200 || s === 422 || s === 429)).toBe(true);
+			expect(Number((await t.app.services.deps.store.factors.find(t.tenantId, "race-hotp", id))!.last_used_step)).toBe(counter);
+			await t.call("POST", "/v1/users/race-hotp/unlock");
 		}
 	});
 

@@ -1,5 +1,7 @@
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeBase32 } from "../../src/core/base32.js";
+import { generateHOTP } from "../../src/core/hotp.js";
 import { fenceAfterRestore } from "../../src/services/restore-fence.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
 import { SMTPSink } from "../smtp-sink.js";
@@ -75,5 +77,34 @@ describe.each(DIALECTS)("restore fence (%s)", (dialect) => {
 		expect((await t.call("GET", "/v1/users/fenced-rc")).json.recovery_codes_remaining).toBe(0);
 		const events = (await t.call("GET", "/v1/events?type=service.restore_fenced")).json.events;
 		expect(events[0].data).toEqual({ recovery_codes_revoked: true, users_with_recovery_codes_revoked: 3 });
+	});
+
+	it("advances every HOTP counter past what one verify since the backup could accept (look_ahead + 1), or by the operator's number", async () => {
+		const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; // RFC 4226 Appendix D
+		const code = (counter: number) => generateHOTP(decodeBase32(secret)!, BigInt(counter), 6, "SHA1");
+		const counterOf = async (user: string, id: string) => Number((await t.app.services.deps.store.factors.find(t.tenantId, user, id))!.last_used_step);
+		const enrolled = await t.call("POST", "/v1/users/fenced-hotp/factors", { type: "hotp", secret });
+		const id = enrolled.json.factor.id as string;
+		expect((await t.call("POST", `/v1/users/fenced-hotp/factors/${id}/confirm`, { code: code(0) })).status).toBe(200);
+		// A deleted HOTP factor is not touched or counted.
+		const gone = (await t.call("POST", "/v1/users/fenced-hotp-gone/factors", { type: "hotp", secret })).json.factor.id as string;
+		await t.call("DELETE", `/v1/users/fenced-hotp-gone/factors/${gone}`);
+
+		// Restored at counter 0: a verify after the backup accepted at most counter 0+1+10 (the default look-ahead).
+		const report = await fenceAfterRestore(t.app.services.deps, { revokeRecoveryCodes: false });
+		expect(report).toMatchObject({ hotp_factors_fenced: 1, hotp_counters_advanced_by: null });
+		expect(await counterOf("fenced-hotp", id)).toBe(11);
+		for (const counter of [1, 6, 11]) expect((await t.call("POST", "/v1/users/fenced-hotp/verify", { code: code(counter) })).json.error.code).toBe("invalid_code");
+		t.clock.advance(301_000);
+		expect((await t.call("POST", "/v1/users/fenced-hotp/verify", { code: code(12) })).json.method).toBe("hotp");
+
+		// The tenant's look-ahead decides the default; the operator's number overrides it.
+		await t.call("PATCH", "/v1/tenant", { hotp: { look_ahead: 3 } });
+		await fenceAfterRestore(t.app.services.deps, { revokeRecoveryCodes: false });
+		expect(await counterOf("fenced-hotp", id)).toBe(16);
+		await t.call("PATCH", "/v1/tenant", { hotp: { look_ahead: 10 } });
+		expect(await fenceAfterRestore(t.app.services.deps, { revokeRecoveryCodes: false, hotpAdvance: 50 })).toMatchObject({ hotp_factors_fenced: 1, hotp_counters_advanced_by: 50 });
+		expect(await counterOf("fenced-hotp", id)).toBe(66);
+		expect((await t.call("POST", "/v1/users/fenced-hotp/verify", { code: code(67) })).status).toBe(200);
 	});
 });

@@ -16,6 +16,7 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 			settings: {
 				issuer: "acme",
 				totp: { algorithm: "SHA1", digits: 6, period: 30, window: 1 },
+				hotp: { look_ahead: 10, resync_window: 100 },
 				attempts: { throttle_after: 5, lock_after: 100 },
 				pending_factor_ttl_seconds: 900,
 				webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },

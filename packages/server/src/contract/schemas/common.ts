@@ -48,7 +48,7 @@ export const FactorParams = Type.Object({ user_id: UserId, factor_id: Type.Strin
  * attempt (R-OTP-11, V-2), not bounce off schema validation uncounted.
  */
 export const Code = Type.Unknown({
-	description: "A TOTP code (exactly 6-8 ASCII digits, as a JSON string) or a recovery code (xxxx-xxxx-xxxx-xxxx). Anything else is a failed attempt.",
+	description: "A TOTP or HOTP code (exactly 6-8 ASCII digits, as a JSON string) or a recovery code (xxxx-xxxx-xxxx-xxxx). Anything else is a failed attempt.",
 });
 
 /** A WebAuthn response (RegistrationResponseJSON or AuthenticationResponseJSON); loose for the same reason as Code. */

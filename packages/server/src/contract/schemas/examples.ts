@@ -70,6 +70,12 @@ export const ENROLL_EXAMPLES: Examples = {
 		summary: "Another factor, proved with a fresh step-up assertion",
 		value: { type: "webauthn", label: "Laptop passkey", assertion: ASSERTION },
 	},
+	hotp: { summary: "An HOTP (counter-based) factor, e.g. a hardware token's app profile", value: { type: "hotp", label: "Key fob" } },
+	hotp_import: {
+		// A placeholder, like totp_import: a published seed would enroll a factor anyone can compute (RFC 4226 §4 R6).
+		summary: "Import an HOTP token's secret (base32, at least 16 bytes) and its current counter: replace the placeholder",
+		value: { type: "hotp", label: "Hardware token", secret: "<the base32 secret you hold, at least 16 bytes>", counter: 42 },
+	},
 	totp_import: {
 		// A placeholder that fails validation (invalid_secret): any real-looking seed here would be public, and "Try it
 		// out" would enroll a factor whose codes anyone can compute (RFC 6238 §3, a unique secret per prover; R-OTP-5).
@@ -81,6 +87,10 @@ export const ENROLL_EXAMPLES: Examples = {
 export const CONFIRM_EXAMPLES: Examples = {
 	totp: { summary: "TOTP: the current code from the app that scanned the QR code", value: { code: "123456" } },
 	webauthn: { summary: "WebAuthn: the registration response from the browser helper", value: { credential: REGISTRATION_RESPONSE } },
+};
+
+export const RESYNC_EXAMPLES: Examples = {
+	hotp: { summary: "Two consecutive codes from the HOTP token, in the order it showed them", value: { codes: ["359152", "969429"] } },
 };
 
 export const CHANGE_EXAMPLES: Examples = {
@@ -110,6 +120,7 @@ export const TENANT_PATCH_EXAMPLES: Examples = {
 		value: { webauthn: { rp_id: "example.com", rp_name: "Example", origins: ["https://example.com", "https://app.example.com"] } },
 	},
 	totp: { summary: "TOTP defaults for new factors", value: { issuer: "Example", totp: { digits: 6, period: 30, window: 1 } } },
+	hotp: { summary: "HOTP counter windows (RFC 4226 §7.4)", value: { hotp: { look_ahead: 10, resync_window: 100 } } },
 	email: { summary: "Allow email codes", value: { email: { enabled: true, subject: "Your Example code", text: "Your code is {{code}}. It expires in 10 minutes." } } },
 };
 

@@ -1,11 +1,11 @@
 import { Type } from "@sinclair/typebox";
-import { CHANGE_EXAMPLES, CONFIRM_EXAMPLES, ENROLL_EXAMPLES } from "./examples.js";
+import { CHANGE_EXAMPLES, CONFIRM_EXAMPLES, ENROLL_EXAMPLES, RESYNC_EXAMPLES } from "./examples.js";
 import { NO_COLON_OR_CONTROL } from "./patterns.js";
 import { ChangeProofFields, Credential, NullableTimestamp, ProofFields, Reason, TaggedUnion, Timestamp } from "./common.js";
 
 export const Factor = Type.Object({
 	id: Type.String(),
-	type: Type.Union([Type.Literal("totp"), Type.Literal("webauthn")]),
+	type: Type.Union([Type.Literal("totp"), Type.Literal("hotp"), Type.Literal("webauthn")]),
 	status: Type.Union([Type.Literal("pending"), Type.Literal("active")]),
 	label: Type.String(),
 	created_at: Timestamp,
@@ -41,13 +41,30 @@ const EnrollTOTPBody = Type.Object(
 	{ additionalProperties: false, title: "Enroll TOTP" },
 );
 
+const EnrollHOTPBody = Type.Object(
+	{
+		type: Type.Literal("hotp"),
+		label: Type.Optional(LabelText),
+		issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_COLON_OR_CONTROL.pattern })),
+		algorithm: Type.Optional(Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")])),
+		digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
+		// Counters are kept as JavaScript numbers: 2^53 - 1 is the largest one stored exactly.
+		counter: Type.Optional(
+			Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "The counter of the first code the token will show (RFC 4226); default 0." }),
+		),
+		secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Base32 secret to import (at least 16 bytes); it is not returned." })),
+		...ChangeProofFields,
+	},
+	{ additionalProperties: false, title: "Enroll HOTP" },
+);
+
 const EnrollWebAuthnBody = Type.Object(
 	{ type: Type.Literal("webauthn"), label: Type.Optional(LabelText), ...ChangeProofFields },
 	{ additionalProperties: false, title: "Enroll WebAuthn" },
 );
 
 /** A user who has an active factor must add a proof from it (R-LC-1): code, or challenge_id + credential. */
-export const EnrollBody = TaggedUnion([EnrollTOTPBody, EnrollWebAuthnBody], { "x-examples": ENROLL_EXAMPLES });
+export const EnrollBody = TaggedUnion([EnrollTOTPBody, EnrollHOTPBody, EnrollWebAuthnBody], { "x-examples": ENROLL_EXAMPLES });
 
 // Ref(schema), not Ref("Factor"): the same {"$ref": "Factor"}, but typed as a Factor, so the routes' answers and the
 // services' return types are checked against it (issue 14). Likewise for every reference to a named schema.
@@ -68,9 +85,25 @@ export const EnrollResponse = Type.Object({
 	}),
 });
 
+export const EnrollHOTPResponse = Type.Object({
+	factor: FactorRef,
+	hotp: Type.Optional(
+		Type.Object(
+			{ secret: Type.String(), uri: Type.String({ description: "otpauth://hotp/…&counter=N" }), qr_svg: Type.String(), qr_png: Type.String() },
+			{ description: "Only for a generated secret: an imported one is never echoed back." },
+		),
+	),
+});
+
+/** RFC 4226 §7.4 resynchronization: two codes the token showed one after the other. Their shape is checked as a counted attempt (V-2). */
+export const ResyncBody = Type.Object(
+	{ codes: Type.Unknown({ description: "Two consecutive codes from the HOTP token, e.g. [\"359152\", \"969429\"]: 6-8 ASCII digits each, in the order shown." }) },
+	{ additionalProperties: false, "x-examples": RESYNC_EXAMPLES },
+);
+
 export const ConfirmBody = Type.Object(
 	{ code: ProofFields.code, credential: Type.Optional(Credential) },
-	{ additionalProperties: false, description: "TOTP: a current code. WebAuthn: the registration response as credential.", "x-examples": CONFIRM_EXAMPLES },
+	{ additionalProperties: false, description: "TOTP, HOTP: a current code. WebAuthn: the registration response as credential.", "x-examples": CONFIRM_EXAMPLES },
 );
 export const ConfirmResponse = Type.Object({
 	factor: FactorRef,

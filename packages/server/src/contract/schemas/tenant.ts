@@ -7,6 +7,7 @@ const Algorithm = Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type
 export const TenantSettings = Type.Object({
 	issuer: Type.String(),
 	totp: Type.Object({ algorithm: Algorithm, digits: Type.Integer(), period: Type.Integer(), window: Type.Integer() }),
+	hotp: Type.Object({ look_ahead: Type.Integer(), resync_window: Type.Integer() }),
 	attempts: Type.Object({ throttle_after: Type.Integer(), lock_after: Type.Integer() }),
 	pending_factor_ttl_seconds: Type.Integer(),
 	webauthn: Type.Object({
@@ -34,6 +35,20 @@ export const TenantPatch = Type.Object(
 					digits: Type.Optional(Type.Union([Type.Literal(6), Type.Literal(7), Type.Literal(8)])),
 					period: Type.Optional(Type.Integer({ minimum: 15, maximum: 120 })),
 					window: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		// RFC 4226 §7.4: each counter of a window is one more code a guess can hit, so both are capped.
+		hotp: Type.Optional(
+			Type.Object(
+				{
+					look_ahead: Type.Optional(
+						Type.Integer({ minimum: 0, maximum: 100, description: "Verify accepts HOTP counters last+1 … last+1+look_ahead (default 10)." }),
+					),
+					resync_window: Type.Optional(
+						Type.Integer({ minimum: 2, maximum: 1000, description: "Resync looks for two consecutive codes within counters last+1 … last+resync_window (default 100)." }),
+					),
 				},
 				{ additionalProperties: false },
 			),

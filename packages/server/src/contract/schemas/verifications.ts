@@ -48,7 +48,7 @@ export const ChallengeResponse = Type.Union([
 
 export const Verification = Type.Object({
 	valid: Type.Literal(true),
-	method: Type.Union([Type.Literal("totp"), Type.Literal("webauthn"), Type.Literal("recovery_code"), Type.Literal("email")]),
+	method: Type.Union([Type.Literal("totp"), Type.Literal("hotp"), Type.Literal("webauthn"), Type.Literal("recovery_code"), Type.Literal("email")]),
 	factor_id: Type.Optional(Type.String()),
 	recovery_codes_remaining: Type.Integer(),
 	assertion: Type.String({ description: "A step-up assertion (compact JWS, EdDSA) for the application's own API; see docs/assertions.md." }),

@@ -7,9 +7,12 @@ import {
 	ConfirmBody,
 	ConfirmResponse,
 	EnrollBody,
+	EnrollHOTPResponse,
 	EnrollResponse,
 	EnrollWebAuthnResponse,
+	Factor,
 	FactorList,
+	ResyncBody,
 } from "../../contract/schemas/factors.js";
 import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
@@ -26,11 +29,18 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				schema: {
 					tags: ["factors"],
 					summary:
-						"Enroll a TOTP or WebAuthn factor (pending until confirmed). A TOTP secret and URI are returned only here. A user with an active factor must add a proof from it (R-LC-1).",
+						"Enroll a TOTP, HOTP or WebAuthn factor (pending until confirmed). A TOTP secret and URI, or a generated HOTP secret and URI, are returned only here. A user with an active factor must add a proof from it (R-LC-1).",
 					security,
 					params: UserParams,
 					body: EnrollBody,
-					response: { 201: described("Enrolled, pending until confirmed: TOTP with its secret, URI and QR code (shown only here), WebAuthn with creation options.", Type.Union([EnrollResponse, EnrollWebAuthnResponse])), ...errorResponses },
+					response: {
+						201: described(
+							"Enrolled, pending until confirmed: TOTP with its secret, URI and QR code (shown only here), HOTP likewise for a generated secret (an imported one is not echoed), WebAuthn with creation options.",
+							// HOTP last: its hotp is optional, so it matches every answer, and the serializer takes the first match.
+							Type.Union([EnrollResponse, EnrollWebAuthnResponse, EnrollHOTPResponse]),
+						),
+						...errorResponses,
+					},
 				},
 			},
 			async (request, reply) => {
@@ -39,7 +49,9 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				const result =
 					body.type === "webauthn"
 						? await services.factors.enrollWebAuthn(tenantOf(request), user_id, body)
-						: await services.factors.enrollTOTP(tenantOf(request), user_id, body);
+						: body.type === "hotp"
+							? await services.factors.enrollHOTP(tenantOf(request), user_id, body)
+							: await services.factors.enrollTOTP(tenantOf(request), user_id, body);
 				return reply.code(201).header("cache-control", "no-store").send(result);
 			},
 		);
@@ -62,6 +74,25 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				const { body } = request;
 				const result = await services.factors.confirm(tenantOf(request), user_id, factor_id, body);
 				return reply.header("cache-control", "no-store").send(result);
+			},
+		);
+
+		app.post(
+			"/users/:user_id/factors/:factor_id/resync",
+			{
+				schema: {
+					tags: ["factors"],
+					summary:
+						"Resynchronize an HOTP factor whose token ran ahead (RFC 4226 §7.4): two consecutive codes within the tenant's hotp.resync_window. A counted attempt, like a verify; answers no assertion.",
+					security,
+					params: FactorParams,
+					body: ResyncBody,
+					response: { 200: described("Resynchronized: the counter is past the second code; the token's next code verifies.", Type.Object({ factor: Type.Ref(Factor) })), ...errorResponses },
+				},
+			},
+			async (request) => {
+				const { user_id, factor_id } = request.params;
+				return services.factors.resync(tenantOf(request), user_id, factor_id, request.body);
 			},
 		);
 

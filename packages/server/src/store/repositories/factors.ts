@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { FactorRepository } from "../store.js";
 import type { Database } from "../tables.js";
@@ -76,6 +76,18 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.where("status", "!=", "deleted")
 				.where("period", "=", period)
 				.where("last_used_step", "<", step)
+				.executeTakeFirst();
+			return Number(result.numUpdatedRows);
+		},
+		async advanceHOTPCounters(tenantId, by) {
+			// Counters are read as JavaScript numbers: one that would pass 2^53-1 stops there (core/hotp-window.ts).
+			const max = Number.MAX_SAFE_INTEGER;
+			const result = await db
+				.updateTable("factors")
+				.set({ last_used_step: sql<number>`case when last_used_step > ${max - by} then ${max} else last_used_step + ${by} end` })
+				.where("tenant_id", "=", tenantId)
+				.where("type", "=", "hotp")
+				.where("status", "!=", "deleted")
 				.executeTakeFirst();
 			return Number(result.numUpdatedRows);
 		},

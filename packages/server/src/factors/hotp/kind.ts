@@ -1,0 +1,45 @@
+import { verifyHOTP } from "../../core/hotp-window.js";
+import { STRENGTH } from "../../core/proof-strength.js";
+import { openFactorSecret } from "../factor-secret.js";
+import { candidateFactors, type ProofKind } from "../proof-kind.js";
+import { claimTypedCode } from "../totp/kind.js";
+
+/**
+ * HOTP (RFC 4226): a typed code, tried after TOTP's (same presentation), against each candidate HOTP factor:
+ * counters last+1 … last+1+look_ahead (tenant hotp.look_ahead, RFC 4226 §7.4), all computed (core/hotp-window.ts,
+ * V-14). A match at counter c is consumed with the same conditional update as a TOTP step,
+ * `SET last_used_step = c WHERE … AND last_used_step < c`: its row count is the decision (R-OTP-1, V-3), so of 50
+ * concurrent copies one advances the counter and the others find it advanced. A confirm activates the factor and
+ * consumes the counter in one statement (V-1), as for TOTP. amr "otp" (RFC 8176), like TOTP.
+ */
+export const hotp = {
+	method: "hotp",
+	presentation: "code",
+	fields: ["code"],
+	claim: claimTypedCode,
+	strength: () => STRENGTH.otp,
+	async evaluate(tx, env, { code }, _prepared, scope) {
+		let replayed: string | null = null;
+		for (const factor of candidateFactors(scope, "hotp")) {
+			if (factor.digits !== code.length || factor.secret_envelope === null || factor.algorithm === null) continue;
+			const key = openFactorSecret(env.keyring, factor, factor.secret_envelope);
+			const counter = verifyHOTP({
+				key,
+				code,
+				digits: factor.digits,
+				algorithm: factor.algorithm,
+				lastUsed: Number(factor.last_used_step),
+				lookAhead: env.settings.hotp.look_ahead,
+			});
+			key.fill(0);
+			if (counter === null) continue;
+			const consumed =
+				scope.pendingFactorId !== undefined
+					? await tx.factors.activate(env.tenantId, env.userId, factor.id, counter, scope.now)
+					: await tx.factors.consumeStep(env.tenantId, env.userId, factor.id, counter, scope.now);
+			if (consumed) return { ok: true, proven: { method: "hotp", factorId: factor.id }, factor };
+			replayed = factor.id;
+		}
+		return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
+	},
+} as const satisfies ProofKind<{ code: string }, never>;
