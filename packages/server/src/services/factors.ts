@@ -1,9 +1,10 @@
+import type { Static } from "@sinclair/typebox";
+import type { Factor } from "../contract/schemas/factors.js";
 import { generateId } from "../core/id.js";
 import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { EnrollEnv, FactorKind } from "../factors/factor-kind.js";
 import type { FactorType, ProofInput } from "../factors/proof-kind.js";
 import { FACTOR_KINDS } from "../factors/registry.js";
-import type { WebAuthnFactorFacts } from "../factors/webauthn/factor.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
@@ -20,17 +21,8 @@ import type { TenantContext } from "./tenant-context.js";
  * comes from the kind's FactorKind in factors/registry.ts.
  */
 
-export interface PublicFactor {
-	id: string;
-	type: FactorType;
-	status: "pending" | "active";
-	label: string;
-	created_at: string;
-	activated_at: string | null;
-	last_used_at: string | null;
-	/** An active WebAuthn factor: which authenticator model it is (V-15). */
-	webauthn?: WebAuthnFactorFacts;
-}
+/** A factor's public view: the contract's Factor (contract/schemas/factors.ts); never its secret (R-LC-7). */
+export type PublicFactor = Static<typeof Factor>;
 
 const iso = (time: number | null): string | null => (time === null ? null : new Date(time).toISOString());
 

@@ -1,4 +1,5 @@
-import type { VerifiedProof } from "../core/assertion-claims.js";
+import type { Static } from "@sinclair/typebox";
+import type { Verification } from "../contract/schemas/verifications.js";
 import { type AssertionRequest, actionHashOf, issueAssertion } from "./assertions.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
@@ -7,14 +8,8 @@ import { attemptProof, hasProof, prepareProof, proofError, verifiedProofOf } fro
 import { fieldError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
-export interface VerifyResult {
-	valid: true;
-	method: VerifiedProof["method"];
-	factor_id?: string;
-	recovery_codes_remaining: number;
-	/** The signed step-up assertion (R-AS-1): what the application's own API checks before a sensitive action. */
-	assertion: string;
-}
+/** The verify answer: the contract's Verification. Its assertion is what the application's own API checks (R-AS-1). */
+export type VerifyResult = Static<typeof Verification>;
 
 /**
  * POST /v1/users/{id}/verify. Success is the only 2xx; every failure is an
