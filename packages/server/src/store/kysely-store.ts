@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, sql } from "kysely";
+import { type DatabaseIntrospector, type Kysely, Migrator, sql } from "kysely";
 import { checkDurability, createKysely, type DatabaseLocation, type DialectName } from "./dialects.js";
 import { GroupCommit } from "./group-commit.js";
 import { registerDirectRunner } from "./prepared-query.js";
@@ -114,6 +114,35 @@ async function committing<T>(run: (committed: (() => void)[]) => Promise<T>): Pr
 	return result;
 }
 
+/**
+ * The database as Kysely's migrator sees it on PostgreSQL: the same connection pool, but its table lookup reads only
+ * our schema. Kysely's own introspector reads every schema of the database and checks the privileges on each by
+ * name, so a schema another deployment (or test run) drops at that moment fails our start with "schema … does not
+ * exist" (test/migrate-beside-other-schemas.test.ts). The migrator asks the introspector only whether its two
+ * tables exist.
+ */
+function scopedToSchema(db: Kysely<Database>, schema: string): Kysely<Database> {
+	const introspection: DatabaseIntrospector = {
+		async getTables() {
+			const { rows } = await sql<{ name: string }>`select c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+				where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v')`.execute(db);
+			return rows.map((row) => ({ name: row.name, schema, isView: false, columns: [] }));
+		},
+		getSchemas: () => Promise.resolve([{ name: schema }]),
+		async getMetadata() {
+			return { tables: await this.getTables() };
+		},
+	};
+	// Methods are bound to the real instance: Kysely keeps its state in private fields.
+	return new Proxy(db, {
+		get(target, property) {
+			if (property === "introspection") return introspection;
+			const value: unknown = Reflect.get(target, property, target);
+			return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		},
+	});
+}
+
 export function openStore(location: DatabaseLocation): StoreHandle {
 	const { db, dialect, sqlite, sqliteReader, readSnapshot } = createKysely(location);
 	if (sqliteReader !== undefined && readSnapshot !== undefined) {
@@ -141,7 +170,7 @@ export function openStore(location: DatabaseLocation): StoreHandle {
 			const schema =
 				dialect === "postgres" ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
 			const migrator = new Migrator({
-				db,
+				db: schema === undefined ? db : scopedToSchema(db, schema),
 				provider: migrationProvider(dialect),
 				...(schema === undefined ? {} : { migrationTableSchema: schema }),
 			});

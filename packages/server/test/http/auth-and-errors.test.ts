@@ -103,6 +103,7 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/users/{user_id}/factors",
 				"/v1/users/{user_id}/factors/{factor_id}",
 				"/v1/users/{user_id}/factors/{factor_id}/confirm",
+				"/v1/users/{user_id}/factors/{factor_id}/resync",
 				"/v1/users/{user_id}/recovery-codes",
 				"/v1/users/{user_id}/reset",
 				"/v1/users/{user_id}/unlock",
