@@ -98,6 +98,20 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		expect(typeof read!.created_at).toBe("number");
 	});
 
+	it("consumeCounters spends a run of counters whole or not at all: refused once its first is used (R-OTP-1, HOTP resync)", async () => {
+		await store.users.ensure(tenant, "counters", 1);
+		const row = factor("counters");
+		await store.factors.insert(row);
+		expect(await store.factors.consumeCounters(tenant, "someone-else", row.id, 10, 11, 2)).toBe(false);
+		expect(await store.factors.consumeStep(tenant, row.user_id, row.id, 10, 2)).toBe(true);
+		// 10 was just accepted by a verify: a resync presenting 10 and 11 must not spend 10 a second time.
+		expect(await store.factors.consumeCounters(tenant, row.user_id, row.id, 10, 11, 3)).toBe(false);
+		expect((await store.factors.find(tenant, row.user_id, row.id))!.last_used_step).toBe(10);
+		expect(await store.factors.consumeCounters(tenant, row.user_id, row.id, 11, 12, 4)).toBe(true);
+		expect((await store.factors.find(tenant, row.user_id, row.id))!.last_used_step).toBe(12);
+		expect(await store.factors.consumeCounters(tenant, row.user_id, row.id, 12, 13, 5)).toBe(false);
+	});
+
 	it("consumeStep accepts only a strictly greater step, once (R-OTP-1)", async () => {
 		await store.users.ensure(tenant, "steps", 1);
 		const row = factor("steps");

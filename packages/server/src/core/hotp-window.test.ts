@@ -1,12 +1,23 @@
 // RFC 4226 §7.4 look-ahead and resynchronization over the Appendix D secret and codes (R-OTP-1, R-OTP-12).
 import { describe, expect, it } from "vitest";
 import { generateHOTP } from "./hotp.js";
-import { MAX_HOTP_COUNTER, resyncHOTP, verifyHOTP } from "./hotp-window.js";
+import { MAX_HOTP_COUNTER, resyncHOTP, verifyHOTP, wasRecentlyUsed } from "./hotp-window.js";
 
 const KEY = Buffer.from("12345678901234567890", "ascii");
 /** RFC 4226 Appendix D: HOTP for counters 0-9. */
 const APPENDIX_D = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
 const base = { key: KEY, digits: 6, algorithm: "SHA1" as const };
+
+describe("wasRecentlyUsed: counters last-lookBehind+1 … last (R-OTP-9, audit only)", () => {
+	it("recognizes the codes at and just below the counter, and nothing else", () => {
+		for (const counter of [3, 4, 5]) expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[counter]!, lastUsed: 5, lookBehind: 3 })).toBe(true);
+		for (const counter of [0, 1, 2, 6, 7]) expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[counter]!, lastUsed: 5, lookBehind: 3 })).toBe(false);
+		// Before the first code there is nothing behind the counter, and no negative counter is computed.
+		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[0]!, lastUsed: -1, lookBehind: 11 })).toBe(false);
+		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[0]!, lastUsed: 0, lookBehind: 11 })).toBe(true);
+		expect(() => wasRecentlyUsed({ ...base, code: "000000", lastUsed: 5, lookBehind: 102 })).toThrow(TypeError);
+	});
+});
 
 describe("verifyHOTP: counters last+1 … last+1+lookAhead", () => {
 	it("finds each Appendix D code at its counter from the start (last = -1)", () => {

@@ -50,6 +50,22 @@ export function verifyHOTP(state: HOTPFactorState & { code: string; lookAhead: n
 }
 
 /**
+ * Whether the code is one of the counters just behind the window, last-lookBehind+1 … last: a code already accepted
+ * (or skipped past) presented again. Only for the audit trail (R-OTP-9: the caller sees a wrong code either way);
+ * every candidate is computed and compared, as in verifyHOTP.
+ */
+export function wasRecentlyUsed(state: HOTPFactorState & { code: string; lookBehind: number }): boolean {
+	if (!Number.isInteger(state.lookBehind) || state.lookBehind < 0 || state.lookBehind > MAX_HOTP_LOOK_AHEAD + 1) {
+		throw new TypeError(`HOTP look-behind must be an integer from 0 to ${MAX_HOTP_LOOK_AHEAD + 1}`);
+	}
+	let matched = false;
+	for (const candidate of candidates({ ...state, lastUsed: state.lastUsed - state.lookBehind }, state.lookBehind)) {
+		if (constantTimeEqual(candidate.code, state.code)) matched = true;
+	}
+	return matched;
+}
+
+/**
  * RFC 4226 §7.4 resynchronization ("ask for another code"): two codes of consecutive counters c, c+1,
  * both within last+1 … last+window. Returns c+1, the counter to store as the last accepted one, or null.
  * One code in a window of 100 would be guessed with probability 10^-4 per try; the pair, about 10^-10.

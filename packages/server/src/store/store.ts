@@ -132,6 +132,11 @@ export interface FactorRepository {
 	listForUser(tenantId: string, userId: string): Promise<FactorTable[]>;
 	/** UPDATE … SET last_used_step = step WHERE active AND last_used_step < step (R-OTP-1). */
 	consumeStep(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
+	/**
+	 * UPDATE … SET last_used_step = last WHERE active AND last_used_step < first: a run of counters first … last is
+	 * consumed whole or not at all (an HOTP resync's two codes, R-OTP-1).
+	 */
+	consumeCounters(tenantId: string, userId: string, factorId: string, first: number, last: number, now: number): Promise<boolean>;
 	/** pending → active, consuming the confirming code's step, only if not expired. */
 	activate(tenantId: string, userId: string, factorId: string, step: number, now: number): Promise<boolean>;
 	/** Records a use that consumed no step (WebAuthn). */

@@ -93,6 +93,10 @@ describe.each(DIALECTS)("HOTP factors (%s)", (dialect) => {
 			expect((await verify("hotp-window", hotpCode(RFC_SECRET, 4))).status).toBe(200); // the window's edge
 			expect(await storedCounter("hotp-window", id)).toBe(4);
 			for (const counter of [4, 2, 1]) expect((await verify("hotp-window", hotpCode(RFC_SECRET, counter))).json.error.code).toBe("invalid_code");
+			// R-OTP-9: the caller sees a wrong code; the audit trail names each as a replay of this HOTP factor.
+			expect((await events("hotp-window", "verification.replay_rejected")).map((event) => event.data)).toEqual(
+				[4, 2, 1].map(() => ({ purpose: "verify", method: "hotp" })),
+			);
 			expect((await verify("hotp-window", hotpCode(RFC_SECRET, 8))).status).toBe(200); // 4+1+3
 			expect((await verify("hotp-window", hotpCode(RFC_SECRET, 13))).status).toBe(422); // 8+1+3 = 12 < 13
 			await t.call("PATCH", "/v1/tenant", { hotp: { look_ahead: 0 } });

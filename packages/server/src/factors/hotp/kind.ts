@@ -1,4 +1,4 @@
-import { verifyHOTP } from "../../core/hotp-window.js";
+import { verifyHOTP, wasRecentlyUsed } from "../../core/hotp-window.js";
 import { STRENGTH } from "../../core/proof-strength.js";
 import { openFactorSecret } from "../factor-secret.js";
 import { candidateFactors, type ProofKind } from "../proof-kind.js";
@@ -23,15 +23,14 @@ export const hotp = {
 		for (const factor of candidateFactors(scope, "hotp")) {
 			if (factor.digits !== code.length || factor.secret_envelope === null || factor.algorithm === null) continue;
 			const key = openFactorSecret(env.keyring, factor, factor.secret_envelope);
-			const counter = verifyHOTP({
-				key,
-				code,
-				digits: factor.digits,
-				algorithm: factor.algorithm,
-				lastUsed: Number(factor.last_used_step),
-				lookAhead: env.settings.hotp.look_ahead,
-			});
+			const state = { key, code, digits: factor.digits, algorithm: factor.algorithm, lastUsed: Number(factor.last_used_step) };
+			const { look_ahead: lookAhead } = env.settings.hotp;
+			const counter = verifyHOTP({ ...state, lookAhead });
+			// R-OTP-9: a code at or just below the counter is a replay, not a wrong code, in the audit trail (the
+			// caller sees invalid_code either way). Checked only on a miss: a success costs nothing more.
+			const replay = counter === null && wasRecentlyUsed({ ...state, lookBehind: lookAhead + 1 });
 			key.fill(0);
+			if (replay) replayed = factor.id;
 			if (counter === null) continue;
 			const consumed =
 				scope.pendingFactorId !== undefined

@@ -41,7 +41,11 @@ export const hotpResync = {
 		});
 		key.fill(0);
 		if (counter === null) return { ok: false, reason: "invalid" };
-		if (!(await tx.factors.consumeStep(env.tenantId, env.userId, factor.id, counter, scope.now))) return { ok: false, reason: "replay", factorId: factor.id };
+		// Both codes are spent or neither: the factor row this attempt read may be older than the last verify's
+		// commit (PostgreSQL re-reads only the locked user row), so the update checks the first code too (R-OTP-1).
+		if (!(await tx.factors.consumeCounters(env.tenantId, env.userId, factor.id, counter - 1, counter, scope.now))) {
+			return { ok: false, reason: "replay", factorId: factor.id };
+		}
 		return { ok: true, proven: { method: "hotp", factorId: factor.id }, factor };
 	},
 } as const satisfies ProofKind<{ codes: readonly [string, string] }, never>;

@@ -43,6 +43,18 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 			const result = await consumeStep(db, step, now, tenantId, userId, factorId);
 			return (result.numAffectedRows ?? 0n) > 0n;
 		},
+		async consumeCounters(tenantId, userId, factorId, first, last, now) {
+			const result = await db
+				.updateTable("factors")
+				.set({ last_used_step: last, last_used_at: now })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.where("id", "=", factorId)
+				.where("status", "=", "active")
+				.where("last_used_step", "<", first)
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
 		async activate(tenantId, userId, factorId, step, now) {
 			const result = await db
 				.updateTable("factors")
