@@ -42,6 +42,30 @@ describe.each(DIALECTS)("concurrent double use over HTTP (%s)", (dialect) => {
 		}
 	});
 
+	it(`a verify and a resync presenting the same HOTP code at once, ${ROUNDS} rounds: the code is spent once (R-OTP-1)`, async () => {
+		// The resync's two codes are c and c+1; the verify presents c. Whichever commits second must find c spent,
+		// even when its attempt read the factor row before the other's commit (PostgreSQL locks only the user row).
+		const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+		const key = decodeBase32(secret)!;
+		const enrolled = await t.call("POST", "/v1/users/race-resync/factors", { type: "hotp", secret });
+		const id = enrolled.json.factor.id as string;
+		expect((await t.call("POST", `/v1/users/race-resync/factors/${id}/confirm`, { code: "755224" })).status).toBe(200);
+		let counter = 0;
+		let both = 0;
+		for (let round = 0; round < ROUNDS; round++) {
+			const c = counter + 1;
+			const code = (n: number) => generateHOTP(key, BigInt(n), 6, "SHA1");
+			const [verified, resynced] = await Promise.all([
+				t.call("POST", "/v1/users/race-resync/verify", { code: code(c) }),
+				t.call("POST", `/v1/users/race-resync/factors/${id}/resync`, { codes: [code(c), code(c + 1)] }),
+			]);
+			if (verified.status === 200 && resynced.status === 200) both++;
+			counter = Number((await t.app.services.deps.store.factors.find(t.tenantId, "race-resync", id))!.last_used_step);
+			await t.call("POST", "/v1/users/race-resync/unlock");
+		}
+		expect(both, "rounds in which the verify and the resync both spent the same code").toBe(0);
+	});
+
 	it(`one HOTP code, ${PARALLEL} at once, ${ROUNDS} rounds: exactly one 200 each round, and the counter moves to it once`, async () => {
 		// RFC 4226 Appendix D's secret, imported at counter 0; each round sends a code a few counters ahead (look-ahead).
 		const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
