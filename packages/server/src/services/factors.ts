@@ -78,7 +78,7 @@ export async function enrollFactor<Input extends ProofInput & { label?: string }
  * assertion), checked through the shared attempt path. There is no admin
  * bypass here: an admin removes factors (with a reason), then the user enrolls.
  */
-export async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof | undefined> {
+async function prepareBinding(deps: ServiceDeps, ctx: TenantContext, userId: string, input: ProofInput): Promise<PreparedProof | undefined> {
 	const factors = await deps.store.factors.listForUser(ctx.tenantId, userId);
 	if (!factors.some((factor) => factor.status === "active")) return undefined;
 	if (!hasProof(input)) throw fieldError("proof_required", "/code", PROOF_EXPECTED);
@@ -126,7 +126,7 @@ async function lockedFactors(tx: Store, ctx: TenantContext, userId: string): Pro
 }
 
 /** Inserts the pending factor (and the user on first enrollment), after the binding proof if one is needed. */
-export async function insertPendingFactor(
+async function insertPendingFactor(
 	deps: ServiceDeps,
 	ctx: TenantContext,
 	userId: string,
@@ -168,10 +168,10 @@ async function findLiveFactor(deps: ServiceDeps, ctx: TenantContext, userId: str
 }
 
 /**
- * Activates a pending factor: a TOTP factor with a current code from it (the
- * code's step is consumed, so it cannot double as the next login's code, V-1),
- * a WebAuthn factor with the registration response to its challenge. The
- * user's first active factor comes with a set of recovery codes.
+ * Activates a pending factor with the proof its kind confirms with (FactorKind.confirmation): a TOTP or HOTP
+ * factor with a current code from it (the code's step or counter is consumed, so it cannot double as the next
+ * login's code, V-1), a WebAuthn factor with the registration response to its challenge. The user's first
+ * active factor comes with a set of recovery codes.
  */
 export async function confirmFactor(
 	deps: ServiceDeps,

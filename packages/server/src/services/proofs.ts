@@ -1,7 +1,7 @@
 import type { VerifiedProof } from "../core/assertion-claims.js";
 import { type Strength, strengthOfFactor, strengthToAdd, strengthToKeep, sufficient } from "../core/proof-strength.js";
 import { ServiceError } from "../contract/service-error.js";
-import type { Claimed, Evaluation, FactorChange, ProofEnv, ProofInput, ProofScope, ProvenBy, Purpose } from "../factors/proof-kind.js";
+import type { Claimed, Evaluation, FactorChange, KindEvent, ProofEnv, ProofInput, ProofScope, ProvenBy, Purpose, RegistrationRefusal } from "../factors/proof-kind.js";
 import { claimProof } from "../factors/registry.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
@@ -76,13 +76,13 @@ export type ProofOutcome =
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
 	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" }
 	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
-	| { ok: false; reason: "registration_refused"; refusal: "invalid_credential" | "credential_exists" | "factor_expired" };
+	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };
 
 export interface ProofTarget {
 	purpose: Purpose;
 	/** confirm: only this pending factor may match, and matching activates it. */
 	pendingFactorId?: string;
-	/** verify: only this active factor is checked. */
+	/** verify: only this active factor is checked; resync: the factor to resynchronize. */
 	factorId?: string;
 	/** Factor changes: the proof must be at least as strong as this change requires (R-LC-1, R-LC-4, R-RC-5). */
 	change?: FactorChange;
@@ -118,13 +118,13 @@ export async function attemptProof(
 	const scope: ProofScope = { purpose: target.purpose, now, factors: state.factors };
 	if (target.pendingFactorId !== undefined) scope.pendingFactorId = target.pendingFactorId;
 	if (target.factorId !== undefined) scope.factorId = target.factorId;
-	const { outcome, method } = await evaluate(tx, env, ctx, prepared, target, scope);
+	const { outcome, method, events } = await evaluate(tx, env, ctx, prepared, target, scope);
 	// An attempt record's events are written like a user's (the same durable write, V-12a) but name no user:
 	// the id goes in the data, so an id Twofold does not know has no events of its own (ADR 0002).
 	const record = isAttemptRecord(user);
 	const event = { tenantId: ctx.tenantId, userId: record ? null : userId };
 	const about = record ? { unknown_user_id: userId } : {};
-	for (const noted of ("events" in outcome ? outcome.events : undefined) ?? []) {
+	for (const noted of events) {
 		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: noted.factorId, type: noted.type, data: noted.data });
 	}
 	if (outcome.ok) {
@@ -182,22 +182,27 @@ async function evaluate(
 	prepared: PreparedProof,
 	target: ProofTarget,
 	scope: ProofScope,
-): Promise<{ outcome: Evaluation | Failure; method: string }> {
+): Promise<{ outcome: Evaluation | Failure; method: string; events: KindEvent[] }> {
 	const { claimed } = prepared;
-	if (claimed === "malformed") return { outcome: { ok: false, reason: "malformed" }, method: "malformed" };
+	if (claimed === "malformed") return { outcome: { ok: false, reason: "malformed" }, method: "malformed", events: [] };
 	const first = claimed[0]!;
 	if (target.change !== undefined) {
 		const required = requiredStrength(ctx, scope.factors, target.change);
 		const presented = first.kind.strength(first.presented as never, first.prepared as never);
-		if (required !== undefined && presented !== undefined && !sufficient(presented, required)) return { outcome: { ok: false, reason: "insufficient" }, method: first.kind.method };
+		if (required !== undefined && presented !== undefined && !sufficient(presented, required)) {
+			return { outcome: { ok: false, reason: "insufficient" }, method: first.kind.method, events: [] };
+		}
 	}
+	// What every kind tried wants recorded, whichever outcome is kept (ADR 0007: "whatever the outcome").
+	const events: KindEvent[] = [];
 	let failure: { outcome: Evaluation; method: string } | undefined;
 	for (const { kind, presented, prepared: ready } of claimed) {
 		const outcome = await kind.evaluate(tx, env, presented as never, ready as never, scope);
-		if (outcome.ok) return { outcome, method: kind.method };
+		if ("events" in outcome && outcome.events !== undefined) events.push(...outcome.events);
+		if (outcome.ok) return { outcome, method: kind.method, events };
 		if (failure === undefined || (failure.outcome.ok === false && failure.outcome.reason === "invalid" && outcome.reason !== "invalid")) failure = { outcome, method: kind.method };
 	}
-	return failure!;
+	return { ...failure!, events };
 }
 
 /** What a factor change requires, from the active factors (core/proof-strength.ts); undefined: no factor to protect. */

@@ -27,6 +27,27 @@ describe.each(DIALECTS)("event metrics count committed events only (%s)", (diale
 		return events.filter((event) => event.data.marker === marker).length;
 	}
 
+	it("an after-commit callback that throws does not turn a committed transaction into an error: the work stands and its answer says so", async () => {
+		const warned: Error[] = [];
+		const onWarning = (warning: Error) => warned.push(warning);
+		process.on("warning", onWarning);
+		try {
+			const result = await t.app.store.transaction(async (tx) => {
+				await append(tx, "observer-throws");
+				tx.afterCommit(() => {
+					throw new Error("observer failed");
+				});
+				return "committed";
+			});
+			expect(result).toBe("committed");
+			expect(await stored("observer-throws")).toBe(1);
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(warned.map((warning) => warning.message)).toContain("observer failed");
+		} finally {
+			process.off("warning", onWarning);
+		}
+	});
+
 	it("a transaction that appends an event and then throws leaves the metric unchanged; a committed one counts once", async () => {
 		const before = await counted();
 		await expect(

@@ -1,3 +1,4 @@
+import { MAX_HOTP_LOOK_AHEAD, MAX_HOTP_RESYNC_WINDOW } from "../../core/hotp-window.js";
 import { Type } from "@sinclair/typebox";
 import { TENANT_PATCH_EXAMPLES } from "./examples.js";
 import { CONTAINS_CODE_PLACEHOLDER, HOST_NAME, NO_COLON_OR_CONTROL, NO_CONTROL } from "./patterns.js";
@@ -44,10 +45,10 @@ export const TenantPatch = Type.Object(
 			Type.Object(
 				{
 					look_ahead: Type.Optional(
-						Type.Integer({ minimum: 0, maximum: 100, description: "Verify accepts HOTP counters last+1 … last+1+look_ahead (default 10)." }),
+						Type.Integer({ minimum: 0, maximum: MAX_HOTP_LOOK_AHEAD, description: "Verify accepts HOTP counters last+1 … last+1+look_ahead (default 10)." }),
 					),
 					resync_window: Type.Optional(
-						Type.Integer({ minimum: 2, maximum: 1000, description: "Resync looks for two consecutive codes within counters last+1 … last+resync_window (default 100)." }),
+						Type.Integer({ minimum: 2, maximum: MAX_HOTP_RESYNC_WINDOW, description: "Resync looks for two consecutive codes within counters last+1 … last+resync_window (default 100)." }),
 					),
 				},
 				{ additionalProperties: false },

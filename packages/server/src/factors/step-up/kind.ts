@@ -3,7 +3,7 @@ import { strengthOfAssertion } from "../../core/proof-strength.js";
 import type { ProofKind } from "../proof-kind.js";
 
 /** How old a step-up assertion may be to authorize a factor change (R-LC-1, R-LC-4, R-RC-5): five minutes. */
-export const FRESH_PROOF_SECONDS = 300;
+const FRESH_PROOF_SECONDS = 300;
 
 /**
  * A step-up assertion as the proof for a factor change (R-LC-1, R-LC-4, R-RC-5):

@@ -2,7 +2,9 @@
  * Why a WebAuthn ceremony check refused a response (issue 14). The client is told one thing, whatever the reason
  * (a refusal is a counted attempt, V-15); the reason is for the operator's log. It never carries the credential, the
  * challenge or the response (R-ST-4): `detail` is @simplewebauthn/server's message with every quoted value taken out,
- * and none at all for a challenge mismatch, whose message quotes both challenges.
+ * and only for reasons whose messages name checks; none for a challenge mismatch (its message quotes both
+ * challenges), a type mismatch or a malformed response (their messages can carry the response's own text unquoted:
+ * "Unexpected credential type …", the decoder's error).
  */
 export type CeremonyRefusalReason =
 	| "malformed_response"
@@ -42,12 +44,14 @@ const LIBRARY_REASONS: [RegExp, CeremonyRefusalReason][] = [
 ];
 
 const DETAIL_MAX = 160;
+/** Reasons whose library messages may quote, or carry unquoted, what the client sent: logged without a detail. */
+const NO_DETAIL: ReadonlySet<CeremonyRefusalReason> = new Set(["challenge_mismatch", "type_mismatch", "malformed_response"]);
 
 /** The refusal for an error thrown by the library's ceremony check. */
 export function refusalFromError(error: unknown): CeremonyRefusal {
 	const message = error instanceof Error ? error.message : "";
 	const reason = LIBRARY_REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? "malformed_response";
-	if (reason === "challenge_mismatch" || message === "") return refusal(reason);
+	if (NO_DETAIL.has(reason) || message === "") return refusal(reason);
 	// Values in the library's messages are quoted ("…"); without them a message names checks, not data.
 	return refusal(reason, message.replace(/"[^"]*"?/g, "…").slice(0, DETAIL_MAX));
 }

@@ -62,7 +62,7 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 				schema: {
 					tags: ["factors"],
 					summary:
-						"Activate a pending factor: TOTP with a current code, WebAuthn with the registration response. The user's first factor comes with recovery codes.",
+						"Activate a pending factor: TOTP or HOTP with a current code, WebAuthn with the registration response. The user's first factor comes with recovery codes.",
 					security,
 					params: FactorParams,
 					body: ConfirmBody,
