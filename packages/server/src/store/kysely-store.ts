@@ -110,7 +110,15 @@ function boundTo(db: Kysely<Database>, dialect: DialectName, committed: (() => v
 async function committing<T>(run: (committed: (() => void)[]) => Promise<T>): Promise<T> {
 	const committed: (() => void)[] = [];
 	const result = await run(committed);
-	for (const fn of committed) fn();
+	for (const fn of committed) {
+		try {
+			fn();
+		} catch (error) {
+			// The work is durable and a 2xx must say so: an after-commit callback's failure is reported, never turned
+			// into an error for a committed transaction (a spent code answered 500).
+			process.emitWarning(`an after-commit callback failed: ${error instanceof Error ? error.message : String(error)}`, "AfterCommitWarning");
+		}
+	}
 	return result;
 }
 

@@ -42,7 +42,7 @@ describe.each(DIALECTS)("event metrics count committed events only (%s)", (diale
 			expect(result).toBe("committed");
 			expect(await stored("observer-throws")).toBe(1);
 			await new Promise((resolve) => setImmediate(resolve));
-			expect(warned.map((warning) => warning.message)).toContain("observer failed");
+			expect(warned.map((warning) => warning.message)).toContain("an after-commit callback failed: observer failed");
 		} finally {
 			process.off("warning", onWarning);
 		}
