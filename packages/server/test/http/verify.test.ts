@@ -108,6 +108,19 @@ describe.each(DIALECTS)("verify (%s)", (dialect) => {
 		expect((await t.call("POST", "/v1/users/v2/verify", { code: now })).status).toBe(422);
 	});
 
+	it("a WebAuthn or email proof field alone is a counted malformed attempt, not a 400 (V-2)", async () => {
+		await enrollActive(t, "v2-alone");
+		const bodies = [{ challenge_id: "chl_x" }, { credential: {} }, { challenge_id: "chl_x", code: 5 }];
+		for (const body of bodies) {
+			const res = await t.call("POST", "/v1/users/v2-alone/verify", body);
+			expect(res.status, JSON.stringify(body)).toBe(422);
+			expect(res.json.error.code).toBe("invalid_code");
+			t.clock.advance(301_000);
+		}
+		const failed = await t.call("GET", "/v1/events?user_id=v2-alone&type=verification.failed&limit=100");
+		expect(failed.json.events.map((event: { data: { reason: string } }) => event.data.reason)).toEqual(bodies.map(() => "malformed"));
+	});
+
 	it("unknown user, user without factors and wrong code read the same (V-12)", async () => {
 		t.clock.set(Date.now());
 		await enrollActive(t, "v12-has");

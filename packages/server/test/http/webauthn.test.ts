@@ -150,6 +150,12 @@ describe.each(DIALECTS)("WebAuthn factors (%s)", (dialect) => {
 		);
 		// The challenge was used by the failed attempt: a correct response now is refused too.
 		expect((await confirm("wa-reg", bad.factor.id, authenticator.register(bad.webauthn.options))).json.error.code).toBe("invalid_credential");
+		// The audit trail names the refusal (the caller's error code), not the attempt path's category.
+		const refusals = await t.call("GET", "/v1/events?user_id=wa-reg&type=verification.failed&limit=10");
+		expect(refusals.json.events.map((event: { data: { purpose: string; reason: string } }) => [event.data.purpose, event.data.reason])).toEqual([
+			["confirm", "invalid_credential"],
+			["confirm", "invalid_credential"],
+		]);
 		const noUV = await enroll("wa-reg");
 		expect((await confirm("wa-reg", noUV.factor.id, authenticator.register(noUV.webauthn.options, { flags: FLAGS.UP | FLAGS.AT }))).json.error.code).toBe(
 			"invalid_credential",
