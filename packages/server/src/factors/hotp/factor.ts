@@ -1,8 +1,6 @@
 import type { HashAlgorithm } from "../../core/hotp.js";
-import { fieldError } from "../../contract/service-error.js";
-import { sealFactorSecret } from "../factor-secret.js";
 import type { FactorKind } from "../factor-kind.js";
-import { totpSecret } from "../totp/provisioning.js";
+import { sealedOTPSecret } from "../totp/provisioning.js";
 import { hotpProvisioning, type HOTPProvisioning } from "./provisioning.js";
 import { hotpResync } from "./resync.js";
 
@@ -31,17 +29,15 @@ export const hotpFactor = {
 		const algorithm = input.algorithm ?? env.settings.totp.algorithm;
 		const digits = input.digits ?? env.settings.totp.digits;
 		const counter = input.counter ?? 0;
-		const secret = totpSecret(algorithm, env.random, input.secret);
-		if (secret === null) throw fieldError("invalid_secret", "/secret", "must be base32 (RFC 4648) that decodes to at least 16 bytes");
+		const { secret, envelope } = sealedOTPSecret(env, algorithm, input.secret);
 		const label = input.label ?? env.userId;
-		const secretEnvelope = sealFactorSecret(env.keyring, env.random, { tenant_id: env.tenantId, user_id: env.userId, id: env.factorId }, secret);
 		const hotp =
 			input.secret === undefined ? await hotpProvisioning({ secret, issuer: input.issuer ?? env.settings.issuer, label, algorithm, digits, counter }) : undefined;
 		secret.fill(0);
 		return {
 			columns: {
 				label,
-				secret_envelope: secretEnvelope,
+				secret_envelope: envelope,
 				algorithm,
 				digits,
 				period: null,

@@ -1,8 +1,6 @@
 import type { HashAlgorithm } from "../../core/hotp.js";
-import { fieldError } from "../../contract/service-error.js";
-import { sealFactorSecret } from "../factor-secret.js";
 import type { FactorKind } from "../factor-kind.js";
-import { totpProvisioning, totpSecret, type TOTPProvisioning } from "./provisioning.js";
+import { sealedOTPSecret, totpProvisioning, type TOTPProvisioning } from "./provisioning.js";
 
 export interface EnrollTOTPInput {
 	label?: string;
@@ -22,17 +20,14 @@ export const totpFactor = {
 		const algorithm = input.algorithm ?? defaults.algorithm;
 		const digits = input.digits ?? defaults.digits;
 		const period = input.period ?? defaults.period;
-		const secret = totpSecret(algorithm, env.random, input.secret);
-		if (secret === null) throw fieldError("invalid_secret", "/secret", "must be base32 (RFC 4648) that decodes to at least 16 bytes");
+		const { secret, envelope } = sealedOTPSecret(env, algorithm, input.secret);
 		const label = input.label ?? env.userId;
-		const row = { tenant_id: env.tenantId, user_id: env.userId, id: env.factorId };
-		const secretEnvelope = sealFactorSecret(env.keyring, env.random, row, secret);
 		const totp = await totpProvisioning({ secret, issuer: input.issuer ?? env.settings.issuer, label, algorithm, digits, periodInSeconds: period });
 		secret.fill(0);
 		return {
 			columns: {
 				label,
-				secret_envelope: secretEnvelope,
+				secret_envelope: envelope,
 				algorithm,
 				digits,
 				period,

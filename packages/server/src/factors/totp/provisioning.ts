@@ -2,11 +2,14 @@ import { decodeBase32, encodeBase32 } from "../../core/base32.js";
 import type { HashAlgorithm } from "../../core/hotp.js";
 import { createTOTPKeyURI } from "../../core/key-uri.js";
 import type { RandomReader } from "../../core/random.js";
+import { fieldError } from "../../contract/service-error.js";
+import type { EnrollEnv } from "../factor-kind.js";
+import { sealFactorSecret } from "../factor-secret.js";
 import { renderQR } from "../qr-render.js";
 
 /**
- * The TOTP factor: secret material and what the enrolling user sees once.
- * No storage here; services persist what this returns.
+ * The shared secret of a code factor (TOTP, and HOTP which uses the same rules) and what the enrolling user sees
+ * once. No storage here; services persist what this returns.
  */
 
 /** RFC 6238 §5.1: keys SHOULD be the HMAC output length (R-OTP-4). */
@@ -19,6 +22,16 @@ export function totpSecret(algorithm: HashAlgorithm, random: RandomReader, impor
 	if (imported === undefined) return random(GENERATED_SECRET_BYTES[algorithm]);
 	const decoded = decodeBase32(imported);
 	return decoded === null || decoded.byteLength < MIN_IMPORTED_SECRET_BYTES ? null : decoded;
+}
+
+/**
+ * The factor's secret for an enrollment, generated or imported (R-OTP-4), sealed under the new factor's row
+ * (R-ST-1, R-ST-2). The caller zeroes `secret` once it has shown what it must.
+ */
+export function sealedOTPSecret(env: EnrollEnv, algorithm: HashAlgorithm, imported: string | undefined): { secret: Uint8Array; envelope: string } {
+	const secret = totpSecret(algorithm, env.random, imported);
+	if (secret === null) throw fieldError("invalid_secret", "/secret", "must be base32 (RFC 4648) that decodes to at least 16 bytes");
+	return { secret, envelope: sealFactorSecret(env.keyring, env.random, { tenant_id: env.tenantId, user_id: env.userId, id: env.factorId }, secret) };
 }
 
 export interface TOTPProvisioning {
@@ -40,15 +53,14 @@ export async function totpProvisioning(options: {
 	digits: number;
 	periodInSeconds: number;
 }): Promise<TOTPProvisioning> {
-	const secret = encodeBase32(options.secret);
-	const uri = createTOTPKeyURI({
-		issuer: options.issuer,
-		accountName: options.label,
-		secretBase32: secret,
-		algorithm: options.algorithm,
-		digits: options.digits,
-		periodInSeconds: options.periodInSeconds,
-	});
+	const { issuer, label: accountName, algorithm, digits, periodInSeconds } = options;
+	return otpProvisioning(options.secret, (secretBase32) => createTOTPKeyURI({ issuer, accountName, secretBase32, algorithm, digits, periodInSeconds }));
+}
+
+/** The secret in base32, its otpauth URI (built by the kind) and the URI's QR code: what a code factor shows once. */
+export async function otpProvisioning(secret: Uint8Array, uriFor: (secretBase32: string) => string): Promise<TOTPProvisioning> {
+	const secretBase32 = encodeBase32(secret);
+	const uri = uriFor(secretBase32);
 	const { svg, png } = await renderQR(uri);
-	return { secret, uri, qr_svg: svg, qr_png: png };
+	return { secret: secretBase32, uri, qr_svg: svg, qr_png: png };
 }

@@ -4,15 +4,16 @@ import type { FactorRepository } from "../store.js";
 import type { Database } from "../tables.js";
 
 // The verify hot path: built once per dialect (prepared-query.ts).
-const consumeStep = preparedQuery((db, step: number, now: number, tenantId: string, userId: string, factorId: string) =>
+/** Steps or counters first … last consumed whole: a single step is first = last (R-OTP-1). */
+const consumeRun = preparedQuery((db, first: number, last: number, now: number, tenantId: string, userId: string, factorId: string) =>
 	db
 		.updateTable("factors")
-		.set({ last_used_step: step, last_used_at: now })
+		.set({ last_used_step: last, last_used_at: now })
 		.where("tenant_id", "=", tenantId)
 		.where("user_id", "=", userId)
 		.where("id", "=", factorId)
 		.where("status", "=", "active")
-		.where("last_used_step", "<", step),
+		.where("last_used_step", "<", first),
 );
 
 export function factorRepository(db: Kysely<Database>): FactorRepository {
@@ -40,20 +41,12 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.execute();
 		},
 		async consumeStep(tenantId, userId, factorId, step, now) {
-			const result = await consumeStep(db, step, now, tenantId, userId, factorId);
+			const result = await consumeRun(db, step, step, now, tenantId, userId, factorId);
 			return (result.numAffectedRows ?? 0n) > 0n;
 		},
 		async consumeCounters(tenantId, userId, factorId, first, last, now) {
-			const result = await db
-				.updateTable("factors")
-				.set({ last_used_step: last, last_used_at: now })
-				.where("tenant_id", "=", tenantId)
-				.where("user_id", "=", userId)
-				.where("id", "=", factorId)
-				.where("status", "=", "active")
-				.where("last_used_step", "<", first)
-				.executeTakeFirst();
-			return result.numUpdatedRows > 0n;
+			const result = await consumeRun(db, first, last, now, tenantId, userId, factorId);
+			return (result.numAffectedRows ?? 0n) > 0n;
 		},
 		async activate(tenantId, userId, factorId, step, now) {
 			const result = await db
