@@ -23,8 +23,22 @@ export type AssertionSettings = TenantSettings["assertions"];
  */
 export type WebAuthnSettings = TenantSettings["webauthn"];
 
+/**
+ * What the hosted prompt shows of the tenant (issue 15). has_logo is read-only: Twofold sets it in the transaction
+ * that stores or deletes the logo (services/logos.ts), and no PATCH can set it.
+ */
+export type BrandingSettings = TenantSettings["branding"];
+
+/**
+ * How the hosted prompt behaves. no_factor_policy "allow" lets a user without a factor through with acr
+ * urn:twofold:acr:none and no assertion: a weakening, documented as such.
+ */
+export type PromptSettings = TenantSettings["prompt"];
+
 export type TenantSettingsPatch = {
 	webauthn?: Partial<WebAuthnSettings>;
+	branding?: Partial<Omit<BrandingSettings, "has_logo">>;
+	prompt?: Partial<PromptSettings>;
 	issuer?: string;
 	totp?: Partial<TenantSettings["totp"]>;
 	hotp?: Partial<TenantSettings["hotp"]>;
@@ -51,6 +65,9 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		// R-WA-5: user verification required unless the tenant relaxes it.
 		webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 		assertions: { ttl_seconds: 300 },
+		branding: { display_name: null, primary_color: null, has_logo: false, default_locale: "en" },
+		// enroll: a user with no factor is sent to enrollment, so the prompt never passes someone without a proof by default.
+		prompt: { no_factor_policy: "enroll", support_text: null, support_url: null, recovery_requests: true },
 		email: {
 			enabled: false,
 			store_address: false,
@@ -75,5 +92,9 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 		webauthn: { ...base.webauthn, ...patch.webauthn },
 		assertions: { ...base.assertions, ...patch.assertions },
 		email: { ...base.email, ...patch.email },
+		// The stored JSON is parsed through here too, and carries has_logo; a PATCH never does (its schema refuses it,
+		// and updateTenantSettings takes it from the stored row).
+		branding: { ...base.branding, ...patch.branding },
+		prompt: { ...base.prompt, ...patch.prompt },
 	};
 }

@@ -14,6 +14,7 @@ import { type ConnectionGuard, guardConnections } from "./connection-guard.js";
 import { handleError, sendError } from "./errors.js";
 import { registerGracefulClose } from "./graceful-close.js";
 import { registerMetrics } from "./metrics.js";
+import { logoRoutes, publicLogoRoutes } from "./routes/logos.js";
 import { rateLimitHook } from "./rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
@@ -191,6 +192,8 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 	await app.register(browserHelperRoutes());
 	await app.register(jwksRoutes(services));
 	await app.register(errorCatalogRoutes());
+	// Public: the prompt's pages show these; the API key is not asked (outside /v1).
+	await app.register(publicLogoRoutes(services));
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(
@@ -211,6 +214,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 			await v1.register(userRoutes(services));
 			await v1.register(eventRoutes(services));
 			await v1.register(tenantRoutes(services));
+			await v1.register(logoRoutes(services));
 			await v1.register(assertionRoutes(services));
 			await v1.register(webhookRoutes(services));
 		},

@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
 	"factor.activated",
 	"factor.deleted",
 	"factor.resynchronized",
+	"factor.renamed",
 	"verification.succeeded",
 	"verification.failed",
 	"verification.replay_rejected",
@@ -30,6 +31,9 @@ export const EVENT_TYPES = [
 	"email_code.sent",
 	"admin.factor_reset",
 	"user.security_notice",
+	"user.recovery_requested",
+	"prompt.completed",
+	"prompt.cancelled",
 	"service.restore_fenced",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -14,6 +14,7 @@ import { appendEvent } from "./events.js";
 import { attemptProof, hasProof, PROOF_EXPECTED, type PreparedProof, prepareClaimed, prepareProof, proofEnv, proofError, verifiedProofOf } from "./proofs.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
 import type { TenantContext } from "./tenant-context.js";
+import { isFactorLabel, MAX_LABEL_LENGTH } from "../contract/schemas/factors.js";
 
 /**
  * The factor lifecycle, once for every kind (ADR 0007): enroll (binding proof, pending cap, events), confirm,
@@ -291,6 +292,27 @@ export async function deleteFactor(
 		return { ok: true as const };
 	});
 	if (!outcome.ok) throw outcome.reason === "gone" ? new ServiceError("factor_not_found") : proofError(outcome);
+}
+
+/**
+ * PATCH /v1/users/{id}/factors/{factor_id} {label}: a new name for a pending or active factor, under the rules of a
+ * label at enrollment (1–128 characters, no ':' or control character; the request schema checks them, and so does
+ * this function for callers that are not HTTP, such as the prompt's manage page). A label is a name the user reads,
+ * it grants nothing, so no proof is asked. Another tenant's or user's factor is factor_not_found (V-17). The event
+ * factor.renamed carries the type only: a label may hold an address or a name, kept out of the audit log and webhooks.
+ * An authenticator app keeps the name it was given by the otpauth:// URI; this changes Twofold's name only.
+ */
+export async function renameFactor(deps: ServiceDeps, ctx: TenantContext, userId: string, factorId: string, label: string): Promise<{ factor: PublicFactor }> {
+	if (!isFactorLabel(label)) throw fieldError("invalid_request", "/label", `must be 1-${MAX_LABEL_LENGTH} characters without ':' or control characters`);
+	const factor = await findLiveFactor(deps, ctx, userId, factorId);
+	const renamed = await deps.store.transaction(async (tx) => {
+		if (!(await tx.factors.rename(ctx.tenantId, userId, factorId, label))) return undefined;
+		await appendEvent(tx, deps.random, deps.clock().getTime(), { tenantId: ctx.tenantId, userId, factorId, type: "factor.renamed", data: { type: factor.type } });
+		return tx.factors.find(ctx.tenantId, userId, factorId);
+	});
+	if (renamed === undefined) throw new ServiceError("factor_not_found");
+	const facts = await kindOf(renamed.type).facts?.(deps.store, ctx.tenantId, userId);
+	return { factor: publicFactor(renamed, facts?.get(factorId)) };
 }
 
 /**

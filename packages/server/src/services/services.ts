@@ -1,7 +1,8 @@
 import type { ServiceDeps } from "./deps.js";
 import { authenticate, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
 import { listEvents } from "./events.js";
-import { confirmFactor, deleteFactor, enrollFactor, listFactors, resyncFactor } from "./factors.js";
+import { confirmFactor, deleteFactor, enrollFactor, listFactors, renameFactor, resyncFactor } from "./factors.js";
+import { deleteLogo, getLogo, hasLogo, setLogo } from "./logos.js";
 import { FACTOR_KINDS } from "../factors/registry.js";
 import type { EnrollTOTPInput } from "../factors/totp/factor.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
@@ -10,7 +11,7 @@ import type { TenantContext } from "./tenant-context.js";
 import type { TenantSettingsPatch } from "../contract/tenant-settings.js";
 import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
-import { deleteUser, getUser, resetUser, unlockUser } from "./users.js";
+import { deleteUser, getUser, requestRecovery, resetUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
 import { redeemAssertion, type AssertionRequest } from "./assertions.js";
 import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
@@ -31,7 +32,7 @@ export function createServices(deps: ServiceDeps) {
 			create: (name: string) => createTenant(deps, name),
 			list: () => listTenants(deps),
 			ensureFirst: () => ensureFirstTenant(deps),
-			view: tenantView,
+			view: (ctx: TenantContext) => tenantView(deps, ctx),
 			update: (ctx: TenantContext, patch: TenantSettingsPatch) => updateTenantSettings(deps, ctx, patch),
 		},
 		apiKeys: {
@@ -48,6 +49,7 @@ export function createServices(deps: ServiceDeps) {
 			confirm: (ctx: TenantContext, userId: string, factorId: string, input: { code?: unknown; credential?: unknown }) =>
 				confirmFactor(deps, ctx, userId, factorId, input),
 			list: (ctx: TenantContext, userId: string) => listFactors(deps, ctx, userId),
+			rename: (ctx: TenantContext, userId: string, factorId: string, label: string) => renameFactor(deps, ctx, userId, factorId, label),
 			delete: (ctx: TenantContext, userId: string, factorId: string, authorization: ChangeAuthorization) =>
 				deleteFactor(deps, ctx, userId, factorId, authorization),
 		},
@@ -85,6 +87,14 @@ export function createServices(deps: ServiceDeps) {
 			unlock: (ctx: TenantContext, userId: string) => unlockUser(deps, ctx, userId),
 			delete: (ctx: TenantContext, userId: string) => deleteUser(deps, ctx, userId),
 			reset: (ctx: TenantContext, userId: string, input: { reason: string; notify_email?: string }) => resetUser(deps, ctx, userId, input),
+			requestRecovery: (ctx: TenantContext, userId: string) => requestRecovery(deps, ctx, userId),
+		},
+		/** Prompt logos (issue 15); owner "tenant" or "client:<client id>". */
+		logos: {
+			setLogo: (ctx: TenantContext, owner: string, bytes: Uint8Array, contentType: string | undefined) => setLogo(deps, ctx, owner, bytes, contentType),
+			deleteLogo: (ctx: TenantContext, owner: string) => deleteLogo(deps, ctx, owner),
+			getLogo: (tenantId: string, owner: string) => getLogo(deps, tenantId, owner),
+			hasLogo: (tenantId: string, owner: string) => hasLogo(deps, tenantId, owner),
 		},
 		events: {
 			list: (ctx: TenantContext, query: EventQuery) => listEvents(deps.store, ctx.tenantId, query),

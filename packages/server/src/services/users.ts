@@ -122,3 +122,34 @@ export async function resetUser(
 	}
 	return { reset: true, factors_removed: removed, emailed };
 }
+
+/** At most one user.recovery_requested event an hour per user; later requests in the hour are accepted silently. */
+export const RECOVERY_REQUEST_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * "Request a reset" on the prompt's lost-access page (issue 15): records a user.recovery_requested event, and so a
+ * webhook, for the application's support staff, who then act through the admin reset (POST /v1/users/{id}/reset)
+ * after checking who is asking. It changes nothing itself: no factor, code, lock or challenge is touched, and
+ * nothing is bypassed. Refused (recovery_requests_disabled) when the tenant turned prompt.recovery_requests off.
+ * Rate-limited per user: a request within an hour of the last recorded one is accepted but records nothing
+ * (recorded: false), so a user pressing the button again, or someone pressing it for them, cannot flood the
+ * support queue; the page says the same either way.
+ */
+export async function requestRecovery(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<{ recorded: boolean }> {
+	if (!ctx.settings.prompt.recovery_requests) throw new ServiceError("recovery_requests_disabled");
+	const user = await deps.store.users.find(ctx.tenantId, userId);
+	// An attempt record (failed attempts on an id that never enrolled, V-12a) is not a user: there is nothing to recover.
+	if (user === undefined || isAttemptRecord(user)) throw new ServiceError("user_not_found");
+	return deps.store.transaction(async (tx) => {
+		const now = deps.clock().getTime();
+		if (!(await tx.recoveryRequests.record(ctx.tenantId, userId, now, RECOVERY_REQUEST_INTERVAL_MS))) return { recorded: false };
+		const factors = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status === "active").length;
+		await appendEvent(tx, deps.random, now, {
+			tenantId: ctx.tenantId,
+			userId,
+			type: "user.recovery_requested",
+			data: { active_factors: factors, recovery_codes_remaining: await tx.recoveryCodes.countUnused(ctx.tenantId, userId) },
+		});
+		return { recorded: true };
+	});
+}

@@ -7,7 +7,9 @@ import { apiKeyRepository } from "./repositories/api-keys.js";
 import { challengeRepository } from "./repositories/challenges.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
+import { logoRepository } from "./repositories/logos.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
+import { recoveryRequestRepository } from "./repositories/recovery-requests.js";
 import { redeemedAssertionRepository } from "./repositories/redeemed-assertions.js";
 import { sealedSecretRepository } from "./repositories/sealed-secrets.js";
 import { signingKeyRepository } from "./repositories/signing-keys.js";
@@ -48,6 +50,8 @@ class BoundStore implements Store {
 	#webhooks?: Store["webhooks"];
 	#webhookDeliveries?: Store["webhookDeliveries"];
 	#sealedSecrets?: Store["sealedSecrets"];
+	#logos?: Store["logos"];
+	#recoveryRequests?: Store["recoveryRequests"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -56,6 +60,12 @@ class BoundStore implements Store {
 		readonly afterCommit: Store["afterCommit"],
 	) {}
 
+	get logos() {
+		return (this.#logos ??= logoRepository(this.db));
+	}
+	get recoveryRequests() {
+		return (this.#recoveryRequests ??= recoveryRequestRepository(this.db));
+	}
 	get tenants() {
 		return (this.#tenants ??= tenantRepository(this.db, this.dialect));
 	}

@@ -3,6 +3,7 @@ import type {
 	ChallengeTable,
 	EventTable,
 	FactorTable,
+	LogoTable,
 	RecoveryCodeTable,
 	RedeemedAssertionTable,
 	SigningKeyTable,
@@ -42,6 +43,26 @@ export interface Store {
 	webhooks: WebhookRepository;
 	webhookDeliveries: WebhookDeliveryRepository;
 	sealedSecrets: SealedSecretRepository;
+	logos: LogoRepository;
+	recoveryRequests: RecoveryRequestRepository;
+}
+
+/** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
+export interface LogoRepository {
+	/** Inserts or replaces the owner's logo. */
+	put(row: LogoTable): Promise<void>;
+	find(tenantId: string, owner: string): Promise<LogoTable | undefined>;
+	exists(tenantId: string, owner: string): Promise<boolean>;
+	/** False when there was none. */
+	delete(tenantId: string, owner: string): Promise<boolean>;
+}
+
+export interface RecoveryRequestRepository {
+	/**
+	 * INSERT … ON CONFLICT DO UPDATE … WHERE last_recorded_at <= now - minIntervalMs: true when this request is to be
+	 * recorded (the first, or the first after the interval), false otherwise. The row count decides.
+	 */
+	record(tenantId: string, userId: string, now: number, minIntervalMs: number): Promise<boolean>;
 }
 
 /** A secret sealed under a master key, wherever it is stored. */
@@ -67,6 +88,8 @@ export interface TenantRepository {
 	find(id: string): Promise<TenantTable | undefined>;
 	list(): Promise<TenantTable[]>;
 	updateSettings(id: string, settings: string): Promise<void>;
+	/** The tenant, its row held until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one writer): read-modify-write of settings. */
+	findForUpdate(id: string): Promise<TenantTable | undefined>;
 	/** PostgreSQL: locks the table against other inserts until the transaction ends (the first tenant of several nodes starting at once). SQLite's write transaction already excludes them. */
 	lockForInsert(): Promise<void>;
 }
@@ -143,6 +166,8 @@ export interface FactorRepository {
 	touch(tenantId: string, userId: string, factorId: string, now: number): Promise<void>;
 	/** Tombstone: status deleted, secret erased (R-LC-2 keeps the record). */
 	markDeleted(tenantId: string, userId: string, factorId: string, now: number): Promise<boolean>;
+	/** Sets the label of a factor that is not deleted; false when there is none. */
+	rename(tenantId: string, userId: string, factorId: string, label: string): Promise<boolean>;
 	/**
 	 * Removes these factors if they are still pending, with their registration challenges; returns the ids
 	 * removed. A pending factor never bound anything, so no tombstone is kept (its factor.created event stays).

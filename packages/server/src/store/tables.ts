@@ -193,6 +193,26 @@ export interface WebhookDeliveryTable {
 	delivered_at: number | null;
 }
 
+/** A logo for the hosted prompt (issue 15): the tenant's (owner "tenant") or a client's (owner "client:<id>"). */
+export interface LogoTable {
+	tenant_id: string;
+	owner: string;
+	/** One of image/png, image/jpeg, image/webp, image/gif, checked against the bytes at upload. */
+	content_type: string;
+	/** The image as uploaded, at most 64 KB. */
+	bytes: Uint8Array;
+	/** SHA-256 of bytes, hex: the public route's ETag. */
+	sha256: string;
+	updated_at: number;
+}
+
+/** When a user's last recovery request was recorded as an event (at most one an hour, services/users.ts). */
+export interface RecoveryRequestTable {
+	tenant_id: string;
+	user_id: string;
+	last_recorded_at: number;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -207,4 +227,6 @@ export interface Database {
 	webhooks: WebhookTable;
 	webhook_subscriptions: WebhookSubscriptionTable;
 	webhook_deliveries: WebhookDeliveryTable;
+	logos: LogoTable;
+	recovery_requests: RecoveryRequestTable;
 }

@@ -22,7 +22,10 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 				webauthn: { rp_id: null, rp_name: null, origins: [], user_verification: "required", attestation: "none", allow_synced: true },
 				assertions: { ttl_seconds: 300 },
 				email: { enabled: false, store_address: false, subject: expect.any(String), text: expect.stringContaining("{{code}}"), html: expect.stringContaining("{{code}}") },
+				branding: { display_name: null, primary_color: null, has_logo: false, default_locale: "en" },
+				prompt: { no_factor_policy: "enroll", support_text: null, support_url: null, recovery_requests: true },
 			},
+			prompt_passkeys: { usable: false, reason: "webauthn.rp_id is not set" },
 		});
 		const patched = await t.call("PATCH", "/v1/tenant", { issuer: "Acme Inc", totp: { digits: 8 }, attempts: { lock_after: 20 } });
 		expect(patched.status).toBe(200);

@@ -25,7 +25,21 @@ export const Factor = Type.Object({
 	),
 }, { $id: "Factor", description: "A factor's metadata; never its secret." });
 
-const LabelText = Type.String({ minLength: 1, maxLength: 128, pattern: NO_COLON_OR_CONTROL.pattern });
+export const MAX_LABEL_LENGTH = 128;
+const LabelText = Type.String({ minLength: 1, maxLength: MAX_LABEL_LENGTH, pattern: NO_COLON_OR_CONTROL.pattern });
+const LABEL = new RegExp(NO_COLON_OR_CONTROL.pattern, "u");
+
+/** The label rule of the schemas above, for callers that do not pass through them (the prompt's pages). */
+export function isFactorLabel(value: string): boolean {
+	// JSON Schema's maxLength counts code points, as [...value] does.
+	const length = [...value].length;
+	return length >= 1 && length <= MAX_LABEL_LENGTH && LABEL.test(value);
+}
+
+export const RenameBody = Type.Object(
+	{ label: LabelText },
+	{ additionalProperties: false, description: "The factor's new name (as at enrollment: 1-128 characters, no ':' or control characters).", "x-examples": { rename: { summary: "Rename a factor", value: { label: "Old phone" } } } },
+);
 
 const EnrollTOTPBody = Type.Object(
 	{

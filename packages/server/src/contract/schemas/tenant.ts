@@ -1,7 +1,11 @@
 import { MAX_HOTP_LOOK_AHEAD, MAX_HOTP_RESYNC_WINDOW } from "../../core/hotp-window.js";
-import { Type } from "@sinclair/typebox";
+import { type TSchema, Type } from "@sinclair/typebox";
 import { TENANT_PATCH_EXAMPLES } from "./examples.js";
-import { CONTAINS_CODE_PLACEHOLDER, HOST_NAME, NO_COLON_OR_CONTROL, NO_CONTROL } from "./patterns.js";
+import { CONTAINS_CODE_PLACEHOLDER, HEX_COLOR, HOST_NAME, NO_COLON_OR_CONTROL, NO_CONTROL, PRINTABLE_TEXT, TEXT_WITH_LINES } from "./patterns.js";
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Locale = Type.Union([Type.Literal("en"), Type.Literal("de")]);
+const NoFactorPolicy = Type.Union([Type.Literal("enroll"), Type.Literal("deny"), Type.Literal("allow")]);
 
 const Algorithm = Type.Union([Type.Literal("SHA1"), Type.Literal("SHA256"), Type.Literal("SHA512")]);
 
@@ -21,9 +25,29 @@ export const TenantSettings = Type.Object({
 	}),
 	assertions: Type.Object({ ttl_seconds: Type.Integer() }),
 	email: Type.Object({ enabled: Type.Boolean(), store_address: Type.Boolean(), subject: Type.String(), text: Type.String(), html: Type.String() }),
+	branding: Type.Object({
+		display_name: Nullable(Type.String()),
+		primary_color: Nullable(Type.String()),
+		has_logo: Type.Boolean({ description: "Read-only: a logo is stored (PUT /v1/tenant/logo)." }),
+		default_locale: Locale,
+	}),
+	prompt: Type.Object({
+		no_factor_policy: NoFactorPolicy,
+		support_text: Nullable(Type.String()),
+		support_url: Nullable(Type.String()),
+		recovery_requests: Type.Boolean(),
+	}),
 });
 
-export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), settings: TenantSettings }, { $id: "Tenant", description: "The calling tenant and its settings." });
+export const PromptPasskeys = Type.Object(
+	{ usable: Type.Boolean(), reason: Type.Optional(Type.String()) },
+	{ description: "Whether the hosted prompt (on TWOFOLD_PUBLIC_URL) can run WebAuthn ceremonies with these webauthn settings; reason says what to change when not." },
+);
+
+export const Tenant = Type.Object(
+	{ id: Type.String(), name: Type.String(), settings: TenantSettings, prompt_passkeys: PromptPasskeys },
+	{ $id: "Tenant", description: "The calling tenant and its settings." },
+);
 
 /** Safe bounds: the window never exceeds ±1 step (R-OTP-2), the lock never comes later than 100 failures (R-OTP-6). */
 export const TenantPatch = Type.Object(
@@ -82,6 +106,31 @@ export const TenantPatch = Type.Object(
 				{
 					// R-AS-3: minutes, not hours; MAX_ASSERTION_TTL_SECONDS also bounds how long a retired key stays published.
 					ttl_seconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 900 })),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		branding: Type.Optional(
+			Type.Object(
+				{
+					display_name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE_TEXT.pattern, description: "Shown at the top of the prompt; null: the tenant's name." }))),
+					primary_color: Type.Optional(Nullable(Type.String({ pattern: HEX_COLOR.pattern, description: "The prompt's accent colour, #rrggbb." }))),
+					default_locale: Type.Optional(Locale),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		prompt: Type.Optional(
+			Type.Object(
+				{
+					no_factor_policy: Type.Optional(
+						Type.Union([Type.Literal("enroll"), Type.Literal("deny"), Type.Literal("allow")], {
+							description: "A verify for a user without an active factor: enroll (default), deny (access_denied), or allow (acr urn:twofold:acr:none, no assertion: weaker).",
+						}),
+					),
+					support_text: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500, pattern: TEXT_WITH_LINES.pattern }))),
+					support_url: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2048, description: "https, or http on a loopback host." }))),
+					recovery_requests: Type.Optional(Type.Boolean()),
 				},
 				{ additionalProperties: false },
 			),

@@ -12,6 +12,7 @@ import {
 	EnrollWebAuthnResponse,
 	Factor,
 	FactorList,
+	RenameBody,
 	ResyncBody,
 } from "../../contract/schemas/factors.js";
 import type { Services } from "../../services/services.js";
@@ -110,6 +111,24 @@ export function factorRoutes(services: Services, enrollLimit?: onRequestHookHand
 			async (request) => {
 				const { user_id } = request.params;
 				return { factors: await services.factors.list(tenantOf(request), user_id) };
+			},
+		);
+
+		app.patch(
+			"/users/:user_id/factors/:factor_id",
+			{
+				schema: {
+					tags: ["factors"],
+					summary: "Rename a factor: {label}, under the label rules of enrollment. A name grants nothing, so no proof is asked.",
+					security,
+					params: FactorParams,
+					body: RenameBody,
+					response: { 200: described("Renamed: the factor with its new label.", Type.Object({ factor: Type.Ref(Factor) })), ...errorResponses },
+				},
+			},
+			async (request) => {
+				const { user_id, factor_id } = request.params;
+				return services.factors.rename(tenantOf(request), user_id, factor_id, request.body.label);
 			},
 		);
 

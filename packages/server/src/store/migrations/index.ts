@@ -7,6 +7,8 @@ import * as userEmail from "./2026-11-23-005-user-email.js";
 import * as attestWebauthnAttestation from "./2026-11-29-attest-webauthn-attestation.js";
 import * as recordedLock from "./2026-11-29-lock-recorded-lock.js";
 import * as apiKeyLastUsed from "./2026-12-02-api-key-last-used.js";
+import * as logos from "./2026-12-02-logos.js";
+import * as recoveryRequests from "./2026-12-02-recovery-requests.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -21,6 +23,8 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-11-29-attest-webauthn-attestation": attestWebauthnAttestation,
 	"2026-11-29-lock-recorded-lock": recordedLock,
 	"2026-12-02-api-key-last-used": apiKeyLastUsed,
+	"2026-12-02-logos": logos,
+	"2026-12-02-recovery-requests": recoveryRequests,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

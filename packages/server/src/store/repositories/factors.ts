@@ -129,5 +129,16 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
 		},
+		async rename(tenantId, userId, factorId, label) {
+			const result = await db
+				.updateTable("factors")
+				.set({ label })
+				.where("tenant_id", "=", tenantId)
+				.where("user_id", "=", userId)
+				.where("id", "=", factorId)
+				.where("status", "!=", "deleted")
+				.executeTakeFirst();
+			return result.numUpdatedRows > 0n;
+		},
 	};
 }

@@ -14,6 +14,10 @@ export function tenantRepository(db: Kysely<Database>, dialect: "sqlite" | "post
 		find(id) {
 			return db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
 		},
+		findForUpdate(id) {
+			const query = db.selectFrom("tenants").selectAll().where("id", "=", id);
+			return (dialect === "postgres" ? query.forUpdate() : query).executeTakeFirst();
+		},
 		list() {
 			return db.selectFrom("tenants").selectAll().orderBy("created_at").orderBy("id").execute();
 		},
