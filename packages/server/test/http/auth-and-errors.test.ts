@@ -98,6 +98,7 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/browser.js",
 				"/v1/events",
 				"/v1/tenant",
+				"/v1/tenant/logo",
 				"/v1/users/{user_id}",
 				"/v1/users/{user_id}/challenges",
 				"/v1/users/{user_id}/factors",
