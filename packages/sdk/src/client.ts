@@ -18,6 +18,7 @@ export const OPERATIONS = {
 	confirm: "POST /v1/users/{user_id}/factors/{factor_id}/confirm",
 	resyncFactor: "POST /v1/users/{user_id}/factors/{factor_id}/resync",
 	deleteFactor: "DELETE /v1/users/{user_id}/factors/{factor_id}",
+	renameFactor: "PATCH /v1/users/{user_id}/factors/{factor_id}",
 	verify: "POST /v1/users/{user_id}/verify",
 	createChallenge: "POST /v1/users/{user_id}/challenges",
 	regenerateRecoveryCodes: "POST /v1/users/{user_id}/recovery-codes",
@@ -28,6 +29,8 @@ export const OPERATIONS = {
 	listEvents: "GET /v1/events",
 	getTenant: "GET /v1/tenant",
 	updateTenant: "PATCH /v1/tenant",
+	setTenantLogo: "PUT /v1/tenant/logo",
+	deleteTenantLogo: "DELETE /v1/tenant/logo",
 	redeemAssertion: "POST /v1/assertions/redeem",
 	createWebhook: "POST /v1/webhooks",
 	listWebhooks: "GET /v1/webhooks",
@@ -97,6 +100,10 @@ export class TwofoldClient {
 	resyncFactor(userId: string, factorId: string, codes: [string, string]): Promise<Result<typeof OPERATIONS.resyncFactor>> {
 		return this.call(OPERATIONS.resyncFactor, { user_id: userId, factor_id: factorId }, { codes });
 	}
+	/** A new label (the rules of enrollment); no proof: a name grants nothing. */
+	renameFactor(userId: string, factorId: string, label: string): Promise<Result<typeof OPERATIONS.renameFactor>> {
+		return this.call(OPERATIONS.renameFactor, { user_id: userId, factor_id: factorId }, { label });
+	}
 	deleteFactor(userId: string, factorId: string, authorization: ChangeAuthorization = {}): Promise<void> {
 		return this.call(OPERATIONS.deleteFactor, { user_id: userId, factor_id: factorId }, authorization);
 	}
@@ -133,6 +140,13 @@ export class TwofoldClient {
 	updateTenant(patch: TenantPatch): Promise<Tenant> {
 		return this.call(OPERATIONS.updateTenant, {}, patch);
 	}
+	/** Admin key. The hosted prompt's logo: PNG, JPEG, WebP or GIF bytes with their type, at most 64 KB (never SVG). */
+	setTenantLogo(bytes: Uint8Array, contentType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"): Promise<void> {
+		return this.call(OPERATIONS.setTenantLogo, {}, undefined, undefined, { bytes, contentType });
+	}
+	deleteTenantLogo(): Promise<void> {
+		return this.call(OPERATIONS.deleteTenantLogo, {});
+	}
 	/** Single use (R-AS-5): rejects with assertion_redeemed the second time. */
 	redeemAssertion(assertion: string): Promise<RedeemResponse> {
 		return this.call(OPERATIONS.redeemAssertion, {}, { assertion });
@@ -168,6 +182,8 @@ export class TwofoldClient {
 		params: Record<string, string>,
 		body?: Body<K>,
 		query?: Query<K> | Record<string, never>,
+		/** A body that is not JSON (a logo): sent as it is, with its own Content-Type. */
+		raw?: { bytes: Uint8Array; contentType: string },
 	): Promise<Result<K>> {
 		const [method, template] = operation.split(" ") as [string, string];
 		const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -179,10 +195,11 @@ export class TwofoldClient {
 		const search = new URLSearchParams();
 		for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) if (value !== undefined) search.set(name, String(value));
 		const url = `${this.baseUrl}${path}${search.size > 0 ? `?${search}` : ""}`;
+		const sent = raw !== undefined ? { type: raw.contentType, payload: new Uint8Array(raw.bytes) } : body === undefined ? undefined : { type: "application/json", payload: JSON.stringify(body) };
 		const response = await this.fetch(url, {
 			method,
-			headers: { authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-			...(body === undefined ? {} : { body: JSON.stringify(body) }),
+			headers: { authorization: `Bearer ${this.apiKey}`, ...(sent === undefined ? {} : { "content-type": sent.type }) },
+			...(sent === undefined ? {} : { body: sent.payload }),
 		});
 		const text = await response.text();
 		const json: unknown = text.length > 0 ? JSON.parse(text) : undefined;

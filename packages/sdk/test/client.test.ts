@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: the generator is a plain script.
 import { renderApiTypes } from "../scripts/api-types.mjs";
 import { buildTestApp, codeFor, nextStep, type TestApp } from "../../server/test/helpers.js";
+import { png1x1 } from "../../server/test/logo-fixtures.js";
 import { OPERATIONS, TwofoldClient, TwofoldError } from "../src/index.js";
 
 /** The typed client against a real Twofold over loopback HTTP, and its operation list checked against the OpenAPI document. */
@@ -44,10 +45,20 @@ describe("TwofoldClient", () => {
 		const spent = await client.redeemAssertion(verified.assertion).catch((e: unknown) => e);
 		expect(spent).toMatchObject({ code: "assertion_redeemed" }); // the regeneration spent it
 
+		expect((await client.renameFactor("sdk-c", enrolled.factor.id, "Work phone")).factor.label).toBe("Work phone");
 		await client.deleteFactor("sdk-c", enrolled.factor.id, { reason: "sdk test" });
 		expect((await client.getUser("sdk-c")).factors).toHaveLength(0);
 		expect((await client.listEvents({ user_id: "sdk-c", type: "factor.deleted" })).events).toHaveLength(1);
 		await expect(client.getUser("..")).rejects.toThrow(TypeError);
 		expect((await client.jwks()).keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA" });
+	});
+
+	it("uploads and removes the tenant's logo as raw bytes", async () => {
+		await client.setTenantLogo(png1x1(), "image/png");
+		expect((await client.getTenant()).settings.branding.has_logo).toBe(true);
+		const svg = await client.setTenantLogo(new TextEncoder().encode("<svg/>"), "image/svg+xml" as never).catch((e: unknown) => e);
+		expect(svg).toMatchObject({ status: 415, code: "unsupported_logo_type" });
+		await client.deleteTenantLogo();
+		expect((await client.getTenant()).settings.branding.has_logo).toBe(false);
 	});
 });

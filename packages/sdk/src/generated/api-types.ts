@@ -115,6 +115,22 @@ export interface Operations {
 					"text": string;
 					"html": string;
 				};
+				"branding": {
+					"display_name": string | null;
+					"primary_color": string | null;
+					"has_logo": boolean;
+					"default_locale": "en" | "de";
+				};
+				"prompt": {
+					"no_factor_policy": "enroll" | "deny" | "allow";
+					"support_text": string | null;
+					"support_url": string | null;
+					"recovery_requests": boolean;
+				};
+			};
+			"prompt_passkeys": {
+				"usable": boolean;
+				"reason"?: string;
 			};
 		};
 	};
@@ -146,6 +162,17 @@ export interface Operations {
 			};
 			"assertions"?: {
 				"ttl_seconds"?: number;
+			};
+			"branding"?: {
+				"display_name"?: string | null;
+				"primary_color"?: string | null;
+				"default_locale"?: "en" | "de";
+			};
+			"prompt"?: {
+				"no_factor_policy"?: "enroll" | "deny" | "allow";
+				"support_text"?: string | null;
+				"support_url"?: string | null;
+				"recovery_requests"?: boolean;
 			};
 			"email"?: {
 				"enabled"?: boolean;
@@ -194,8 +221,34 @@ export interface Operations {
 					"text": string;
 					"html": string;
 				};
+				"branding": {
+					"display_name": string | null;
+					"primary_color": string | null;
+					"has_logo": boolean;
+					"default_locale": "en" | "de";
+				};
+				"prompt": {
+					"no_factor_policy": "enroll" | "deny" | "allow";
+					"support_text": string | null;
+					"support_url": string | null;
+					"recovery_requests": boolean;
+				};
+			};
+			"prompt_passkeys": {
+				"usable": boolean;
+				"reason"?: string;
 			};
 		};
+	};
+	"DELETE /v1/tenant/logo": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"PUT /v1/tenant/logo": {
+		body: never;
+		query: never;
+		response: void;
 	};
 	"DELETE /v1/users/{user_id}": {
 		body: never;
@@ -378,6 +431,28 @@ export interface Operations {
 		};
 		query: never;
 		response: void;
+	};
+	"PATCH /v1/users/{user_id}/factors/{factor_id}": {
+		body: {
+			"label": string;
+		};
+		query: never;
+		response: {
+			"factor": {
+				"id": string;
+				"type": "totp" | "hotp" | "webauthn";
+				"status": "pending" | "active";
+				"label": string;
+				"created_at": string;
+				"activated_at": string | null;
+				"last_used_at": string | null;
+				"webauthn"?: {
+					"aaguid": string;
+					"attestation": "verified" | "none";
+					"model": string | null;
+				};
+			};
+		};
 	};
 	"POST /v1/users/{user_id}/factors/{factor_id}/confirm": {
 		body: {
