@@ -15,6 +15,10 @@ import { assertKeyringOpensStore, KeyringMismatchError } from "./services/master
 import { memoryRateCounters, type RateCounters } from "./rate-counters/rate-counters.js";
 import { redisRateCounters } from "./rate-counters/redis-rate-counters.js";
 import { ensureSigningKey, signingKeys } from "./services/signing-keys.js";
+import { ensureIdTokenKeys } from "./services/id-token-keys.js";
+import { oidcProviders, type OIDCProviders } from "./oidc/providers.js";
+import { promptInteractions } from "./oidc/prompt-interactions.js";
+import type { PromptInteractions } from "./oidc/prompt-interaction.js";
 import { openStore, type StoreHandle } from "./store/kysely-store.js";
 
 /**
@@ -50,6 +54,8 @@ export interface App {
 	store: StoreHandle;
 	services: Services;
 	masterKeyCreated: boolean;
+	/** The hosted prompt's OpenID Connect side (issue 15): the tenants' providers, and the seam the pages use. */
+	oidc: { providers: OIDCProviders; prompt: PromptInteractions };
 	/** Built lazily: the CLI never needs an HTTP server. */
 	http(): Promise<FastifyInstance>;
 	/** The clock guard when guardClock was asked for. */
@@ -103,6 +109,9 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		log: { info: (fields, message) => serviceLog?.info(fields, message), warn: (fields, message) => serviceLog?.warn(fields, message) },
 	});
 	await ensureSigningKey(keyDeps);
+	await ensureIdTokenKeys(keyDeps);
+	const providers = oidcProviders(services.deps);
+	const oidc = { providers, prompt: promptInteractions(services.deps, providers) };
 	if (options.guardClock === true) {
 		guard = await startClockGuard(() => store.databaseTime(), keyDeps.clock, {
 			maxSkewMs: config.maxClockSkewMs,
@@ -118,6 +127,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 		store,
 		services,
 		masterKeyCreated: masterKey.created,
+		oidc,
 		async http() {
 			// Imported here so CLI commands do not load Fastify and its plugins.
 			const { buildHTTPServer } = await import("./http/server.js");
@@ -137,6 +147,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 				rateLimits: { ...config.rateLimits, counters },
 				enrollPerTenantPerMinute: config.enrollPerTenantPerMinute,
 				connections: { ...config.connections, maxConnections: config.connections.maxConnections ?? defaultMaxConnections() },
+				oidc: providers,
 			});
 			serviceLog = http.log;
 			return http;

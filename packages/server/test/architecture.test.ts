@@ -28,7 +28,9 @@ const LAYERS: Record<string, { may: readonly string[]; types?: readonly string[]
 	"rate-counters": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	"webhook-delivery": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	services: { may: ["core", "contract", "store", "factors", ...INFRASTRUCTURE] },
-	http: { may: ["services", "contract", "core", ...INFRASTRUCTURE] },
+	// The hosted prompt's OpenID Connect wiring over oidc-provider (issue 15).
+	oidc: { may: ["services", "contract", "core", "store", ...INFRASTRUCTURE] },
+	http: { may: ["services", "contract", "core", "oidc", ...INFRASTRUCTURE] },
 	cli: { may: [ANYTHING] },
 	[WIRING]: { may: [ANYTHING] },
 };

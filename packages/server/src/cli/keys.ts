@@ -15,7 +15,7 @@ export const keys: Command = {
 		"twofold keys revoke KEY_ID [--json]\n" +
 		"twofold keys rotate-signing [--immediate] [--json]\n" +
 		"    a new assertion signing key: published now, signing in 2 minutes (--immediate: now);\n" +
-		"    the old key stays in the JWKS until its assertions expire\n" +
+		"    the old key stays in the JWKS until its assertions expire; the prompt's id_token keys (RS256, EdDSA) rotate with it\n" +
 		"twofold keys rewrap [--json]\n" +
 		"    seals every stored secret again under the active master key (the first one configured), while\n" +
 		"    the service runs; afterwards the older master keys can be removed (docs/deploy.md)",
@@ -89,7 +89,8 @@ export const keys: Command = {
 					values.json
 						? JSON.stringify(rotated)
 						: `signing key ${rotated.kid} is published and signs from ${rotated.activates_at}; ` +
-								`${rotated.retiring.join(", ") || "no key"} signs until then and stays published until its assertions expire`,
+								`${rotated.retiring.join(", ") || "no key"} signs until then and stays published until its assertions expire; ` +
+								`the prompt's id_token keys ${rotated.id_token_keys.kids.join(", ")} likewise`,
 				);
 			} finally {
 				await app.close();

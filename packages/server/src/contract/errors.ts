@@ -24,6 +24,8 @@ export const ERROR_CODES = {
 	user_not_found: { status: 404, message: "No such user." },
 	factor_not_found: { status: 404, message: "No such factor." },
 	webhook_not_found: { status: 404, message: "No such webhook." },
+	client_not_found: { status: 404, message: "No such client." },
+	prompt_expired: { status: 404, message: "This sign-in request is over or expired; go back to the application and start again." },
 	delivery_not_found: { status: 404, message: "No such delivery, or it was delivered already." },
 	factor_not_pending: { status: 409, message: "The factor is not waiting for confirmation." },
 	no_active_factor: { status: 409, message: "The user has no active factor." },

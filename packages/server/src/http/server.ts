@@ -26,6 +26,9 @@ import { tenantRoutes } from "./routes/tenant.js";
 import { userRoutes } from "./routes/users.js";
 import { verificationRoutes } from "./routes/verifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { clientRoutes } from "./routes/clients.js";
+import { oidcRoutes } from "./routes/oidc.js";
+import type { OIDCProviders } from "../oidc/providers.js";
 
 /** Slow-client limits (issue 12), read from the configuration (config.ts) and applied here. */
 export interface ConnectionLimits {
@@ -49,6 +52,8 @@ export interface HTTPOptions {
 	enrollPerTenantPerMinute: number;
 	/** Timeouts of each phase of a request, and the connection cap (resolved: a number). */
 	connections: ConnectionLimits & { maxConnections: number };
+	/** The tenants' OpenID Providers (issue 15); their endpoints are mounted under /t/:tenant/. */
+	oidc?: OIDCProviders;
 }
 
 /**
@@ -194,6 +199,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 	await app.register(errorCatalogRoutes());
 	// Public: the prompt's pages show these; the API key is not asked (outside /v1).
 	await app.register(publicLogoRoutes(services));
+	if (options.oidc !== undefined) await app.register(oidcRoutes(options.oidc));
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(
@@ -217,6 +223,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 			await v1.register(logoRoutes(services));
 			await v1.register(assertionRoutes(services));
 			await v1.register(webhookRoutes(services));
+			await v1.register(clientRoutes(services));
 		},
 		{ prefix: "/v1" },
 	);

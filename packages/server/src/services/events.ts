@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
 	"prompt.completed",
 	"prompt.cancelled",
 	"service.restore_fenced",
+	"prompt.completed",
+	"prompt.cancelled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -2,6 +2,7 @@ import { envelopeKeyId, resealSecret } from "../core/envelope.js";
 import type { SealedSecret } from "../store/store.js";
 import { factorAssociatedData } from "../factors/factor-secret.js";
 import { type KeyDeps, signingKeyAssociatedData } from "./signing-keys.js";
+import { clientSecretData } from "./client-secret.js";
 import { webhookSecretData } from "./webhooks.js";
 
 const PAGE = 500;
@@ -38,6 +39,8 @@ function associatedDataOf(secret: SealedSecret): string {
 		case "webhook":
 		case "webhook_previous":
 			return webhookSecretData({ tenant_id: secret.tenant_id!, id: secret.id });
+		case "client_secret":
+			return clientSecretData({ tenant_id: secret.tenant_id!, id: secret.id });
 	}
 }
 

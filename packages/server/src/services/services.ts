@@ -19,6 +19,10 @@ import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelive
 import type { ProofInput } from "../factors/proof-kind.js";
 import { createWebAuthnChallenge } from "./webauthn-challenges.js";
 import { createEmailChallenge } from "./email-codes.js";
+import { createClient, deleteClient, getClient, listClients, updateClient } from "./clients.js";
+import type { CreateClientBody, UpdateClientBody } from "../contract/schemas/clients.js";
+import type { Static } from "@sinclair/typebox";
+import { rotateIdTokenKeys } from "./id-token-keys.js";
 import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
 
 /**
@@ -56,12 +60,21 @@ export function createServices(deps: ServiceDeps) {
 		verifications: {
 			verify: (ctx: TenantContext, userId: string, input: ProofInput & AssertionRequest & { factorId?: string }) => verifyCode(deps, ctx, userId, input),
 		},
+		clients: {
+			create: (ctx: TenantContext, input: Static<typeof CreateClientBody>) => createClient(deps, ctx, input),
+			list: (ctx: TenantContext) => listClients(deps, ctx),
+			get: (ctx: TenantContext, id: string) => getClient(deps, ctx, id),
+			update: (ctx: TenantContext, id: string, patch: Static<typeof UpdateClientBody>) => updateClient(deps, ctx, id, patch),
+			delete: (ctx: TenantContext, id: string) => deleteClient(deps, ctx, id),
+		},
 		assertions: {
 			jwks: () => publishedKeys(deps),
+			/** Rotates the assertion key and, with it, the prompt's id_token keys (issue 15): one command, one schedule. */
 			rotateSigningKey: async (options: { immediate?: boolean } = {}) => {
 				const rotated = await rotateSigningKey(deps, options);
+				const idTokens = await rotateIdTokenKeys(deps, options);
 				deps.signingKeys.forgetActive();
-				return rotated;
+				return { ...rotated, id_token_keys: idTokens };
 			},
 			redeem: (ctx: TenantContext, token: string) => redeemAssertion(deps, ctx, token),
 		},

@@ -56,7 +56,7 @@ function newSigningKey(deps: KeyDeps, now: number, activatesAt: number): Signing
 	const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
 	const envelope = sealSecret({ keyring: deps.keyring, plaintext: pkcs8, associatedData: signingKeyAssociatedData(id), random: deps.random });
 	pkcs8.fill(0);
-	return { id, algorithm: SIGNING_ALGORITHM, public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
+	return { id, algorithm: SIGNING_ALGORITHM, purpose: "assertion", public_jwk: JSON.stringify(jwk), private_envelope: envelope, created_at: now, activates_at: activatesAt, retired_at: null };
 }
 
 const publishedRows = (deps: KeyDeps, now: number): Promise<SigningKeyTable[]> => deps.store.signingKeys.published(now - RETIRED_KEY_PUBLISHED_MS);

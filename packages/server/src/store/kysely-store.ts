@@ -5,6 +5,8 @@ import { registerDirectRunner } from "./prepared-query.js";
 import { migrationProvider } from "./migrations/index.js";
 import { apiKeyRepository } from "./repositories/api-keys.js";
 import { challengeRepository } from "./repositories/challenges.js";
+import { clientRepository } from "./repositories/clients.js";
+import { oidcPayloadRepository } from "./repositories/oidc-payloads.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { logoRepository } from "./repositories/logos.js";
@@ -52,6 +54,8 @@ class BoundStore implements Store {
 	#sealedSecrets?: Store["sealedSecrets"];
 	#logos?: Store["logos"];
 	#recoveryRequests?: Store["recoveryRequests"];
+	#clients?: Store["clients"];
+	#oidcPayloads?: Store["oidcPayloads"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -104,6 +108,12 @@ class BoundStore implements Store {
 	}
 	get sealedSecrets() {
 		return (this.#sealedSecrets ??= sealedSecretRepository(this.db));
+	}
+	get clients() {
+		return (this.#clients ??= clientRepository(this.db));
+	}
+	get oidcPayloads() {
+		return (this.#oidcPayloads ??= oidcPayloadRepository(this.db));
 	}
 }
 

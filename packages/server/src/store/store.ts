@@ -1,5 +1,8 @@
 import type {
 	APIKeyTable,
+	ClientTable,
+	OIDCPayloadTable,
+	SigningKeyPurpose,
 	ChallengeTable,
 	EventTable,
 	FactorTable,
@@ -45,6 +48,8 @@ export interface Store {
 	sealedSecrets: SealedSecretRepository;
 	logos: LogoRepository;
 	recoveryRequests: RecoveryRequestRepository;
+	clients: ClientRepository;
+	oidcPayloads: OIDCPayloadRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -65,9 +70,36 @@ export interface RecoveryRequestRepository {
 	record(tenantId: string, userId: string, now: number, minIntervalMs: number): Promise<boolean>;
 }
 
+export interface ClientRepository {
+	insert(row: ClientTable): Promise<void>;
+	/** Only within the tenant: another tenant's client is not found (issue 15). */
+	find(tenantId: string, id: string): Promise<ClientTable | undefined>;
+	list(tenantId: string): Promise<ClientTable[]>;
+	/** False when the tenant has no such client. */
+	update(tenantId: string, id: string, changes: Partial<Omit<ClientTable, "tenant_id" | "id" | "created_at" | "secret_envelope">>): Promise<boolean>;
+	/** Deletes the client and everything the provider stored for it is left to expire. False when there is none. */
+	delete(tenantId: string, id: string): Promise<boolean>;
+}
+
+/** oidc-provider's storage (oidc/adapter.ts), per tenant and model; ids arrive hashed. */
+export interface OIDCPayloadRepository {
+	/** Inserts or replaces the artefact. */
+	upsert(row: OIDCPayloadTable): Promise<void>;
+	/** The artefact unless it expired at `now`. */
+	find(tenantId: string, model: string, idHash: string, now: number): Promise<OIDCPayloadTable | undefined>;
+	findByUid(tenantId: string, model: string, uidHash: string, now: number): Promise<OIDCPayloadTable | undefined>;
+	/** UPDATE … SET consumed_at = now WHERE not consumed: true only for the first consumer (a code is single use). */
+	consume(tenantId: string, model: string, idHash: string, now: number): Promise<boolean>;
+	destroy(tenantId: string, model: string, idHash: string): Promise<void>;
+	/** Every artefact of these models issued under the grant. */
+	revokeByGrantId(tenantId: string, models: readonly string[], grantId: string): Promise<void>;
+	/** Housekeeping: artefacts expired before `now`, up to `limit`; returns how many went. */
+	deleteExpired(now: number, limit: number): Promise<number>;
+}
+
 /** A secret sealed under a master key, wherever it is stored. */
 export interface SealedSecret {
-	kind: "factor" | "signing_key" | "webhook" | "webhook_previous";
+	kind: "factor" | "signing_key" | "webhook" | "webhook_previous" | "client_secret";
 	tenant_id: string | null;
 	user_id: string | null;
 	id: string;
@@ -225,11 +257,11 @@ export interface ChallengeRepository {
 
 export interface SigningKeyRepository {
 	insert(row: SigningKeyTable): Promise<void>;
-	/** Every key not retired before `retiredAfter` (pending, signing, or recently retired), newest activation first. */
-	published(retiredAfter: number): Promise<SigningKeyTable[]>;
-	/** Gives every key without a successor except `keepId` the retirement time `at`. */
-	retireOthers(keepId: string, at: number): Promise<void>;
-	/** Unpublishes every key but `keepId` at once, retired or not (restore fence, D-6); returns their ids. */
+	/** Every key of the purpose (default: assertions) not retired before `retiredAfter` (pending, signing, or recently retired), newest activation first. */
+	published(retiredAfter: number, purpose?: SigningKeyPurpose): Promise<SigningKeyTable[]>;
+	/** Gives every key of the purpose (default: assertions) without a successor, except those in `keepIds`, the retirement time `at`. */
+	retireOthers(keepIds: string | readonly string[], at: number, purpose?: SigningKeyPurpose): Promise<void>;
+	/** Unpublishes every assertion key but `keepId` at once, retired or not (restore fence, D-6); returns their ids. */
 	withdrawOthers(keepId: string): Promise<string[]>;
 }
 

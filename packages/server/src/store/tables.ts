@@ -127,11 +127,16 @@ export interface EventTable {
 	created_at: number;
 }
 
+export type SigningKeyPurpose = "assertion" | "id_token";
+
 /** A key that signs step-up assertions; retired keys stay published until their last assertion expires. */
 export interface SigningKeyTable {
 	/** The JWS kid. */
 	id: string;
-	algorithm: "EdDSA";
+	/** EdDSA for assertions; RS256 or EdDSA for the prompt's id_tokens (issue 15). */
+	algorithm: "EdDSA" | "RS256";
+	/** What it signs: step-up assertions, or the prompt's id_tokens (their own keys, rotated together, never mixed). */
+	purpose: SigningKeyPurpose;
 	/** The public JWK, JSON. */
 	public_jwk: string;
 	/** PKCS#8 private key sealed under the master key, bound to the kid. */
@@ -213,6 +218,47 @@ export interface RecoveryRequestTable {
 	last_recorded_at: number;
 }
 
+/** A registered OpenID Connect client (relying party) of one tenant (issue 15). Confidential only. */
+export interface ClientTable {
+	tenant_id: string;
+	/** The client_id: cli_… */
+	id: string;
+	name: string;
+	/** JSON arrays of exact URIs. */
+	redirect_uris: string;
+	post_logout_redirect_uris: string;
+	token_endpoint_auth_method: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+	/** The client's public keys for private_key_jwt, inline (a JWKS JSON text); null for the secret methods. */
+	jwks: string | null;
+	id_token_signed_response_alg: "RS256" | "EdDSA";
+	/**
+	 * The client secret sealed under the master key, bound to (tenant, client): oidc-provider compares secrets itself,
+	 * so it must be opened, not hashed. Null for private_key_jwt.
+	 */
+	secret_envelope: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
+/**
+ * What oidc-provider stores (interactions, pushed requests, codes, grants, sessions), one row per artefact. The id
+ * column is SHA-256 of the artefact's id, and the payload keeps no copy of it: an authorization code or a session id
+ * read from the database is not a usable credential.
+ */
+export interface OIDCPayloadTable {
+	tenant_id: string;
+	model: string;
+	id_hash: string;
+	/** The grant it belongs to (for revoking everything issued under a grant); null for the others. */
+	grant_id: string | null;
+	/** A session's uid, hashed like the id, for findByUid. */
+	uid_hash: string | null;
+	/** JSON text of the payload without its id. */
+	payload: string;
+	expires_at: number;
+	consumed_at: number | null;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -229,4 +275,6 @@ export interface Database {
 	webhook_deliveries: WebhookDeliveryTable;
 	logos: LogoTable;
 	recovery_requests: RecoveryRequestTable;
+	clients: ClientTable;
+	oidc_payloads: OIDCPayloadTable;
 }

@@ -1,3 +1,4 @@
+import { Client } from "./clients.js";
 import { ErrorBody, ValidationDetailSchema } from "./common.js";
 import { Event } from "./events.js";
 import { Factor } from "./factors.js";
@@ -10,4 +11,4 @@ import { Delivery, Webhook } from "./webhooks.js";
  * The named schemas: registered once with the server (app.addSchema), referenced by $id from
  * routes and other schemas, and listed under components.schemas in the OpenAPI document.
  */
-export const NAMED_SCHEMAS = [ErrorBody, ValidationDetailSchema, Factor, User, Tenant, Verification, Webhook, Delivery, Event] as const;
+export const NAMED_SCHEMAS = [ErrorBody, ValidationDetailSchema, Factor, User, Tenant, Verification, Webhook, Delivery, Event, Client] as const;

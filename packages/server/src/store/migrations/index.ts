@@ -9,6 +9,7 @@ import * as recordedLock from "./2026-11-29-lock-recorded-lock.js";
 import * as apiKeyLastUsed from "./2026-12-02-api-key-last-used.js";
 import * as logos from "./2026-12-02-logos.js";
 import * as recoveryRequests from "./2026-12-02-recovery-requests.js";
+import * as oidc from "./2026-12-02-oidc.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-api-key-last-used": apiKeyLastUsed,
 	"2026-12-02-logos": logos,
 	"2026-12-02-recovery-requests": recoveryRequests,
+	"2026-12-02-oidc": oidc,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

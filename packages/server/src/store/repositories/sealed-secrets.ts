@@ -16,6 +16,7 @@ export function sealedSecretRepository(db: Kysely<Database>): SealedSecretReposi
 				.union(db.selectFrom("signing_keys").select(keyIdOf("private_envelope").as("key_id")))
 				.union(db.selectFrom("webhooks").select(keyIdOf("secret_envelope").as("key_id")))
 				.union(db.selectFrom("webhooks").select(keyIdOf("previous_secret_envelope").as("key_id")).where("previous_secret_envelope", "is not", null))
+				.union(db.selectFrom("clients").select(keyIdOf("secret_envelope").as("key_id")).where("secret_envelope", "is not", null))
 				.execute();
 			return rows.map((row) => row.key_id).sort();
 		},
@@ -31,7 +32,9 @@ export function sealedSecretRepository(db: Kysely<Database>): SealedSecretReposi
 			if (rows.length > 0) return rows.map((row) => ({ kind: "factor" as const, tenant_id: row.tenant_id, user_id: row.user_id, id: row.id, envelope: row.secret_envelope! }));
 			const keys = await db.selectFrom("signing_keys").select(["id", "private_envelope"]).execute();
 			const webhooks = await db.selectFrom("webhooks").select(["tenant_id", "id", "secret_envelope", "previous_secret_envelope"]).execute();
+			const clients = await db.selectFrom("clients").select(["tenant_id", "id", "secret_envelope"]).where("secret_envelope", "is not", null).execute();
 			return [
+				...clients.map((row) => ({ kind: "client_secret" as const, tenant_id: row.tenant_id, user_id: null, id: row.id, envelope: row.secret_envelope! })),
 				...keys.map((row) => ({ kind: "signing_key" as const, tenant_id: null, user_id: null, id: row.id, envelope: row.private_envelope })),
 				...webhooks.map((row) => ({ kind: "webhook" as const, tenant_id: row.tenant_id, user_id: null, id: row.id, envelope: row.secret_envelope })),
 				...webhooks
@@ -54,6 +57,15 @@ export function sealedSecretRepository(db: Kysely<Database>): SealedSecretReposi
 					break;
 				case "signing_key":
 					result = await db.updateTable("signing_keys").set({ private_envelope: next }).where("id", "=", secret.id).where("private_envelope", "=", secret.envelope).executeTakeFirst();
+					break;
+				case "client_secret":
+					result = await db
+						.updateTable("clients")
+						.set({ secret_envelope: next })
+						.where("tenant_id", "=", secret.tenant_id!)
+						.where("id", "=", secret.id)
+						.where("secret_envelope", "=", secret.envelope)
+						.executeTakeFirst();
 					break;
 				case "webhook":
 				case "webhook_previous": {
