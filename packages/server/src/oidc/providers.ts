@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import Provider, { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from "oidc-provider";
+import type { Configuration, default as Provider, KoaContextWithOIDC } from "oidc-provider";
 import type { ServiceDeps } from "../services/deps.js";
 import { type IdTokenKeySet, idTokenKeys } from "../services/id-token-keys.js";
 import { tenantAdapter } from "./adapter.js";
@@ -24,6 +24,14 @@ import { type PromptResult, promptResults } from "./prompt-results.js";
  * authorization_details of type twofold_action, codes single-use for at most 60 s.
  */
 export const CODE_TTL_SECONDS = 60;
+
+type OIDCModule = typeof import("oidc-provider");
+/**
+ * Loaded on the first request to a provider, not with the app: the CLI never loads it, and oidc-provider 9 warns on
+ * stderr at import under Node 20 (it supports Node 22 LTS and later; ADR 0008).
+ */
+let loading: Promise<OIDCModule> | undefined;
+const oidcModule = (): Promise<OIDCModule> => (loading ??= import("oidc-provider"));
 const INTERACTION_TTL_SECONDS = 10 * 60;
 
 export interface OIDCProviders {
@@ -50,7 +58,7 @@ export function oidcProviders(deps: ServiceDeps): OIDCProviders {
 			const cached = built.get(tenantId);
 			if (cached?.version === version) return cached.provider;
 			if ((await deps.store.tenants.find(tenantId)) === undefined) return undefined;
-			const provider = buildProvider(deps, tenantId, issuer, keySet, results);
+			const provider = buildProvider(await oidcModule(), deps, tenantId, issuer, keySet, results);
 			built.set(tenantId, { version, provider });
 			return provider;
 		},
@@ -62,17 +70,18 @@ function cookieKeys(deps: ServiceDeps, tenantId: string): string[] {
 	return deps.keyring.codeMacKeys.map((key) => createHmac("sha256", key).update(`twofold oidc cookies v1\0${tenantId}`).digest("base64url"));
 }
 
-const invalid = (check: () => unknown): unknown => {
-	try {
-		return check();
-	} catch (error) {
-		if (error instanceof RequestProblem) throw new errors.InvalidRequest(error.message);
-		throw error;
-	}
-};
-
-export function buildProvider(deps: ServiceDeps, tenantId: string, issuer: string, keySet: IdTokenKeySet, results: ReturnType<typeof promptResults>): Provider {
+export function buildProvider(
+	{ default: Provider, errors, interactionPolicy }: OIDCModule,
+	deps: ServiceDeps, tenantId: string, issuer: string, keySet: IdTokenKeySet, results: ReturnType<typeof promptResults>): Provider {
 	const issuerPath = new URL(issuer).pathname;
+	const invalid = (check: () => unknown): unknown => {
+		try {
+			return check();
+		} catch (error) {
+			if (error instanceof RequestProblem) throw new errors.InvalidRequest(error.message);
+			throw error;
+		}
+	};
 	const policy = interactionPolicy.base();
 	// No provider sign-in session: a session the provider kept would let an authorization through without a proof.
 	// Every authorization prompts for login until this very request carries the interaction's result.
