@@ -245,4 +245,64 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		expect((await store.events.list(tenant, { userId: "ev", type: "a", limit: 10 })).map((e) => e.created_at)).toEqual([2, 0]);
 		expect((await store.events.list(tenant, { userId: "ev", limit: 10, beforeSeq: all[0]!.seq })).map((e) => e.created_at)).toEqual([1, 0]);
 	});
+	it("oidc_payloads (issue 15): upsert replaces, expired rows are not found, consume is single-use, revokeByGrantId takes only the grant's rows of the named models", async () => {
+		const row = (id: string, overrides: Record<string, unknown> = {}) => ({
+			tenant_id: tenant,
+			model: "AuthorizationCode",
+			id_hash: id,
+			grant_id: "grant-1",
+			uid_hash: null,
+			payload: JSON.stringify({ n: 1 }),
+			expires_at: 10_000,
+			consumed_at: null,
+			...overrides,
+		});
+		await store.oidcPayloads.upsert(row("a"));
+		await store.oidcPayloads.upsert(row("a", { payload: JSON.stringify({ n: 2 }) }));
+		expect(JSON.parse((await store.oidcPayloads.find(tenant, "AuthorizationCode", "a", 5_000))!.payload)).toEqual({ n: 2 });
+		expect(await store.oidcPayloads.find(tenant, "AuthorizationCode", "a", 10_000)).toBeUndefined();
+		expect(await store.oidcPayloads.find("ten_other", "AuthorizationCode", "a", 5_000)).toBeUndefined();
+		const [first, second] = await Promise.all([store.oidcPayloads.consume(tenant, "AuthorizationCode", "a", 5_000), store.oidcPayloads.consume(tenant, "AuthorizationCode", "a", 5_001)]);
+		expect([first, second].filter(Boolean)).toHaveLength(1);
+		expect((await store.oidcPayloads.find(tenant, "AuthorizationCode", "a", 5_000))!.consumed_at).not.toBeNull();
+		await store.oidcPayloads.upsert(row("s", { model: "Session", grant_id: null, uid_hash: "u1" }));
+		expect((await store.oidcPayloads.findByUid(tenant, "Session", "u1", 5_000))!.id_hash).toBe("s");
+		await store.oidcPayloads.upsert(row("b"));
+		await store.oidcPayloads.upsert(row("c", { model: "AccessToken" }));
+		await store.oidcPayloads.upsert(row("d", { grant_id: "grant-2" }));
+		await store.oidcPayloads.revokeByGrantId(tenant, ["AuthorizationCode"], "grant-1");
+		expect(await store.oidcPayloads.find(tenant, "AuthorizationCode", "b", 5_000)).toBeUndefined();
+		expect(await store.oidcPayloads.find(tenant, "AccessToken", "c", 5_000)).toBeDefined();
+		expect(await store.oidcPayloads.find(tenant, "AuthorizationCode", "d", 5_000)).toBeDefined();
+		await store.oidcPayloads.destroy(tenant, "AccessToken", "c");
+		expect(await store.oidcPayloads.find(tenant, "AccessToken", "c", 5_000)).toBeUndefined();
+		expect(await store.oidcPayloads.deleteExpired(20_000, 100)).toBeGreaterThanOrEqual(2);
+		expect(await store.oidcPayloads.find(tenant, "Session", "s", 0)).toBeUndefined();
+	});
+
+	it("clients (issue 15): found, changed and deleted only within their tenant", async () => {
+		const client = {
+			tenant_id: tenant,
+			id: "cli_contract",
+			name: "Shop",
+			redirect_uris: JSON.stringify(["https://shop.example/cb"]),
+			post_logout_redirect_uris: "[]",
+			token_endpoint_auth_method: "client_secret_basic" as const,
+			jwks: null,
+			id_token_signed_response_alg: "RS256" as const,
+			secret_envelope: "v1.k.n.c",
+			created_at: 1,
+			updated_at: 1,
+		};
+		await store.tenants.insert({ id: "ten_contract_other", name: "o", settings: "{}", created_at: 1 });
+		await store.clients.insert(client);
+		expect(await store.clients.find(tenant, client.id)).toEqual(client);
+		expect(await store.clients.find("ten_contract_other", client.id)).toBeUndefined();
+		expect(await store.clients.update("ten_contract_other", client.id, { name: "x" })).toBe(false);
+		expect(await store.clients.delete("ten_contract_other", client.id)).toBe(false);
+		expect(await store.clients.update(tenant, client.id, { name: "Shop 2", updated_at: 2 })).toBe(true);
+		expect((await store.clients.list(tenant)).map((row) => row.name)).toEqual(["Shop 2"]);
+		expect(await store.clients.delete(tenant, client.id)).toBe(true);
+		expect(await store.clients.list(tenant)).toEqual([]);
+	});
 });
