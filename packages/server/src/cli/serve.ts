@@ -89,6 +89,10 @@ export const serve: Command = {
 		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
 		// Expired attempt records of ids that never enrolled (V-12a) are deleted beside the service, off the verify path.
 		const sweeper = startAttemptRecordSweeper(app.services.deps, { onError: (error) => http.log.error({ err: error }, "attempt-record sweep failed") });
+		// oidc-provider's expired artefacts (issue 15): never read once expired, deleted here a minute at a time, off the request path.
+		const oidcSweep = setInterval(() => {
+			app.store.oidcPayloads.deleteExpired(app.services.deps.clock().getTime(), 500).catch((error: unknown) => http.log.error({ err: error }, "oidc artefact sweep failed"));
+		}, 60_000).unref();
 		// A plain line whatever the log level, for scripts and supervisors that wait for readiness.
 		out.stdout(`Twofold listening at ${address}`);
 		await new Promise<void>((resolve) => {
@@ -99,6 +103,7 @@ export const serve: Command = {
 		http.log.info("shutting down: finishing in-flight requests and deliveries");
 		await webhooks.stop();
 		await sweeper.stop();
+		clearInterval(oidcSweep);
 		await app.close();
 		return 0;
 	},
