@@ -29,6 +29,7 @@ import { webhookRoutes } from "./routes/webhooks.js";
 import { clientRoutes } from "./routes/clients.js";
 import { oidcRoutes } from "./routes/oidc.js";
 import type { OIDCProviders } from "../oidc/providers.js";
+import type { PromptInteractions } from "../oidc/prompt-interaction.js";
 
 /** Slow-client limits (issue 12), read from the configuration (config.ts) and applied here. */
 export interface ConnectionLimits {
@@ -52,8 +53,8 @@ export interface HTTPOptions {
 	enrollPerTenantPerMinute: number;
 	/** Timeouts of each phase of a request, and the connection cap (resolved: a number). */
 	connections: ConnectionLimits & { maxConnections: number };
-	/** The tenants' OpenID Providers (issue 15); their endpoints are mounted under /t/:tenant/. */
-	oidc?: OIDCProviders;
+	/** The hosted prompt (issue 15): the tenants' OpenID Providers, mounted under /t/:tenant/, and the seam the pages use. */
+	oidc?: { providers: OIDCProviders; prompt: PromptInteractions };
 }
 
 /**
@@ -199,7 +200,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 	await app.register(errorCatalogRoutes());
 	// Public: the prompt's pages show these; the API key is not asked (outside /v1).
 	await app.register(publicLogoRoutes(services));
-	if (options.oidc !== undefined) await app.register(oidcRoutes(options.oidc));
+	if (options.oidc !== undefined) await app.register(oidcRoutes(options.oidc.providers));
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(

@@ -55,6 +55,11 @@ export interface PromptInteractions {
 	 * none or it expired.
 	 */
 	load(req: IncomingMessage, res: ServerResponse): Promise<{ request: PromptRequest; ctx: TenantContext }>;
-	/** Ends the interaction: records prompt.completed or prompt.cancelled, then answers with the redirect back into the provider. */
+	/**
+	 * Ends the interaction: records prompt.completed or prompt.cancelled, then answers with the redirect back into the
+	 * provider (303, written on `res` itself: a Fastify route calls reply.hijack() first). A "verified" outcome's
+	 * assertion must be Twofold's, for this tenant and user, and carry request.action's hash exactly when there is an
+	 * action (else ServiceError "invalid_assertion").
+	 */
 	finish(req: IncomingMessage, res: ServerResponse, outcome: PromptOutcome): Promise<void>;
 }

@@ -373,6 +373,7 @@ describe.each(DIALECTS)("hosted prompt, OpenID Connect (%s)", (dialect) => {
 			expect(single.body).not.toContain(secret);
 			expect(logs.join("\n")).not.toContain(secret);
 		}
+		expect(logs.length, "the request log was captured").toBeGreaterThan(10);
 		const rows = await t.app.store.clients.list(t.tenantId);
 		expect(rows.length).toBeGreaterThan(0);
 		for (const row of rows) {
