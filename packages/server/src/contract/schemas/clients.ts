@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { Timestamp } from "./common.js";
+import { CREATE_CLIENT_EXAMPLES, UPDATE_CLIENT_EXAMPLES } from "./examples.js";
 import { NO_CONTROL } from "./patterns.js";
 
 const URI = Type.String({ minLength: 1, maxLength: 2048, description: "An exact absolute URI: https, or http only on a loopback host (127.0.0.1, [::1], localhost); no fragment, no user info." });
@@ -43,7 +44,7 @@ export const CreateClientBody = Type.Object(
 		// Accepted by the schema only to be refused with a clear reason: fetching it would be an outbound call.
 		jwks_uri: Type.Optional(Type.String({ maxLength: 2048, description: "Refused: Twofold makes no outbound call; register the keys inline in jwks." })),
 	},
-	{ additionalProperties: false },
+	{ additionalProperties: false, "x-examples": CREATE_CLIENT_EXAMPLES },
 );
 export const CreateClientResponse = Type.Object({
 	client: Type.Ref(Client),
@@ -58,6 +59,6 @@ export const UpdateClientBody = Type.Object(
 		jwks: Type.Optional(JWKS),
 		jwks_uri: Type.Optional(Type.String({ maxLength: 2048, description: "Refused, as at creation." })),
 	},
-	{ additionalProperties: false, minProperties: 1 },
+	{ additionalProperties: false, minProperties: 1, "x-examples": UPDATE_CLIENT_EXAMPLES },
 );
 export const ClientList = Type.Object({ clients: Type.Array(Type.Ref(Client)) });

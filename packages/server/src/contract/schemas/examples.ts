@@ -133,3 +133,31 @@ export const UPDATE_WEBHOOK_EXAMPLES: Examples = {
 	disable: { summary: "Pause deliveries", value: { enabled: false } },
 	events: { summary: "Change the events", value: { events: ["*"] } },
 };
+
+export const CREATE_CLIENT_EXAMPLES: Examples = {
+	secret: { summary: "A web application with a client secret (RS256 id_tokens)", value: { name: "Example Shop", redirect_uris: ["https://shop.example.com/auth/twofold/callback"] } },
+	eddsa: {
+		summary: "client_secret_post, EdDSA id_tokens, a post-logout URI",
+		value: {
+			name: "Example Shop",
+			redirect_uris: ["https://shop.example.com/auth/twofold/callback"],
+			post_logout_redirect_uris: ["https://shop.example.com/"],
+			token_endpoint_auth_method: "client_secret_post",
+			id_token_signed_response_alg: "EdDSA",
+		},
+	},
+	keys: {
+		summary: "private_key_jwt with the public key inline",
+		value: {
+			name: "Example Shop",
+			redirect_uris: ["https://shop.example.com/auth/twofold/callback"],
+			token_endpoint_auth_method: "private_key_jwt",
+			jwks: { keys: [{ kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", kid: "shop-1" }] },
+		},
+	},
+};
+
+export const UPDATE_CLIENT_EXAMPLES: Examples = {
+	redirects: { summary: "Replace the redirect URIs", value: { redirect_uris: ["https://shop.example.com/auth/twofold/callback", "https://staging.shop.example.com/auth/twofold/callback"] } },
+	rename: { summary: "Rename", value: { name: "Example Shop (EU)" } },
+};
