@@ -94,9 +94,10 @@ describe.each(DIALECTS)("master-key rotation (%s)", (dialect) => {
 			const report = await rewrapSecrets(app.services.deps, { pageSize: 7 });
 			const results = await Promise.all(verifies);
 			expect(results.map((r) => r.status)).toEqual(Array(USERS / 2).fill(200));
-			// Every old factor, the signing key and both webhook secrets; the new pending factor was sealed under the new key.
-			expect(report.rewrapped).toBe(USERS + 3);
-			expect(report.examined).toBe(USERS + 1 + 3);
+			// Every old factor, the assertion signing key, the two id_token keys (RS256, EdDSA; issue 15) and both webhook
+			// secrets; the new pending factor was sealed under the new key.
+			expect(report.rewrapped).toBe(USERS + 5);
+			expect(report.examined).toBe(USERS + 1 + 5);
 			expect(report.key_ids_in_use).toEqual([masterKeyId(newKey)]);
 			expect(report.active_key_id).toBe(masterKeyId(newKey));
 			expect((await rewrapSecrets(app.services.deps)).rewrapped).toBe(0);
