@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { actionHash } from "@twofold/sdk/action-hash";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashId } from "../../src/oidc/adapter.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, IN_CI, nextStep, type TestApp } from "../helpers.js";
 
 /** PyJWT from Debian: an independent check of the id_token against the issuer's JWKS (as test/http/assertions.test.ts). */
@@ -214,6 +215,18 @@ describe.each(DIALECTS)("hosted prompt, OpenID Connect (%s)", (dialect) => {
 		const redeem = await t.call("POST", "/v1/assertions/redeem", { assertion: first.json.twofold_assertion });
 		expect(redeem.status).toBe(409);
 		expect(redeem.json.error.code).toBe("assertion_redeemed");
+	});
+
+	it("an authorization code is stored under its hash, and its row holds no copy of it", async () => {
+		const { params } = await goodParams();
+		const callback = await runFlow((await (await par(params)).json()).request_uri);
+		const code = callback.searchParams.get("code")!;
+		const now = t.clock().getTime();
+		const row = await t.app.store.oidcPayloads.find(t.tenantId, "AuthorizationCode", hashId("AuthorizationCode", code), now);
+		expect(row).toBeDefined();
+		expect(row!.id_hash).not.toContain(code);
+		expectNotDecodable(row!.payload, [code]);
+		expect(await t.app.store.oidcPayloads.find(t.tenantId, "AuthorizationCode", code, now)).toBeUndefined();
 	});
 
 	it("a wrong code_verifier is invalid_grant", async () => {
