@@ -47,5 +47,6 @@ describe("operator CLI: clients", () => {
 		expect((await cli(["clients", "delete", "--tenant", tenant.tenant_id, client.client_id, "--json"], env)).code).toBe(0);
 		expect(JSON.parse((await cli(["clients", "list", "--tenant", tenant.tenant_id, "--json"], env)).stdout).clients).toEqual([]);
 		expect((await cli(["clients", "delete", "--tenant", tenant.tenant_id, client.client_id], env)).code).toBe(1);
-	});
+		// Nine CLI processes, each opening the store: a loaded CI machine needs more than the default minute.
+	}, 180_000);
 });
