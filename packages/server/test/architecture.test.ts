@@ -28,9 +28,11 @@ const LAYERS: Record<string, { may: readonly string[]; types?: readonly string[]
 	"rate-counters": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	"webhook-delivery": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	services: { may: ["core", "contract", "store", "factors", ...INFRASTRUCTURE] },
-	// The hosted prompt's OpenID Connect wiring over oidc-provider (issue 15).
+	// The prompt's OpenID Connect machinery (issue 15): oidc-provider wired over the services and the store.
 	oidc: { may: ["services", "contract", "core", "store", ...INFRASTRUCTURE] },
-	http: { may: ["services", "contract", "core", "oidc", ...INFRASTRUCTURE] },
+	// The prompt's pages (issue 15): pure functions of plain data to HTML, and their locale catalogs.
+	pages: { may: ["core", "contract"], types: ["services", "oidc", "store/tables.ts", "factors"] },
+	http: { may: ["services", "contract", "core", "oidc", "pages", ...INFRASTRUCTURE] },
 	cli: { may: [ANYTHING] },
 	[WIRING]: { may: [ANYTHING] },
 };

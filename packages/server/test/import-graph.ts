@@ -20,7 +20,7 @@ export interface ImportEdge {
 }
 
 export interface ImportGraph {
-	/** Every .ts file under the root, tests included, relative, sorted. */
+	/** Every .ts and .tsx file under the root, tests included, relative, sorted. */
 	files: string[];
 	/** Imports of files under the root. */
 	edges: ImportEdge[];
@@ -32,7 +32,7 @@ export interface ImportGraph {
 
 function tsFiles(dir: string): string[] {
 	return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-		entry.isDirectory() ? tsFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+		entry.isDirectory() ? tsFiles(join(dir, entry.name)) : /\.tsx?$/.test(entry.name) ? [join(dir, entry.name)] : [],
 	);
 }
 
@@ -40,7 +40,8 @@ const posix = (path: string): string => path.split(sep).join("/");
 
 function resolveRelative(importer: string, specifier: string): string | undefined {
 	const target = resolve(dirname(importer), specifier);
-	const candidates = [target.replace(/\.js$/, ".ts"), target, join(target, "index.ts")];
+	// A `.js` specifier names the `.ts` or `.tsx` file tsc compiles to it.
+	const candidates = [target.replace(/\.js$/, ".ts"), target.replace(/\.js$/, ".tsx"), target, join(target, "index.ts")];
 	return candidates.find((file) => existsSync(file) && statSync(file).isFile());
 }
 

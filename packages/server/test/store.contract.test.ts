@@ -305,4 +305,49 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		expect(await store.clients.delete(tenant, client.id)).toBe(true);
 		expect(await store.clients.list(tenant)).toEqual([]);
 	});
+
+	it("prompt sessions: bound to cookie hash, tenant and interaction; live rows only; updated, deleted and swept (issue 15)", async () => {
+		await store.tenants.insert({ id: "ten_other_prompt", name: "o", settings: "{}", created_at: 1 });
+		const row = {
+			id_hash: `h_${dialect}`,
+			tenant_id: tenant,
+			interaction_uid: "uid_1",
+			user_id: "alice",
+			proved_at: null,
+			proved_method: null,
+			proof_envelope: null,
+			pending_factor_id: null,
+			enrollment_envelope: null,
+			recovery_codes_envelope: null,
+			created_at: 20000000000_000,
+			expires_at: 20000000600_000,
+		};
+		await store.promptSessions.insert(row);
+		// The same browser in a second interaction (another tab): its own row under the same cookie hash.
+		await store.promptSessions.insert({ ...row, interaction_uid: "uid_2", user_id: "alice2" });
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_1", 20000000000_001)).toEqual(row);
+		// Another tenant, another interaction or another cookie never matches (bound to all three).
+		expect(await store.promptSessions.find(row.id_hash, "ten_other_prompt", "uid_1", 20000000000_001)).toBeUndefined();
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_3", 20000000000_001)).toBeUndefined();
+		expect(await store.promptSessions.find("h_other", tenant, "uid_1", 20000000000_001)).toBeUndefined();
+		// Expired is gone for reads and writes.
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_1", row.expires_at)).toBeUndefined();
+		expect(await store.promptSessions.update(row.id_hash, tenant, "uid_1", row.expires_at, { proved_at: 5 })).toBe(false);
+
+		expect(await store.promptSessions.update(row.id_hash, tenant, "uid_1", 20000000000_002, { proved_at: 20000000000_002, proved_method: "totp", proof_envelope: "v1.k.n.c" })).toBe(true);
+		expect(await store.promptSessions.update(row.id_hash, "ten_other_prompt", "uid_1", 20000000000_002, { proved_method: "x" })).toBe(false);
+		const updated = await store.promptSessions.find(row.id_hash, tenant, "uid_1", 20000000000_003);
+		expect(updated).toMatchObject({ proved_at: 20000000000_002, proved_method: "totp", proof_envelope: "v1.k.n.c", recovery_codes_envelope: null });
+		expect(typeof updated!.proved_at).toBe("number");
+		expect((await store.promptSessions.find(row.id_hash, tenant, "uid_2", 20000000000_003))!.proved_at).toBeNull();
+
+		await store.promptSessions.delete(row.id_hash, tenant, "uid_1");
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_1", 20000000000_003)).toBeUndefined();
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_2", 20000000000_003)).toBeDefined();
+
+		await store.promptSessions.insert({ ...row, interaction_uid: "uid_old", expires_at: 100 });
+		expect(await store.promptSessions.sweep(20000000000_003, 10)).toBe(1);
+		expect(await store.promptSessions.find(row.id_hash, tenant, "uid_2", 20000000000_003)).toBeDefined();
+		expect(await store.promptSessions.sweep(20000000000_003, 10)).toBe(0);
+	});
 });

@@ -10,6 +10,7 @@ import { oidcPayloadRepository } from "./repositories/oidc-payloads.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { logoRepository } from "./repositories/logos.js";
+import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
 import { recoveryRequestRepository } from "./repositories/recovery-requests.js";
 import { redeemedAssertionRepository } from "./repositories/redeemed-assertions.js";
@@ -56,6 +57,7 @@ class BoundStore implements Store {
 	#recoveryRequests?: Store["recoveryRequests"];
 	#clients?: Store["clients"];
 	#oidcPayloads?: Store["oidcPayloads"];
+	#promptSessions?: Store["promptSessions"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -114,6 +116,9 @@ class BoundStore implements Store {
 	}
 	get oidcPayloads() {
 		return (this.#oidcPayloads ??= oidcPayloadRepository(this.db));
+	}
+	get promptSessions() {
+		return (this.#promptSessions ??= promptSessionRepository(this.db));
 	}
 }
 

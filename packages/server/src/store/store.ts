@@ -7,6 +7,7 @@ import type {
 	EventTable,
 	FactorTable,
 	LogoTable,
+	PromptSessionTable,
 	RecoveryCodeTable,
 	RedeemedAssertionTable,
 	SigningKeyTable,
@@ -50,6 +51,7 @@ export interface Store {
 	recoveryRequests: RecoveryRequestRepository;
 	clients: ClientRepository;
 	oidcPayloads: OIDCPayloadRepository;
+	promptSessions: PromptSessionRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -95,6 +97,24 @@ export interface OIDCPayloadRepository {
 	revokeByGrantId(tenantId: string, models: readonly string[], grantId: string): Promise<void>;
 	/** Housekeeping: artefacts expired before `now`, up to `limit`; returns how many went. */
 	deleteExpired(now: number, limit: number): Promise<number>;
+}
+
+/** The prompt's per-browser interaction state (issue 15); every read and write names the tenant and interaction. */
+export interface PromptSessionRepository {
+	insert(row: PromptSessionTable): Promise<void>;
+	/** The live row (expires_at after now) of this cookie hash for this tenant and interaction. */
+	find(idHash: string, tenantId: string, interactionUid: string, now: number): Promise<PromptSessionTable | undefined>;
+	/** Sets the given columns of the live row; false when it is gone or expired. */
+	update(
+		idHash: string,
+		tenantId: string,
+		interactionUid: string,
+		now: number,
+		changes: Partial<Pick<PromptSessionTable, "proved_at" | "proved_method" | "proof_envelope" | "pending_factor_id" | "enrollment_envelope" | "recovery_codes_envelope">>,
+	): Promise<boolean>;
+	delete(idHash: string, tenantId: string, interactionUid: string): Promise<void>;
+	/** Deletes up to `limit` rows expired at `now`; the number deleted. */
+	sweep(now: number, limit: number): Promise<number>;
 }
 
 /** A secret sealed under a master key, wherever it is stored. */

@@ -259,6 +259,32 @@ export interface OIDCPayloadTable {
 	consumed_at: number | null;
 }
 
+/**
+ * A browser's state in one prompt interaction (issue 15), keyed by the hash of its `__Host-twofold-prompt` cookie
+ * and bound to the tenant and oidc-provider's interaction uid: one cookie, one row per interaction, so two tabs do
+ * not disturb each other. Secrets (the last proof's assertion, a pending enrollment's key, recovery codes not yet
+ * acknowledged) are sealed under the master key, bound to this row, and never kept in a plain column.
+ */
+export interface PromptSessionTable {
+	/** SHA-256 of the cookie value, base64url: the cookie itself is never stored. */
+	id_hash: string;
+	tenant_id: string;
+	interaction_uid: string;
+	user_id: string;
+	/** When the user last proved a factor on this interaction (ms), and with what method; null: not yet. */
+	proved_at: number | null;
+	proved_method: string | null;
+	/** The step-up assertion of that proof, sealed (the interaction ends with it). */
+	proof_envelope: string | null;
+	/** The factor being enrolled and, sealed, what the page shows while it is confirmed (the key, its QR code). */
+	pending_factor_id: string | null;
+	enrollment_envelope: string | null;
+	/** Recovery codes shown once and kept, sealed, only until the user says they saved them. */
+	recovery_codes_envelope: string | null;
+	created_at: number;
+	expires_at: number;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -277,4 +303,5 @@ export interface Database {
 	recovery_requests: RecoveryRequestTable;
 	clients: ClientTable;
 	oidc_payloads: OIDCPayloadTable;
+	prompt_sessions: PromptSessionTable;
 }

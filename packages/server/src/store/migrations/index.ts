@@ -10,6 +10,7 @@ import * as apiKeyLastUsed from "./2026-12-02-api-key-last-used.js";
 import * as logos from "./2026-12-02-logos.js";
 import * as recoveryRequests from "./2026-12-02-recovery-requests.js";
 import * as oidc from "./2026-12-02-oidc.js";
+import * as promptSessions from "./2026-12-02-prompt-sessions.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-logos": logos,
 	"2026-12-02-recovery-requests": recoveryRequests,
 	"2026-12-02-oidc": oidc,
+	"2026-12-02-prompt-sessions": promptSessions,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
