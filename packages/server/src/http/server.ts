@@ -18,6 +18,8 @@ import { logoRoutes, publicLogoRoutes } from "./routes/logos.js";
 import { rateLimitHook } from "./rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
+import { promptAssetRoutes } from "./routes/prompt-assets.js";
+import { type PromptPageOptions, promptPageRoutes } from "./routes/prompt-pages.js";
 import { errorCatalogRoutes } from "./routes/error-catalog.js";
 import { eventRoutes } from "./routes/events.js";
 import { factorRoutes } from "./routes/factors.js";
@@ -55,6 +57,8 @@ export interface HTTPOptions {
 	connections: ConnectionLimits & { maxConnections: number };
 	/** The hosted prompt (issue 15): the tenants' OpenID Providers, mounted under /t/:tenant/, and the seam the pages use. */
 	oidc?: { providers: OIDCProviders; prompt: PromptInteractions };
+	/** The hosted prompt's pages (issue 15), when the OpenID Connect provider is wired (it supplies the interactions). */
+	prompt?: PromptPageOptions;
 }
 
 /**
@@ -196,6 +200,9 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 	registerMetrics(app, services);
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
+	// The prompt's pages and assets: outside /v1 (no API key; the browser is the caller), CSRF-checked and CSP-headed.
+	await app.register(promptAssetRoutes(services));
+	if (options.prompt !== undefined) await app.register(promptPageRoutes(services, options.prompt));
 	await app.register(jwksRoutes(services));
 	await app.register(errorCatalogRoutes());
 	// Public: the prompt's pages show these; the API key is not asked (outside /v1).

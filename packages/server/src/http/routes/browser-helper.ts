@@ -12,7 +12,7 @@ import type { FastifyPluginAsync } from "fastify";
  * application's own origin, so it is served with CORS open to all (a module
  * script from another origin needs it).
  */
-function buildModule(): string {
+export function buildModule(): string {
 	const require = createRequire(import.meta.url);
 	// The package's exports hide package.json; its CommonJS entry is script/index.js, one level down.
 	const packageDir = dirname(dirname(require.resolve("@simplewebauthn/browser")));
