@@ -14,7 +14,6 @@ import { VerifyPage } from "../../pages/verify-page.js";
 import type { FactorView, FieldError, PageContext, PasskeyCeremony } from "../../pages/view.js";
 import type { Services } from "../../services/services.js";
 import type { TenantContext } from "../../services/tenant-context.js";
-import type { PromptSessionTable } from "../../store/tables.js";
 import { promptPageHeaders } from "../prompt-headers.js";
 import { csrfMatches, csrfToken, newCookieValue, openState, promptCookieHeader, readPromptCookie, sealState, sessionIdHash, type SealedColumn } from "../prompt-session.js";
 import { PROMPT_ASSETS } from "./prompt-assets.js";
@@ -46,6 +45,8 @@ const SESSION_TTL_MS = 60 * 60_000;
 const MAX_LABEL = 64;
 
 type Form = Record<string, string>;
+/** A prompt_sessions row, as the store's repository gives it (http reaches the store only through services). */
+type PromptSessionTable = NonNullable<Awaited<ReturnType<Services["deps"]["store"]["promptSessions"]["find"]>>>;
 type Params = { tenant: string; uid: string };
 
 interface Enrollment {
@@ -423,7 +424,9 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	return async (app) => {
-		// Forms post urlencoded; nothing else is accepted here. Small: the largest form is a passkey response.
+		// Forms post urlencoded; nothing else is accepted here (no JSON: the pages are not an API). Small: the largest
+		// form is a passkey response.
+		app.removeAllContentTypeParsers();
 		app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 32 * 1024 }, (_request, body, done) => {
 			const form: Form = Object.create(null) as Form;
 			for (const [name, value] of new URLSearchParams(body as string)) form[name] = value;
