@@ -7,7 +7,8 @@ export interface TwofoldErrorDetail {
 
 /** An error answer from Twofold: the HTTP status and the catalog code (docs/errors.md). */
 export class TwofoldError extends Error {
-	override readonly name = "TwofoldError";
+	// string, not the literal: PromptError (prompt-error.ts) is a TwofoldError with a name of its own.
+	override readonly name: string = "TwofoldError";
 	constructor(
 		readonly status: number,
 		readonly code: string,

@@ -28,6 +28,8 @@ export const ALLOWED: Record<string, string> = {
 	"packages/sdk/src/verify-assertion.ts: claims.action_hash !== expected":
 		"action_hash is a public SHA-256 of the operation, read from a token whose Ed25519 signature jose has already verified; " +
 		"nothing secret is compared, and the SDK (a separate package, also run in browsers' bundlers) does not import the server's helper.",
+	"packages/sdk/src/prompt-checks.ts: (claims.action_hash ?? null) !== session.actionHash":
+		"the same public SHA-256 of the operation, in the prompt's id_token, read after jose verified its signature (issue 15).",
 };
 
 const root = new URL("../../../", import.meta.url).pathname;
