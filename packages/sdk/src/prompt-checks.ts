@@ -54,6 +54,8 @@ export function checkCallback(
 	session: Pick<PromptSession, "state">,
 	provider: { issuer: string; issParameterSupported: boolean },
 ): string {
+	// A callback with no session behind it (the app lost it, or never started one): nothing to compare the state with.
+	if (typeof session?.state !== "string" || session.state.length === 0) throw new PromptError("state_mismatch", "state_mismatch", "no prompt session to check the callback against: keep what start() returned until the callback");
 	const params = callbackParameters(callback);
 	const iss = single(params, "iss");
 	if (iss === undefined ? provider.issParameterSupported : iss !== provider.issuer) {

@@ -76,6 +76,9 @@ describe("the callback's parameters (RFC 9207, RFC 6749 §10.12)", () => {
 	it("refuses another session's state, or none, before reading the code or the error", async () => {
 		await refusedWith(() => checkCallback(callback({ code: "c-1", state: "s-other", iss: ISSUER }), session, provider), "state_mismatch");
 		await refusedWith(() => checkCallback(callback({ code: "c-1", iss: ISSUER }), session, provider), "state_mismatch");
+		// A lost session is not a match for a callback without state.
+		await refusedWith(() => checkCallback(callback({ code: "c-1", iss: ISSUER }), undefined as never, provider), "state_mismatch");
+		await refusedWith(() => checkCallback(callback({ code: "c-1", iss: ISSUER, state: "" }), { state: "" }, provider), "state_mismatch");
 		// An error forged into someone's browser with a wrong state is not believed either.
 		await refusedWith(() => checkCallback(callback({ error: "access_denied", state: "s-other", iss: ISSUER }), session, provider), "state_mismatch");
 	});
@@ -119,7 +122,7 @@ describe("the id_token (OIDC Core §3.1.3.7, V-10)", () => {
 	});
 
 	const now = () => Math.floor(Date.now() / 1000);
-	const claims = (extra: Record<string, unknown> = {}) => ({
+	const claims = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
 		iss: ISSUER,
 		aud: CLIENT,
 		sub: "u-1842",
