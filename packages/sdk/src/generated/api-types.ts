@@ -52,6 +52,103 @@ export interface Operations {
 		query: never;
 		response: string;
 	};
+	"GET /v1/clients": {
+		body: never;
+		query: never;
+		response: {
+			"clients": Array<{
+				"client_id": string;
+				"name": string;
+				"redirect_uris": Array<string>;
+				"post_logout_redirect_uris": Array<string>;
+				"token_endpoint_auth_method": "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+				"id_token_signed_response_alg": "RS256" | "EdDSA";
+				"jwks"?: {
+					"keys": Array<{ [key: string]: unknown }>;
+				};
+				"created_at": string;
+				"updated_at": string;
+			}>;
+		};
+	};
+	"POST /v1/clients": {
+		body: {
+			"name": string;
+			"redirect_uris": Array<string>;
+			"post_logout_redirect_uris"?: Array<string>;
+			"token_endpoint_auth_method"?: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+			"id_token_signed_response_alg"?: "RS256" | "EdDSA";
+			"jwks"?: {
+				"keys": Array<{ [key: string]: unknown }>;
+			};
+			"jwks_uri"?: string;
+		};
+		query: never;
+		response: {
+			"client": {
+				"client_id": string;
+				"name": string;
+				"redirect_uris": Array<string>;
+				"post_logout_redirect_uris": Array<string>;
+				"token_endpoint_auth_method": "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+				"id_token_signed_response_alg": "RS256" | "EdDSA";
+				"jwks"?: {
+					"keys": Array<{ [key: string]: unknown }>;
+				};
+				"created_at": string;
+				"updated_at": string;
+			};
+			"client_secret"?: string;
+		};
+	};
+	"DELETE /v1/clients/{client_id}": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"GET /v1/clients/{client_id}": {
+		body: never;
+		query: never;
+		response: {
+			"client_id": string;
+			"name": string;
+			"redirect_uris": Array<string>;
+			"post_logout_redirect_uris": Array<string>;
+			"token_endpoint_auth_method": "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+			"id_token_signed_response_alg": "RS256" | "EdDSA";
+			"jwks"?: {
+				"keys": Array<{ [key: string]: unknown }>;
+			};
+			"created_at": string;
+			"updated_at": string;
+		};
+	};
+	"PATCH /v1/clients/{client_id}": {
+		body: {
+			"name"?: string;
+			"redirect_uris"?: Array<string>;
+			"post_logout_redirect_uris"?: Array<string>;
+			"id_token_signed_response_alg"?: "RS256" | "EdDSA";
+			"jwks"?: {
+				"keys": Array<{ [key: string]: unknown }>;
+			};
+			"jwks_uri"?: string;
+		};
+		query: never;
+		response: {
+			"client_id": string;
+			"name": string;
+			"redirect_uris": Array<string>;
+			"post_logout_redirect_uris": Array<string>;
+			"token_endpoint_auth_method": "client_secret_basic" | "client_secret_post" | "private_key_jwt";
+			"id_token_signed_response_alg": "RS256" | "EdDSA";
+			"jwks"?: {
+				"keys": Array<{ [key: string]: unknown }>;
+			};
+			"created_at": string;
+			"updated_at": string;
+		};
+	};
 	"GET /v1/events": {
 		body: never;
 		query: {
