@@ -1,7 +1,7 @@
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { GIF_1x1, JPEG_MIN, png1x1, WEBP_1x1 } from "../../test/logo-fixtures.js";
-import { rasterImageType } from "./raster-image.js";
+import { GIF_1x1, JPEG_MIN, png1x1, WEBP_1x1 } from "./logo-fixtures.js";
+import { rasterImageType } from "../src/core/raster-image.js";
 
 describe("rasterImageType: the logo formats by their bytes (issue 15)", () => {
 	it("recognizes well-formed PNG, GIF, JPEG and WebP", () => {
