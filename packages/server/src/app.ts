@@ -148,6 +148,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 				enrollPerTenantPerMinute: config.enrollPerTenantPerMinute,
 				connections: { ...config.connections, maxConnections: config.connections.maxConnections ?? defaultMaxConnections() },
 				oidc,
+				prompt: { interactions: oidc.prompt, publicUrl: () => issuer },
 			});
 			serviceLog = http.log;
 			return http;

@@ -49,7 +49,7 @@ export function promptInteractions(deps: ServiceDeps, providers: OIDCProviders):
 			uid,
 			tenantId,
 			userId: checkLoginHint(params.login_hint),
-			client: { id: client.clientId, name: client.clientName ?? client.clientId, hasLogo: false },
+			client: { id: client.clientId, name: client.clientName ?? client.clientId, hasLogo: await deps.store.logos.exists(tenantId, `client:${client.clientId}`) },
 			intent: checkIntent(params.intent),
 			action: await checkAuthorizationDetails(params.authorization_details),
 			acrValues: checkAcrValues(params.acr_values),

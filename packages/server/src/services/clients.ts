@@ -151,5 +151,9 @@ export async function updateClient(deps: ServiceDeps, ctx: TenantContext, id: st
 
 export async function deleteClient(deps: ServiceDeps, ctx: TenantContext, id: string): Promise<void> {
 	requireAdmin(ctx);
-	if (!(await deps.store.clients.delete(ctx.tenantId, id))) throw new ServiceError("client_not_found");
+	await deps.store.transaction(async (tx) => {
+		if (!(await tx.clients.delete(ctx.tenantId, id))) throw new ServiceError("client_not_found");
+		// Its logo goes with it: a later client can never be given the same id, but nothing should outlive its owner.
+		await tx.logos.delete(ctx.tenantId, `client:${id}`);
+	});
 }

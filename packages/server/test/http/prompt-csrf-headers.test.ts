@@ -4,7 +4,7 @@ import { ServiceError } from "../../src/contract/service-error.js";
 import { promptPageHeaders } from "../../src/http/prompt-headers.js";
 import { csrfMatches, csrfToken, PROMPT_COOKIE, promptCookieHeader, readPromptCookie, sessionIdHash } from "../../src/http/prompt-session.js";
 import { promptAssetRoutes } from "../../src/http/routes/prompt-assets.js";
-import { passkeysUsableAt, promptPageRoutes } from "../../src/http/routes/prompt-pages.js";
+import { promptPageRoutes } from "../../src/http/routes/prompt-pages.js";
 import type { PromptInteractions } from "../../src/oidc/prompt-interaction.js";
 import { buildTestApp, type TestApp } from "../helpers.js";
 
@@ -35,7 +35,7 @@ describe("prompt pages: CSRF and security headers", () => {
 		};
 		http = Fastify();
 		await http.register(promptAssetRoutes(t.app.services));
-		await http.register(promptPageRoutes(t.app.services, { interactions, publicUrl: "https://2fa.example.com" }));
+		await http.register(promptPageRoutes(t.app.services, { interactions, publicUrl: () => "https://2fa.example.com" }));
 		const row = (cookie: string, interaction: string) => ({
 			id_hash: sessionIdHash(cookie),
 			tenant_id: t.tenantId,
@@ -149,15 +149,6 @@ describe("prompt pages: CSRF and security headers", () => {
 		expect(csrfMatches(cookieA, "ten", "uid", csrfToken(cookieA, "ten", "uid"))).toBe(true);
 		expect(csrfMatches(cookieA, "ten", "uid", csrfToken(cookieA, "ten2", "uid"))).toBe(false);
 		expect(csrfMatches(cookieA, "ten", "uid", ["array"])).toBe(false);
-	});
-
-	it("passkeys are offered only when the tenant's rp_id covers the prompt's host and its origin is listed", () => {
-		const rp = { rp_id: "example.com", rp_name: "Ex", origins: ["https://2fa.example.com"], user_verification: "required", attestation: "none", allow_synced: true } as const;
-		expect(passkeysUsableAt(rp, "https://2fa.example.com")).toBe(true);
-		expect(passkeysUsableAt({ ...rp, origins: ["https://app.example.com"] }, "https://2fa.example.com")).toBe(false);
-		expect(passkeysUsableAt({ ...rp, rp_id: "other.com" }, "https://2fa.example.com")).toBe(false);
-		expect(passkeysUsableAt({ ...rp, rp_id: "ample.com" }, "https://2fa.example.com")).toBe(false);
-		expect(passkeysUsableAt({ ...rp, rp_id: null }, "https://2fa.example.com")).toBe(false);
 	});
 
 	it("the assets are same-origin and the tenant colour sheet takes only #rrggbb", async () => {

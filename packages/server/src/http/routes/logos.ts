@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { ClientParams } from "../../contract/schemas/clients.js";
 import { errorResponses, NoContent } from "../../contract/schemas/common.js";
 import { MAX_LOGO_BYTES } from "../../services/logos.js";
 import type { Services } from "../../services/services.js";
@@ -35,6 +36,47 @@ export function logoRoutes(services: Services): FastifyPluginAsyncTypebox {
 				const body = request.body;
 				const bytes = body instanceof Uint8Array ? body : new Uint8Array(0);
 				await services.logos.setLogo(tenantOf(request), "tenant", bytes, request.headers["content-type"]);
+				return reply.code(204).send();
+			},
+		);
+
+		app.put(
+			"/clients/:client_id/logo",
+			{
+				schema: {
+					tags: ["clients"],
+					summary:
+						"Admin: upload a client's logo, shown on the hosted prompt beside the application's name. The body is the image (PNG, JPEG, WebP or GIF, at most 64 KB) with its Content-Type; SVG is refused. Served at /t/{tenant}/clients/{client_id}/logo.",
+					security,
+					params: ClientParams,
+					response: { 204: NoContent("Stored."), ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const ctx = tenantOf(request);
+				// Only a client of this tenant has a logo (client_not_found otherwise, as for its other routes).
+				await services.clients.get(ctx, request.params.client_id);
+				const body = request.body;
+				await services.logos.setLogo(ctx, `client:${request.params.client_id}`, body instanceof Uint8Array ? body : new Uint8Array(0), request.headers["content-type"]);
+				return reply.code(204).send();
+			},
+		);
+
+		app.delete(
+			"/clients/:client_id/logo",
+			{
+				schema: {
+					tags: ["clients"],
+					summary: "Admin: remove a client's logo (whether or not there was one).",
+					security,
+					params: ClientParams,
+					response: { 204: NoContent("Removed."), ...errorResponses },
+				},
+			},
+			async (request, reply) => {
+				const ctx = tenantOf(request);
+				await services.clients.get(ctx, request.params.client_id);
+				await services.logos.deleteLogo(ctx, `client:${request.params.client_id}`);
 				return reply.code(204).send();
 			},
 		);

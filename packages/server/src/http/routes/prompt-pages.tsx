@@ -12,6 +12,7 @@ import { RecoveryCodesPage, recoveryCodesText } from "../../pages/recovery-codes
 import { renderStopPage } from "../../pages/stop-page.js";
 import { VerifyPage } from "../../pages/verify-page.js";
 import type { FactorView, FieldError, PageContext, PasskeyCeremony } from "../../pages/view.js";
+import { promptPasskeysUsable } from "../../core/prompt-passkeys.js";
 import type { Services } from "../../services/services.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import { promptPageHeaders } from "../prompt-headers.js";
@@ -28,15 +29,14 @@ import { PROMPT_ASSETS } from "./prompt-assets.js";
  */
 export interface PromptPageOptions {
 	interactions: PromptInteractions;
-	/** TWOFOLD_PUBLIC_URL: its origin decides HSTS and whether the tenant's WebAuthn relying party covers the prompt. */
-	publicUrl: string;
+	/**
+	 * TWOFOLD_PUBLIC_URL, or the address the server listens at when it is not set (read per request: the address is
+	 * known only once listening). Its origin decides HSTS and whether the tenant's relying party covers the prompt.
+	 */
+	publicUrl: () => string;
 }
 
-/** The tenant settings the prompt reads (issue 15); read defensively, as a tenant may have none of them yet. */
-interface PromptTenantSettings {
-	branding?: { display_name?: string | null; primary_color?: string | null; has_logo?: boolean; default_locale?: string };
-	prompt?: { no_factor_policy?: "enroll" | "deny" | "allow"; support_text?: string | null; support_url?: string | null; recovery_requests?: boolean };
-}
+type PromptTenantSettings = TenantContext["settings"];
 
 /** How long a proof on this interaction lets the user manage factors and add one (GitHub's sudo mode, shorter). */
 export const FRESH_PROOF_MS = 5 * 60_000;
@@ -63,18 +63,9 @@ interface Proof {
 	method: string;
 }
 
-/** Whether the tenant's relying party covers the prompt's origin: rp_id is the host or a parent of it, and the origin is listed. */
-export function passkeysUsableAt(webauthn: TenantContext["settings"]["webauthn"], publicOrigin: string): boolean {
-	if (webauthn.rp_id === null || webauthn.rp_name === null) return false;
-	let host: string;
-	try {
-		host = new URL(publicOrigin).hostname;
-	} catch {
-		return false;
-	}
-	const rp = webauthn.rp_id.toLowerCase();
-	return (host === rp || host.endsWith(`.${rp}`)) && webauthn.origins.includes(publicOrigin);
-}
+/** Whether passkeys can run on the prompt: the tenant's relying party is complete and covers the prompt's origin. */
+const passkeysUsableAt = (webauthn: TenantContext["settings"]["webauthn"], publicUrl: string): boolean =>
+	webauthn.rp_name !== null && promptPasskeysUsable(webauthn, publicUrl).usable;
 
 const ORDER: Record<FactorView["type"], number> = { webauthn: 0, totp: 1, hotp: 2 };
 
@@ -163,8 +154,8 @@ const safeLink = (url: string | null | undefined): string | null => {
 };
 
 export function promptPageRoutes(services: Services, options: PromptPageOptions): FastifyPluginAsync {
-	const publicOrigin = new URL(options.publicUrl).origin;
-	const https = publicOrigin.startsWith("https:");
+	const publicOrigin = (): string => new URL(options.publicUrl()).origin;
+	const isHTTPS = (): boolean => publicOrigin().startsWith("https:");
 	const { store, keyring, random, clock } = services.deps;
 	const now = (): number => clock().getTime();
 
@@ -187,7 +178,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	function stop(request: FastifyRequest, reply: FastifyReply, status: number, title: MessageKey, body: MessageKey): FastifyReply {
 		const locale = stopLocale(request);
 		const html = renderStopPage({ locale, t: translator(locale), title, body, stylesheet: PROMPT_ASSETS.stylesheet });
-		return reply.code(status).headers(promptPageHeaders({ nonce: newNonce(), https })).type("text/html; charset=utf-8").send(html);
+		return reply.code(status).headers(promptPageHeaders({ nonce: newNonce(), https: isHTTPS() })).type("text/html; charset=utf-8").send(html);
 	}
 
 	const newNonce = (): string => randomBytes(16).toString("base64url");
@@ -249,16 +240,16 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			await store.promptSessions.insert(session);
 			if (value !== cookie) reply.header("set-cookie", promptCookieHeader(value));
 		}
-		const settings = ctx.settings as unknown as PromptTenantSettings;
-		const locale = chooseLocale(prompt.uiLocales, request.headers["accept-language"], settings.branding?.default_locale);
-		const colour = settings.branding?.primary_color;
+		const settings = ctx.settings;
+		const locale = chooseLocale(prompt.uiLocales, request.headers["accept-language"], settings.branding.default_locale);
+		const colour = settings.branding.primary_color;
 		const page: PageContext = {
 			locale,
 			t: translator(locale),
 			nonce: newNonce(),
 			tenant: {
-				name: settings.branding?.display_name ?? ctx.tenantName,
-				logoUrl: settings.branding?.has_logo === true ? `${prompt.issuerPath}/logo` : null,
+				name: settings.branding.display_name ?? ctx.tenantName,
+				logoUrl: settings.branding.has_logo === true ? `${prompt.issuerPath}/logo` : null,
 			},
 			client: { name: prompt.client.name, logoUrl: prompt.client.hasLogo ? `${prompt.issuerPath}/clients/${encodeURIComponent(prompt.client.id)}/logo` : null },
 			base: `${prompt.issuerPath}/interaction/${encodeURIComponent(uid)}`,
@@ -276,12 +267,12 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	function send(visit: Visit, tree: ComponentChildren, status = 200): FastifyReply {
 		return visit.reply
 			.code(status)
-			.headers(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https }))
+			.headers(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https: isHTTPS() }))
 			.type("text/html; charset=utf-8")
 			.send(renderDocument(tree));
 	}
 
-	const redirectToBase = (visit: Visit): FastifyReply => visit.reply.code(303).headers(promptPageHeaders({ nonce: visit.page.nonce, https })).redirect(visit.page.base, 303);
+	const redirectToBase = (visit: Visit): FastifyReply => visit.reply.code(303).headers(promptPageHeaders({ nonce: visit.page.nonce, https: isHTTPS() })).redirect(visit.page.base, 303);
 
 	async function save(visit: Visit, changes: Parameters<typeof store.promptSessions.update>[4]): Promise<void> {
 		await store.promptSessions.update(visit.key.idHash, visit.key.tenantId, visit.key.uid, now(), changes);
@@ -294,7 +285,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	async function finish(visit: Visit, outcome: PromptOutcome): Promise<void> {
 		await store.promptSessions.delete(visit.key.idHash, visit.key.tenantId, visit.key.uid);
 		visit.reply.hijack();
-		for (const [name, value] of Object.entries(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https }))) visit.reply.raw.setHeader(name, value);
+		for (const [name, value] of Object.entries(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https: isHTTPS() }))) visit.reply.raw.setHeader(name, value);
 		await options.interactions.finish(visit.request.raw, visit.reply.raw, outcome);
 	}
 
@@ -306,7 +297,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	async function passkeyCeremony(visit: Visit, factors: readonly FactorView[]): Promise<PasskeyCeremony | null> {
-		if (!factors.some((f) => f.type === "webauthn" && f.status === "active") || !passkeysUsableAt(visit.ctx.settings.webauthn, publicOrigin)) return null;
+		if (!factors.some((f) => f.type === "webauthn" && f.status === "active") || !passkeysUsableAt(visit.ctx.settings.webauthn, options.publicUrl())) return null;
 		try {
 			const created = await services.challenges.createWebAuthn(visit.ctx, visit.prompt.userId);
 			return { options: created.webauthn.options, challengeId: created.challenge.id };
@@ -338,13 +329,13 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	function lostPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, sent = false): FastifyReply {
-		const offered = visit.settings.prompt?.recovery_requests === true && requestRecovery() !== undefined;
+		const offered = visit.settings.prompt.recovery_requests;
 		return send(
 			visit,
 			<LostAccessPage
 				page={visit.page}
 				data={{
-					support: { text: visit.settings.prompt?.support_text ?? null, url: safeLink(visit.settings.prompt?.support_url) },
+					support: { text: visit.settings.prompt.support_text ?? null, url: safeLink(visit.settings.prompt.support_url) },
 					resetRequest: sent ? "sent" : offered ? "offered" : "off",
 					errors,
 				}}
@@ -353,12 +344,8 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		);
 	}
 
-	const requestRecovery = () => (services.users as { requestRecovery?: (ctx: TenantContext, userId: string) => Promise<unknown> }).requestRecovery;
-	const renameFactor = () =>
-		(services.factors as { rename?: (ctx: TenantContext, userId: string, factorId: string, label: string) => Promise<unknown> }).rename;
-
 	function enrollChoice(visit: Visit, mode: "first" | "another", errors: readonly FieldError[] = [], status = 200): FastifyReply {
-		return send(visit, <EnrollChoicePage page={visit.page} data={{ mode, passkeyAvailable: passkeysUsableAt(visit.ctx.settings.webauthn, publicOrigin), errors }} />, status);
+		return send(visit, <EnrollChoicePage page={visit.page} data={{ mode, passkeyAvailable: passkeysUsableAt(visit.ctx.settings.webauthn, options.publicUrl()), errors }} />, status);
 	}
 
 	function setupPage(visit: Visit, enrollment: Enrollment, errors: readonly FieldError[] = [], status = 200): FastifyReply {
@@ -373,7 +360,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 
 	async function managePage(visit: Visit, notice: { key: MessageKey; values?: Record<string, string> } | null = null, errors: readonly FieldError[] = [], status = 200): Promise<FastifyReply> {
 		const factors = await factorsOf(visit);
-		return send(visit, <ManagePage page={visit.page} data={{ factors, canRename: renameFactor() !== undefined, notice, errors }} />, status);
+		return send(visit, <ManagePage page={visit.page} data={{ factors, canRename: true, notice, errors }} />, status);
 	}
 
 	/** What GET shows: unfinished steps first (codes to acknowledge, a factor to confirm), then by intent. */
@@ -386,7 +373,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		const active = factors.filter((f) => f.status === "active");
 		if (visit.prompt.intent === "verify") {
 			if (active.length > 0) return verifyPage(visit, [], 200, factors);
-			const policy = visit.settings.prompt?.no_factor_policy ?? "enroll";
+			const policy = visit.settings.prompt.no_factor_policy ?? "enroll";
 			if (policy === "deny") return finish(visit, { result: "denied", reason: "policy", description: "The user has no second factor and the tenant's policy denies sign-in without one." });
 			if (policy === "allow") return finish(visit, { result: "no_factor_allowed" });
 			return enrollChoice(visit, "first");
@@ -461,9 +448,8 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		route("POST", "/recovery", (visit) => verifyWith(visit, visit.request.body, true));
 		route("GET", "/lost", async (visit) => lostPage(visit));
 		route("POST", "/request-reset", async (visit) => {
-			const request = requestRecovery();
-			if (request === undefined || visit.settings.prompt?.recovery_requests !== true) return lostPage(visit);
-			await request(visit.ctx, visit.prompt.userId);
+			if (!visit.settings.prompt.recovery_requests) return lostPage(visit);
+			await services.users.requestRecovery(visit.ctx, visit.prompt.userId);
 			return lostPage(visit, [], 200, true);
 		});
 		route("POST", "/cancel", (visit) => finish(visit, { result: "denied", reason: "cancelled", description: "The user cancelled." }));
@@ -552,7 +538,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			if (codes === null) return stop(visit.request, visit.reply, 404, "stop.expired_title", "stop.expired_body");
 			const text = recoveryCodesText(visit.page.t("codes.file_header", { tenant: visit.page.tenant.name }), codes);
 			return visit.reply
-				.headers(promptPageHeaders({ nonce: visit.page.nonce, https }))
+				.headers(promptPageHeaders({ nonce: visit.page.nonce, https: isHTTPS() }))
 				.header("content-disposition", 'attachment; filename="recovery-codes.txt"')
 				.type("text/plain; charset=utf-8")
 				.send(text);
@@ -573,14 +559,12 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			route("POST", `/manage/${path}`, async (visit) => (visit.prompt.intent === "manage" && isFresh(visit) ? handler(visit) : redirectToBase(visit)));
 
 		manage("rename", async (visit) => {
-			const rename = renameFactor();
 			const form = visit.request.body;
 			const id = form.factor_id ?? "";
 			const label = (form.label ?? "").trim();
-			if (rename === undefined) return managePage(visit);
 			if (label.length === 0 || label.length > MAX_LABEL || /[\u0000-\u001f\u007f]/.test(label)) return managePage(visit, null, [{ field: `rename-${id}`, key: "error.label_invalid" }], 400);
 			try {
-				await rename(visit.ctx, visit.prompt.userId, id, label);
+				await services.factors.rename(visit.ctx, visit.prompt.userId, id, label);
 			} catch (error) {
 				const shown = fieldErrorFor(error, null, visit.prompt.client.name);
 				if (shown === undefined) throw error;
