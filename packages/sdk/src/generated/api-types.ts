@@ -149,6 +149,16 @@ export interface Operations {
 			"updated_at": string;
 		};
 	};
+	"DELETE /v1/clients/{client_id}/logo": {
+		body: never;
+		query: never;
+		response: void;
+	};
+	"PUT /v1/clients/{client_id}/logo": {
+		body: never;
+		query: never;
+		response: void;
+	};
 	"GET /v1/events": {
 		body: never;
 		query: {

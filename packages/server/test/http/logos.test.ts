@@ -148,6 +148,43 @@ describe.each(DIALECTS)("tenant and client logos (%s)", (dialect) => {
 		await expect(t.app.services.logos.getLogo(t.tenantId, "client:../x")).rejects.toThrow(TypeError);
 	});
 
+	it("client logos by the admin API: PUT and DELETE /v1/clients/{id}/logo, only for this tenant's clients, and gone with the client", async () => {
+		const created = await t.call("POST", "/v1/clients", { name: "Shop", redirect_uris: ["https://shop.example/cb"] });
+		expect(created.status, created.body).toBe(201);
+		const id = created.json.client.client_id as string;
+		const putClient = (clientId: string, body: Buffer, type: string, key = t.adminKey) =>
+			t.http.inject({ method: "PUT", url: `/v1/clients/${clientId}/logo`, headers: { authorization: `Bearer ${key}`, "content-type": type }, payload: body });
+		expect((await putClient(id, png1x1(), "image/png")).statusCode).toBe(204);
+		const served = await t.http.inject({ method: "GET", url: `/t/${t.tenantId}/clients/${id}/logo` });
+		expect(served.statusCode).toBe(200);
+		expect(served.headers["content-security-policy"]).toBe("sandbox; default-src 'none'");
+		// The same checks as the tenant's logo: an SVG is refused.
+		expect((await putClient(id, Buffer.from("<svg/>"), "image/svg+xml")).json().error.code).toBe("unsupported_logo_type");
+		// Attack: a logo for a client id this tenant does not have (another tenant's, or none) is client_not_found, and stores nothing.
+		const other = await t.app.services.tenants.create("other-clients");
+		const otherClient = await t.app.services.clients.create((await t.app.services.apiKeys.authenticate(other.apiKey))!, { name: "Theirs", redirect_uris: ["https://theirs.example/cb"] });
+		const theirs = otherClient.client.client_id;
+		const refused = await putClient(theirs, png1x1(), "image/png");
+		expect(refused.statusCode).toBe(404);
+		expect(refused.json().error.code).toBe("client_not_found");
+		expect(await t.app.services.logos.hasLogo(t.tenantId, `client:${theirs}`)).toBe(false);
+		expect(await t.app.services.logos.hasLogo(other.tenant.id, `client:${theirs}`)).toBe(false);
+		// A non-admin key may not.
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		expect((await putClient(id, png1x1(), "image/png", key.token)).json().error.code).toBe("forbidden");
+		// Deleting the client deletes its logo.
+		expect((await t.call("DELETE", `/v1/clients/${id}`)).status).toBe(204);
+		expect((await t.http.inject({ method: "GET", url: `/t/${t.tenantId}/clients/${id}/logo` })).statusCode).toBe(404);
+		expect(await t.app.services.logos.hasLogo(t.tenantId, `client:${id}`)).toBe(false);
+		// And DELETE of the logo itself.
+		const again = await t.call("POST", "/v1/clients", { name: "Shop 2", redirect_uris: ["https://shop.example/cb"] });
+		const id2 = again.json.client.client_id as string;
+		expect((await putClient(id2, GIF_1x1, "image/gif")).statusCode).toBe(204);
+		const removed = await t.http.inject({ method: "DELETE", url: `/v1/clients/${id2}/logo`, headers: { authorization: `Bearer ${t.adminKey}` } });
+		expect(removed.statusCode).toBe(204);
+		expect((await t.http.inject({ method: "GET", url: `/t/${t.tenantId}/clients/${id2}/logo` })).statusCode).toBe(404);
+	});
+
 	it("a PATCH of the tenant never sets or clears has_logo", async () => {
 		expect((await put(png1x1(), "image/png")).statusCode).toBe(204);
 		const patched = await t.call("PATCH", "/v1/tenant", { branding: { display_name: "Acme" } });
