@@ -32,6 +32,13 @@ export const OPERATIONS = {
 	setTenantLogo: "PUT /v1/tenant/logo",
 	deleteTenantLogo: "DELETE /v1/tenant/logo",
 	redeemAssertion: "POST /v1/assertions/redeem",
+	createClient: "POST /v1/clients",
+	listClients: "GET /v1/clients",
+	getClient: "GET /v1/clients/{client_id}",
+	updateClient: "PATCH /v1/clients/{client_id}",
+	deleteClient: "DELETE /v1/clients/{client_id}",
+	setClientLogo: "PUT /v1/clients/{client_id}/logo",
+	deleteClientLogo: "DELETE /v1/clients/{client_id}/logo",
 	createWebhook: "POST /v1/webhooks",
 	listWebhooks: "GET /v1/webhooks",
 	updateWebhook: "PATCH /v1/webhooks/{webhook_id}",
@@ -146,6 +153,29 @@ export class TwofoldClient {
 	}
 	deleteTenantLogo(): Promise<void> {
 		return this.call(OPERATIONS.deleteTenantLogo, {});
+	}
+	/** Admin key. Registers an application with the hosted prompt; for the secret methods, the secret is in this answer only. */
+	createClient(request: Body<typeof OPERATIONS.createClient>): Promise<Result<typeof OPERATIONS.createClient>> {
+		return this.call(OPERATIONS.createClient, {}, request);
+	}
+	listClients(): Promise<Result<typeof OPERATIONS.listClients>> {
+		return this.call(OPERATIONS.listClients, {});
+	}
+	getClient(clientId: string): Promise<Result<typeof OPERATIONS.getClient>> {
+		return this.call(OPERATIONS.getClient, { client_id: clientId });
+	}
+	updateClient(clientId: string, patch: Body<typeof OPERATIONS.updateClient>): Promise<Result<typeof OPERATIONS.updateClient>> {
+		return this.call(OPERATIONS.updateClient, { client_id: clientId }, patch);
+	}
+	deleteClient(clientId: string): Promise<void> {
+		return this.call(OPERATIONS.deleteClient, { client_id: clientId });
+	}
+	/** Admin key. The client's logo on the prompt, as setTenantLogo. */
+	setClientLogo(clientId: string, bytes: Uint8Array, contentType: "image/png" | "image/jpeg" | "image/webp" | "image/gif"): Promise<void> {
+		return this.call(OPERATIONS.setClientLogo, { client_id: clientId }, undefined, undefined, { bytes, contentType });
+	}
+	deleteClientLogo(clientId: string): Promise<void> {
+		return this.call(OPERATIONS.deleteClientLogo, { client_id: clientId });
 	}
 	/** Single use (R-AS-5): rejects with assertion_redeemed the second time. */
 	redeemAssertion(assertion: string): Promise<RedeemResponse> {

@@ -61,4 +61,17 @@ describe("TwofoldClient", () => {
 		await client.deleteTenantLogo();
 		expect((await client.getTenant()).settings.branding.has_logo).toBe(false);
 	});
+
+	it("registers a prompt client, shows its secret once, sets its logo, changes and removes it", async () => {
+		const created = await client.createClient({ name: "Shop", redirect_uris: ["https://shop.example/cb"] });
+		const id = created.client.client_id;
+		expect(created.client_secret).toEqual(expect.any(String));
+		expect(JSON.stringify(await client.listClients())).not.toContain(created.client_secret!);
+		await client.setClientLogo(id, png1x1(), "image/png");
+		expect((await client.updateClient(id, { name: "Shop 2" })).name).toBe("Shop 2");
+		expect((await client.getClient(id)).name).toBe("Shop 2");
+		await client.deleteClientLogo(id);
+		await client.deleteClient(id);
+		expect(await client.getClient(id).catch((e: unknown) => e)).toMatchObject({ status: 404, code: "client_not_found" });
+	});
 });
