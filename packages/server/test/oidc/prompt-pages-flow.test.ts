@@ -98,7 +98,8 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 		};
 		const response = await par(params, issuer, id, secret);
 		expect(response.status, await response.clone().text()).toBe(201);
-		const { request_uri } = (await response.json()) as { request_uri: string };
+		const { request_uri, expires_in } = (await response.json()) as { request_uri: string; expires_in: number };
+		expect(expires_in).toBe(60);
 		return { params, verifier, authorizeURL: `${issuer}/authorize?${new URLSearchParams({ client_id: id, request_uri })}` };
 	}
 
@@ -301,6 +302,22 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 			expect(claims.amr ?? []).toEqual([]);
 			expect(claims.sub).toBe("nofactor-allow");
 		});
+
+		it("allow with acr_values: a no-factor result only when urn:twofold:acr:none is listed (the SDK lists it under allowNoFactor), else access_denied", async () => {
+			await setPolicy("allow");
+			const { authorizeURL } = await pushed({ login_hint: "nofactor-allow", acr_values: "urn:twofold:acr:otp" });
+			const browser = new Browser(base);
+			const authorize = await browser.fetch(authorizeURL);
+			const denied = await backToApp(browser, await browser.fetch(authorize.headers.get("location")!));
+			expect(denied.searchParams.get("error")).toBe("access_denied");
+			const prompt = createPromptClient({ issuer, clientId, clientSecret, redirectUri: REDIRECT });
+			const { url, ...session } = await prompt.start({ userId: "nofactor-allow", acrValues: ["urn:twofold:acr:otp"], allowNoFactor: true });
+			expect(new URL(url).searchParams.get("request_uri")).not.toBeNull();
+			const sdkBrowser = new Browser(base);
+			const sdkAuthorize = await sdkBrowser.fetch(url);
+			const result = await prompt.callback(await backToApp(sdkBrowser, await sdkBrowser.fetch(sdkAuthorize.headers.get("location")!)), session);
+			expect(result).toMatchObject({ userId: "nofactor-allow", acr: "urn:twofold:acr:none", amr: [], assertion: null });
+		});
 	});
 
 	/** Chooses the authenticator app on the enrollment page; returns the key the setup page shows for manual entry. */
@@ -455,6 +472,11 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 			const callback = await backToApp(page.browser, await verifyWithCode(page));
 			const first = await exchange(callback, verifier);
 			expect(first.status).toBe(200);
+			// What the token response holds (docs/prompt.md): the id_token, the assertion, and oidc-provider's access token,
+			// short-lived and good for nothing here (no userinfo, introspection or other protected resource); no refresh token.
+			expect(Object.keys(first.json).sort()).toEqual(["access_token", "expires_in", "id_token", "scope", "token_type", "twofold_assertion"]);
+			expect(first.json).toMatchObject({ token_type: "Bearer", expires_in: 60, scope: "openid" });
+			expect((await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${first.json.access_token}` } })).status).toBe(404);
 			const second = await exchange(callback, verifier);
 			expect(second.status).toBe(400);
 			expect(second.json.error).toBe("invalid_grant");
