@@ -383,7 +383,7 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 			expect(callback.searchParams.get("code")).not.toBeNull();
 		});
 
-		it("a client of tenant A pushing to tenant B's issuer with its credentials is invalid_client", async () => {
+		it("a client of tenant A pushing to tenant B's issuer with its credentials is invalid_client (V-17)", async () => {
 			const verifier = client.randomPKCECodeVerifier();
 			const response = await par(
 				{ response_type: "code", client_id: clientId, scope: "openid", redirect_uri: REDIRECT, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", login_hint: "carol", nonce: "n", state: "s" },
@@ -393,7 +393,7 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 			expect((await response.json()).error).toBe("invalid_client");
 		});
 
-		it("a client of tenant A naming a user of tenant B: the pages show A's user only, B's code is refused, and the result's sub/tid are A's", async () => {
+		it("a client of tenant A naming a user of tenant B: the pages show A's user only, B's code is refused, and the result's sub/tid are A's (V-17)", async () => {
 			const { verifier, authorizeURL } = await pushed({ login_hint: "carol" });
 			const page = await open(authorizeURL);
 			expect(page.html).not.toContain("Tenant B Bank");
@@ -405,7 +405,8 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 			const callback = await backToApp(page.browser, await page.browser.post(`${page.url}/verify`, { csrf: page.csrf, code: codeFor(carolSecret, t.clock()) }));
 			const tokens = await exchange(callback, verifier);
 			expect(claimsOf(tokens.json.id_token)).toMatchObject({ sub: "carol", tid: t.tenantId, iss: issuer });
-			expect(claimsOf(tokens.json.twofold_assertion)).toMatchObject({ sub: "carol", tid: t.tenantId });
+			// The assertion beside it is Twofold's usual one: issued by the base URL (not the tenant issuer), for tenant A.
+			expect(claimsOf(tokens.json.twofold_assertion)).toMatchObject({ iss: base, aud: t.tenantId, sub: "carol", tid: t.tenantId });
 		});
 
 		it("a login_hint longer or stranger than a user id is refused at PAR with invalid_request", async () => {
