@@ -315,9 +315,11 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	async function verifyPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, factors?: FactorView[]): Promise<FastifyReply> {
-		// Only the factors whose proof reaches a level the application accepts (acr_values) are offered.
-		const list = (factors ?? (await factorsOf(visit))).filter((f) => f.status !== "active" || accepts(visit, ACR_OF[f.type]));
 		const purpose = visit.prompt.intent === "verify" ? "verify" : "reauth";
+		// A sign-in's proof is its result: only the factors whose proof reaches a level the application accepts
+		// (acr_values) are offered. A re-authentication before enrolling or managing is not the result (a passkey
+		// added next may be), so every factor may give it; finish checks the level of what the interaction ends with.
+		const list = (factors ?? (await factorsOf(visit))).filter((f) => purpose === "reauth" || f.status !== "active" || accepts(visit, ACR_OF[f.type]));
 		return send(
 			visit,
 			<VerifyPage
@@ -410,7 +412,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		// A proof that cannot reach a level the application accepts is refused before it is tried: no attempt is spent,
 		// and no code is used up on a result that would be denied (oidc/prompt-interactions.ts finish is the guarantee).
 		const reaches = recovery ? ACR_OF.recovery_code : "code" in proof ? ACR.otp : ACR.phishingResistant;
-		if (!accepts(visit, reaches)) return again([{ field, key: "error.insufficient_proof" }], 403);
+		if (visit.prompt.intent === "verify" && !accepts(visit, reaches)) return again([{ field, key: "error.insufficient_proof" }], 403);
 		// The action is bound only when the interaction is a sign-in; a fresh proof for a change must approve none (R-LC-1).
 		const action = visit.prompt.intent === "verify" && visit.prompt.action !== null ? { action: visit.prompt.action.action } : {};
 		let result: Awaited<ReturnType<Services["verifications"]["verify"]>>;
