@@ -559,6 +559,18 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 				expect(cancelled.searchParams.get("error")).toBe("access_denied");
 			});
 
+			it("enroll with acr_values phr for a user with TOTP: the proof before adding a factor may be the TOTP code (it is not the result), and the choice of a new factor follows", async () => {
+				const { authorizeURL } = await pushed({ acr_values: PHR, intent: "enroll" });
+				const page = await open(authorizeURL);
+				expect(page.html).toContain('id="code-form"');
+				const proved = await verifyWithCode(page);
+				expect(proved.status, await proved.clone().text()).toBe(303);
+				const choice = await (await page.browser.fetch(page.url)).text();
+				expect(choice).toContain('name="kind" value="totp"');
+				const cancelled = await backToApp(page.browser, await page.browser.post(`${page.url}/cancel`, { csrf: page.csrf }));
+				expect(cancelled.searchParams.get("error")).toBe("access_denied");
+			});
+
 			it("enroll with acr_values phr, the user choosing an authenticator app: the factor is added, but the result is access_denied, not an otp or phr token", async () => {
 				const { authorizeURL } = await pushed({ acr_values: PHR, intent: "enroll", login_hint: "enroll-phr" });
 				const page = await open(authorizeURL);
