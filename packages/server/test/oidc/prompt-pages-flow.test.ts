@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashId } from "../../src/oidc/adapter.js";
 import { CODE_TTL_SECONDS } from "../../src/oidc/providers.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, IN_CI, nextStep, type TestApp } from "../helpers.js";
+import { SoftwareAuthenticator } from "../software-authenticator.js";
 
 /** PyJWT from Debian: an independent check of the id_token against the issuer's JWKS (as prompt-oidc.test.ts). */
 const PYTHON = "/usr/bin/python3";
@@ -582,6 +583,85 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 				expect(callback.searchParams.get("error")).toBe("access_denied");
 				expect(callback.searchParams.get("code")).toBeNull();
 			});
+		});
+	});
+
+	/**
+	 * The positive side of acr_values phr: a user with an app and a passkey sees only the passkey and gets a phr result.
+	 * Passkeys run on the prompt only when the tenant's rp_id covers the prompt's host (core/prompt-passkeys.ts), and
+	 * browsers give WebAuthn only to secure contexts: the prompt is announced at http://localhost:<port> (the issuer),
+	 * while the test's requests go to 127.0.0.1 (oidc-provider builds its URLs from the issuer, not from Host). The
+	 * software authenticator signs for the localhost origin, as a browser on that page would.
+	 */
+	describe("acr_values phr with a passkey enrolled", () => {
+		let p: TestApp;
+		let loopback: string;
+		let localIssuer: string;
+		let id: string;
+		let secret: string;
+		let authenticator: SoftwareAuthenticator;
+		let dora = "";
+
+		beforeAll(async () => {
+			p = await buildTestApp({ dialect });
+			await p.http.listen({ port: 0, host: "127.0.0.1" });
+			const port = (p.http.server.address() as AddressInfo).port;
+			loopback = `http://127.0.0.1:${port}`;
+			const origin = `http://localhost:${port}`;
+			p.app.listeningAt(origin);
+			localIssuer = `${origin}/t/${p.tenantId}`;
+			const patched = await p.call("PATCH", "/v1/tenant", { webauthn: { rp_id: "localhost", rp_name: "Acme", origins: [origin] } });
+			expect(patched.status, patched.body).toBe(200);
+			expect(patched.json.prompt_passkeys).toEqual({ usable: true });
+			const created = await p.call("POST", "/v1/clients", { name: "Shop", redirect_uris: [REDIRECT] });
+			id = created.json.client.client_id;
+			secret = created.json.client_secret;
+			dora = (await enrollActive(p, "dora")).secret;
+			authenticator = new SoftwareAuthenticator("localhost", origin);
+			const enrolled = await p.call("POST", "/v1/users/dora/factors", { type: "webauthn", assertion: (await p.call("POST", "/v1/users/dora/verify", { code: (nextStep(p.clock), codeFor(dora, p.clock())) })).json.assertion });
+			expect(enrolled.status, enrolled.body).toBe(201);
+			const confirmed = await p.call("POST", `/v1/users/dora/factors/${enrolled.json.factor.id}/confirm`, { credential: authenticator.register(enrolled.json.webauthn.options) });
+			expect(confirmed.status, confirmed.body).toBe(200);
+		});
+		afterAll(() => p.close());
+
+		it("the verify page offers the passkey and no code field; the passkey gives an id_token with acr phr", async () => {
+			const verifier = client.randomPKCECodeVerifier();
+			const pushedAt = await fetch(`${loopback}/t/${p.tenantId}/par`, {
+				method: "POST",
+				headers: { authorization: basic(id, secret), "content-type": "application/x-www-form-urlencoded" },
+				body: new URLSearchParams({
+					response_type: "code", client_id: id, scope: "openid", redirect_uri: REDIRECT, state: "st", nonce: "no",
+					code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", login_hint: "dora", acr_values: PHR,
+				}),
+			});
+			expect(pushedAt.status, await pushedAt.clone().text()).toBe(201);
+			const { request_uri } = (await pushedAt.json()) as { request_uri: string };
+			const browser = new Browser(loopback);
+			const authorize = await browser.fetch(`/t/${p.tenantId}/authorize?${new URLSearchParams({ client_id: id, request_uri })}`);
+			expect(authorize.status).toBe(303);
+			const url = authorize.headers.get("location")!;
+			const html = await (await browser.fetch(url)).text();
+			expect(html).not.toContain('id="code-form"');
+			const options = /data-passkey="authenticate" data-options="([^"]+)"/.exec(html);
+			const challenge = /name="challenge_id" value="([^"]+)"/.exec(html);
+			expect(options, html).not.toBeNull();
+			const parsed = JSON.parse(options![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as { challenge: string };
+			const posted = await browser.post(`${url}/verify`, { csrf: csrfOf(html), challenge_id: challenge![1]!, credential: JSON.stringify(authenticator.assert(parsed)) });
+			expect(posted.status, await posted.clone().text()).toBe(303);
+			const resume = await browser.fetch(posted.headers.get("location")!);
+			expect(resume.status).toBe(303);
+			const callback = new URL(resume.headers.get("location")!);
+			expect(callback.searchParams.get("iss")).toBe(localIssuer);
+			const token = await fetch(`${loopback}/t/${p.tenantId}/token`, {
+				method: "POST",
+				headers: { authorization: basic(id, secret), "content-type": "application/x-www-form-urlencoded" },
+				body: new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: REDIRECT, code_verifier: verifier }),
+			});
+			const tokens = (await token.json()) as { id_token: string; twofold_assertion: string };
+			expect(token.status, JSON.stringify(tokens)).toBe(200);
+			expect(claimsOf(tokens.id_token)).toMatchObject({ iss: localIssuer, sub: "dora", acr: PHR });
+			expect(claimsOf(tokens.id_token).amr).toContain("user");
 		});
 	});
 });
