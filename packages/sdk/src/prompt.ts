@@ -225,7 +225,11 @@ export function createPromptClient(options: PromptClientOptions): PromptClient {
 				// RFC 9396: one entry of Twofold's type; the provider hashes the action again and binds the result to it.
 				form.set("authorization_details", JSON.stringify([{ type: "twofold_action", action: request.action, description: request.description }]));
 			}
-			if (request.acrValues !== undefined && request.acrValues.length > 0) form.set("acr_values", request.acrValues.join(" "));
+			// Twofold holds the result to acr_values exactly, so a no-factor result the caller accepts must be listed too.
+			if (request.acrValues !== undefined && request.acrValues.length > 0) {
+				const listed = request.allowNoFactor === true && !request.acrValues.includes(ACR_NONE) ? [...request.acrValues, ACR_NONE] : request.acrValues;
+				form.set("acr_values", listed.join(" "));
+			}
 			if (request.uiLocales !== undefined && request.uiLocales.length > 0) form.set("ui_locales", request.uiLocales.join(" "));
 			const pushed = await post("pushed authorization request endpoint", parEndpoint, form);
 			if (typeof pushed.request_uri !== "string") throw new PromptError("invalid_response", "invalid_response", "the pushed authorization request endpoint answered no request_uri");

@@ -44,6 +44,16 @@ export function checkAcrValues(value: unknown): string[] {
 	return values;
 }
 
+/**
+ * Whether a result's acr is one the application accepts. acr_values (OIDC Core §3.1.2.1) lists the levels the
+ * application accepts; Twofold holds the result to that list exactly, so the acr the application checks is always
+ * one it asked for (an empty list accepts every level, and the application checks the acr itself). A no-factor
+ * result (urn:twofold:acr:none) passes only when the list names it.
+ */
+export function acrAccepted(acrValues: readonly string[], acr: string): boolean {
+	return acrValues.length === 0 || acrValues.includes(acr);
+}
+
 export function checkUiLocales(value: unknown): string[] {
 	if (value === undefined || value === "") return [];
 	if (typeof value !== "string" || value.length > 200) throw new RequestProblem("ui_locales must be a space-separated list of language tags");

@@ -5,7 +5,7 @@ import { readAssertion } from "../services/assertions.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { appendEvent } from "../services/events.js";
 import { tenantContext, type TenantContext } from "../services/tenant-context.js";
-import { ACR_NONE, checkAcrValues, checkAuthorizationDetails, checkIntent, checkLoginHint, checkUiLocales } from "./authorization-request.js";
+import { ACR_NONE, acrAccepted, checkAcrValues, checkAuthorizationDetails, checkIntent, checkLoginHint, checkUiLocales } from "./authorization-request.js";
 import type { PromptInteractions, PromptOutcome, PromptRequest } from "./prompt-interaction.js";
 import type { OIDCProviders } from "./providers.js";
 
@@ -72,6 +72,15 @@ export function promptInteractions(deps: ServiceDeps, providers: OIDCProviders):
 			const { request, provider } = await loadWithProvider(req, res);
 			const now = deps.clock().getTime();
 			const event = { tenantId: request.tenantId, userId: request.userId };
+			// The result must be at a level the application listed in acr_values: a weaker proof (a TOTP code when only
+			// phishing-resistant was asked for, or no factor at all) ends as access_denied, never as a token with a level
+			// the application did not accept. The pages offer only what can reach it; this is the guarantee.
+			if (outcome.result !== "denied") {
+				const reached = outcome.result === "verified" ? (await readAssertion(deps, outcome.assertion))?.acr : ACR_NONE;
+				if (reached !== undefined && !acrAccepted(request.acrValues, reached)) {
+					outcome = { result: "denied", reason: "policy", description: "The proof given does not reach a level the application accepts (acr_values)." };
+				}
+			}
 			let result: Parameters<Provider["interactionResult"]>[2];
 			let recorded: { type: "prompt.completed" | "prompt.cancelled"; data: Record<string, unknown> };
 			if (outcome.result === "denied") {

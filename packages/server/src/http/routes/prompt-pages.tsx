@@ -12,7 +12,9 @@ import { RecoveryCodesPage, recoveryCodesText } from "../../pages/recovery-codes
 import { renderStopPage } from "../../pages/stop-page.js";
 import { VerifyPage } from "../../pages/verify-page.js";
 import type { FactorView, FieldError, PageContext, PasskeyCeremony } from "../../pages/view.js";
+import { ACR } from "../../core/assertion-contract.js";
 import { promptPasskeysUsable } from "../../core/prompt-passkeys.js";
+import { acrAccepted } from "../../oidc/authorization-request.js";
 import type { Services } from "../../services/services.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import { promptPageHeaders } from "../prompt-headers.js";
@@ -66,6 +68,9 @@ interface Proof {
 /** Whether passkeys can run on the prompt: the tenant's relying party is complete and covers the prompt's origin. */
 const passkeysUsableAt = (webauthn: TenantContext["settings"]["webauthn"], publicUrl: string): boolean =>
 	webauthn.rp_name !== null && promptPasskeysUsable(webauthn, publicUrl).usable;
+
+/** The acr a proof of each kind ends with (core/assertion-claims.ts acrFor), for the application's acr_values. */
+const ACR_OF: Record<FactorView["type"] | "recovery_code", string> = { webauthn: ACR.phishingResistant, totp: ACR.otp, hotp: ACR.otp, recovery_code: ACR.recoveryCode };
 
 const ORDER: Record<FactorView["type"], number> = { webauthn: 0, totp: 1, hotp: 2 };
 
@@ -289,6 +294,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		await options.interactions.finish(visit.request.raw, visit.reply.raw, outcome);
 	}
 
+	const accepts = (visit: Visit, acr: string): boolean => acrAccepted(visit.prompt.acrValues, acr);
 	const isFresh = (visit: Visit): boolean => visit.session.proved_at !== null && visit.session.proved_at > now() - FRESH_PROOF_MS;
 	const freshProof = (visit: Visit): Proof | null => (isFresh(visit) ? open<Proof>(visit, "proof_envelope") : null);
 
@@ -309,8 +315,11 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	async function verifyPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, factors?: FactorView[]): Promise<FastifyReply> {
-		const list = factors ?? (await factorsOf(visit));
 		const purpose = visit.prompt.intent === "verify" ? "verify" : "reauth";
+		// A sign-in's proof is its result: only the factors whose proof reaches a level the application accepts
+		// (acr_values) are offered. A re-authentication before enrolling or managing is not the result (a passkey
+		// added next may be), so every factor may give it; finish checks the level of what the interaction ends with.
+		const list = (factors ?? (await factorsOf(visit))).filter((f) => purpose === "reauth" || f.status !== "active" || accepts(visit, ACR_OF[f.type]));
 		return send(
 			visit,
 			<VerifyPage
@@ -372,6 +381,11 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		const factors = await factorsOf(visit);
 		const active = factors.filter((f) => f.status === "active");
 		if (visit.prompt.intent === "verify") {
+			// Nothing the user holds reaches a level the application accepts (a passkey asked for, only an app enrolled):
+			// the application learns it as access_denied rather than the user trying proofs that cannot count.
+			if (active.length > 0 && !active.some((f) => accepts(visit, ACR_OF[f.type])) && !accepts(visit, ACR_OF.recovery_code)) {
+				return finish(visit, { result: "denied", reason: "policy", description: "The user has no factor that reaches a level the application accepts (acr_values)." });
+			}
 			if (active.length > 0) return verifyPage(visit, [], 200, factors);
 			const policy = visit.settings.prompt.no_factor_policy ?? "enroll";
 			if (policy === "deny") return finish(visit, { result: "denied", reason: "policy", description: "The user has no second factor and the tenant's policy denies sign-in without one." });
@@ -395,6 +409,10 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		const again = (errors: FieldError[], status: number) => (recovery ? lostPage(visit, errors, status) : verifyPage(visit, errors, status));
 		// An empty field is not an attempt: nothing is sent to the service, and the page says what to enter.
 		if (proof === null) return again([{ field: field ?? "code", key: recovery ? "error.recovery_required" : "error.code_required" }], 400);
+		// A proof that cannot reach a level the application accepts is refused before it is tried: no attempt is spent,
+		// and no code is used up on a result that would be denied (oidc/prompt-interactions.ts finish is the guarantee).
+		const reaches = recovery ? ACR_OF.recovery_code : "code" in proof ? ACR.otp : ACR.phishingResistant;
+		if (visit.prompt.intent === "verify" && !accepts(visit, reaches)) return again([{ field, key: "error.insufficient_proof" }], 403);
 		// The action is bound only when the interaction is a sign-in; a fresh proof for a change must approve none (R-LC-1).
 		const action = visit.prompt.intent === "verify" && visit.prompt.action !== null ? { action: visit.prompt.action.action } : {};
 		let result: Awaited<ReturnType<Services["verifications"]["verify"]>>;
