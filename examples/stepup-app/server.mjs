@@ -51,7 +51,9 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	const twofold = new TwofoldClient({ baseUrl: twofoldUrl, apiKey, ...(doFetch === undefined ? {} : { fetch: doFetch }) });
 	// The twofold_assertion of an approval is checked like any step-up assertion: Twofold's signature, this tenant,
 	// this user and the change it approves.
-	const assertions = createVerifier({ issuer, tenant: tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json` });
+	// The assertions it sees come only from Twofold's token endpoint, never from a client, so a new kid means Twofold
+	// rotated its keys: the key set is fetched again at once (no cooldown) instead of refusing approvals for 30 s.
+	const assertions = createVerifier({ issuer, tenant: tenantId, jwksUrl: `${twofoldUrl}/.well-known/jwks.json`, jwksCooldownMs: 0 });
 	/** email → { id, email, password } */
 	const users = new Map();
 	/** API token → user id */
@@ -296,7 +298,10 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 				await twofold.deleteUser(user.id);
 				users.delete(user.email);
 				for (const [token, userId] of apiTokens) if (userId === user.id) apiTokens.delete(token);
-				for (const [id, other] of sessions) if (other.userId === user.id) sessions.delete(id);
+				// Signed out everywhere; this browser keeps its (now anonymous) session to show the notice.
+				for (const [id, other] of sessions) if (other.userId === user.id && other !== session) sessions.delete(id);
+				session.userId = undefined;
+				session.steppedUp = false;
 				return { kind: "status", text: "Your account is deleted." };
 			},
 		),

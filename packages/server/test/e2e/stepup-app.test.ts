@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -123,7 +124,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		expect(await page.locator("#two-factor").textContent()).toBe("Two-factor authentication is on.");
 		// Nowhere on the app's page a code field of its own.
 		expect(await page.locator("input[autocomplete='one-time-code'], input[name='code']").count()).toBe(0);
-	});
+	}, 120_000);
 
 	it("signs in again: the password opens nothing but the second step, which the prompt does with a code", async () => {
 		await page.click("#logout-submit");
@@ -152,7 +153,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		expect(page.url()).toBe(`${app.url}/`);
 		expect(await notice()).toBe("Signed in with two-factor authentication.");
 		expect(await page.locator("#email").textContent()).toBe(email);
-	});
+	}, 120_000);
 
 	it("cancelling on the prompt changes nothing", async () => {
 		await page.fill("#new-email", "mallory@example.com");
@@ -215,7 +216,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		const again = await fetch(exchange.url, { method: "POST", headers: exchange.headers, body: exchange.form });
 		expect(again.status).toBe(400);
 		expect(((await again.json()) as { error: string }).error).toBe("invalid_grant");
-	});
+	}, 120_000);
 
 	it("an API token reads records but never manages the account", async () => {
 		await page.click("#new-token-submit");
@@ -249,4 +250,57 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		expect(await page.locator("#two-factor").textContent()).toBe("Two-factor authentication is off.");
 		expect((await factors(userId)).filter((f) => f.status === "active")).toHaveLength(0);
 	});
+
+	it("a form posted from another origin (cross-site request forgery) starts nothing: the app's forms carry its session's token", async () => {
+		// The attacker's page on another port of the same host: same site, so SameSite=Lax alone would let the cookie through.
+		const attacker = createHttpServer((_req, res) => {
+			res.setHeader("content-type", "text/html");
+			res.end(`<!doctype html><title>win a prize</title><form method="post" action="${app.url}/account/email"><input name="email" value="mallory@example.com"><input name="csrf" value="guess"></form><script>document.forms[0].submit()</script>`);
+		});
+		await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+		try {
+			const tab = await context.newPage();
+			const answered = tab.waitForResponse((response) => response.url() === `${app.url}/account/email`);
+			await tab.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+			expect((await answered).status()).toBe(403);
+			// Not sent on to Twofold: no prompt was started for the attacker's change.
+			expect(new URL(tab.url()).origin).toBe(new URL(app.url).origin);
+			await tab.close();
+		} finally {
+			await new Promise((resolve) => attacker.close(resolve));
+		}
+		await page.goto(app.url);
+		expect(await page.locator("#email").textContent()).toBe(email);
+	});
+
+	it("after a signing-key rotation by the CLI, enrolls again and deletes the account with the deletion bound: the app accepts the assertion under the new key", async () => {
+		const rotated = JSON.parse((await cli(["keys", "rotate-signing", "--immediate", "--json"], env)).stdout) as { kid: string };
+		await new Promise((resolve) => setTimeout(resolve, 1100)); // the server re-reads its keys within a second
+		await page.click("#setup-submit");
+		await page.click("#enroll-submit");
+		await page.click("details.manual summary");
+		secret = ((await page.locator("#secret").textContent()) ?? "").replace(/\s+/g, "");
+		lastStep = 0; // a new key: none of its steps is spent
+		await page.fill("#code", await nextCode());
+		await page.click("#confirm-submit");
+		if (new URL(page.url()).origin === twofoldOrigin()) {
+			// New recovery codes when the old set was used up or replaced: acknowledged as before.
+			await page.check("#saved");
+			await page.click("#saved-submit");
+		}
+		expect(await page.locator("#two-factor").textContent()).toBe("Two-factor authentication is on.");
+
+		await page.click("#delete-submit");
+		expect(await page.locator("#action-description").textContent()).toBe("Delete your account and everything in it");
+		await page.fill("#code", await nextCode());
+		const exchanged = wire.length;
+		await page.click("#verify-submit");
+		expect(page.url()).toBe(`${app.url}/`);
+		expect(await notice()).toBe("Your account is deleted.");
+		const assertion = wire[exchanged]!.answer.twofold_assertion as string;
+		expect(JSON.parse(Buffer.from(assertion.split(".")[0]!, "base64url").toString()).kid).toBe(rotated.kid);
+		// Signed out, and gone from Twofold: the app erased its user there too.
+		expect(await page.locator("#login-submit").count()).toBe(1);
+		expect(await factors(userId)).toEqual([]);
+	}, 120_000);
 });
