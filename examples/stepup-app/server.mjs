@@ -38,17 +38,20 @@ const COOKIE = "stepup_session";
 const PROMPT_TTL_MS = 10 * 60_000;
 
 /**
- * @param {{ twofoldUrl: string, apiKey: string, tenantId: string, issuer?: string, port?: number,
+ * @param {{ twofoldUrl: string, apiKey: string, adminApiKey?: string, tenantId: string, issuer?: string, port?: number,
  *   prompt: { issuer?: string, clientId: string, clientSecret: string }, secureCookies?: boolean, fetch?: typeof fetch }} options
- *   twofoldUrl: where the app reaches Twofold's API; issuer: the iss of Twofold's assertions (its TWOFOLD_PUBLIC_URL,
+ *   twofoldUrl: where the app reaches Twofold's API; apiKey: a default-scope key (factors, spending assertions);
+ *   adminApiKey: an admin-scope key, only to erase the user at Twofold when the account is deleted (without it, account
+ *   deletion is not offered: an app's everyday key should not be an admin's); issuer: the iss of Twofold's assertions (its TWOFOLD_PUBLIC_URL,
  *   default twofoldUrl); prompt: the app's registered client, its redirect URI `${url}/2fa/callback`, and the
  *   tenant's prompt issuer (default `${issuer}/t/${tenantId}`); secureCookies: mark the cookie Secure (behind https);
  *   fetch: how the app calls Twofold's API and prompt endpoints (default the global fetch), for a proxy or tracing.
  * @returns {Promise<{ url: string, close(): Promise<void> }>}
  */
-export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldUrl, port = 3000, prompt: promptOptions, secureCookies = false, fetch: doFetch }) {
+export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldUrl, port = 3000, prompt: promptOptions, adminApiKey, secureCookies = false, fetch: doFetch }) {
 	if (promptOptions?.clientId === undefined || promptOptions?.clientSecret === undefined) throw new TypeError("startApp: prompt.clientId and prompt.clientSecret (the app's registered client) are required");
 	const twofold = new TwofoldClient({ baseUrl: twofoldUrl, apiKey, ...(doFetch === undefined ? {} : { fetch: doFetch }) });
+	const eraser = adminApiKey === undefined ? undefined : new TwofoldClient({ baseUrl: twofoldUrl, apiKey: adminApiKey, ...(doFetch === undefined ? {} : { fetch: doFetch }) });
 	// The twofold_assertion of an approval is checked like any step-up assertion: Twofold's signature, this tenant,
 	// this user and the change it approves.
 	// The assertions it sees come only from Twofold's token endpoint, never from a client, so a new kid means Twofold
@@ -207,7 +210,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 <h2>Two-factor authentication</h2>${twoFactorSection}
 <h2>Email address</h2>${form("/account/email", `<label for="new-email">New email address</label><input id="new-email" name="email" type="email" required>`, "Change email", "change-email")}
 <h2>API tokens</h2><p>For the records API. They can never change your account.</p>${token}${form("/tokens", "", "Create an API token", "new-token")}
-<h2>Leave</h2>${form("/account/delete", "", "Delete my account", "delete")}${form("/logout", "", "Sign out", "logout")}`,
+<h2>Leave</h2>${eraser === undefined ? "" : form("/account/delete", "", "Delete my account", "delete")}${form("/logout", "", "Sign out", "logout")}`,
 			);
 		} catch (error) {
 			next(error);
@@ -286,7 +289,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 		),
 	);
 
-	app.post(
+	if (eraser !== undefined) app.post(
 		"/account/delete",
 		signedIn("complete"),
 		csrf,
@@ -295,7 +298,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 			{ fields: () => ({}), invalid: "", text: () => "Delete your account and everything in it" },
 			async (session) => {
 				const user = byId(session.userId);
-				await twofold.deleteUser(user.id);
+				await eraser.deleteUser(user.id);
 				users.delete(user.email);
 				for (const [token, userId] of apiTokens) if (userId === user.id) apiTokens.delete(token);
 				// Signed out everywhere; this browser keeps its (now anonymous) session to show the notice.
@@ -371,7 +374,7 @@ function page(res, _session, title, body) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	const { TWOFOLD_URL = "http://127.0.0.1:8080", TWOFOLD_API_KEY, TWOFOLD_TENANT, TWOFOLD_ISSUER, TWOFOLD_CLIENT_ID, TWOFOLD_CLIENT_SECRET, PORT = "3000" } = process.env;
+	const { TWOFOLD_URL = "http://127.0.0.1:8080", TWOFOLD_API_KEY, TWOFOLD_ADMIN_KEY, TWOFOLD_TENANT, TWOFOLD_ISSUER, TWOFOLD_CLIENT_ID, TWOFOLD_CLIENT_SECRET, PORT = "3000" } = process.env;
 	if (!TWOFOLD_API_KEY || !TWOFOLD_TENANT || !TWOFOLD_CLIENT_ID || !TWOFOLD_CLIENT_SECRET) {
 		console.error("TWOFOLD_API_KEY, TWOFOLD_TENANT (the tenant id), TWOFOLD_CLIENT_ID and TWOFOLD_CLIENT_SECRET (the app's client: README.md) are required.");
 		process.exit(2);
@@ -379,6 +382,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 	const app = await startApp({
 		twofoldUrl: TWOFOLD_URL,
 		apiKey: TWOFOLD_API_KEY,
+		adminApiKey: TWOFOLD_ADMIN_KEY || undefined,
 		tenantId: TWOFOLD_TENANT,
 		issuer: TWOFOLD_ISSUER ?? TWOFOLD_URL,
 		port: Number(PORT),

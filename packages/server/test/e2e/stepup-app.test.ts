@@ -81,11 +81,15 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 	beforeAll(async () => {
 		server = await startServer(env);
 		tenant = JSON.parse((await cli(["tenants", "create", "--name", "Example", "--json"], env)).stdout) as { tenant_id: string; api_key: string };
+		// The app's everyday key is a default-scope one, as its README creates it; the admin key only erases users.
+		const key = await cli(["keys", "create", "--tenant", tenant.tenant_id, "--scope", "default", "--json"], env);
+		expect(key.code, key.stderr).toBe(0);
+		const appKey = (JSON.parse(key.stdout) as { api_key: string }).api_key;
 		const port = await freePort();
 		const created = await cli(["clients", "create", "--tenant", tenant.tenant_id, "--name", "Example Shop", "--redirect-uri", `http://127.0.0.1:${port}/2fa/callback`, "--json"], env);
 		expect(created.code, created.stderr).toBe(0);
 		const client = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
-		app = await startApp({ twofoldUrl: server.url, apiKey: tenant.api_key, tenantId: tenant.tenant_id, port, prompt: { clientId: client.client_id, clientSecret: client.client_secret }, fetch: tap });
+		app = await startApp({ twofoldUrl: server.url, apiKey: appKey, adminApiKey: tenant.api_key, tenantId: tenant.tenant_id, port, prompt: { clientId: client.client_id, clientSecret: client.client_secret }, fetch: tap });
 		browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 		context = await browser.newContext();
 		page = await context.newPage();
