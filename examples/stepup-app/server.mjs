@@ -98,7 +98,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	});
 
 	/** Every post carries the session's CSRF token (a synchronizer token, compared in constant time). */
-	const csrf = (req, res, next) => (same(req.body?.csrf, res.locals.session.csrf) ? next() : page(res.status(403), res.locals.session, "Forbidden", `<p class="error">This form has expired. <a href="/">Start again</a>.</p>`));
+	const csrf = (req, res, next) => (same(req.body?.csrf, res.locals.session.csrf) ? next() : page(res.status(403), "Forbidden", `<p class="error">This form has expired. <a href="/">Start again</a>.</p>`));
 
 	/**
 	 * The request's user. `stage` "password" lets a session through before its second step (only for starting it);
@@ -191,11 +191,11 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 			const form = (action, body, button, id) => `<form method="post" action="${action}" id="${id}"><input type="hidden" name="csrf" value="${session.csrf}">${body}<button type="submit" id="${id}-submit">${button}</button></form>`;
 			if (user === undefined) {
 				const fields = (id) => `<label for="${id}-email">Email</label><input id="${id}-email" name="email" type="email" autocomplete="username" required><label for="${id}-password">Password</label><input id="${id}-password" name="password" type="password" autocomplete="${id === "signup" ? "new-password" : "current-password"}" minlength="8" required>`;
-				return page(res, session, "Example", `${flash}<h2>Sign in</h2>${form("/login", fields("login"), "Sign in", "login")}<h2>New here?</h2>${form("/signup", fields("signup"), "Create account", "signup")}`);
+				return page(res, "Example", `${flash}<h2>Sign in</h2>${form("/login", fields("login"), "Sign in", "login")}<h2>New here?</h2>${form("/signup", fields("signup"), "Create account", "signup")}`);
 			}
 			const twoFactor = await hasSecondFactor(user.id);
 			if (twoFactor && !session.steppedUp) {
-				return page(res, session, "Example", `${flash}<p>Signed in as ${escape(user.email)}: the second step is still to do.</p>${form("/login/2fa", "", "Continue with two-factor authentication", "second-step")}${form("/logout", "", "Sign out", "logout")}`);
+				return page(res, "Example", `${flash}<p>Signed in as ${escape(user.email)}: the second step is still to do.</p>${form("/login/2fa", "", "Continue with two-factor authentication", "second-step")}${form("/logout", "", "Sign out", "logout")}`);
 			}
 			const twoFactorSection = twoFactor
 				? `<p id="two-factor">Two-factor authentication is on.</p>${form("/2fa/manage", "", "Manage two-factor authentication", "manage")}`
@@ -204,7 +204,6 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 			delete session.newApiToken;
 			return page(
 				res,
-				session,
 				"Your account",
 				`${flash}<p>Signed in as <strong id="email">${escape(user.email)}</strong>.</p>
 <h2>Two-factor authentication</h2>${twoFactorSection}
@@ -320,7 +319,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 		const pending = session.prompts.get(state);
 		session.prompts.delete(state);
 		if (pending === undefined || pending.expires < Date.now() || session.userId === undefined) {
-			return page(res.status(400), session, "Nothing to finish", `<p class="error" id="notice">No two-factor step of yours is waiting for this answer: it was finished already, or started in another browser. <a href="/">Back to your account</a>.</p>`);
+			return page(res.status(400), "Nothing to finish", `<p class="error" id="notice">No two-factor step of yours is waiting for this answer: it was finished already, or started in another browser. <a href="/">Back to your account</a>.</p>`);
 		}
 		try {
 			const result = await prompt.callback(req.originalUrl, pending.promptSession);
@@ -353,7 +352,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	app.use((error, _req, res, _next) => {
 		// Twofold's refusals and outages: a page, never the details (they may name the configuration).
 		console.error(`stepup-app: ${error instanceof Error ? error.message : String(error)}`);
-		page(res.status(error instanceof TwofoldError && error.status === 429 ? 429 : 502), res.locals.session ?? { csrf: "" }, "Something went wrong", `<p class="error" id="notice">Two-factor authentication could not be reached or refused the request. <a href="/">Back</a>.</p>`);
+		page(res.status(error instanceof TwofoldError && error.status === 429 ? 429 : 502), "Something went wrong", `<p class="error" id="notice">Two-factor authentication could not be reached or refused the request. <a href="/">Back</a>.</p>`);
 	});
 
 	const server = app.listen(port, "127.0.0.1");
@@ -366,7 +365,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 const STYLE = "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}label{display:block;margin-top:.5rem}input{display:block;font:inherit;padding:.3rem;width:100%;box-sizing:border-box}button{font:inherit;margin:.5rem 0;padding:.3rem .8rem}form{margin:.5rem 0 1rem}.error{color:#a00}.status{color:#060}code{word-break:break-all}";
 
 /** The one layout: no script, nothing from another origin (the CSP says so too). */
-function page(res, _session, title, body) {
+function page(res, title, body) {
 	res.type("html").send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)} · Example</title>
 <link rel="stylesheet" href="/style.css">

@@ -4,6 +4,7 @@ import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { actionHash, requestAction } from "@twofold/sdk";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: the example is plain JavaScript, run as it is shipped.
@@ -192,7 +193,8 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		const exchange = wire[exchanged]!;
 		const idToken = claimsOf(exchange.answer.id_token as string);
 		const assertion = exchange.answer.twofold_assertion as string;
-		expect(typeof idToken.action_hash).toBe("string");
+		// Exactly this change, computed here on our own: the request the app makes, with this body.
+		expect(idToken.action_hash).toBe(await actionHash(await requestAction("POST", "/account/email", { email: wanted })));
 		expect(claimsOf(assertion).action_hash).toBe(idToken.action_hash);
 		expect(idToken.sub).toBe(claimsOf(assertion).sub);
 
@@ -280,6 +282,13 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 	it("after a signing-key rotation by the CLI, enrolls again and deletes the account with the deletion bound: the app accepts the assertion under the new key", async () => {
 		const rotated = JSON.parse((await cli(["keys", "rotate-signing", "--immediate", "--json"], env)).stdout) as { kid: string };
 		await new Promise((resolve) => setTimeout(resolve, 1100)); // the server re-reads its keys within a second
+		// Without a factor there is nothing to approve a change with: the app says so and sends no one to Twofold.
+		await page.fill("#new-email", "ada.l@example.com");
+		await page.click("#change-email-submit");
+		expect(page.url()).toBe(`${app.url}/`);
+		expect(await notice()).toBe("Set up two-factor authentication first: changes to your account are approved with it.");
+		expect(await page.locator("#email").textContent()).toBe(email);
+
 		await page.click("#setup-submit");
 		await page.click("#enroll-submit");
 		await page.click("details.manual summary");
