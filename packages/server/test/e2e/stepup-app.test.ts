@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
@@ -37,6 +37,8 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 	let server: ServerProcess;
 	let app: { url: string; close(): Promise<void> };
 	let tenant: { tenant_id: string; api_key: string };
+	/** The app's default-scope key (tenant.api_key is the tenant's admin key). */
+	let appKey = "";
 	let browser: Browser;
 	let context: BrowserContext;
 	let page: Page;
@@ -85,7 +87,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		// The app's everyday key is a default-scope one, as its README creates it; the admin key only erases users.
 		const key = await cli(["keys", "create", "--tenant", tenant.tenant_id, "--scope", "default", "--json"], env);
 		expect(key.code, key.stderr).toBe(0);
-		const appKey = (JSON.parse(key.stdout) as { api_key: string }).api_key;
+		appKey = (JSON.parse(key.stdout) as { api_key: string }).api_key;
 		const port = await freePort();
 		const created = await cli(["clients", "create", "--tenant", tenant.tenant_id, "--name", "Example Shop", "--redirect-uri", `http://127.0.0.1:${port}/2fa/callback`, "--json"], env);
 		expect(created.code, created.stderr).toBe(0);
@@ -316,4 +318,55 @@ describe.skipIf(!CHROMIUM || !OATHTOOL)("the step-up example app on the Twofold 
 		expect(await page.locator("#login-submit").count()).toBe(1);
 		expect(await factors(userId)).toEqual([]);
 	}, 120_000);
+
+	it("runs as its README starts it (node examples/stepup-app/server.mjs with the env), and refuses to start without a client", async () => {
+		const script = new URL("../../../../examples/stepup-app/server.mjs", import.meta.url).pathname;
+		const missing = spawnSync(process.execPath, [script], { env: { ...process.env, TWOFOLD_URL: server.url, TWOFOLD_API_KEY: appKey, TWOFOLD_TENANT: tenant.tenant_id }, encoding: "utf8" });
+		expect(missing.status).toBe(2);
+		expect(missing.stderr).toContain("TWOFOLD_CLIENT_ID");
+
+		const port = await freePort();
+		const created = JSON.parse((await cli(["clients", "create", "--tenant", tenant.tenant_id, "--name", "Example", "--redirect-uri", `http://127.0.0.1:${port}/2fa/callback`, "--json"], env)).stdout) as { client_id: string; client_secret: string };
+		const child = spawn(process.execPath, [script], {
+			env: { ...process.env, TWOFOLD_URL: server.url, TWOFOLD_API_KEY: appKey, TWOFOLD_TENANT: tenant.tenant_id, TWOFOLD_CLIENT_ID: created.client_id, TWOFOLD_CLIENT_SECRET: created.client_secret, PORT: String(port) },
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		try {
+			let output = "";
+			await new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => reject(new Error(`the app did not start:\n${output}`)), 20_000);
+				const read = (chunk: Buffer) => {
+					output += chunk;
+					if (output.includes(`Example app at http://127.0.0.1:${port}`)) {
+						clearTimeout(timer);
+						resolve();
+					}
+				};
+				child.stdout!.on("data", read);
+				child.stderr!.on("data", read);
+			});
+			// A browser's first steps, by hand: the session cookie and the form's token, a sign-up, then "set up 2FA".
+			const base = `http://127.0.0.1:${port}`;
+			const visit = async (cookie?: string) => {
+				const response = await fetch(`${base}/`, { headers: cookie === undefined ? {} : { cookie } });
+				const html = await response.text();
+				return { cookie: cookie ?? response.headers.get("set-cookie")!.split(";")[0]!, csrf: /name="csrf" value="([^"]+)"/.exec(html)![1]! };
+			};
+			const post = (path: string, cookie: string, form: Record<string, string>) =>
+				fetch(`${base}${path}`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+			const first = await visit();
+			const signedUp = await post("/signup", first.cookie, { csrf: first.csrf, email: "grace@example.com", password: PASSWORD });
+			expect(signedUp.status).toBe(303);
+			const account = await visit(signedUp.headers.get("set-cookie")!.split(";")[0]!);
+			const setup = await post("/2fa/setup", account.cookie, { csrf: account.csrf });
+			expect(setup.status).toBe(303);
+			// Off to the tenant's prompt with a pushed request: only the client id and the request_uri travel in the URL.
+			const location = new URL(setup.headers.get("location")!);
+			expect(`${location.origin}${location.pathname}`).toBe(`${server.url}/t/${tenant.tenant_id}/authorize`);
+			expect([...location.searchParams.keys()].sort()).toEqual(["client_id", "request_uri"]);
+			expect(location.searchParams.get("client_id")).toBe(created.client_id);
+		} finally {
+			child.kill();
+		}
+	});
 });
