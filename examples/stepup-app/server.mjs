@@ -62,8 +62,9 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	/** API token → user id */
 	const apiTokens = new Map();
 	/**
-	 * Session id (the cookie) → { userId?, steppedUp, csrf, notice?, prompts: Map<state, pending> }. A session
-	 * exists from the first visit, so the sign-in forms carry a CSRF token too.
+	 * Session id (the cookie) → { userId?, steppedUp, csrf, notice?, newApiToken?, prompts: Map<state, pending> }.
+	 * The first page view makes one, so the sign-in forms carry a CSRF token too; other requests without one get a
+	 * throwaway session that is never stored (no token to match, no prompt waiting), so they cannot fill the memory.
 	 */
 	const sessions = new Map();
 	const byId = (id) => [...users.values()].find((user) => user.id === id);
@@ -93,7 +94,7 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 	app.use((req, res, next) => {
 		// No cache for pages that show a session's state; the frame and the referrer belong to no one else.
 		res.set({ "cache-control": "no-store", "x-frame-options": "DENY", "referrer-policy": "no-referrer", "content-security-policy": `default-src 'none'; style-src 'self'; form-action 'self' ${new URL(promptIssuer()).origin}; frame-ancestors 'none'; base-uri 'none'` });
-		res.locals.session = sessions.get(cookieOf(req) ?? "") ?? newSession(res);
+		res.locals.session = sessions.get(cookieOf(req) ?? "") ?? (req.method === "GET" && req.path === "/" ? newSession(res) : { steppedUp: false, csrf: undefined, prompts: new Map() });
 		next();
 	});
 
@@ -158,15 +159,18 @@ export async function startApp({ twofoldUrl, apiKey, tenantId, issuer = twofoldU
 		await twofold.redeemAssertion(result.assertion);
 	};
 
-	/** A change the prompt approves: the action is the request the app would make, so the binding names it exactly. */
-	const boundChange = (path, description, apply) => async (req, res, next) => {
+	/**
+	 * A change the prompt approves: `change.fields` reads it from the form (undefined when invalid), `change.text`
+	 * describes it on Twofold's page; the action is the request the app would make, so the binding names it exactly.
+	 */
+	const boundChange = (path, change, apply) => async (req, res, next) => {
 		try {
 			const { user } = res.locals;
-			const fields = description.fields(req.body ?? {});
-			if (fields === undefined) return notice(res, "error", description.invalid);
+			const fields = change.fields(req.body ?? {});
+			if (fields === undefined) return notice(res, "error", change.invalid);
 			if (!(await hasSecondFactor(user.id))) return notice(res, "error", "Set up two-factor authentication first: changes to your account are approved with it.");
 			const action = await requestAction("POST", path, fields);
-			await startPrompt(res, { action, description: description.text(fields) }, async ({ session, result }) => {
+			await startPrompt(res, { action, description: change.text(fields) }, async ({ session, result }) => {
 				await approve(result, session.userId, action);
 				return apply(session, fields);
 			});
