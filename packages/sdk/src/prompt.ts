@@ -174,7 +174,11 @@ export function createPromptClient(options: PromptClientOptions): PromptClient {
 			authorizationEndpoint: endpoint("authorization_endpoint"),
 			tokenEndpoint: endpoint("token_endpoint"),
 			issParameterSupported: document.authorization_response_iss_parameter_supported === true,
-			keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, ...(options.fetch === undefined ? {} : { [customFetch]: options.fetch }) }),
+			// No cooldown between fetches (jose's default is 30 s): an id_token reaches us only in the token endpoint's
+			// answer to our own authenticated request, so an unknown kid is the issuer's word that it rotated its keys
+			// (`twofold keys rotate-signing --immediate` signs with the new key at once), not a stranger's token making
+			// us fetch. With the cooldown, every callback within 30 s of the last fetch would be refused.
+			keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 0, ...(options.fetch === undefined ? {} : { [customFetch]: options.fetch }) }),
 		};
 	}
 	const provider = (): Promise<Provider> => {
