@@ -209,4 +209,250 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		expect(again.status()).not.toBe(200);
 		await context.close();
 	});
+
+	it("verify with TOTP: the code typed in the page's labelled one-time-code field; a wrong code first is refused on the field", async () => {
+		const { secret } = await enrollActive(t, "alice");
+		const flow = await push("alice");
+		const { context, page } = await open(flow);
+		expect(await title(page)).toBe("Confirm it's you");
+		expect(await page.textContent("#asks")).toContain("Shop");
+		// The field a password manager and a phone keyboard understand, with a visible label (GOV.UK security code pattern).
+		const field = page.locator("#code");
+		expect(await field.getAttribute("autocomplete")).toBe("one-time-code");
+		expect(await field.getAttribute("inputmode")).toBe("numeric");
+		expect(await field.getAttribute("maxlength")).toBeNull();
+		expect(await page.textContent('label[for="code"]')).toBe("Code from your authenticator app");
+		// Passkeys are offered only to users who have one.
+		expect(await page.locator("#passkey").count()).toBe(0);
+		await shots.take(page, "verify");
+
+		await page.fill("#code", "123456");
+		await page.click("#verify-submit");
+		await page.waitForSelector("#error-summary");
+		expect(await page.textContent("#code-error")).toContain("That code is not right");
+		expect(await page.evaluate(() => document.activeElement?.id)).toBe("error-summary");
+		await shots.take(page, "verify-error");
+		// Typed with a space, as apps show it: the page takes it.
+		const code = oathtool(secret);
+		await page.fill("#code", `${code.slice(0, 3)} ${code.slice(3)}`);
+		await page.click("#verify-submit");
+		const { claims, assertion } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "alice", acr: ACR.otp, amr: ["otp"], tid: t.tenantId });
+		expect(typeof assertion).toBe("string");
+		await context.close();
+	});
+
+	it("verify with a passkey: set up through the prompt's passkey page with a CDP virtual authenticator, then used to sign in; acr phishing-resistant", async () => {
+		const enroll = await push("pat", { intent: "enroll" });
+		const { context, page } = await open(enroll);
+		const cdp = await context.newCDPSession(page);
+		await cdp.send("WebAuthn.enable");
+		const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+			options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+		});
+		// Offered because the tenant's rp_id (localhost) covers the prompt and its origin is listed.
+		await page.check("#kind-webauthn");
+		await page.fill("#label", "Pat's laptop");
+		await page.click("#enroll-submit");
+		await page.waitForSelector("#passkey-create:not([hidden])");
+		expect(await title(page)).toBe("Set up a passkey or security key");
+		await shots.take(page, "enroll-passkey");
+		await page.click("#passkey-create");
+		await page.waitForSelector("#recovery-codes");
+		const [credential] = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+		expect(credential).toMatchObject({ isResidentCredential: true, rpId: "localhost" });
+		await page.check("#saved");
+		await page.click("#saved-submit");
+		const enrolled = await exchange(enroll, await landed(page));
+		expect(enrolled.claims).toMatchObject({ sub: "pat", acr: ACR.phishingResistant });
+		const factors = await t.call("GET", "/v1/users/pat/factors");
+		expect(factors.json.factors).toMatchObject([{ type: "webauthn", status: "active", label: "Pat's laptop" }]);
+
+		// Signing in: passkey first, one button; no code field, since Pat has no app.
+		const flow = await push("pat");
+		await page.goto(flow.url.href);
+		await page.waitForSelector("#passkey:not([hidden])");
+		expect(await page.locator("#code").count()).toBe(0);
+		await shots.take(page, "verify-passkey");
+		const before = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount;
+		await page.click("#passkey");
+		const { claims } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "pat", acr: ACR.phishingResistant });
+		expect((await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials[0]!.signCount).toBeGreaterThan(before);
+		await context.close();
+	});
+
+	it("verify with a recovery code from the lost-access page; the code works once", async () => {
+		const { recoveryCodes } = await enrollActive(t, "rita");
+		const flow = await push("rita");
+		const { context, page } = await open(flow);
+		await page.click("#use-recovery");
+		await page.waitForSelector("#recovery-code");
+		expect(await title(page)).toBe("Lost access?");
+		await page.fill("#recovery-code", recoveryCodes[0]!);
+		await page.click("#recovery-submit");
+		const { claims } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "rita", acr: ACR.recoveryCode });
+
+		// The same code again, in a new sign-in: refused on its field.
+		const second = await push("rita");
+		await page.goto(second.url.href);
+		await page.click("#use-recovery");
+		await page.fill("#recovery-code", recoveryCodes[0]!);
+		await page.click("#recovery-submit");
+		await page.waitForSelector("#error-summary");
+		expect(await page.textContent("#recovery-code-error")).toBeTruthy();
+		expect(page.url().startsWith(shop.redirectUri)).toBe(false);
+		await context.close();
+	});
+
+	it("manage: factors listed with names, kinds, added and last used; add another, rename, remove and new recovery codes each behind a fresh proof; Done returns", async () => {
+		const first = await enrollActive(t, "max", { label: "Max's phone" });
+		const flow = await push("max", { intent: "manage" });
+		const { context, page } = await open(flow);
+		// A fresh proof first (a re-authentication, not a sign-in).
+		expect(await title(page)).toBe("Confirm it's you");
+		await page.fill("#code", oathtool(first.secret));
+		await page.click("#verify-submit");
+		await page.waitForSelector("#factors");
+		expect(await title(page)).toBe("Your ways to confirm it's you");
+		const phone = page.locator(`#factor-${first.factorId}`);
+		expect(await phone.locator(".factor-name").textContent()).toBe("Max's phone");
+		const facts = await phone.locator(".factor-facts dd").allTextContents();
+		expect(facts[0]).toBe("Authenticator app");
+		expect(facts[1]).toMatch(/UTC$/);
+		// Used just now for the proof.
+		expect(facts[2]).toMatch(/UTC$/);
+
+		// Add another: the kind, then the app setup (the key read from the page this time), then back to the list.
+		await page.click("#add-factor");
+		await page.waitForSelector("#enroll-form");
+		expect(await title(page)).toBe("Add another way to confirm it's you");
+		await page.check("#kind-totp");
+		await page.fill("#label", "Spare phone");
+		await page.click("#enroll-submit");
+		await page.waitForSelector("#secret", { state: "attached" });
+		const spareSecret = (await page.textContent("#secret"))!.replace(/ /g, "");
+		await page.fill("#code", oathtool(spareSecret));
+		await page.click("#confirm-submit");
+		await page.waitForSelector("#factors");
+		const listed = await t.call("GET", "/v1/users/max/factors");
+		const spare = listed.json.factors.find((f: { label: string }) => f.label === "Spare phone");
+		expect(spare).toMatchObject({ type: "totp", status: "active" });
+		await shots.take(page, "manage");
+
+		// Rename.
+		await page.fill(`#rename-${first.factorId}`, "Max's old phone");
+		await page.locator(`#factor-${first.factorId} form:has(#rename-${first.factorId}) button`).click();
+		await page.waitForSelector("#notice");
+		expect(await page.textContent("#notice")).toBe("The factor is now called Max's old phone.");
+		expect(await phone.locator(".factor-name").textContent()).toBe("Max's old phone");
+
+		// Remove, behind a proof given now: a wrong code is refused and removes nothing.
+		await page.click(`#remove-${spare.id}`);
+		await page.waitForSelector("#change-form");
+		expect(await title(page)).toBe("Confirm it's you to continue");
+		expect(await page.textContent("p.lead")).toBe("To remove Spare phone, confirm it's you.");
+		await shots.take(page, "manage-change-proof");
+		await page.fill("#code", "000000");
+		await page.click("#change-submit");
+		await page.waitForSelector("#error-summary");
+		expect((await t.call("GET", "/v1/users/max/factors")).json.factors).toHaveLength(2);
+		await page.fill("#code", oathtool(first.secret));
+		await page.click("#change-submit");
+		await page.waitForSelector("#notice");
+		expect(await page.textContent("#notice")).toBe("Spare phone was removed.");
+		expect(await page.locator(`#factor-${spare.id}`).count()).toBe(0);
+		expect((await t.call("GET", "/v1/users/max/factors")).json.factors.map((f: { id: string }) => f.id)).toEqual([first.factorId]);
+
+		// New recovery codes, behind a proof given now; the old ones stop working.
+		await page.click("#regenerate");
+		await page.waitForSelector("#change-form");
+		expect(await page.textContent("p.lead")).toBe("To create new recovery codes, confirm it's you.");
+		await page.fill("#code", oathtool(first.secret));
+		await page.click("#change-submit");
+		await page.waitForSelector("#recovery-codes");
+		const fresh = (await page.locator("#recovery-codes li").allTextContents()).map((code) => code.trim());
+		expect(fresh).toHaveLength(10);
+		expect(fresh.some((code) => first.recoveryCodes.includes(code))).toBe(false);
+		await page.check("#saved");
+		await page.click("#saved-submit");
+		await page.waitForSelector("#factors");
+		const old = await t.call("POST", "/v1/users/max/verify", { code: first.recoveryCodes[1] });
+		expect(old.json.error?.code ?? old.json.valid).toBe("invalid_code");
+
+		await page.click("#done");
+		const { claims } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "max", acr: ACR.otp });
+		await context.close();
+	});
+
+	it("lost access: the tenant's support text and link; 'ask for a reset' records user.recovery_requested and bypasses nothing", async () => {
+		await enrollActive(t, "lucy");
+		const flow = await push("lucy");
+		const { context, page } = await open(flow);
+		await page.click("#lost-access");
+		await page.waitForSelector("#help");
+		expect(await page.textContent("#support-text")).toBe("Call Acme support on 0800 123 456, weekdays 9 to 5.");
+		expect(await page.getAttribute("#support-link", "href")).toBe("https://support.example.com/2fa");
+		await shots.take(page, "lost-access");
+		await page.click("#request-reset");
+		await page.waitForSelector("#reset-requested");
+		expect(await page.textContent("#reset-requested")).toContain("Shop's support team will contact you");
+		await shots.take(page, "lost-access-requested");
+		const events = await t.call("GET", "/v1/events?type=user.recovery_requested&user_id=lucy");
+		expect(events.json.events).toHaveLength(1);
+		expect(events.json.events[0]).toMatchObject({ user_id: "lucy", data: { active_factors: 1 } });
+
+		// Nothing was bypassed: back on the interaction the second factor is still asked, the application got nothing,
+		// and Lucy's factor is untouched.
+		await page.click("#back");
+		await page.waitForSelector("#code-form");
+		expect(await title(page)).toBe("Confirm it's you");
+		expect(shop.callbacks.filter((url) => url.searchParams.get("state") === flow.state)).toEqual([]);
+		expect((await t.call("GET", "/v1/users/lucy/factors")).json.factors).toMatchObject([{ type: "totp", status: "active" }]);
+		await context.close();
+	});
+
+	it("a locked user sees the lock: wrong codes typed in the page exhaust the budget, then the correct code is refused with the lock message", async () => {
+		const { secret } = await enrollActive(t, "lars");
+		expect((await t.call("PATCH", "/v1/tenant", { attempts: { throttle_after: 10, lock_after: 3 } })).status).toBe(200);
+		try {
+			const flow = await push("lars");
+			const { context, page } = await open(flow);
+			for (let i = 0; i < 3; i++) {
+				await page.fill("#code", "000000");
+				await page.click("#verify-submit");
+				await page.waitForSelector("#error-summary");
+			}
+			await page.fill("#code", oathtool(secret));
+			const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/verify")), page.click("#verify-submit")]);
+			expect(response.status()).toBe(423);
+			await page.waitForSelector("#error-summary");
+			expect(await page.textContent("#error-summary")).toContain("your account is locked for your protection. Contact Shop's support to unlock it.");
+			await shots.take(page, "locked");
+			expect(page.url().startsWith(shop.redirectUri)).toBe(false);
+			const user = await t.call("GET", "/v1/users/lars");
+			expect(user.json.locked).toBe(true);
+			await context.close();
+		} finally {
+			await t.call("PATCH", "/v1/tenant", { attempts: { throttle_after: 5, lock_after: 100 } });
+		}
+	});
+
+	it("the user cancels ('I'm not signing in'): back to the application with error=access_denied, and no code", async () => {
+		await enrollActive(t, "carl");
+		const flow = await push("carl");
+		const { context, page } = await open(flow);
+		await page.click("#cancel");
+		const callback = await landed(page);
+		expect(callback.searchParams.get("error")).toBe("access_denied");
+		expect(callback.searchParams.get("state")).toBe(flow.state);
+		expect(callback.searchParams.get("iss")).toBe(issuer);
+		expect(callback.searchParams.get("code")).toBeNull();
+		await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state })).rejects.toMatchObject({
+			error: "access_denied",
+		});
+		await context.close();
+	});
 });
