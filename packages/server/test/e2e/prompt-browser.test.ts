@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import * as client from "openid-client";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -8,14 +8,14 @@ import { ACR } from "../../src/core/assertion-claims.js";
 import { buildTestApp, enrollActive, nextStep, type TestApp } from "../helpers.js";
 import { hasTool } from "./process.js";
 import { type Application, startApplication } from "./prompt-browser-application.js";
-import { Screenshots } from "./prompt-browser-screenshots.js";
+import { DOCUMENTED, Screenshots, VIEWPORTS } from "./prompt-browser-screenshots.js";
 
 const CHROMIUM = hasTool("chromium", "chromium");
 const OATHTOOL = hasTool("oathtool", "oathtool");
 const ZBARIMG = hasTool("zbarimg", "zbar-tools");
 /** The flags TOOLS.md gives for Debian Chromium on these machines (as test/e2e/browser.test.ts). */
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const DESKTOP = { width: 1280, height: 800 };
+const DESKTOP = VIEWPORTS.desktop;
 
 /**
  * The hosted prompt's pages driven end to end by Debian Chromium (issue 15): the test is the application's backend
@@ -483,5 +483,16 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 			error: "access_denied",
 		});
 		await close(context);
+	});
+});
+
+/** docs/prompt.md shows screenshots this file takes: the names it links are the ones copied, and each file is there. */
+describe("the prompt's documented screenshots", () => {
+	it("docs/prompt.md links exactly the documented names at both sizes, and each file exists", () => {
+		const docs = new URL("../../../../docs/", import.meta.url);
+		const linked = [...readFileSync(new URL("prompt.md", docs), "utf8").matchAll(/\(prompt-screenshots\/([a-z-]+)-(desktop|phone)\.png\)/g)].map((match) => `${match[1]}-${match[2]}`);
+		const expected = DOCUMENTED.flatMap((name) => Object.keys(VIEWPORTS).map((size) => `${name}-${size}`));
+		expect([...linked].sort()).toEqual([...expected].sort());
+		for (const name of expected) expect(existsSync(new URL(`prompt-screenshots/${name}.png`, docs)), name).toBe(true);
 	});
 });
