@@ -72,8 +72,8 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 	/** What each context's pages did that they must not: a request to another origin, a script error, a CSP violation. */
 	const misdeeds = new WeakMap<BrowserContext, string[]>();
 
-	async function open(flow: Flow): Promise<{ context: BrowserContext; page: Page }> {
-		const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true });
+	async function open(flow: Flow, options: { javaScriptEnabled?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+		const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, ...options });
 		const seen: string[] = [];
 		misdeeds.set(context, seen);
 		// The prompt loads nothing from elsewhere; the only other origin the browser may reach is the application's redirect.
@@ -266,6 +266,67 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		const { claims, assertion } = await exchange(flow, await landed(page));
 		expect(claims).toMatchObject({ sub: "alice", acr: ACR.otp, amr: ["otp"], tid: t.tenantId });
 		expect(typeof assertion).toBe("string");
+		await close(context);
+	});
+
+	it("without JavaScript: a sign-in with a code works (every form posts); then another user in the same browser enrolls and goes straight back (no provider session left over); copy and print, which need script, stay hidden", async () => {
+		const { secret } = await enrollActive(t, "noah");
+		const flow = await push("noah");
+		const { context, page } = await open(flow, { javaScriptEnabled: false });
+		expect(await title(page)).toBe("Confirm it's you");
+		await page.fill("#code", oathtool(secret));
+		await page.click("#verify-submit");
+		const { claims } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "noah", acr: ACR.otp });
+
+		// Another user in the same browser (a shared computer, or the application's next account): straight through the
+		// pages and back, with no detour through the provider's logout form left by Noah's sign-in.
+		const enroll = await push("nina", { intent: "enroll" });
+		await page.goto(enroll.url.href);
+		await page.check("#kind-totp");
+		await page.click("#enroll-submit");
+		await page.waitForSelector("#confirm-form");
+		expect(await page.isHidden('button[data-copy="#secret"]')).toBe(true);
+		const secretShown = (await page.locator("#secret").textContent())!.replace(/ /g, "");
+		await page.fill("#code", oathtool(secretShown));
+		await page.click("#confirm-submit");
+		await page.waitForSelector("#recovery-codes");
+		expect(await page.isHidden("button[data-copy]")).toBe(true);
+		expect(await page.isHidden("button[data-print]")).toBe(true);
+		expect(await page.isVisible("#download-codes")).toBe(true);
+		await page.check("#saved");
+		await page.click("#saved-submit");
+		expect((await exchange(enroll, await landed(page))).claims).toMatchObject({ sub: "nina", acr: ACR.otp });
+		await close(context);
+	});
+
+	it("enroll another (intent enroll, a user who has a factor): a fresh proof first, then the new factor's setup; back with the new factor's proof", async () => {
+		const first = await enrollActive(t, "emil");
+		const flow = await push("emil", { intent: "enroll" });
+		const { context, page } = await open(flow);
+		// Adding a factor needs a proof from an existing one (R-LC-1).
+		expect(await title(page)).toBe("Confirm it's you");
+		await page.fill("#code", oathtool(first.secret));
+		await page.click("#verify-submit");
+		await page.waitForSelector("#enroll-form");
+		expect(await title(page)).toBe("Add another way to confirm it's you");
+		await page.check("#kind-totp");
+		await page.fill("#label", "Tablet");
+		await page.click("#enroll-submit");
+		await page.waitForSelector("#qr");
+		const screenshot = shots.scratch("enroll-another-qr.png");
+		await page.screenshot({ path: screenshot });
+		const secret = new URL(execFileSync("zbarimg", ["--raw", "-q", screenshot], { encoding: "utf8" }).trim()).searchParams.get("secret")!;
+		expect(secret).not.toBe(first.secret);
+		await page.fill("#code", oathtool(secret));
+		await page.click("#confirm-submit");
+		// Not the first factor: no new recovery codes, straight back to the application.
+		const { claims } = await exchange(flow, await landed(page));
+		expect(claims).toMatchObject({ sub: "emil", acr: ACR.otp });
+		const factors = (await t.call("GET", "/v1/users/emil/factors")).json.factors as Array<{ id: string; label: string; status: string }>;
+		expect(factors).toHaveLength(2);
+		expect(factors.every((f) => f.status === "active")).toBe(true);
+		expect(factors.find((f) => f.id !== first.factorId)?.label).toBe("Tablet");
 		await close(context);
 	});
 
