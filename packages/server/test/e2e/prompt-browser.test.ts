@@ -300,7 +300,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await close(context);
 	});
 
-	it("enroll another (intent enroll, a user who has a factor): a fresh proof first, then the new factor's setup; back with the new factor's proof", async () => {
+	it("enroll another (intent enroll, a user who has a factor): a fresh proof first (R-LC-1), then the new factor's setup; back with the new factor's proof", async () => {
 		const first = await enrollActive(t, "emil");
 		const flow = await push("emil", { intent: "enroll" });
 		const { context, page } = await open(flow);
@@ -372,7 +372,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await close(context);
 	});
 
-	it("verify with a recovery code from the lost-access page; the code works once", async () => {
+	it("verify with a recovery code from the lost-access page; the code works once (R-RC-3)", async () => {
 		const { recoveryCodes } = await enrollActive(t, "rita");
 		const flow = await push("rita");
 		const { context, page } = await open(flow);
@@ -396,7 +396,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await close(context);
 	});
 
-	it("manage: factors listed with names, kinds, added and last used; add another, rename, remove and new recovery codes each behind a fresh proof; Done returns", async () => {
+	it("manage: factors listed with names, kinds, added and last used; add another, rename, remove and new recovery codes each behind a fresh proof (R-LC-1, R-LC-4, R-RC-5); Done returns", async () => {
 		const first = await enrollActive(t, "max", { label: "Max's phone" });
 		const flow = await push("max", { intent: "manage" });
 		const { context, page } = await open(flow);
@@ -504,7 +504,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await close(context);
 	});
 
-	it("a locked user sees the lock: wrong codes typed in the page exhaust the budget, then the correct code is refused with the lock message", async () => {
+	it("a locked user sees the lock: wrong codes typed in the page exhaust the budget, then the correct code is refused with the lock message (R-OTP-6)", async () => {
 		const { secret } = await enrollActive(t, "lars");
 		expect((await t.call("PATCH", "/v1/tenant", { attempts: { throttle_after: 10, lock_after: 3 } })).status).toBe(200);
 		try {
