@@ -91,7 +91,12 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 
 	/** Waits for the browser to land on the application's redirect URI; returns what it brought. */
 	async function landed(page: Page): Promise<URL> {
-		await page.waitForURL((url) => url.href.startsWith(shop.redirectUri), { timeout: 15_000 });
+		try {
+			await page.waitForURL((url) => url.href.startsWith(shop.redirectUri), { timeout: 15_000 });
+		} catch (error) {
+			// Say where the browser stopped instead (an error page, the provider's own page), not only that it timed out.
+			throw new Error(`the browser did not reach the application; it is at ${page.url()}: ${(await page.textContent("body"))?.replace(/\s+/g, " ").trim().slice(0, 300)}`, { cause: error });
+		}
 		expect(await page.textContent("h1")).toBe("Back at the shop");
 		return new URL(page.url());
 	}
@@ -310,6 +315,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await page.click("#verify-submit");
 		await page.waitForSelector("#enroll-form");
 		expect(await title(page)).toBe("Add another way to confirm it's you");
+		await shots.take(page, "enroll-another");
 		await page.check("#kind-totp");
 		await page.fill("#label", "Tablet");
 		await page.click("#enroll-submit");
@@ -436,6 +442,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await page.locator(`#factor-${first.factorId} form:has(#rename-${first.factorId}) button`).click();
 		await page.waitForSelector("#notice");
 		expect(await page.textContent("#notice")).toBe("The factor is now called Max's old phone.");
+		await shots.take(page, "manage-renamed");
 		expect(await phone.locator(".factor-name").textContent()).toBe("Max's old phone");
 
 		// Remove, behind a proof given now: a wrong code is refused and removes nothing.
@@ -452,6 +459,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await page.click("#change-submit");
 		await page.waitForSelector("#notice");
 		expect(await page.textContent("#notice")).toBe("Spare phone was removed.");
+		await shots.take(page, "manage-removed");
 		expect(await page.locator(`#factor-${spare.id}`).count()).toBe(0);
 		expect((await t.call("GET", "/v1/users/max/factors")).json.factors.map((f: { id: string }) => f.id)).toEqual([first.factorId]);
 
@@ -534,6 +542,7 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await enrollActive(t, "carl");
 		const flow = await push("carl");
 		const { context, page } = await open(flow);
+		const interaction = page.url();
 		await page.click("#cancel");
 		const callback = await landed(page);
 		expect(callback.searchParams.get("error")).toBe("access_denied");
@@ -543,6 +552,12 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state })).rejects.toMatchObject({
 			error: "access_denied",
 		});
+		// The interaction is over: its page, opened again (the Back button), says so and offers nothing to submit.
+		const response = await page.goto(interaction);
+		expect(response?.status()).toBe(410);
+		expect(await page.textContent("h1")).toBe("This request has expired");
+		expect(await page.locator("form").count()).toBe(0);
+		await shots.take(page, "expired");
 		await close(context);
 	});
 });
