@@ -538,6 +538,21 @@ describe.skipIf(!CHROMIUM || !OATHTOOL || !ZBARIMG)("the hosted prompt in Chromi
 		}
 	});
 
+	it("in German when the application asks (ui_locales=de): lang on <html>, the page's words, and a sign-in that works the same", async () => {
+		const { secret } = await enrollActive(t, "greta");
+		const flow = await push("greta", { ui_locales: "de" });
+		const { context, page } = await open(flow);
+		expect(await page.getAttribute("html", "lang")).toBe("de");
+		expect(await page.getAttribute("html", "dir")).toBe("ltr");
+		expect(await title(page)).toBe("Bestätigen Sie, dass Sie es sind");
+		expect(await page.textContent("#asks")).toBe("Shop bittet Sie, zu bestätigen, dass Sie es sind.");
+		await shots.take(page, "verify-de");
+		await page.fill("#code", oathtool(secret));
+		await page.click("#verify-submit");
+		expect((await exchange(flow, await landed(page))).claims).toMatchObject({ sub: "greta", acr: ACR.otp });
+		await close(context);
+	});
+
 	it("the user cancels ('I'm not signing in'): back to the application with error=access_denied, and no code", async () => {
 		await enrollActive(t, "carl");
 		const flow = await push("carl");
