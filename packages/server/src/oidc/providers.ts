@@ -124,6 +124,9 @@ export function buildProvider(
 		conformIdTokenClaims: false,
 		pkce: { required: () => true },
 		issueRefreshToken: async () => false,
+		// There is no sign-in session to outlive (below, the provider's session goes once the code is issued): a code
+		// must not be bound to it, or its exchange would look for a session that is gone.
+		expiresWithSession: async () => false,
 		clientBasedCORS: () => false,
 		// The grant comes from this interaction's result only, never from a session (no sign-in session).
 		loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -206,6 +209,17 @@ export function buildProvider(
 		if (body === undefined || typeof body.id_token !== "string") return;
 		const result = await readResult(oidc.entities.AuthorizationCode?.grantId);
 		if (result?.assertion !== undefined) body.twofold_assertion = result.assertion;
+	});
+	// No provider sign-in session: the session oidc-provider saves when an authorization's login completes is dropped
+	// as soon as that request is answered. Kept, it would put the next authorization in this browser for another user
+	// through the provider's logout detour (a form that submits itself with an inline script, or waits for a click
+	// without JavaScript) before the code reaches the application.
+	provider.use(async (ctx, next) => {
+		await next();
+		const oidc = (ctx as KoaContextWithOIDC).oidc as KoaContextWithOIDC["oidc"] | undefined;
+		if (oidc?.route !== "resume") return;
+		const session = oidc.session as (KoaContextWithOIDC["oidc"]["session"] & { destroyed?: boolean }) | undefined;
+		if (session?.accountId !== undefined && session.destroyed !== true) await session.destroy();
 	});
 	return provider;
 }

@@ -7,6 +7,7 @@
 export const STYLESHEET = `:root{--brand:#1d4ed8;--on-brand:#fff;--text:#111827;--muted:#4b5563;--bg:#fff;--panel:#f3f4f6;--border:#6b7280;--error:#b91c1c;--focus:#fbbf24;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--text:#f3f4f6;--muted:#d1d5db;--bg:#111827;--panel:#1f2937;--border:#9ca3af;--error:#fca5a5}}
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;font-size:100%;line-height:1.5;color:var(--text);background:var(--bg);-webkit-text-size-adjust:100%}
 body{margin:0}
 .masthead{display:flex;align-items:center;gap:.75rem;padding-block:.75rem;padding-inline:1rem;border-block-end:4px solid var(--brand)}
