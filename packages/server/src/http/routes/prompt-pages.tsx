@@ -233,6 +233,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 				pending_factor_id: null,
 				enrollment_envelope: null,
 				recovery_codes_envelope: null,
+				email_challenge_id: null,
 				created_at: at,
 				expires_at: Math.min(at + SESSION_TTL_MS, Math.max(prompt.expiresAt, at + 60_000)),
 			};
