@@ -3,38 +3,10 @@ import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL_SENDS_PER_USER } from "../../src/services/email-codes.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, type TestApp } from "../helpers.js";
+import { Browser, csrfOf, form } from "../prompt-browser.js";
 import { SMTPSink } from "../smtp-sink.js";
 
 const REDIRECT = "http://127.0.0.1:9/callback";
-
-/** A browser reduced to its cookie jar (every cookie set is sent back); redirects are followed by the test, one by one. */
-class Browser {
-	cookies = new Map<string, string>();
-	constructor(readonly base: string) {}
-	async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-		const headers = new Headers(init.headers);
-		if (this.cookies.size > 0) headers.set("cookie", [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "));
-		const response = await fetch(new URL(url, this.base), { ...init, headers, redirect: "manual" });
-		for (const line of response.headers.getSetCookie()) {
-			const [pair] = line.split(";");
-			const at = pair!.indexOf("=");
-			if (pair!.slice(at + 1) === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(pair!.slice(0, at));
-			else this.cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
-		}
-		return response;
-	}
-}
-
-const csrfOf = (html: string): string => {
-	const match = /name="csrf" value="([^"]+)"/.exec(html);
-	if (match === null) throw new Error(`no csrf token on the page: ${html.slice(0, 300)}`);
-	return match[1]!;
-};
-const form = (fields: Record<string, string>): RequestInit => ({
-	method: "POST",
-	headers: { "content-type": "application/x-www-form-urlencoded" },
-	body: new URLSearchParams(fields).toString(),
-});
 
 /**
  * Email codes on the hosted prompt (issue 15, R-EM-1…5): offered only when the tenant has email codes on, keeps
