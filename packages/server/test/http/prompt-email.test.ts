@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL_SENDS_PER_USER } from "../../src/services/email-codes.js";
+import { tenantContext } from "../../src/services/tenant-context.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, type TestApp } from "../helpers.js";
 import { Browser, csrfOf, form } from "../prompt-browser.js";
 import { SMTPSink } from "../smtp-sink.js";
@@ -243,5 +244,24 @@ describe.each(DIALECTS)("hosted prompt: a code by email (%s)", (dialect) => {
 		expect((await start("alice")).html).not.toContain("Send a code by email");
 		expect((await t.call("PATCH", "/v1/tenant", { email: { store_address: true } })).status).toBe(200);
 		expect((await start("alice")).html).not.toContain("Send a code by email");
+	});
+});
+
+/** The service's side of the offer, where the pages cannot show it: no mail configured means nothing to offer or send. */
+describe("email codes to the stored address without a mailer", () => {
+	let t: TestApp;
+	beforeAll(async () => {
+		t = await buildTestApp();
+	});
+	afterAll(() => t?.close());
+
+	it("offers nothing and sends nothing when the operator configured no mail, whatever the tenant and the user's row say", async () => {
+		expect((await t.call("PATCH", "/v1/tenant", { email: { enabled: true, store_address: true } })).status).toBe(200);
+		await t.app.store.users.ensure(t.tenantId, "alice", t.clock().getTime());
+		await t.app.store.users.setEmail(t.tenantId, "alice", "alice@example.com");
+		const ctx = tenantContext((await t.app.store.tenants.find(t.tenantId))!, { id: "test", scope: "default" });
+		expect(await t.app.services.challenges.storedEmailOffer(ctx, "alice")).toBeNull();
+		expect(await t.app.services.challenges.sendEmailToStored(ctx, "alice")).toBeNull();
+		expect(await t.app.store.challenges.countSince(t.tenantId, "alice", "email", 0)).toBe(0);
 	});
 });
