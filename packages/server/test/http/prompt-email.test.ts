@@ -90,6 +90,8 @@ describe.each(DIALECTS)("hosted prompt: a code by email (%s)", (dialect) => {
 		// Alice's address is stored the way the API stores it (a code sent with `to` while store_address is on);
 		// the others' directly, so their send budget is untouched.
 		expect((await t.call("POST", "/v1/users/alice/challenges", { type: "email", to: "alice@example.com" })).status).toBe(201);
+		await t.app.store.users.ensure(t.tenantId, "gina", t.clock().getTime());
+		await t.app.store.users.setEmail(t.tenantId, "gina", "gina.private@example.org");
 		for (const user of ["bob", "carol", "dave", "frank"]) await t.app.store.users.setEmail(t.tenantId, user, `${user}.private@example.org`);
 	});
 	afterAll(async () => {
@@ -206,6 +208,18 @@ describe.each(DIALECTS)("hosted prompt: a code by email (%s)", (dialect) => {
 		expect(noAddress.html).not.toContain("Send a code by email");
 		const before = smtp.mails.length;
 		expect((await sendEmail(noAddress)).status).toBe(409);
+
+		// A user without an active factor meets the no-factor policy (enroll here): no email offer, and a crafted send
+		// goes back to that page without a mail.
+		const noFactor = await start("gina");
+		expect(noFactor.html).toContain('id="enroll-form"');
+		expect(noFactor.html).not.toContain("Send a code by email");
+		const crafted = await noFactor.browser.fetch(`${noFactor.page}/email`, form({ csrf: noFactor.csrf }));
+		expect(crafted.status).toBe(303);
+		expect(crafted.headers.get("location")).toBe(noFactor.page);
+		const forged = await noFactor.browser.fetch(`${noFactor.page}/verify`, form({ csrf: noFactor.csrf, email_code: "123456" }));
+		expect(forged.status).toBe(409);
+		expect(smtp.mails).toHaveLength(before);
 
 		// Email proves nothing for a factor change (R-EM-1): the reauth page of manage offers no email, and refuses a send.
 		const manage = await start("alice", { intent: "manage" });

@@ -321,14 +321,18 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	/**
 	 * Email codes are offered for a sign-in only (intent verify): an email code proves nothing for a factor change
 	 * (R-EM-1), so it may not open manage or "add another". Not when the application asked for acr values that
-	 * exclude email either: the result would be one it refuses.
+	 * exclude email either: the result would be one it refuses. And only beside an active factor, where the verify
+	 * page is shown: a user without one meets the tenant's no-factor policy, which a crafted post must not skip.
 	 */
-	const emailAllowed = (visit: Visit): boolean =>
-		visit.prompt.intent === "verify" && (visit.prompt.acrValues.length === 0 || visit.prompt.acrValues.includes(ACR.email));
+	async function emailAllowed(visit: Visit, factors?: readonly FactorView[]): Promise<boolean> {
+		if (visit.prompt.intent !== "verify") return false;
+		if (visit.prompt.acrValues.length > 0 && !visit.prompt.acrValues.includes(ACR.email)) return false;
+		return (factors ?? (await factorsOf(visit))).some((f) => f.status === "active");
+	}
 
 	/** The email offer for this visit: only to the address on record (services decide whether there is one), masked. */
-	async function emailOffer(visit: Visit): Promise<EmailOffer | null> {
-		if (!emailAllowed(visit)) return null;
+	async function emailOffer(visit: Visit, factors?: readonly FactorView[]): Promise<EmailOffer | null> {
+		if (!(await emailAllowed(visit, factors))) return null;
 		const offer = await services.challenges.storedEmailOffer(visit.ctx, visit.prompt.userId);
 		if (offer === null) return null;
 		return { maskedAddress: offer.masked_address, sent: (visit.session.email_challenge_id ?? null) !== null, minutes: EMAIL_CODE_TTL_MS / 60_000 };
@@ -348,7 +352,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 					action: purpose === "verify" && visit.prompt.action !== null ? { description: visit.prompt.action.description } : null,
 					errors,
 					purpose,
-					email: await emailOffer(visit),
+					email: await emailOffer(visit, list),
 				}}
 			/>,
 			status,
@@ -424,7 +428,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	 */
 	async function verifyEmail(visit: Visit, form: Form): Promise<FastifyReply | void> {
 		const challengeId = visit.session.email_challenge_id ?? null;
-		if (!emailAllowed(visit) || challengeId === null) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409);
+		if (challengeId === null || !(await emailAllowed(visit))) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409);
 		const code = typedCode(form.email_code);
 		if (code === "") return verifyPage(visit, [{ field: "email-code", key: "error.email_code_required" }], 400);
 		const action = visit.prompt.action !== null ? { action: visit.prompt.action.action } : {};
@@ -501,7 +505,10 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		// Sends a code to the address on record through the service (its per-user and per-tenant limits, the lock, only
 		// the newest code valid), keeps the challenge id with the session, and shows the code field (post, redirect, get).
 		route("POST", "/email", async (visit) => {
-			if (!emailAllowed(visit)) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409);
+			const factors = await factorsOf(visit);
+			// Without an active factor the page is the no-factor policy's, not verify's: back to it.
+			if (!factors.some((f) => f.status === "active")) return redirectToBase(visit);
+			if (!(await emailAllowed(visit, factors))) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409, factors);
 			let sent: Awaited<ReturnType<Services["challenges"]["sendEmailToStored"]>>;
 			try {
 				sent = await services.challenges.sendEmailToStored(visit.ctx, visit.prompt.userId);
