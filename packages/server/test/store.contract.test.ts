@@ -319,6 +319,7 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 			pending_factor_id: null,
 			enrollment_envelope: null,
 			recovery_codes_envelope: null,
+			email_challenge_id: null,
 			created_at: 20000000000_000,
 			expires_at: 20000000600_000,
 		};
@@ -336,8 +337,9 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 
 		expect(await store.promptSessions.update(row.id_hash, tenant, "uid_1", 20000000000_002, { proved_at: 20000000000_002, proved_method: "totp", proof_envelope: "v1.k.n.c" })).toBe(true);
 		expect(await store.promptSessions.update(row.id_hash, "ten_other_prompt", "uid_1", 20000000000_002, { proved_method: "x" })).toBe(false);
+		expect(await store.promptSessions.update(row.id_hash, tenant, "uid_1", 20000000000_002, { email_challenge_id: "chl_1" })).toBe(true);
 		const updated = await store.promptSessions.find(row.id_hash, tenant, "uid_1", 20000000000_003);
-		expect(updated).toMatchObject({ proved_at: 20000000000_002, proved_method: "totp", proof_envelope: "v1.k.n.c", recovery_codes_envelope: null });
+		expect(updated).toMatchObject({ proved_at: 20000000000_002, proved_method: "totp", proof_envelope: "v1.k.n.c", recovery_codes_envelope: null, email_challenge_id: "chl_1" });
 		expect(typeof updated!.proved_at).toBe("number");
 		expect((await store.promptSessions.find(row.id_hash, tenant, "uid_2", 20000000000_003))!.proved_at).toBeNull();
 

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { createApp } from "../app.js";
 import { startAttemptRecordSweeper } from "../services/attempt-records.js";
+import { startPromptStateSweeper } from "../services/prompt-state-sweeper.js";
 import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
 import { listenFailure } from "./listen-failure.js";
@@ -89,10 +90,12 @@ export const serve: Command = {
 		const webhooks = startWebhookWorker(app.services.deps, { onError: (error) => http.log.error({ err: error }, "webhook delivery pass failed") });
 		// Expired attempt records of ids that never enrolled (V-12a) are deleted beside the service, off the verify path.
 		const sweeper = startAttemptRecordSweeper(app.services.deps, { onError: (error) => http.log.error({ err: error }, "attempt-record sweep failed") });
-		// oidc-provider's expired artefacts (issue 15): never read once expired, deleted here a minute at a time, off the request path.
-		const oidcSweep = setInterval(() => {
-			app.store.oidcPayloads.deleteExpired(app.services.deps.clock().getTime(), 500).catch((error: unknown) => http.log.error({ err: error }, "oidc artefact sweep failed"));
-		}, 60_000).unref();
+		// The prompt's expired sessions and oidc-provider's expired artefacts (issue 15): never read once expired, deleted
+		// at start and then a minute at a time, off the request path.
+		const promptSweeper = startPromptStateSweeper(app.services.deps, {
+			onPass: (result) => http.log.info({ prompt_sessions: result.prompt_sessions, oidc_artefacts: result.oidc_artefacts }, "swept expired prompt state"),
+			onError: (error) => http.log.error({ err: error }, "prompt state sweep failed"),
+		});
 		// A plain line whatever the log level, for scripts and supervisors that wait for readiness.
 		out.stdout(`Twofold listening at ${address}`);
 		await new Promise<void>((resolve) => {
@@ -103,7 +106,7 @@ export const serve: Command = {
 		http.log.info("shutting down: finishing in-flight requests and deliveries");
 		await webhooks.stop();
 		await sweeper.stop();
-		clearInterval(oidcSweep);
+		await promptSweeper.stop();
 		await app.close();
 		return 0;
 	},

@@ -1,5 +1,6 @@
 import { CancelForm, ErrorSummary, PostForm, TextField } from "./components.js";
 import { Layout } from "./layout.js";
+import { EmailSendForm, type EmailOffer } from "./verify-page.js";
 import type { FieldError, PageContext } from "./view.js";
 
 export interface LostAccessPageData {
@@ -8,6 +9,8 @@ export interface LostAccessPageData {
 	/** "Ask for a reset" is offered (settings.prompt.recovery_requests and the service exists); "sent" once asked. */
 	resetRequest: "offered" | "sent" | "off";
 	errors: readonly FieldError[];
+	/** A code by email to the address on record, when offered: another way in without the lost factor. */
+	email?: EmailOffer | null;
 }
 
 /** Lost access: a recovery code first; failing that, the tenant's support, and optionally a recorded reset request. Nothing here bypasses the second factor. */
@@ -24,6 +27,7 @@ export function LostAccessPage({ page, data }: { page: PageContext; data: LostAc
 					{t("lost.submit")}
 				</button>
 			</PostForm>
+			{data.email === undefined || data.email === null ? null : <EmailSendForm page={page} email={data.email} id="email-send" />}
 			<section id="help" aria-labelledby="help-heading">
 				<h2 id="help-heading" class="subheading">
 					{t("lost.help_heading")}

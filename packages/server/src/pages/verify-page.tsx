@@ -11,6 +11,28 @@ export interface VerifyPageData {
 	errors: readonly FieldError[];
 	/** "verify": sign-in; "reauth": a fresh proof before managing or adding factors. */
 	purpose: "verify" | "reauth";
+	/** A code by email to the address on record, when the route offers one (absent or null: not offered). */
+	email?: EmailOffer | null;
+}
+
+/** The email code the route offers: the address masked (never in full), and whether this session sent one. */
+export interface EmailOffer {
+	maskedAddress: string;
+	/** A code was sent on this interaction: the page shows its field. */
+	sent: boolean;
+	/** How long a code works, for the notice. */
+	minutes: number;
+}
+
+/** "Send a code by email" (or, once sent, "Send a new code"): a post, so the send is CSRF-protected and never a prefetch. */
+export function EmailSendForm({ page, email, id }: { page: PageContext; email: EmailOffer; id: string }) {
+	return (
+		<PostForm page={page} action="/email" id={`${id}-form`} className="inline-form">
+			<button type="submit" class="button-link" id={id}>
+				{email.sent ? page.t("verify.email_resend") : page.t("verify.email_send", { address: email.maskedAddress })}
+			</button>
+		</PostForm>
+	);
 }
 
 /**
@@ -30,6 +52,19 @@ export function VerifyPage({ page, data }: { page: PageContext; data: VerifyPage
 			<h1 id="page-title">{t("verify.title")}</h1>
 			{data.action === null ? null : <ActionNotice page={page} description={data.action.description} />}
 			<p class="lead">{t("verify.lead")}</p>
+			{data.email?.sent === true ? (
+				<section aria-labelledby="email-heading" id="email-section">
+					<p class="notice" role="status" id="email-heading">
+						{t("verify.email_sent", { address: data.email.maskedAddress, minutes: data.email.minutes })}
+					</p>
+					<PostForm page={page} action="/verify" id="email-code-form">
+						<TextField page={page} id="email-code" name="email_code" label={t("verify.email_code_label")} hint={t("verify.email_code_hint")} errors={data.errors} code autocomplete="one-time-code" />
+						<button type="submit" class="button" id="email-submit">
+							{t("verify.submit")}
+						</button>
+					</PostForm>
+				</section>
+			) : null}
 			{data.passkey === null ? null : (
 				<PasskeyForm
 					page={page}
@@ -66,6 +101,11 @@ export function VerifyPage({ page, data }: { page: PageContext; data: VerifyPage
 						{t("verify.use_recovery")}
 					</a>
 				</li>
+				{data.email === undefined || data.email === null ? null : (
+					<li>
+						<EmailSendForm page={page} email={data.email} id="email-send" />
+					</li>
+				)}
 				<li>
 					<a href={`${page.base}/lost#help`} id="lost-access">
 						{t("verify.lost")}

@@ -1,4 +1,5 @@
 import { generateId } from "../core/id.js";
+import { maskEmailAddress } from "../core/masked-email.js";
 import { generateNumericCode, oneTimeCodeHash, renderTemplate } from "../core/one-time-code.js";
 import type { ChallengeTable } from "../store/tables.js";
 import { isLocked } from "./attempt-budget.js";
@@ -79,4 +80,38 @@ export async function createEmailChallenge(
 		throw new ServiceError("email_not_sent", { cause: error });
 	}
 	return { challenge: { id, expires_at: new Date(row.expires_at).toISOString() }, email: { sent: true } };
+}
+
+/**
+ * The address a code may go to without the caller naming one (the hosted prompt, issue 15, which gets no address
+ * from the application): the one stored for the user, and only while the tenant has email codes on, keeps
+ * addresses (email.store_address) and mail is configured. Null otherwise: then nothing may be offered.
+ */
+async function storedAddress(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<string | null> {
+	const { email } = ctx.settings;
+	if (!email.enabled || !email.store_address || deps.mailer === null) return null;
+	const user = await deps.store.users.find(ctx.tenantId, userId);
+	const address = user?.email ?? null;
+	return address !== null && isEmailAddress(address) ? address : null;
+}
+
+/** Whether a code can be sent to the stored address, and that address masked (a***@example.com): never the address itself. */
+export async function storedEmailOffer(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<{ masked_address: string } | null> {
+	const address = await storedAddress(deps, ctx, userId);
+	return address === null ? null : { masked_address: maskEmailAddress(address) };
+}
+
+/**
+ * Sends a code to the stored address through createEmailChallenge, so the same limits, lock check, single newest
+ * code and events apply (R-EM-2…5). Null, and nothing sent, when there is no address to send to (storedEmailOffer).
+ */
+export async function sendEmailCodeToStoredAddress(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+): Promise<{ challenge: { id: string; expires_at: string }; email: { sent: true; masked_address: string } } | null> {
+	const address = await storedAddress(deps, ctx, userId);
+	if (address === null) return null;
+	const sent = await createEmailChallenge(deps, ctx, userId, address);
+	return { challenge: sent.challenge, email: { sent: true, masked_address: maskEmailAddress(address) } };
 }

@@ -18,7 +18,7 @@ import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelivery, rotateWebhookSecret, updateWebhook } from "./webhooks.js";
 import type { ProofInput } from "../factors/proof-kind.js";
 import { createWebAuthnChallenge } from "./webauthn-challenges.js";
-import { createEmailChallenge } from "./email-codes.js";
+import { createEmailChallenge, sendEmailCodeToStoredAddress, storedEmailOffer } from "./email-codes.js";
 import { createClient, deleteClient, getClient, listClients, updateClient } from "./clients.js";
 import type { CreateClientBody, UpdateClientBody } from "../contract/schemas/clients.js";
 import type { Static } from "@sinclair/typebox";
@@ -90,6 +90,9 @@ export function createServices(deps: ServiceDeps) {
 		challenges: {
 			createWebAuthn: (ctx: TenantContext, userId: string) => createWebAuthnChallenge(deps, ctx, userId),
 			createEmail: (ctx: TenantContext, userId: string, to: string) => createEmailChallenge(deps, ctx, userId, to),
+			/** The hosted prompt's email codes (issue 15): only to an address the tenant chose to store. */
+			storedEmailOffer: (ctx: TenantContext, userId: string) => storedEmailOffer(deps, ctx, userId),
+			sendEmailToStored: (ctx: TenantContext, userId: string) => sendEmailCodeToStoredAddress(deps, ctx, userId),
 		},
 		recoveryCodes: {
 			regenerate: (ctx: TenantContext, userId: string, authorization: ChangeAuthorization) =>

@@ -110,7 +110,7 @@ export interface PromptSessionRepository {
 		tenantId: string,
 		interactionUid: string,
 		now: number,
-		changes: Partial<Pick<PromptSessionTable, "proved_at" | "proved_method" | "proof_envelope" | "pending_factor_id" | "enrollment_envelope" | "recovery_codes_envelope">>,
+		changes: Partial<Pick<PromptSessionTable, "proved_at" | "proved_method" | "proof_envelope" | "pending_factor_id" | "enrollment_envelope" | "recovery_codes_envelope" | "email_challenge_id">>,
 	): Promise<boolean>;
 	delete(idHash: string, tenantId: string, interactionUid: string): Promise<void>;
 	/** Deletes up to `limit` rows expired at `now`; the number deleted. */

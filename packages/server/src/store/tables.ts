@@ -281,6 +281,8 @@ export interface PromptSessionTable {
 	enrollment_envelope: string | null;
 	/** Recovery codes shown once and kept, sealed, only until the user says they saved them. */
 	recovery_codes_envelope: string | null;
+	/** The email code this session sent: its challenge id (the code is only an HMAC in challenges, R-EM-4). */
+	email_challenge_id: string | null;
 	created_at: number;
 	expires_at: number;
 }

@@ -47,6 +47,7 @@ describe("prompt pages: CSRF and security headers", () => {
 			pending_factor_id: null,
 			enrollment_envelope: null,
 			recovery_codes_envelope: null,
+			email_challenge_id: null,
 			created_at: Date.now(),
 			expires_at: Date.now() + 600_000,
 		});

@@ -10,11 +10,12 @@ import { LostAccessPage } from "../../pages/lost-access-page.js";
 import { ChangeProofPage, ManagePage } from "../../pages/manage-page.js";
 import { RecoveryCodesPage, recoveryCodesText } from "../../pages/recovery-codes-page.js";
 import { renderStopPage } from "../../pages/stop-page.js";
-import { VerifyPage } from "../../pages/verify-page.js";
+import { VerifyPage, type EmailOffer } from "../../pages/verify-page.js";
 import type { FactorView, FieldError, PageContext, PasskeyCeremony } from "../../pages/view.js";
 import { ACR } from "../../core/assertion-contract.js";
 import { promptPasskeysUsable } from "../../core/prompt-passkeys.js";
 import { acrAccepted } from "../../oidc/authorization-request.js";
+import { EMAIL_CODE_TTL_MS } from "../../services/email-codes.js";
 import type { Services } from "../../services/services.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import { promptPageHeaders } from "../prompt-headers.js";
@@ -108,6 +109,13 @@ export function fieldErrorFor(error: unknown, field: string | null, client: stri
 		case "factor_not_found":
 		case "factor_not_pending":
 			return { field: null, key: "error.not_found" };
+		case "too_many_emails":
+			return { field: null, key: "error.too_many_emails", values: { minutes: Math.ceil(seconds / 60) } };
+		case "email_not_sent":
+			return { field: null, key: "error.email_not_sent" };
+		case "email_not_enabled":
+		case "email_not_configured":
+			return { field: null, key: "error.email_unavailable" };
 		case "webauthn_not_configured":
 		case "no_webauthn_factor":
 		case "attestation_not_configured":
@@ -117,7 +125,7 @@ export function fieldErrorFor(error: unknown, field: string | null, client: stri
 	}
 }
 
-const STATUS: Partial<Record<string, number>> = { too_many_attempts: 429, rate_limited: 429, locked: 423 };
+const STATUS: Partial<Record<string, number>> = { too_many_attempts: 429, rate_limited: 429, too_many_emails: 429, locked: 423, email_not_sent: 503 };
 const statusFor = (error: unknown): number => (error instanceof ServiceError ? (STATUS[error.code] ?? 422) : 422);
 
 /** A code as typed or pasted: spaces (and the grouping a user may add) removed; the service decides the rest. */
@@ -238,6 +246,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 				pending_factor_id: null,
 				enrollment_envelope: null,
 				recovery_codes_envelope: null,
+				email_challenge_id: null,
 				created_at: at,
 				expires_at: Math.min(at + SESSION_TTL_MS, Math.max(prompt.expiresAt, at + 60_000)),
 			};
@@ -314,6 +323,26 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		}
 	}
 
+	/**
+	 * Email codes are offered for a sign-in only (intent verify): an email code proves nothing for a factor change
+	 * (R-EM-1), so it may not open manage or "add another". Not when the application asked for acr values that
+	 * exclude email either: the result would be one it refuses. And only beside an active factor, where the verify
+	 * page is shown: a user without one meets the tenant's no-factor policy, which a crafted post must not skip.
+	 */
+	async function emailAllowed(visit: Visit, factors?: readonly FactorView[]): Promise<boolean> {
+		if (visit.prompt.intent !== "verify") return false;
+		if (!accepts(visit, ACR.email)) return false;
+		return (factors ?? (await factorsOf(visit))).some((f) => f.status === "active");
+	}
+
+	/** The email offer for this visit: only to the address on record (services decide whether there is one), masked. */
+	async function emailOffer(visit: Visit, factors?: readonly FactorView[]): Promise<EmailOffer | null> {
+		if (!(await emailAllowed(visit, factors))) return null;
+		const offer = await services.challenges.storedEmailOffer(visit.ctx, visit.prompt.userId);
+		if (offer === null) return null;
+		return { maskedAddress: offer.masked_address, sent: (visit.session.email_challenge_id ?? null) !== null, minutes: EMAIL_CODE_TTL_MS / 60_000 };
+	}
+
 	async function verifyPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, factors?: FactorView[]): Promise<FastifyReply> {
 		const purpose = visit.prompt.intent === "verify" ? "verify" : "reauth";
 		// A sign-in's proof is its result: only the factors whose proof reaches a level the application accepts
@@ -331,14 +360,16 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 					action: purpose === "verify" && visit.prompt.action !== null ? { description: visit.prompt.action.description } : null,
 					errors,
 					purpose,
+					email: await emailOffer(visit, list),
 				}}
 			/>,
 			status,
 		);
 	}
 
-	function lostPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, sent = false): FastifyReply {
+	async function lostPage(visit: Visit, errors: readonly FieldError[] = [], status = 200, sent = false): Promise<FastifyReply> {
 		const offered = visit.settings.prompt.recovery_requests;
+		const email = await emailOffer(visit);
 		return send(
 			visit,
 			<LostAccessPage
@@ -347,6 +378,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 					support: { text: visit.settings.prompt.support_text ?? null, url: safeLink(visit.settings.prompt.support_url) },
 					resetRequest: sent ? "sent" : offered ? "offered" : "off",
 					errors,
+					email,
 				}}
 			/>,
 			status,
@@ -403,7 +435,29 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		await save(visit, { proved_at: now(), proved_method: proof.method, proof_envelope: seal(visit, "proof_envelope", proof) });
 	}
 
+	/**
+	 * An email code answers the challenge this session sent (its id kept in prompt_sessions, not in the form): a code
+	 * from a challenge started elsewhere (the API, another interaction) finishes nothing here.
+	 */
+	async function verifyEmail(visit: Visit, form: Form): Promise<FastifyReply | void> {
+		const challengeId = visit.session.email_challenge_id ?? null;
+		if (challengeId === null || !(await emailAllowed(visit))) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409);
+		const code = typedCode(form.email_code);
+		if (code === "") return verifyPage(visit, [{ field: "email-code", key: "error.email_code_required" }], 400);
+		const action = visit.prompt.action !== null ? { action: visit.prompt.action.action } : {};
+		let result: Awaited<ReturnType<Services["verifications"]["verify"]>>;
+		try {
+			result = await services.verifications.verify(visit.ctx, visit.prompt.userId, { challenge_id: challengeId, code, ...action });
+		} catch (error) {
+			const shown = fieldErrorFor(error, "email-code", visit.prompt.client.name);
+			if (shown === undefined) throw error;
+			return verifyPage(visit, [shown.key === "error.invalid_code" ? { ...shown, key: "error.invalid_email_code" } : shown], statusFor(error));
+		}
+		return finish(visit, { result: "verified", method: result.method, assertion: result.assertion });
+	}
+
 	async function verifyWith(visit: Visit, form: Form, recovery: boolean): Promise<FastifyReply | void> {
+		if (!recovery && form.email_code !== undefined) return verifyEmail(visit, form);
 		const field = recovery ? "recovery-code" : form.credential ? null : "code";
 		const proof = proofOf(form);
 		const again = (errors: FieldError[], status: number) => (recovery ? lostPage(visit, errors, status) : verifyPage(visit, errors, status));
@@ -465,6 +519,25 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		route("POST", "/verify", (visit) => verifyWith(visit, visit.request.body, false));
 		route("POST", "/recovery", (visit) => verifyWith(visit, visit.request.body, true));
 		route("GET", "/lost", async (visit) => lostPage(visit));
+		// Sends a code to the address on record through the service (its per-user and per-tenant limits, the lock, only
+		// the newest code valid), keeps the challenge id with the session, and shows the code field (post, redirect, get).
+		route("POST", "/email", async (visit) => {
+			const factors = await factorsOf(visit);
+			// Without an active factor the page is the no-factor policy's, not verify's: back to it.
+			if (!factors.some((f) => f.status === "active")) return redirectToBase(visit);
+			if (!(await emailAllowed(visit, factors))) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409, factors);
+			let sent: Awaited<ReturnType<Services["challenges"]["sendEmailToStored"]>>;
+			try {
+				sent = await services.challenges.sendEmailToStored(visit.ctx, visit.prompt.userId);
+			} catch (error) {
+				const shown = fieldErrorFor(error, null, visit.prompt.client.name);
+				if (shown === undefined) throw error;
+				return verifyPage(visit, [shown], statusFor(error));
+			}
+			if (sent === null) return verifyPage(visit, [{ field: null, key: "error.email_unavailable" }], 409);
+			await save(visit, { email_challenge_id: sent.challenge.id });
+			return redirectToBase(visit);
+		});
 		route("POST", "/request-reset", async (visit) => {
 			if (!visit.settings.prompt.recovery_requests) return lostPage(visit);
 			await services.users.requestRecovery(visit.ctx, visit.prompt.userId);

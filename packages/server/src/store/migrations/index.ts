@@ -11,6 +11,7 @@ import * as logos from "./2026-12-02-logos.js";
 import * as recoveryRequests from "./2026-12-02-recovery-requests.js";
 import * as oidc from "./2026-12-02-oidc.js";
 import * as promptSessions from "./2026-12-02-prompt-sessions.js";
+import * as promptEmailChallenge from "./2026-12-03-prompt-email-challenge.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-recovery-requests": recoveryRequests,
 	"2026-12-02-oidc": oidc,
 	"2026-12-02-prompt-sessions": promptSessions,
+	"2026-12-03-prompt-email-challenge": promptEmailChallenge,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
