@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STYLESHEET } from "../../src/pages/stylesheet.js";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../helpers.js";
@@ -46,14 +46,13 @@ class Tab {
 	private constructor(
 		readonly context: BrowserContext,
 		readonly page: Page,
-		private readonly cdp: CDPSession,
 	) {}
 
 	static async open(browser: Browser, locale: string): Promise<Tab> {
 		const context = await browser.newContext({ locale: locale === "de" ? "de-DE" : "en-GB", viewport: SIZES.desktop });
 		const page = await context.newPage();
 		const cdp = await context.newCDPSession(page);
-		const tab = new Tab(context, page, cdp);
+		const tab = new Tab(context, page);
 		cdp.on("Network.requestWillBeSent", (event) => {
 			const previous = tab.byId.get(event.requestId);
 			// A redirect reuses the request id: the 303's own bytes count, then the next hop is a new entry.
@@ -142,12 +141,17 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 	/** The application: its callback is where a finished flow lands (another origin, on purpose: the prompt's end). */
 	let application: Server;
 	let REDIRECT: string;
+	/** Twofold's answers to requests Chromium made for a frame (Sec-Fetch-Dest: iframe), for the framing test. */
+	const framed: { url: string; status: number }[] = [];
 
 	beforeAll(async () => {
 		application = createServer((_request, response) => response.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>callback</title>"));
 		await new Promise<void>((resolve) => application.listen(0, "127.0.0.1", resolve));
 		REDIRECT = `http://127.0.0.1:${(application.address() as AddressInfo).port}/callback`;
 		t = await buildTestApp();
+		t.http.addHook("onResponse", async (request, reply) => {
+			if (request.headers["sec-fetch-dest"] === "iframe") framed.push({ url: request.url, status: reply.statusCode });
+		});
 		await t.http.listen({ port: 0, host: "127.0.0.1" });
 		port = (t.http.server.address() as AddressInfo).port;
 		loopback = `http://127.0.0.1:${port}`;
@@ -218,6 +222,165 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 		return codeFor(secret, t.clock());
 	};
 
+	/** Where keyboard focus is now: the element's id (or tag), and whether its focus is visible (an outline of 2px or more). */
+	async function focused(page: Page): Promise<{ id: string; outline: boolean }> {
+		return page.evaluate(() => {
+			const element = document.activeElement;
+			if (element === null || element === document.body) return { id: "body", outline: false };
+			const style = getComputedStyle(element);
+			return { id: element.id || element.tagName.toLowerCase(), outline: style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) >= 2 };
+		});
+	}
+
+	/** Presses Tab until the element with this id has focus; every stop on the way must show its focus. */
+	async function tabTo(page: Page, id: string): Promise<string[]> {
+		const stops: string[] = [];
+		for (let i = 0; i < 40; i++) {
+			await page.keyboard.press("Tab");
+			const now = await focused(page);
+			stops.push(now.id);
+			expect(now.outline, `focus on ${now.id} has no visible outline`).toBe(true);
+			if (now.id === id) return stops;
+		}
+		throw new Error(`Tab never reached #${id}: ${stops.join(" → ")}`);
+	}
+
+	it("keyboard only: Tab to the code, type, Enter; a wrong code's summary takes focus; Tab to the recovery link, Enter, type, Enter (docs/UI.md)", async () => {
+		const user = await enrollActive(t, "keyboard");
+		const tab = await Tab.open(browser, "en");
+		try {
+			const page = tab.page;
+			await tab.goto(await authorizeURL("keyboard"));
+			await tab.settle();
+			const first = await tabTo(page, "code");
+			// The code field comes early: at most the masthead's and the page's links before it.
+			expect(first.length, first.join(" → ")).toBeLessThanOrEqual(3);
+			await page.keyboard.type(codeFor(user.secret, t.clock()) === "000000" ? "111111" : "000000");
+			await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+			await tab.settle();
+			// The error is announced (role=alert) and takes focus, visibly, so a screen reader and a sighted user both meet it first.
+			expect(await page.getAttribute("#error-summary", "role")).toBe("alert");
+			await page.waitForFunction(() => document.activeElement?.id === "error-summary", undefined, { timeout: 5000 });
+			expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe("none");
+			await tabTo(page, "code");
+			await page.keyboard.type(freshCode(user.secret));
+			await Promise.all([page.waitForURL((url) => url.href.startsWith(REDIRECT)), page.keyboard.press("Enter")]);
+			expect(new URL(page.url()).searchParams.get("code")).toMatch(/.+/);
+
+			await tab.goto(await authorizeURL("keyboard"));
+			await tab.settle();
+			await tabTo(page, "use-recovery");
+			await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+			await tab.settle();
+			expect(page.url()).toMatch(/\/lost$/);
+			await tabTo(page, "recovery-code");
+			await page.keyboard.type(user.recoveryCodes[0]!);
+			await Promise.all([page.waitForURL((url) => url.href.startsWith(REDIRECT)), page.keyboard.press("Enter")]);
+			expect(new URL(page.url()).searchParams.get("code")).toMatch(/.+/);
+			// The recovery code was really spent: the flow did not end some other way.
+			const events = await t.call("GET", "/v1/events?user_id=keyboard&type=verification.succeeded&limit=10");
+			expect(events.json.events.map((event: { data: { method?: string } }) => event.data.method)).toContain("recovery_code");
+		} finally {
+			await tab.close();
+		}
+	});
+
+	it("right-to-left ready: the stylesheet uses logical properties only, and pages rendered with dir=rtl at 320 and 390 px do not overflow sideways", async () => {
+		// Physical sides would stay put when the direction flips; logical ones (inline-start/end) follow it.
+		const physical = STYLESHEET.match(/(?:margin|padding|border)-(?:left|right)\b|[{;](?:left|right)\s*:|text-align\s*:\s*(?:left|right)|float\s*:\s*(?:left|right)/g);
+		expect(physical).toBeNull();
+		const user = await enrollActive(t, "rtl");
+		const tab = await Tab.open(browser, "en");
+		try {
+			const page = tab.page;
+			const views: string[] = [];
+			async function expectNoOverflow(name: string): Promise<void> {
+				await tab.settle();
+				await page.evaluate(() => {
+					document.documentElement.dir = "rtl";
+				});
+				for (const width of [320, 390]) {
+					await page.setViewportSize({ width, height: 844 });
+					const size = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+					expect(size.scroll, `${name} at ${width}px`).toBeLessThanOrEqual(size.client);
+				}
+				views.push(name);
+			}
+			await tab.goto(await authorizeURL("rtl"));
+			await page.fill("#code", codeFor(user.secret, t.clock()) === "000000" ? "111111" : "000000");
+			await tab.navigate("#verify-submit");
+			await expectNoOverflow("verify with an error");
+			// The error's bar is on the inline start: the left in ltr, the right once the page is rtl.
+			const bar = () => page.$eval(".field-error", (element) => ({ left: getComputedStyle(element).borderLeftWidth, right: getComputedStyle(element).borderRightWidth }));
+			expect(await bar()).toEqual({ left: "0px", right: "5px" });
+			await page.evaluate(() => {
+				document.documentElement.dir = "ltr";
+			});
+			expect(await bar()).toEqual({ left: "5px", right: "0px" });
+			await tab.navigate("#use-recovery");
+			await expectNoOverflow("lost access");
+			await tab.goto(await authorizeURL("rtl-new"));
+			await page.check("#kind-totp");
+			await tab.navigate("#enroll-submit");
+			await page.click("details.manual summary");
+			await expectNoOverflow("app setup");
+			expect(views).toEqual(["verify with an error", "lost access", "app setup"]);
+		} finally {
+			await tab.close();
+		}
+	});
+
+	it("framing: another origin's page that frames a prompt page gets nothing of it (CSP frame-ancestors 'none', X-Frame-Options DENY)", async () => {
+		// The attacker is another origin on the same site (localhost, another port), so the browser sends the
+		// prompt's SameSite=Lax cookies with the framed request: the server answers with the real page, and only
+		// the browser's enforcement of the headers keeps it out of the frame.
+		const attacker = createServer((request, response) => {
+			const src = new URL(request.url ?? "/", "http://localhost").searchParams.get("src") ?? "";
+			response.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><title>attacker</title><iframe id="victim" width="600" height="400" src="${src.replace(/"/g, "&quot;")}"></iframe>`);
+		});
+		await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+		const attackerBase = `http://localhost:${(attacker.address() as AddressInfo).port}`;
+		const user = await enrollActive(t, "framed");
+		const tab = await Tab.open(browser, "en");
+		try {
+			const page = tab.page;
+			await tab.goto(await authorizeURL("framed"));
+			await tab.settle();
+			const interaction = page.url();
+			expect(await page.isVisible("#code")).toBe(true);
+			const frameOf = async (src: string) => {
+				await page.goto(`${attackerBase}/?src=${encodeURIComponent(src)}`);
+				await page.waitForLoadState("load");
+				await page.waitForTimeout(300);
+				return page.frames().find((frame) => frame !== page.mainFrame())!;
+			};
+
+			// A control first: a Twofold resource without frame headers (the discovery document) does load in the frame.
+			const discovery = `${issuer}/.well-known/openid-configuration`;
+			const control = await frameOf(discovery);
+			expect(control.url()).toBe(discovery);
+			expect(await control.textContent("body")).toContain(issuer);
+
+			const before = framed.length;
+			const frame = await frameOf(interaction);
+			// The server did answer the framed request with the page itself (the cookies went with it)...
+			expect(framed.slice(before).map((entry) => ({ path: entry.url, status: entry.status }))).toContainEqual({ path: new URL(interaction).pathname, status: 200 });
+			// ...and the frame holds none of it: Chromium replaced it with its error page.
+			expect(frame.url()).not.toBe(interaction);
+			expect(await frame.$("#code")).toBeNull();
+			expect(await frame.$("#page-title")).toBeNull();
+			expect(await frame.$("input[name=csrf]")).toBeNull();
+			// The same page, opened directly, still works: the refusal is the frame's, not the session's.
+			await tab.goto(interaction);
+			await tab.settle();
+			await page.fill("#code", freshCode(user.secret));
+			await Promise.all([page.waitForURL((url) => url.href.startsWith(REDIRECT)), page.click("#verify-submit")]);
+		} finally {
+			await tab.close();
+			await new Promise((resolve) => attacker.close(resolve));
+		}
+	});
+
 	describe.each(["en", "de"] as const)("every page and state (%s)", (locale) => {
 		const found: Record<string, Violation[]> = {};
 		const weights: { state: string; bytes: number; passkeyModule: number; urls: string[] }[] = [];
@@ -232,7 +395,8 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 
 		/**
 		 * The page now shown, as one state: it is the page expected (its h1 and lang), its weight and origins as loaded,
-		 * and axe at both sizes, light and (desktop) dark. Violations are collected, so one run lists them all.
+		 * axe at both sizes, light and (desktop) dark, and no sideways scrolling at 320 px. Violations are collected, so
+		 * one run lists them all.
 		 */
 		async function check(state: string, expectation: { title?: RegExp; selector?: string }): Promise<void> {
 			const loaded = await tab.settle();
@@ -254,6 +418,15 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 				const violations = await axeViolations(page);
 				if (violations.length > 0) found[`${state} @${size}`] = violations;
 			}
+			// Reflow (WCAG 1.4.10, which axe does not test): at 320 CSS px, as at 400 % zoom of 1280, nothing scrolls sideways.
+			await page.setViewportSize({ width: 320, height: 640 });
+			const width = await page.evaluate(() => {
+				const client = document.documentElement.clientWidth;
+				// The innermost elements that reach past the viewport, to name what is too wide.
+				const wide = [...document.body.querySelectorAll("*")].filter((element) => element.getBoundingClientRect().right > client + 0.5 && ![...element.children].some((child) => child.getBoundingClientRect().right > client + 0.5));
+				return { scroll: document.documentElement.scrollWidth, client, wide: wide.slice(0, 5).map((element) => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ""}.${element.className}: ${Math.round(element.getBoundingClientRect().right)}px`) };
+			});
+			if (width.scroll > width.client) found[`${state} @320px`] = [{ id: "reflow", impact: "serious", help: `scrolls sideways: ${width.scroll} > ${width.client}`, nodes: width.wide }];
 			await page.emulateMedia({ colorScheme: "dark" });
 			await page.setViewportSize(SIZES.desktop);
 			const dark = await axeViolations(page);
@@ -357,7 +530,9 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			await tab.settle();
 			// A stale or foreign token, as after a restart of the browser's session: the form is refused with a page.
 			await tab.page.evaluate(() => {
-				for (const input of document.querySelectorAll<HTMLInputElement>("input[name=csrf]")) input.value = "not-this-session";
+				document.querySelectorAll<HTMLInputElement>("input[name=csrf]").forEach((input) => {
+					input.value = "not-this-session";
+				});
 			});
 			await tab.page.fill("#code", codeFor(alice.secret, t.clock()));
 			await tab.navigate("#verify-submit");
