@@ -56,6 +56,7 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .factor{border:1px solid var(--border);padding:1rem;margin-block:1rem}
 .factor-name{margin-block:0 .5rem;overflow-wrap:anywhere}
 .factor-facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem;margin:0}
+.factor-facts dt{font-weight:700}
 .factor-facts dd{margin:0}
 .inline-form{margin-block:.75rem}
 .notice{border-inline-start:5px solid var(--brand);padding-inline-start:.75rem;font-weight:700}
