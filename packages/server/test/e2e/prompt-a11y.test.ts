@@ -179,7 +179,7 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 	});
 
 	/** A pushed authorization request, as the application's backend sends it; returns the URL the browser goes to. */
-	async function authorizeURL(user: string, options: { intent?: "verify" | "enroll" | "manage"; locale?: string } = {}): Promise<string> {
+	async function authorizeURL(user: string, options: { intent?: "verify" | "enroll" | "manage"; locale?: string; extra?: Record<string, string> } = {}): Promise<string> {
 		const verifier = randomBytes(32).toString("base64url");
 		const params = new URLSearchParams({
 			response_type: "code",
@@ -193,6 +193,7 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			login_hint: user,
 			...(options.intent === undefined ? {} : { intent: options.intent }),
 			...(options.locale === undefined ? {} : { ui_locales: options.locale }),
+			...options.extra,
 		});
 		const response = await fetch(`${loopback}/t/${t.tenantId}/par`, {
 			method: "POST",
@@ -435,7 +436,7 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			checked.push(state);
 		}
 
-		it("verify (code only; with an error; by passkey; locked) and lost access (support, reset offered, reset sent)", async () => {
+		it("verify (code only; with an error; with an action; by passkey; locked) and lost access (support, reset offered, a wrong recovery code, reset sent)", async () => {
 			const de = locale === "de";
 			const alice = await enrollActive(t, `${locale}-alice`);
 			await tab.goto(await authorizeURL(`${locale}-alice`, { locale }));
@@ -451,8 +452,18 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			await check("lost access, support and reset offered", { selector: "#support-link" });
 			expect(await tab.page.textContent("#support-text")).toContain("0800 123 456");
 			expect(await tab.page.isVisible("#request-reset")).toBe(true);
+			await tab.page.fill("#recovery-code", "aaaa-bbbb-cccc-dddd");
+			await tab.navigate("#recovery-submit");
+			await check("lost access, wrong recovery code", { selector: "#recovery-code-error" });
 			await tab.navigate("#request-reset");
 			await check("lost access, reset sent", { selector: "#reset-requested" });
+
+			// An action to approve, in the application's words, shown in its labelled box.
+			const description = de ? "E-Mail-Adresse in alice@example.org ändern" : "Change your email address to alice@example.org";
+			const authorization_details = JSON.stringify([{ type: "twofold_action", action: { type: "change_email", email: "alice@example.org" }, description }]);
+			await tab.goto(await authorizeURL(`${locale}-alice`, { locale, extra: { authorization_details } }));
+			await check("verify, with an action to approve", { selector: "#action-description" });
+			expect(await tab.page.textContent("#action-description")).toBe(description);
 
 			await userWithPasskey(`${locale}-pat`);
 			await tab.goto(await authorizeURL(`${locale}-pat`, { locale }));
@@ -558,7 +569,9 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 				"verify, code only",
 				"verify, wrong code shown",
 				"lost access, support and reset offered",
+				"lost access, wrong recovery code",
 				"lost access, reset sent",
+				"verify, with an action to approve",
 				"verify, passkey offered",
 				"verify, locked",
 				"enroll choice, first factor",
