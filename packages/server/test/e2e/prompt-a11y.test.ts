@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STYLESHEET } from "../../src/pages/stylesheet.js";
+import { png1x1 } from "../logo-fixtures.js";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../helpers.js";
 import { SoftwareAuthenticator } from "../software-authenticator.js";
 import { hasTool } from "./process.js";
@@ -162,7 +163,7 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 		const patched = await t.call("PATCH", "/v1/tenant", {
 			webauthn: { rp_id: "localhost", rp_name: "Acme", origins: [base] },
 			attempts: { lock_after: 3 },
-			branding: { display_name: "Acme Bank", primary_color: "#0b5394" },
+			branding: { display_name: "Acme Bank" },
 			prompt: { support_text: "Call the Acme service desk on 0800 123 456, weekdays 8:00 to 18:00.", support_url: "https://support.example.com/2fa", recovery_requests: true, no_factor_policy: "enroll" },
 		});
 		expect(patched.status, patched.body).toBe(200);
@@ -390,6 +391,17 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 		let tab: Tab;
 
 		beforeAll(async () => {
+			// English with the default look (no tenant colour, no logos); German with the tenant's colour and both logos
+			// (the tenant's and the application's), so both themes and the images are checked.
+			const branded = locale === "de";
+			const patched = await t.call("PATCH", "/v1/tenant", { branding: { primary_color: branded ? "#0b5394" : null } });
+			expect(patched.status, patched.body).toBe(200);
+			for (const url of ["/v1/tenant/logo", `/v1/clients/${encodeURIComponent(clientId)}/logo`]) {
+				const response = branded
+					? await t.http.inject({ method: "PUT", url, headers: { authorization: `Bearer ${t.adminKey}`, "content-type": "image/png" }, payload: png1x1() })
+					: await t.http.inject({ method: "DELETE", url, headers: { authorization: `Bearer ${t.adminKey}` } });
+				expect(response.statusCode, `${url}: ${response.body}`).toBeLessThan(300);
+			}
 			tab = await Tab.open(browser, locale);
 		});
 		afterAll(() => tab?.close());
@@ -441,6 +453,7 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			const alice = await enrollActive(t, `${locale}-alice`);
 			await tab.goto(await authorizeURL(`${locale}-alice`, { locale }));
 			await check("verify, code only", { title: de ? /Bestätigen/ : /Confirm it's you/, selector: "#code" });
+			expect(await tab.page.$$eval("img.logo, img.client-logo", (images) => images.length)).toBe(de ? 2 : 0);
 			expect(await tab.page.$("#passkey")).toBeNull();
 
 			await tab.page.fill("#code", codeFor(alice.secret, t.clock()) === "000000" ? "111111" : "000000");
