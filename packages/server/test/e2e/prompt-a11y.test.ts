@@ -460,6 +460,8 @@ describe.skipIf(!CHROMIUM)("the prompt's pages: accessibility, keyboard, weight,
 			await tab.navigate("#verify-submit");
 			await check("verify, wrong code shown", { selector: "#error-summary" });
 			expect(await tab.page.getAttribute("#code", "aria-invalid")).toBe("true");
+			// Beside the field, the error starts with a word a screen reader says ("Error:"), hidden from sight.
+			expect(await tab.page.textContent("#code-error")).toMatch(de ? /^Fehler: \S/ : /^Error: \S/);
 
 			await tab.navigate("#use-recovery");
 			await check("lost access, support and reset offered", { selector: "#support-link" });
