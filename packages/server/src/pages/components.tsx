@@ -53,7 +53,7 @@ export function TextField(props: {
 			)}
 			{error === undefined ? null : (
 				<p class="error-message" id={`${props.id}-error`}>
-					<span class="visually-hidden">! </span>
+					<span class="visually-hidden">{props.page.t("error.prefix")} </span>
 					{props.page.t(error.key, error.values)}
 				</p>
 			)}

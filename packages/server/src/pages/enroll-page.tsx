@@ -25,7 +25,7 @@ export function EnrollChoicePage({ page, data }: { page: PageContext; data: Enro
 					<legend>{t("enroll.kind_legend")}</legend>
 					{kindError === undefined ? null : (
 						<p class="error-message" id="kind-error">
-							<span class="visually-hidden">! </span>
+							<span class="visually-hidden">{t("error.prefix")} </span>
 							{t(kindError.key)}
 						</p>
 					)}

@@ -40,7 +40,7 @@ export function RecoveryCodesPage({ page, data }: { page: PageContext; data: { c
 					<label for="saved">{t("codes.ack")}</label>
 					{data.errors.some((e) => e.field === "saved") ? (
 						<p class="error-message" id="saved-error">
-							<span class="visually-hidden">! </span>
+							<span class="visually-hidden">{t("error.prefix")} </span>
 							{t("error.ack_required")}
 						</p>
 					) : null}

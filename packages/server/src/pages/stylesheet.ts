@@ -2,13 +2,15 @@
  * The prompt's one stylesheet (served at /prompt/assets/prompt.css). Custom properties, so a tenant's colour is
  * one declaration in its own theme sheet (themeStylesheet); logical properties (margin-inline, padding-block…), so
  * a right-to-left locale needs no second sheet; system fonts; readable at 320 px and 200 % zoom; visible focus;
- * an error is a word and an outline, not only a colour; dark mode and reduced motion respected.
+ * an error is a word and an outline, not only a colour; dark mode and reduced motion respected. Reflow at 320 px
+ * (WCAG 1.4.10): long words (German compounds in headings and labels) break rather than push the page sideways,
+ * grid text columns may shrink below their longest word (minmax(0,…)), and a factor's facts stack on a phone.
  */
 export const STYLESHEET = `:root{--brand:#1d4ed8;--on-brand:#fff;--text:#111827;--muted:#4b5563;--bg:#fff;--panel:#f3f4f6;--border:#6b7280;--error:#b91c1c;--focus:#fbbf24;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--text:#f3f4f6;--muted:#d1d5db;--bg:#111827;--panel:#1f2937;--border:#9ca3af;--error:#fca5a5}}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
-html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;font-size:100%;line-height:1.5;color:var(--text);background:var(--bg);-webkit-text-size-adjust:100%}
+html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;font-size:100%;line-height:1.5;color:var(--text);background:var(--bg);-webkit-text-size-adjust:100%;overflow-wrap:break-word}
 body{margin:0}
 .masthead{display:flex;align-items:center;gap:.75rem;padding-block:.75rem;padding-inline:1rem;border-block-end:4px solid var(--brand)}
 .logo{max-block-size:40px;inline-size:auto}
@@ -16,7 +18,7 @@ body{margin:0}
 .tenant-name{font-weight:700;font-size:1.125rem;overflow-wrap:anywhere}
 .page{max-inline-size:36rem;margin-inline:auto;padding-block:1rem 3rem;padding-inline:1rem}
 .asks{color:var(--muted);overflow-wrap:anywhere}
-h1{font-size:1.75rem;line-height:1.2;margin-block:.5rem 1rem}
+h1{font-size:1.75rem;line-height:1.2;margin-block:.5rem 1rem;hyphens:auto}
 h2{font-size:1.25rem;margin-block:1.5rem .5rem}
 .lead{font-size:1.125rem}
 .hint{color:var(--muted);margin-block:0 .5rem}
@@ -43,9 +45,9 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .action-description{font-size:1.125rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .links{padding-inline-start:1.25rem}
 .cancel{margin-block-start:2rem}
-.choice{display:grid;grid-template-columns:auto 1fr;column-gap:.5rem;margin-block:.75rem}
+.choice{display:grid;grid-template-columns:auto minmax(0,1fr);column-gap:.5rem;margin-block:.75rem}
 .choice input{inline-size:1.5rem;block-size:1.5rem;margin:0}
-.choice .hint{grid-column:2}
+.choice .hint,.choice .error-message{grid-column:2}
 .qr{display:block;inline-size:220px;max-inline-size:100%;block-size:auto;background:#fff;padding:8px}
 .secret{font-size:1.125rem;overflow-wrap:anywhere;font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace}
 .key-facts dt{font-weight:700}
@@ -54,12 +56,13 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .factors{list-style:none;padding:0}
 .factor{border:1px solid var(--border);padding:1rem;margin-block:1rem}
 .factor-name{margin-block:0 .5rem;overflow-wrap:anywhere}
-.factor-facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
+.factor-facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem;margin:0}
+.factor-facts dt{font-weight:700}
 .factor-facts dd{margin:0}
 .inline-form{margin-block:.75rem}
 .notice{border-inline-start:5px solid var(--brand);padding-inline-start:.75rem;font-weight:700}
 .visually-hidden{position:absolute!important;inline-size:1px!important;block-size:1px!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important}
-@media (max-width:30em){.codes{columns:1}.button{display:block;inline-size:100%;text-align:center;margin-inline-end:0}}
+@media (max-width:30em){.codes{columns:1}.factor-facts{grid-template-columns:minmax(0,1fr)}.factor-facts dd{margin-block-end:.5rem}.button{display:block;inline-size:100%;text-align:center;margin-inline-end:0}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important;scroll-behavior:auto!important}}
 @media print{.masthead,.no-print,.cancel,.asks{display:none}.codes{columns:2}}
 `;

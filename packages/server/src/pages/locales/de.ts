@@ -7,6 +7,7 @@ export const de: Record<MessageKey, string> = {
 	"layout.client_logo": "{client}",
 	"layout.title": "{page} – {tenant}",
 	"error.summary": "Es gibt ein Problem",
+	"error.prefix": "Fehler:",
 	"error.code_required": "Geben Sie den Code aus Ihrer Authenticator-App ein",
 	"error.recovery_required": "Geben Sie einen Ihrer Wiederherstellungscodes ein",
 	"error.invalid_code": "Dieser Code stimmt nicht. Geben Sie den aktuellen Code aus Ihrer App ein; hat er gerade gewechselt, den neuen.",

@@ -8,6 +8,7 @@ export const en = {
 	"layout.client_logo": "{client}",
 	"layout.title": "{page} – {tenant}",
 	"error.summary": "There is a problem",
+	"error.prefix": "Error:",
 	"error.code_required": "Enter the code from your authenticator app",
 	"error.recovery_required": "Enter one of your recovery codes",
 	"error.invalid_code": "That code is not right. Enter the current code from your app; if it has just changed, use the new one.",
