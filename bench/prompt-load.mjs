@@ -148,21 +148,22 @@ function loadPrepared(url, connections, items, request, expectedStatus) {
 
 /**
  * One round of the three prompt loads. nextUser(): the index of a seeded user whose steps are unused; codeOf(i): that
- * user's code now. Returns the three results in load()'s shape, with `statuses`.
+ * user's code now; measure(run): wraps each load (bench/run.mjs adds the server's CPU time per request). Returns the
+ * three results in load()'s shape, with `statuses`.
  */
-export async function promptRound({ setup, connections, requests, nextUser, codeOf, prepareWidth = 8 }) {
+export async function promptRound({ setup, connections, requests, nextUser, codeOf, prepareWidth = 8, measure = (run) => run() }) {
 	// 1. /authorize: fresh pushed requests.
 	const uris = await inParallel(requests, prepareWidth, (i) => par(setup, `user-${i}`));
-	const authorize = await loadPrepared(setup.url, connections, uris, (uri) => ({ method: "GET", path: authorizePath(setup, uri) }), 303);
+	const authorize = await measure(() => loadPrepared(setup.url, connections, uris, (uri) => ({ method: "GET", path: authorizePath(setup, uri) }), 303));
 	// 2. The verify page's first view: fresh interactions.
 	const pages = await inParallel(requests, prepareWidth, (i) => interaction(setup, `user-${i}`));
-	const page = await loadPrepared(setup.url, connections, pages, ({ page, jar }) => ({ method: "GET", path: page, headers: { cookie: jar.header() } }), 200);
+	const page = await measure(() => loadPrepared(setup.url, connections, pages, ({ page, jar }) => ({ method: "GET", path: page, headers: { cookie: jar.header() } }), 200));
 	// 3. The code post: viewed interactions of users whose next code is unused.
 	const posts = await inParallel(requests, prepareWidth, async () => {
 		const user = nextUser();
 		return { user, ...(await viewed(setup, `user-${user}`)) };
 	});
-	const post = await loadPrepared(
+	const post = await measure(() => loadPrepared(
 		setup.url,
 		connections,
 		posts,
@@ -174,7 +175,7 @@ export async function promptRound({ setup, connections, requests, nextUser, code
 			body: new URLSearchParams({ csrf, code: codeOf(user) }).toString(),
 		}),
 		303,
-	);
+	));
 	return { authorize, page, post };
 }
 

@@ -63,6 +63,24 @@ function peakRSS(pid) {
 	return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms: /proc/<pid>/stat fields 14 and 15, in
+ * clock ticks (100 a second on Linux). Per request, it is what a request costs the server, which a machine shared with
+ * other work distorts far less than latency or throughput.
+ */
+function cpuMs(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Runs a load and adds the servers' CPU ms per request answered to its result. */
+async function withCPU(pids, run) {
+	const before = pids.map(cpuMs);
+	const result = await run();
+	const used = pids.reduce((sum, pid, k) => sum + cpuMs(pid) - before[k], 0);
+	return { ...result, cpuPerRequest: used / Math.max(1, result.requests.total ?? result.requests.average * seconds) };
+}
+
 function start(args, env) {
 	const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
 	return new Promise((resolve, reject) => {
@@ -83,7 +101,7 @@ async function load(urls, headers, bodyFor) {
 	if (results.length === 1) return results[0];
 	// Percentiles of the parts cannot be merged exactly; the slowest part's is reported (an upper bound).
 	return {
-		requests: { average: results.reduce((sum, r) => sum + r.requests.average, 0) },
+		requests: { average: results.reduce((sum, r) => sum + r.requests.average, 0), total: results.reduce((sum, r) => sum + r.requests.total, 0) },
 		latency: { p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)) },
 		"2xx": results.reduce((sum, r) => sum + r["2xx"], 0),
 		non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
@@ -140,6 +158,7 @@ const row = (name, r) => ({
 	ok: r["2xx"],
 	non2xx: r.non2xx,
 	errors: r.errors + r.timeouts,
+	...(r.cpuPerRequest === undefined ? {} : { "cpu ms/req": Number(r.cpuPerRequest.toFixed(2)) }),
 });
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -215,12 +234,12 @@ try {
 	for (let round = 1; round <= rounds; round++) {
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
 		prepareCodes();
-		const ok = row("twofold verify, correct codes", await load(serviceURLs, auth, correct));
+		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => load(serviceURLs, auth, correct)));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
 		let promptRows;
 		if (prompt) {
-			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers });
+			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
 			promptRows = [row("prompt GET /authorize (fresh PAR)", p.authorize), row("prompt GET verify page (fresh interaction)", p.page), row("prompt POST code (correct, fresh interaction)", p.post)];
 		}
 		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(promptRows ? { promptRows } : {}) });
@@ -281,7 +300,8 @@ if (enrollRows) {
 if (withPrompt) {
 	// Beside the API verify of the same rounds: medians over the rounds; the ratios are per round, then their median.
 	const api = { p50: median(perRound.map(({ ok }) => ok.p50)), p99: median(perRound.map(({ ok }) => ok.p99)) };
-	console.log(`hosted prompt (${promptRequests} requests a load, ${connections} connections; API verify correct codes p50 ${api.p50} ms, p99 ${api.p99} ms, same rounds):`);
+	const apiCPU = median(perRound.map(({ ok }) => ok["cpu ms/req"]));
+	console.log(`hosted prompt (${promptRequests} requests a load, ${connections} connections; API verify correct codes p50 ${api.p50} ms, p99 ${api.p99} ms, ${apiCPU} CPU ms/req, same rounds):`);
 	console.table(
 		perRound[0].promptRows.map((first, k) => {
 			const rows = perRound.map(({ promptRows }) => promptRows[k]);
@@ -290,8 +310,10 @@ if (withPrompt) {
 				rps: Math.round(median(rows.map((r) => r.rps))),
 				p50: median(rows.map((r) => r.p50)),
 				p99: median(rows.map((r) => r.p99)),
+				"cpu ms/req": median(rows.map((r) => r["cpu ms/req"])),
 				"rps / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k].rps / ok.rps)).toFixed(2)),
 				"p50 / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k].p50 / ok.p50)).toFixed(2)),
+				"cpu / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k]["cpu ms/req"] / ok["cpu ms/req"])).toFixed(2)),
 				"rps / baseline": Number(median(perRound.map(({ b, promptRows }) => promptRows[k].rps / b.rps)).toFixed(3)),
 				"not as expected": rows.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
 			};
