@@ -241,6 +241,7 @@ try {
 		if (prompt) {
 			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
 			promptRows = [row("prompt GET /authorize (fresh PAR)", p.authorize), row("prompt GET verify page (fresh interaction)", p.page), row("prompt POST code (correct, fresh interaction)", p.post)];
+			for (const [name, r] of Object.entries(p)) if (r.non2xx + r.errors > 0) process.stdout.write(`prompt ${name}: ${r.non2xx} not as expected, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)}\n`);
 		}
 		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(promptRows ? { promptRows } : {}) });
 		process.stdout.write(
