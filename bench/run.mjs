@@ -7,7 +7,10 @@
 // BENCH_ENROLL (0 skips the last part: one tenant's verify p50 while another enrolls at full speed, bench/enroll-interference.mjs;
 // BENCH_ENROLL_VERIFY_RATE, default 200 verifies/s, and BENCH_ENROLL_CONNECTIONS, default 4 enrolling connections).
 // After the rounds: an open-loop run at half the median correct-code rate (bench/paced-load.mjs; its p50/p99),
-// and each node's peak RSS. Codes are computed before each load, so the load generator, which shares the
+// and each node's peak RSS. The hosted prompt (issue 15, bench/prompt-load.mjs) in every round beside the API verify:
+// GET /authorize, the verify page's GET and the code POST, each BENCH_PROMPT_REQUESTS (default 2000) requests on
+// interactions prepared beforehand, then each page's transferred size (BENCH_PROMPT=0 skips the prompt).
+// Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,9 +20,11 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
 import pg from "pg";
+import { decodeBase32 } from "../packages/server/dist/core/base32.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { enrollInterference } from "./enroll-interference.mjs";
 import { pacedLoad } from "./paced-load.mjs";
+import { promptPageSizes, promptRound, promptSetup } from "./prompt-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -29,6 +34,8 @@ const database = process.env.BENCH_DATABASE ?? "sqlite";
 const nodeCount = Number(process.env.BENCH_NODES ?? 1);
 const withDurableBaseline = process.env.BENCH_DURABLE_BASELINE === "1";
 const withEnroll = process.env.BENCH_ENROLL !== "0";
+const withPrompt = process.env.BENCH_PROMPT !== "0";
+const promptRequests = Number(process.env.BENCH_PROMPT_REQUESTS ?? 2000);
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
 
@@ -56,6 +63,24 @@ function peakRSS(pid) {
 	return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms: /proc/<pid>/stat fields 14 and 15, in
+ * clock ticks (100 a second on Linux). Per request, it is what a request costs the server, which a machine shared with
+ * other work distorts far less than latency or throughput.
+ */
+function cpuMs(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Runs a load and adds the servers' CPU ms per request answered to its result. */
+async function withCPU(pids, run) {
+	const before = pids.map(cpuMs);
+	const result = await run();
+	const used = pids.reduce((sum, pid, k) => sum + cpuMs(pid) - before[k], 0);
+	return { ...result, cpuPerRequest: used / Math.max(1, result.requests.total ?? result.requests.average * seconds) };
+}
+
 function start(args, env) {
 	const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
 	return new Promise((resolve, reject) => {
@@ -76,7 +101,7 @@ async function load(urls, headers, bodyFor) {
 	if (results.length === 1) return results[0];
 	// Percentiles of the parts cannot be merged exactly; the slowest part's is reported (an upper bound).
 	return {
-		requests: { average: results.reduce((sum, r) => sum + r.requests.average, 0) },
+		requests: { average: results.reduce((sum, r) => sum + r.requests.average, 0), total: results.reduce((sum, r) => sum + r.requests.total, 0) },
 		latency: { p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)) },
 		"2xx": results.reduce((sum, r) => sum + r["2xx"], 0),
 		non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
@@ -133,6 +158,7 @@ const row = (name, r) => ({
 	ok: r["2xx"],
 	non2xx: r.non2xx,
 	errors: r.errors + r.timeouts,
+	...(r.cpuPerRequest === undefined ? {} : { "cpu ms/req": Number(r.cpuPerRequest.toFixed(2)) }),
 });
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -149,6 +175,7 @@ const services = [];
 let schema;
 let halfRate;
 let enrollRows;
+let pageSizes;
 const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
@@ -199,19 +226,34 @@ try {
 		return { path: `/v1/users/user-${i}/verify`, body: `{"code":"${code}"}` };
 	};
 	const wrong = () => ({ path: `/v1/users/user-${wrongIndex++ % users}/verify`, body: '{"code":"000000"}' });
+	// The prompt's code posts take their users from the same sequence as the API's correct codes: no user's step twice.
+	const totpNow = (key) => generateTOTP({ key, nowInMilliseconds: Date.now(), periodInSeconds: 30, digits: 6, algorithm: "SHA1" });
+	const promptUsers = { nextUser: () => next++ % users, codeOf: (i) => totpNow(secrets[i]) };
+	// On the first node: an interaction lives in the shared database, but one node's figures are the comparable ones.
+	const prompt = withPrompt ? await promptSetup({ url: serviceURLs[0], apiKey }) : undefined;
 	for (let round = 1; round <= rounds; round++) {
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
 		prepareCodes();
-		const ok = row("twofold verify, correct codes", await load(serviceURLs, auth, correct));
+		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => load(serviceURLs, auth, correct)));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
-		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}) });
-		process.stdout.write(`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}${durable ? `, durable baseline ${durable.rps.toFixed(0)}` : ""}\n`);
+		let promptRows;
+		if (prompt) {
+			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
+			promptRows = [row("prompt GET /authorize (fresh PAR)", p.authorize), row("prompt GET verify page (fresh interaction)", p.page), row("prompt POST code (correct, fresh interaction)", p.post)];
+			for (const [name, r] of Object.entries(p)) if (r.non2xx + r.errors > 0) process.stdout.write(`prompt ${name}: ${r.non2xx} not as expected, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)}\n`);
+		}
+		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(promptRows ? { promptRows } : {}) });
+		process.stdout.write(
+			`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}${durable ? `, durable baseline ${durable.rps.toFixed(0)}` : ""}` +
+				`${promptRows ? `, prompt authorize ${promptRows[0].rps.toFixed(0)}, page ${promptRows[1].rps.toFixed(0)}, code post ${promptRows[2].rps.toFixed(0)}` : ""}\n`,
+		);
 	}
 	// Latency when not saturated: requests due at even intervals, at half the median correct-code throughput.
 	const rate = Math.round(median(perRound.map(({ ok }) => ok.rps)) / 2);
 	prepareCodes();
 	halfRate = { rate, ...row("twofold verify, correct codes, half rate", await paced(serviceURLs, auth, correct, rate)) };
+	if (prompt) pageSizes = await promptPageSizes({ setup: prompt, ...promptUsers, codeFor: (secret) => totpNow(decodeBase32(secret)) });
 	for (const s of services) rss.push(peakRSS(s.pid));
 	if (withEnroll) {
 		// One node of its own per configuration: the embedded SQLite file takes one process at a time.
@@ -237,7 +279,7 @@ try {
 	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
-const results = perRound.flatMap(({ round, b, ok, bad, durable }) => [b, ok, bad, ...(durable ? [durable] : [])].map((r) => ({ round, ...r })));
+const results = perRound.flatMap(({ round, b, ok, bad, durable, promptRows }) => [b, ok, bad, ...(durable ? [durable] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })));
 console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s); ${connections} connections, ${seconds} s each, ${users} users`);
 console.table(results.map((r) => ({ ...r, rps: Math.round(r.rps) })));
 const okRatios = perRound.map(({ b, ok }) => ok.rps / b.rps);
@@ -255,6 +297,31 @@ if (withDurableBaseline) {
 if (enrollRows) {
 	console.log("one tenant's verify latency (ms, open loop) while another tenant enrolls at full speed:");
 	console.table(enrollRows);
+}
+if (withPrompt) {
+	// Beside the API verify of the same rounds: medians over the rounds; the ratios are per round, then their median.
+	const api = { p50: median(perRound.map(({ ok }) => ok.p50)), p99: median(perRound.map(({ ok }) => ok.p99)) };
+	const apiCPU = median(perRound.map(({ ok }) => ok["cpu ms/req"]));
+	console.log(`hosted prompt (${promptRequests} requests a load, ${connections} connections; API verify correct codes p50 ${api.p50} ms, p99 ${api.p99} ms, ${apiCPU} CPU ms/req, same rounds):`);
+	console.table(
+		perRound[0].promptRows.map((first, k) => {
+			const rows = perRound.map(({ promptRows }) => promptRows[k]);
+			return {
+				name: first.name,
+				rps: Math.round(median(rows.map((r) => r.rps))),
+				p50: median(rows.map((r) => r.p50)),
+				p99: median(rows.map((r) => r.p99)),
+				"cpu ms/req": median(rows.map((r) => r["cpu ms/req"])),
+				"rps / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k].rps / ok.rps)).toFixed(2)),
+				"p50 / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k].p50 / ok.p50)).toFixed(2)),
+				"cpu / API verify": Number(median(perRound.map(({ ok, promptRows }) => promptRows[k]["cpu ms/req"] / ok["cpu ms/req"])).toFixed(2)),
+				"rps / baseline": Number(median(perRound.map(({ b, promptRows }) => promptRows[k].rps / b.rps)).toFixed(3)),
+				"not as expected": rows.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+			};
+		}),
+	);
+	console.log("prompt pages, transferred (uncompressed: status line, headers and body; assets each counted once; the passkey module apart):");
+	console.table(pageSizes);
 }
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);

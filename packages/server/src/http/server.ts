@@ -16,6 +16,7 @@ import { registerGracefulClose } from "./graceful-close.js";
 import { registerMetrics } from "./metrics.js";
 import { logoRoutes, publicLogoRoutes } from "./routes/logos.js";
 import { rateLimitHook } from "./rate-limit.js";
+import { promptRateLimitRefusal } from "./prompt-rate-limit.js";
 import { assertionRoutes, jwksRoutes } from "./routes/assertions.js";
 import { browserHelperRoutes } from "./routes/browser-helper.js";
 import { promptAssetRoutes } from "./routes/prompt-assets.js";
@@ -200,14 +201,34 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 	registerMetrics(app, services);
 	// Outside the /v1 scope below, so the API-key hook does not apply: pages load it directly.
 	await app.register(browserHelperRoutes());
-	// The prompt's pages and assets: outside /v1 (no API key; the browser is the caller), CSRF-checked and CSP-headed.
+	// The prompt's assets: outside /v1 (no API key; the browser is the caller). Its pages are registered below.
 	await app.register(promptAssetRoutes(services));
-	if (options.prompt !== undefined) await app.register(promptPageRoutes(services, options.prompt));
 	await app.register(jwksRoutes(services));
 	await app.register(errorCatalogRoutes());
 	// Public: the prompt's pages show these; the API key is not asked (outside /v1).
 	await app.register(publicLogoRoutes(services));
-	if (options.oidc !== undefined) await app.register(oidcRoutes(options.oidc.providers));
+	// The prompt's pages and the tenants' providers under /t/ count against the same per-address limit as /v1 (issue
+	// 15: the same counters, so one address has one budget). Refusals are pages for a browser and OAuth JSON for an
+	// application's back channel (http/prompt-rate-limit.ts). Assets and logos stay outside, like /healthz: static,
+	// cacheable, and fetched by every page view. No per-tenant limit here: the tenant in the path is the caller's
+	// choice, so a stranger could spend a tenant's budget and lock its users out.
+	await app.register(async (prompt) => {
+		const { perIPPerMinute, counters } = options.rateLimits;
+		if (perIPPerMinute > 0) {
+			const https = (): boolean => options.prompt !== undefined && new URL(options.prompt.publicUrl()).protocol === "https:";
+			prompt.addHook(
+				"onRequest",
+				rateLimitHook("ip", perIPPerMinute, {
+					counters,
+					clock: services.deps.clock,
+					onUnavailable: (error: unknown) => prompt.log.error({ reason: (error as Error).message }, "rate-limit store unavailable: refusing requests (fail closed)"),
+					refuse: promptRateLimitRefusal(https),
+				}),
+			);
+		}
+		if (options.prompt !== undefined) await prompt.register(promptPageRoutes(services, options.prompt));
+		if (options.oidc !== undefined) await prompt.register(oidcRoutes(options.oidc.providers));
+	});
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
 	await app.register(

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -13,7 +14,8 @@ import { codeFor, IN_CI } from "../helpers.js";
  * `npm install --omit=dev`, the operator's path in the README that honours its npm-shrinkwrap.json
  * (better-sqlite3 compiles there), and run from it (`npx twofold --help`, `npx twofold serve`); the SDK tarball and Express go into an
  * application's folder, whose Express app protects a route with `requireStepUp` from the packed SDK and is
- * called with real assertions from the packed server.
+ * called with real assertions from the packed server. The installed server also serves the hosted prompt (issue 15): a
+ * whole interaction (PAR, /authorize, the verify page with its assets, the code post, the code exchange) runs against it.
  */
 const run = promisify(execFile);
 const root = realpathSync(fileURLToPath(new URL("../../../../", import.meta.url)));
@@ -224,6 +226,8 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		expect(sdkFiles).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/express.js", "dist/express.d.ts", "dist/fastify.js", "dist/fastify.d.ts", "dist/action-hash.js", "dist/action-hash.d.ts"]));
 		const serverFiles = server.files.map((file) => file.path);
 		expect(serverFiles).toEqual(expect.arrayContaining(["package.json", "README.md", "LICENSE", "npm-shrinkwrap.json", "bin/twofold.js", "dist/main.js", "node_modules/@twofold/sdk/dist/action-hash.js", "node_modules/@twofold/sdk/package.json"]));
+		// The hosted prompt's pages, locales and assets (issue 15) are compiled modules: the stylesheet and scripts are strings in them.
+		expect(serverFiles).toEqual(expect.arrayContaining(["dist/http/routes/prompt-pages.js", "dist/http/routes/prompt-assets.js", "dist/pages/stylesheet.js", "dist/pages/prompt-script.js", "dist/pages/locales/en.js", "dist/pages/locales/de.js"]));
 		expect(server.bundled).toEqual(["@twofold/sdk"]);
 		for (const path of [...sdkFiles, ...serverFiles.map((path) => path.replace(/^node_modules\/@twofold\/sdk\//, ""))]) {
 			expect(path).not.toMatch(/^(src|test|scripts)\//);
@@ -292,6 +296,101 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		const { stdout } = await run("npx", ["--no-install", "twofold", "--help"], { cwd: service, env: env() });
 		expect(stdout).toMatch(/^usage: twofold <command>/);
 		expect(stdout).toMatch(/serve/);
+	});
+
+	it("the installed server serves the hosted prompt: PAR, /authorize, the verify page and its assets, the code post and the id_token", async () => {
+		const api = async (method: string, path: string, body?: unknown) => {
+			const response = await fetch(`${twofoldUrl}${path}`, {
+				method,
+				headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+				...(body === undefined ? {} : { body: JSON.stringify(body) }),
+			});
+			const json = (await response.json()) as Record<string, any>;
+			if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+			return json;
+		};
+		const tenant = (await api("GET", "/v1/tenant")).id as string;
+		const issuer = `${twofoldUrl}/t/${tenant}`;
+		const redirect = "http://127.0.0.1:9/callback";
+		const created = await api("POST", "/v1/clients", { name: "Packaged shop", redirect_uris: [redirect] });
+		const basic = `Basic ${Buffer.from(`${encodeURIComponent(created.client.client_id)}:${encodeURIComponent(created.client_secret)}`).toString("base64")}`;
+		const enrolled = await api("POST", "/v1/users/u-prompt/factors", { type: "totp" });
+		await api("POST", `/v1/users/u-prompt/factors/${enrolled.factor.id}/confirm`, { code: codeFor(enrolled.totp.secret, Date.now()) });
+
+		const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; pushed_authorization_request_endpoint: string };
+		expect(discovery.issuer).toBe(issuer);
+		const verifier = randomBytes(32).toString("base64url");
+		const pushed = await fetch(discovery.pushed_authorization_request_endpoint, {
+			method: "POST",
+			headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
+			body: new URLSearchParams({
+				response_type: "code",
+				client_id: created.client.client_id,
+				scope: "openid",
+				redirect_uri: redirect,
+				state: "s-1",
+				nonce: "n-1",
+				code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+				code_challenge_method: "S256",
+				login_hint: "u-prompt",
+			}),
+		});
+		expect(pushed.status).toBe(201);
+		const { request_uri } = (await pushed.json()) as { request_uri: string };
+
+		// The browser, reduced to a cookie jar (each cookie sent back; one interaction).
+		const cookies = new Map<string, string>();
+		const browse = async (url: string, init: RequestInit = {}): Promise<Response> => {
+			const response = await fetch(new URL(url, twofoldUrl), { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: [...cookies].map(([n, v]) => `${n}=${v}`).join("; ") } });
+			for (const line of response.headers.getSetCookie()) {
+				const [pair] = line.split(";");
+				const at = pair!.indexOf("=");
+				cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
+			}
+			return response;
+		};
+		const authorize = await browse(`${issuer}/authorize?${new URLSearchParams({ client_id: created.client.client_id, request_uri })}`);
+		expect(authorize.status).toBe(303);
+		const pageURL = authorize.headers.get("location")!;
+		const page = await browse(pageURL);
+		expect(page.status).toBe(200);
+		expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+		const html = await page.text();
+		expect(html).toContain('autocomplete="one-time-code"');
+		expect(html).toContain("Packaged shop");
+		// Every file the page loads is served by the installed package, from its own origin.
+		const assets = [...html.matchAll(/<(?:link[^>]+href|script[^>]+src)="(\/[^"]+)"/g)].map((m) => m[1]!);
+		expect(assets).toEqual(expect.arrayContaining(["/prompt/assets/prompt.css"]));
+		for (const path of [...assets, "/prompt/assets/passkey.js"]) {
+			const asset = await fetch(`${twofoldUrl}${path}`);
+			expect(asset.status, path).toBe(200);
+			expect(asset.headers.get("content-type"), path).toMatch(/^text\/(css|javascript)/);
+			expect((await asset.text()).length, path).toBeGreaterThan(100);
+		}
+		expect(html).not.toMatch(/(?:href|src|action)="(?:https?:)?\/\//);
+
+		const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+		// The next step's code: the confirmation used the current one.
+		const posted = await browse(`${pageURL}/verify`, {
+			method: "POST",
+			headers: { "content-type": "application/x-www-form-urlencoded" },
+			body: new URLSearchParams({ csrf, code: codeFor(enrolled.totp.secret, Date.now() + 30_000) }).toString(),
+		});
+		expect(posted.status, await posted.clone().text()).toBe(303);
+		const resumed = await browse(posted.headers.get("location")!);
+		expect(resumed.status).toBe(303);
+		const callback = new URL(resumed.headers.get("location")!);
+		expect(callback.origin + callback.pathname).toBe(redirect);
+		expect(callback.searchParams.get("state")).toBe("s-1");
+		const token = await fetch(`${issuer}/token`, {
+			method: "POST",
+			headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
+			body: new URLSearchParams({ grant_type: "authorization_code", code: callback.searchParams.get("code")!, redirect_uri: redirect, code_verifier: verifier }),
+		});
+		expect(token.status).toBe(200);
+		const { id_token } = (await token.json()) as { id_token: string };
+		const claims = JSON.parse(Buffer.from(id_token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+		expect(claims).toMatchObject({ iss: issuer, sub: "u-prompt", nonce: "n-1", tid: tenant, acr: "urn:twofold:acr:otp" });
 	});
 
 	it("an Express app protects a route with requireStepUp from the packed SDK: a real assertion passes, a missing or foreign one is refused", async () => {

@@ -94,6 +94,8 @@ describe.skipIf(!POSTGRES_AVAILABLE || !HAS_REDIS)("three nodes with rate limits
 			TWOFOLD_LOG_LEVEL: "warn",
 			TWOFOLD_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
 			TWOFOLD_RATE_LIMIT_TENANT: String(TENANT_LIMIT),
+			// Far above what the tests send: set so that the hosted prompt under /t/ counts in Redis too (issue 15).
+			TWOFOLD_RATE_LIMIT_IP: "1000000",
 		};
 		nodes.push(await startServer(env));
 		nodes.push(...(await Promise.all([startServer(env), startServer(env)])));
@@ -169,6 +171,14 @@ describe.skipIf(!POSTGRES_AVAILABLE || !HAS_REDIS)("three nodes with rate limits
 		const down = await race(2, downCode);
 		expect(down.map((r) => `${r.status} ${r.json?.error?.code}`)).toEqual(Array(CONCURRENCY).fill("503 rate_limit_unavailable"));
 		for (let node = 0; node < 3; node++) expect(await ready(node)).toBe(503);
+		// The hosted prompt fails closed too (issue 15): the provider's endpoints in OAuth's JSON, the pages as a page.
+		const discovery = await fetch(`${nodes[1]!.url}/t/ten_00000000000000000000000000/.well-known/openid-configuration`);
+		expect(discovery.status).toBe(503);
+		expect(await discovery.json()).toEqual({ error: "rate_limit_unavailable", error_description: expect.any(String) });
+		const authorize = await fetch(`${nodes[2]!.url}/t/ten_00000000000000000000000000/authorize?client_id=x&request_uri=y`);
+		expect(authorize.status).toBe(503);
+		expect(authorize.headers.get("content-type")).toContain("text/html");
+		expect(await authorize.text()).toContain("Temporarily unavailable");
 
 		// Back (an empty Redis on the same port): the nodes reconnect on their own.
 		await redis.start();
