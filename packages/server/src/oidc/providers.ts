@@ -151,6 +151,9 @@ export function buildProvider(
 				invalid(() => checkUiLocales(params.ui_locales));
 				if (params.scope !== "openid") throw new errors.InvalidScope("scope must be openid", String(params.scope ?? ""));
 				if (params.response_mode !== undefined && params.response_mode !== "query") throw new errors.InvalidRequest("response_mode must be query");
+				// An action is approved by a sign-in's proof; enroll and manage end with other proofs (a confirmation, a
+				// re-authentication), which bind no action, so the pair could never finish.
+				if (params.authorization_details !== undefined && (value ?? "verify") !== "verify") throw new errors.InvalidRequest("authorization_details (an action to approve) needs intent verify");
 			},
 			authorization_details: async (_ctx: KoaContextWithOIDC, value: unknown) => {
 				try {

@@ -321,6 +321,116 @@ describe.each(DIALECTS)("hosted prompt through the real pages (%s)", (dialect) =
 		});
 	});
 
+	describe("the review's attacks and edge cases", () => {
+		afterAll(async () => {
+			await setPolicy("enroll");
+			await t.call("PATCH", "/v1/tenant", { assertions: { ttl_seconds: 300 } });
+		});
+
+		it("attack: under no_factor_policy deny, a crafted GET or POST to /enroll enrolls nothing and the sign-in still ends access_denied (R-LC-1)", async () => {
+			await setPolicy("deny");
+			const { authorizeURL } = await pushed({ login_hint: "deny-crafted" });
+			const browser = new Browser(base);
+			const authorize = await browser.fetch(authorizeURL);
+			const url = authorize.headers.get("location")!;
+			const direct = await browser.fetch(`${url}/enroll`);
+			expect(direct.status).toBe(303);
+			expect(direct.headers.get("location")).toBe(url);
+			// The session's CSRF token, as the attacker holding this browser would have it from any page.
+			const { csrfToken } = await import("../../src/http/prompt-session.js");
+			const csrf = csrfToken(browser.cookies.get("__Host-twofold-prompt")!, t.tenantId, url.split("/").pop()!);
+			const posted = await browser.post(`${url}/enroll`, { csrf, kind: "totp", label: "attacker" });
+			expect(posted.status).toBe(303);
+			expect(posted.headers.get("location")).toBe(url);
+			expect((await t.call("GET", "/v1/users/deny-crafted/factors")).json.factors ?? []).toEqual([]);
+			const callback = await backToApp(browser, await browser.fetch(url));
+			expect(callback.searchParams.get("error")).toBe("access_denied");
+		});
+
+		it("an action to approve needs intent verify: with enroll or manage the PAR is refused with invalid_request", async () => {
+			const details = JSON.stringify([{ type: "twofold_action", action: { type: "change_email" }, description: "Change your email" }]);
+			for (const intent of ["enroll", "manage"]) {
+				const verifier = client.randomPKCECodeVerifier();
+				const response = await par({ response_type: "code", client_id: clientId, scope: "openid", redirect_uri: REDIRECT, state: "s", nonce: "n", code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256", login_hint: "alice", intent, authorization_details: details });
+				expect(response.status, intent).toBe(400);
+				expect(((await response.json()) as { error: string }).error).toBe("invalid_request");
+			}
+		});
+
+		it("a sign-in that approves an action, for a user who enrolls a first factor: after the recovery codes the new factor's next code approves it, and the id_token carries the action hash", async () => {
+			await setPolicy("enroll");
+			const action = { type: "change_email", to: "new@example.com" };
+			const { verifier, authorizeURL } = await pushed({ login_hint: "first-with-action", authorization_details: JSON.stringify([{ type: "twofold_action", action, description: "Change your email" }]) });
+			const page = await open(authorizeURL);
+			const secret = await enrollApp(page);
+			nextStep(t.clock);
+			expect((await page.browser.post(`${page.url}/enroll/confirm`, { csrf: page.csrf, code: codeFor(secret, t.clock()) })).status).toBe(303);
+			const saved = await page.browser.post(`${page.url}/recovery-codes/saved`, { csrf: page.csrf, saved: "yes" });
+			// Not finished with the confirmation (which binds no action): back to the page, now the verify page.
+			expect(saved.status).toBe(303);
+			expect(saved.headers.get("location")).toBe(page.url);
+			const verify = await (await page.browser.fetch(page.url)).text();
+			expect(verify).toContain("Change your email");
+			const callback = await backToApp(page.browser, await verifyWithCode({ ...page, html: verify }, secret));
+			const tokens = await exchange(callback, verifier);
+			expect(tokens.status, JSON.stringify(tokens.json)).toBe(200);
+			expect(typeof claimsOf(tokens.json.id_token).action_hash).toBe("string");
+			expect(claimsOf(tokens.json.twofold_assertion).action_hash).toBe(claimsOf(tokens.json.id_token).action_hash);
+		});
+
+		it("a stored proof older than the tenant's assertion lifetime does not finish the interaction: the user proves again instead of a request left hanging", async () => {
+			await setPolicy("enroll");
+			expect((await t.call("PATCH", "/v1/tenant", { assertions: { ttl_seconds: 30 } })).status).toBe(200);
+			const { verifier, authorizeURL } = await pushed({ login_hint: "slow-saver" });
+			const page = await open(authorizeURL);
+			const secret = await enrollApp(page);
+			nextStep(t.clock);
+			expect((await page.browser.post(`${page.url}/enroll/confirm`, { csrf: page.csrf, code: codeFor(secret, t.clock()) })).status).toBe(303);
+			t.clock.advance(40_000);
+			const saved = await page.browser.post(`${page.url}/recovery-codes/saved`, { csrf: page.csrf, saved: "yes" });
+			expect(saved.status).toBe(303);
+			expect(saved.headers.get("location")).toBe(page.url);
+			const again = await page.browser.fetch(page.url);
+			expect(again.status).toBe(200);
+			expect(await again.text()).toContain('autocomplete="one-time-code"');
+			const callback = await backToApp(page.browser, await verifyWithCode(page, secret));
+			expect((await exchange(callback, verifier)).status).toBe(200);
+		});
+
+		it("attack: a recovery code typed into the app-code field, when the application accepts only otp and phr, is refused before it is tried and stays unspent", async () => {
+			const regenerated = await t.call("POST", "/v1/users/alice/recovery-codes", { reason: "test: fresh codes" });
+			expect(regenerated.status, regenerated.body).toBe(201);
+			const code = regenerated.json.recovery_codes[0] as string;
+			const { authorizeURL } = await pushed({ acr_values: `urn:twofold:acr:otp ${PHR}` });
+			const page = await open(authorizeURL);
+			const refused = await page.browser.post(`${page.url}/verify`, { csrf: page.csrf, code });
+			expect(refused.status).toBe(403);
+			expect((await t.call("GET", "/v1/users/alice")).json.recovery_codes_remaining).toBe(10);
+		});
+
+		it("two first loads of the same interaction at once (two tabs, a prefetch) both get the page", async () => {
+			const { authorizeURL } = await pushed();
+			const browser = new Browser(base);
+			const url = (await browser.fetch(authorizeURL)).headers.get("location")!;
+			// A cookie the browser already holds from another interaction: both loads use it for a new row.
+			browser.cookies.set("__Host-twofold-prompt", "C".repeat(43));
+			const [a, b] = await Promise.all([browser.fetch(url), browser.fetch(url)]);
+			expect([a.status, b.status]).toEqual([200, 200]);
+		});
+
+		it("a factor name the API refuses (a colon) is a field error on the manage page, not a failure page", async () => {
+			const { authorizeURL } = await pushed({ intent: "manage" });
+			const page = await open(authorizeURL);
+			const proved = await verifyWithCode(page);
+			expect(proved.status).toBe(303);
+			const manage = await (await page.browser.fetch(page.url)).text();
+			const factorId = /name="factor_id" value="([^"]+)"/.exec(manage)![1]!;
+			const renamed = await page.browser.post(`${page.url}/manage/rename`, { csrf: page.csrf, factor_id: factorId, label: "work: phone" });
+			expect(renamed.status).toBe(400);
+			expect(await renamed.text()).toContain('id="rename-');
+		});
+	});
+
 	/** Chooses the authenticator app on the enrollment page; returns the key the setup page shows for manual entry. */
 	async function enrollApp(page: OpenPage): Promise<string> {
 		const chosen = await page.browser.post(`${page.url}/enroll`, { csrf: page.csrf, kind: "totp", label: "My phone" });

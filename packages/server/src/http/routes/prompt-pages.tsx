@@ -14,6 +14,8 @@ import { VerifyPage, type EmailOffer } from "../../pages/verify-page.js";
 import type { FactorView, FieldError, PageContext, PasskeyCeremony } from "../../pages/view.js";
 import { ACR } from "../../core/assertion-contract.js";
 import { promptPasskeysUsable } from "../../core/prompt-passkeys.js";
+import { normalizeRecoveryCode } from "../../core/recovery-codes.js";
+import { isFactorLabel } from "../../contract/schemas/factors.js";
 import { acrAccepted } from "../../oidc/authorization-request.js";
 import { EMAIL_CODE_TTL_MS } from "../../services/email-codes.js";
 import type { Services } from "../../services/services.js";
@@ -251,7 +253,15 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 				expires_at: Math.min(at + SESSION_TTL_MS, Math.max(prompt.expiresAt, at + 60_000)),
 			};
 			await store.promptSessions.delete(session.id_hash, tenant, uid);
-			await store.promptSessions.insert(session);
+			try {
+				await store.promptSessions.insert(session);
+			} catch (error) {
+				// Two first loads with the same cookie (two tabs, a prefetch) race to insert the same key: the loser
+				// takes the winner's row, which is for the same cookie, tenant, interaction and user.
+				const winner = await store.promptSessions.find(session.id_hash, tenant, uid, now());
+				if (winner === undefined || winner.user_id !== prompt.userId) throw error;
+				session = winner;
+			}
 			if (value !== cookie) reply.header("set-cookie", promptCookieHeader(value));
 		}
 		const settings = ctx.settings;
@@ -295,15 +305,52 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	const seal = (visit: Visit, column: SealedColumn, value: unknown): string => sealState(keyring, random, visit.key, column, value);
 	const open = <T,>(visit: Visit, column: SealedColumn): T | null => openState<T>(keyring, visit.key, column, visit.session[column]);
 
-	/** Ends the interaction: the provider answers with its redirect; the session row goes first. */
+	/**
+	 * Ends the interaction: the provider answers with its redirect; the session row goes first, so nothing on it can
+	 * finish the interaction twice. The reply is hijacked (the provider writes it), so a failure here (an interaction
+	 * that expired meanwhile, a proof the seam refuses) is answered with the "start again" page by hand: Fastify would
+	 * only log it and leave the browser waiting.
+	 */
 	async function finish(visit: Visit, outcome: PromptOutcome): Promise<void> {
 		await store.promptSessions.delete(visit.key.idHash, visit.key.tenantId, visit.key.uid);
 		visit.reply.hijack();
-		for (const [name, value] of Object.entries(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https: isHTTPS() }))) visit.reply.raw.setHeader(name, value);
-		await options.interactions.finish(visit.request.raw, visit.reply.raw, outcome);
+		const raw = visit.reply.raw;
+		for (const [name, value] of Object.entries(promptPageHeaders({ nonce: visit.page.nonce, formTargets: [visit.prompt.redirectOrigin], https: isHTTPS() }))) raw.setHeader(name, value);
+		try {
+			await options.interactions.finish(visit.request.raw, raw, outcome);
+		} catch (error) {
+			visit.request.log.error({ err: error }, "prompt interaction could not be finished");
+			if (raw.headersSent) {
+				raw.destroy();
+				return;
+			}
+			const html = renderStopPage({ locale: visit.page.locale, t: visit.page.t, title: "stop.expired_title", body: "stop.expired_body", stylesheet: PROMPT_ASSETS.stylesheet });
+			raw.statusCode = 410;
+			raw.setHeader("content-type", "text/html; charset=utf-8");
+			raw.setHeader("cache-control", "no-store");
+			raw.end(html);
+		}
+	}
+
+	/**
+	 * The stored proof, when the interaction may still end with it: given within FRESH_PROOF_MS and with its assertion
+	 * still valid by a margin (the tenant's assertion lifetime may be shorter than the window). Otherwise null, and the
+	 * user proves again rather than the finish failing on an expired assertion.
+	 */
+	function finishingProof(visit: Visit): Proof | null {
+		const lifetimeMs = visit.ctx.settings.assertions.ttl_seconds * 1000 - 10_000;
+		if (visit.session.proved_at === null || visit.session.proved_at <= now() - Math.min(FRESH_PROOF_MS, lifetimeMs)) return null;
+		return open<Proof>(visit, "proof_envelope");
 	}
 
 	const accepts = (visit: Visit, acr: string): boolean => acrAccepted(visit.prompt.acrValues, acr);
+	/**
+	 * Whether a user with no active factor may enroll a first one here: always to enroll or manage, and on a sign-in
+	 * only under the tenant's no-factor policy "enroll". Checked on every enrollment route, not only on the page that
+	 * offers it, so a crafted request to /enroll cannot turn "deny" (or "allow", which ends without a factor) into a
+	 * factor chosen by whoever holds the interaction.
+	 */
+	const firstFactorAllowed = (visit: Visit): boolean => visit.prompt.intent !== "verify" || visit.settings.prompt.no_factor_policy === "enroll";
 	const isFresh = (visit: Visit): boolean => visit.session.proved_at !== null && visit.session.proved_at > now() - FRESH_PROOF_MS;
 	const freshProof = (visit: Visit): Proof | null => (isFresh(visit) ? open<Proof>(visit, "proof_envelope") : null);
 
@@ -465,7 +512,8 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 		if (proof === null) return again([{ field: field ?? "code", key: recovery ? "error.recovery_required" : "error.code_required" }], 400);
 		// A proof that cannot reach a level the application accepts is refused before it is tried: no attempt is spent,
 		// and no code is used up on a result that would be denied (oidc/prompt-interactions.ts finish is the guarantee).
-		const reaches = recovery ? ACR_OF.recovery_code : "code" in proof ? ACR.otp : ACR.phishingResistant;
+		// The service tells a recovery code from an app code by its form, wherever it was typed: so does this check.
+		const reaches = "code" in proof ? (recovery || normalizeRecoveryCode(proof.code) !== null ? ACR_OF.recovery_code : ACR.otp) : ACR.phishingResistant;
 		if (visit.prompt.intent === "verify" && !accepts(visit, reaches)) return again([{ field, key: "error.insufficient_proof" }], 403);
 		// The action is bound only when the interaction is a sign-in; a fresh proof for a change must approve none (R-LC-1).
 		const action = visit.prompt.intent === "verify" && visit.prompt.action !== null ? { action: visit.prompt.action.action } : {};
@@ -547,6 +595,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 
 		route("GET", "/enroll", async (visit) => {
 			const active = (await factorsOf(visit)).filter((f) => f.status === "active");
+			if (active.length === 0 && !firstFactorAllowed(visit)) return redirectToBase(visit);
 			if (active.length === 0) return enrollChoice(visit, "first");
 			return freshProof(visit) === null ? verifyPage(visit) : enrollChoice(visit, "another");
 		});
@@ -554,11 +603,12 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			const form = visit.request.body;
 			const active = (await factorsOf(visit)).filter((f) => f.status === "active");
 			const mode = active.length === 0 ? "first" : "another";
+			if (mode === "first" && !firstFactorAllowed(visit)) return redirectToBase(visit);
 			const kind = form.kind === "totp" || form.kind === "webauthn" ? form.kind : null;
 			const label = (form.label ?? "").trim();
 			const errors: FieldError[] = [];
 			if (kind === null) errors.push({ field: "kind-totp", key: "error.kind_required" });
-			if (label.length > MAX_LABEL || /[\u0000-\u001f\u007f]/.test(label)) errors.push({ field: "label", key: "error.label_invalid" });
+			if (label !== "" && (label.length > MAX_LABEL || !isFactorLabel(label))) errors.push({ field: "label", key: "error.label_invalid" });
 			if (errors.length > 0 || kind === null) return enrollChoice(visit, mode, errors, 400);
 			// Adding to existing factors needs a proof (R-LC-1): the fresh step-up assertion of this interaction, spent here.
 			const proof = mode === "another" ? freshProof(visit) : null;
@@ -615,7 +665,9 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 				await save(visit, { recovery_codes_envelope: seal(visit, "recovery_codes_envelope", confirmed.recovery_codes) });
 				return redirectToBase(visit);
 			}
-			if (visit.prompt.intent === "manage") return redirectToBase(visit);
+			// A confirmation binds no action: a sign-in that approves one goes on to the verify page, where the new
+			// factor's next proof approves it.
+			if (visit.prompt.intent === "manage" || visit.prompt.action !== null) return redirectToBase(visit);
 			return finish(visit, { result: "verified", method: confirmed.factor.type, assertion: confirmed.assertion });
 		});
 		route("POST", "/enroll/restart", async (visit) => {
@@ -640,8 +692,8 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			if (visit.request.body.saved !== "yes") return send(visit, <RecoveryCodesPage page={visit.page} data={{ codes, errors: [{ field: "saved", key: "error.ack_required" }] }} />, 400);
 			// Acknowledged: the sealed copy goes now; the codes exist only as hashes from here on (R-RC-2).
 			await save(visit, { recovery_codes_envelope: null });
-			const proof = open<Proof>(visit, "proof_envelope");
-			if (visit.prompt.intent === "manage" || proof === null) return redirectToBase(visit);
+			const proof = finishingProof(visit);
+			if (visit.prompt.intent === "manage" || visit.prompt.action !== null || proof === null) return redirectToBase(visit);
 			return finish(visit, { result: "verified", method: proof.method, assertion: proof.assertion });
 		});
 
@@ -653,7 +705,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			const form = visit.request.body;
 			const id = form.factor_id ?? "";
 			const label = (form.label ?? "").trim();
-			if (label.length === 0 || label.length > MAX_LABEL || /[\u0000-\u001f\u007f]/.test(label)) return managePage(visit, null, [{ field: `rename-${id}`, key: "error.label_invalid" }], 400);
+			if (label.length > MAX_LABEL || !isFactorLabel(label)) return managePage(visit, null, [{ field: `rename-${id}`, key: "error.label_invalid" }], 400);
 			try {
 				await services.factors.rename(visit.ctx, visit.prompt.userId, id, label);
 			} catch (error) {
@@ -703,7 +755,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			return redirectToBase(visit);
 		});
 		manage("done", async (visit) => {
-			const proof = open<Proof>(visit, "proof_envelope");
+			const proof = finishingProof(visit);
 			if (proof === null) return verifyPage(visit, [{ field: null, key: "error.no_proof_left" }], 403);
 			return finish(visit, { result: "verified", method: proof.method, assertion: proof.assertion });
 		});
