@@ -5,6 +5,7 @@ import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashId } from "../../src/oidc/adapter.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, expectNotDecodable, IN_CI, nextStep, type TestApp } from "../helpers.js";
+import { Browser } from "../prompt-browser.js";
 
 /** PyJWT from Debian: an independent check of the id_token against the issuer's JWKS (as test/http/assertions.test.ts). */
 const PYTHON = "/usr/bin/python3";
@@ -13,25 +14,6 @@ if (!PYJWT && IN_CI) throw new Error("PyJWT is required under CI=true (Debian pa
 
 const REDIRECT = "http://127.0.0.1:9/callback";
 
-/** A browser's cookie jar, reduced to what the flow needs: every cookie set is sent back (paths are not enforced here). */
-class Browser {
-	cookies = new Map<string, string>();
-	constructor(readonly base: string) {}
-	async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-		const headers = new Headers(init.headers);
-		if (this.cookies.size > 0) headers.set("cookie", [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "));
-		const response = await fetch(new URL(url, this.base), { ...init, headers, redirect: "manual" });
-		for (const line of response.headers.getSetCookie()) {
-			const [pair] = line.split(";");
-			const at = pair!.indexOf("=");
-			const name = pair!.slice(0, at);
-			const value = pair!.slice(at + 1);
-			if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-			else this.cookies.set(name, value);
-		}
-		return response;
-	}
-}
 
 /**
  * The hosted prompt's OpenID Connect side (issue 15) on real HTTP: openid-client configured only from discovery, PyJWT
@@ -303,7 +285,7 @@ describe.each(DIALECTS)("hosted prompt, OpenID Connect (%s)", (dialect) => {
 	});
 
 	it("intent other than verify, enroll or manage, and malformed authorization_details, are invalid_request", async () => {
-		const bad = [
+		const bad: Record<string, string>[] = [
 			{ intent: "bogus" },
 			{ authorization_details: "not json" },
 			{ authorization_details: JSON.stringify([{ type: "payment", action: {}, description: "x" }]) },

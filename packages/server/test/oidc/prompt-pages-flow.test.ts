@@ -7,6 +7,7 @@ import { hashId } from "../../src/oidc/adapter.js";
 import { CODE_TTL_SECONDS } from "../../src/oidc/providers.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, IN_CI, nextStep, type TestApp } from "../helpers.js";
 import { SoftwareAuthenticator } from "../software-authenticator.js";
+import { Browser, csrfOf } from "../prompt-browser.js";
 
 /** PyJWT from Debian: an independent check of the id_token against the issuer's JWKS (as prompt-oidc.test.ts). */
 const PYTHON = "/usr/bin/python3";
@@ -18,36 +19,7 @@ const PHR = "urn:twofold:acr:phr";
 /** The setup page's key for manual entry (pages/enroll-page.tsx: base32 in groups of four). */
 const MANUAL_KEY = /<code class="secret" id="secret">([A-Z2-7 ]+)<\/code>/;
 
-/** A browser's cookie jar, reduced to what the flow needs: every cookie set is sent back (paths are not enforced here). */
-class Browser {
-	cookies = new Map<string, string>();
-	constructor(readonly base: string) {}
-	async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-		const headers = new Headers(init.headers);
-		if (this.cookies.size > 0) headers.set("cookie", [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; "));
-		const response = await fetch(new URL(url, this.base), { ...init, headers, redirect: "manual" });
-		for (const line of response.headers.getSetCookie()) {
-			const [pair] = line.split(";");
-			const at = pair!.indexOf("=");
-			const name = pair!.slice(0, at);
-			const value = pair!.slice(at + 1);
-			if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-			else this.cookies.set(name, value);
-		}
-		return response;
-	}
-	/** A form post as the pages' forms send it. */
-	post(url: string, form: Record<string, string>): Promise<Response> {
-		return this.fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
-	}
-}
 
-/** The hidden CSRF field every form of a page carries (pages/components.tsx PostForm). */
-function csrfOf(html: string): string {
-	const match = /name="csrf" value="([^"]+)"/.exec(html);
-	if (match === null) throw new Error(`no csrf field in the page: ${html.slice(0, 400)}`);
-	return match[1]!;
-}
 
 /** Where the interaction page is: the browser, the page's URL (path), its HTML and CSRF token. */
 interface OpenPage {
