@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isDomainName } from "./domain-name.js";
 import { promptPasskeysUsable } from "./prompt-passkeys.js";
 
-const rp = (rp_id: string | null, origins: string[]) => ({ rp_id, origins });
+const rp = (rp_id: string | null, origins: string[]) => ({ rp_id, rp_name: "Example", origins });
 
 describe("promptPasskeysUsable: can the hosted prompt run WebAuthn with these settings (issue 15, WebAuthn-3 §5.1.3)", () => {
 	it("is usable when rp_id is the prompt's host, or a registrable suffix of it, and the prompt's origin is listed", () => {
@@ -15,6 +15,11 @@ describe("promptPasskeysUsable: can the hosted prompt run WebAuthn with these se
 
 	it("is not usable without an rp_id", () => {
 		expect(promptPasskeysUsable(rp(null, []), "https://2fa.example.com")).toEqual({ usable: false, reason: "webauthn.rp_id is not set" });
+	});
+
+	it("is not usable without an rp_name, which every ceremony needs", () => {
+		const settings = { ...rp("example.com", ["https://2fa.example.com"]), rp_name: null };
+		expect(promptPasskeysUsable(settings, "https://2fa.example.com")).toEqual({ usable: false, reason: "webauthn.rp_name is not set" });
 	});
 
 	it("compares on a label boundary: example.com does not cover badexample.com, nor the other way", () => {

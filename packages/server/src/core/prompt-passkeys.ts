@@ -3,6 +3,8 @@ import { isDomainName, isIPAddressHost } from "./domain-name.js";
 /** The part of a tenant's webauthn settings this check reads (contract/tenant-settings.ts WebAuthnSettings). */
 export interface RelyingPartySettings {
 	rp_id: string | null;
+	/** Without it no ceremony runs at all (factors/webauthn/ceremony.ts), on the prompt or elsewhere. */
+	rp_name: string | null;
 	origins: readonly string[];
 }
 
@@ -23,6 +25,7 @@ export interface PromptPasskeys {
 export function promptPasskeysUsable(settings: RelyingPartySettings, publicURL: string): PromptPasskeys {
 	const rpId = settings.rp_id;
 	if (rpId === null) return { usable: false, reason: "webauthn.rp_id is not set" };
+	if (settings.rp_name === null) return { usable: false, reason: "webauthn.rp_name is not set" };
 	if (!isDomainName(rpId)) return { usable: false, reason: `webauthn.rp_id "${rpId}" is not a domain name` };
 	let url: URL;
 	try {

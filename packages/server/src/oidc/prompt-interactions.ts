@@ -49,7 +49,7 @@ export function promptInteractions(deps: ServiceDeps, providers: OIDCProviders):
 			uid,
 			tenantId,
 			userId: checkLoginHint(params.login_hint),
-			client: { id: client.clientId, name: client.clientName ?? client.clientId, hasLogo: await deps.store.logos.exists(tenantId, `client:${client.clientId}`) },
+			client: { id: client.clientId, name: client.clientName ?? client.clientId, hasLogo: false },
 			intent: checkIntent(params.intent),
 			action: await checkAuthorizationDetails(params.authorization_details),
 			acrValues: checkAcrValues(params.acr_values),
@@ -66,7 +66,9 @@ export function promptInteractions(deps: ServiceDeps, providers: OIDCProviders):
 		loadWithProvider,
 		async load(req, res) {
 			const { request, ctx } = await loadWithProvider(req, res);
-			return { request, ctx };
+			// Only the pages show the client's logo: finish, which loads the interaction too, does not look it up.
+			const hasLogo = await deps.store.logos.exists(request.tenantId, `client:${request.client.id}`);
+			return { request: { ...request, client: { ...request.client, hasLogo } }, ctx };
 		},
 		async finish(req, res, outcome: PromptOutcome) {
 			const { request, provider } = await loadWithProvider(req, res);

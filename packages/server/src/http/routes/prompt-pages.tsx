@@ -69,8 +69,7 @@ interface Proof {
 }
 
 /** Whether passkeys can run on the prompt: the tenant's relying party is complete and covers the prompt's origin. */
-const passkeysUsableAt = (webauthn: TenantContext["settings"]["webauthn"], publicUrl: string): boolean =>
-	webauthn.rp_name !== null && promptPasskeysUsable(webauthn, publicUrl).usable;
+const passkeysUsableAt = (webauthn: TenantContext["settings"]["webauthn"], publicUrl: string): boolean => promptPasskeysUsable(webauthn, publicUrl).usable;
 
 /** The acr a proof of each kind ends with (core/assertion-claims.ts acrFor), for the application's acr_values. */
 const ACR_OF: Record<FactorView["type"] | "recovery_code", string> = { webauthn: ACR.phishingResistant, totp: ACR.otp, hotp: ACR.otp, recovery_code: ACR.recoveryCode };
@@ -333,11 +332,12 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	}
 
 	/**
-	 * The stored proof, when the interaction may still end with it: given within FRESH_PROOF_MS and with its assertion
-	 * still valid by a margin (the tenant's assertion lifetime may be shorter than the window). Otherwise null, and the
-	 * user proves again rather than the finish failing on an expired assertion.
+	 * The stored proof, when it may still be spent (to add a factor) or end the interaction: given within
+	 * FRESH_PROOF_MS and with its assertion still valid by a margin (the tenant's assertion lifetime may be shorter than
+	 * the window). Otherwise null, and the user proves again rather than the service or the finish refusing an expired
+	 * assertion.
 	 */
-	function finishingProof(visit: Visit): Proof | null {
+	function freshProof(visit: Visit): Proof | null {
 		const lifetimeMs = visit.ctx.settings.assertions.ttl_seconds * 1000 - 10_000;
 		if (visit.session.proved_at === null || visit.session.proved_at <= now() - Math.min(FRESH_PROOF_MS, lifetimeMs)) return null;
 		return open<Proof>(visit, "proof_envelope");
@@ -352,7 +352,6 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 	 */
 	const firstFactorAllowed = (visit: Visit): boolean => visit.prompt.intent !== "verify" || visit.settings.prompt.no_factor_policy === "enroll";
 	const isFresh = (visit: Visit): boolean => visit.session.proved_at !== null && visit.session.proved_at > now() - FRESH_PROOF_MS;
-	const freshProof = (visit: Visit): Proof | null => (isFresh(visit) ? open<Proof>(visit, "proof_envelope") : null);
 
 	async function factorsOf(visit: Visit): Promise<FactorView[]> {
 		return orderFactors((await services.factors.list(visit.ctx, visit.prompt.userId)).map(toView));
@@ -692,7 +691,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			if (visit.request.body.saved !== "yes") return send(visit, <RecoveryCodesPage page={visit.page} data={{ codes, errors: [{ field: "saved", key: "error.ack_required" }] }} />, 400);
 			// Acknowledged: the sealed copy goes now; the codes exist only as hashes from here on (R-RC-2).
 			await save(visit, { recovery_codes_envelope: null });
-			const proof = finishingProof(visit);
+			const proof = freshProof(visit);
 			if (visit.prompt.intent === "manage" || visit.prompt.action !== null || proof === null) return redirectToBase(visit);
 			return finish(visit, { result: "verified", method: proof.method, assertion: proof.assertion });
 		});
@@ -755,7 +754,7 @@ export function promptPageRoutes(services: Services, options: PromptPageOptions)
 			return redirectToBase(visit);
 		});
 		manage("done", async (visit) => {
-			const proof = finishingProof(visit);
+			const proof = freshProof(visit);
 			if (proof === null) return verifyPage(visit, [{ field: null, key: "error.no_proof_left" }], 403);
 			return finish(visit, { result: "verified", method: proof.method, assertion: proof.assertion });
 		});
