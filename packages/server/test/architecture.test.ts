@@ -23,11 +23,13 @@ const LAYERS: Record<string, { may: readonly string[]; types?: readonly string[]
 	contract: { may: ["core"] },
 	store: { may: ["core"] },
 	factors: { may: ["core", "contract"], types: ["store/store.ts", "store/tables.ts"] },
+	// Token-file readers and writers (issue 17): pure streaming parsers of other systems' exports, no store, no I/O of their own.
+	"token-files": { may: ["core", "contract"] },
 	clock: { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	mail: { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	"rate-counters": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
 	"webhook-delivery": { may: ["core", "contract", "store", ...INFRASTRUCTURE] },
-	services: { may: ["core", "contract", "store", "factors", ...INFRASTRUCTURE] },
+	services: { may: ["core", "contract", "store", "factors", "token-files", ...INFRASTRUCTURE] },
 	// The prompt's OpenID Connect machinery (issue 15): oidc-provider wired over the services and the store.
 	oidc: { may: ["services", "contract", "core", "store", ...INFRASTRUCTURE] },
 	// The prompt's pages (issue 15): pure functions of plain data to HTML, and their locale catalogs.
