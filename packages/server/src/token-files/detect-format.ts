@@ -46,7 +46,7 @@ export function detectFormat(firstBytes: Uint8Array): ImportFormat | undefined {
 		if (csv !== undefined) return csv;
 		// A header line or a YAML key that is not ours: look at the next line, as long as nothing contradicts.
 		if (/^[A-Za-z_][\w-]*\s*:/.test(line)) continue;
-		if (trimmed.includes(",")) continue;
+		if (trimmed.includes(",") || trimmed.includes("\t")) continue;
 		return undefined;
 	}
 	return undefined;

@@ -31,7 +31,9 @@ export const readPiCSV: TokenFileReader = async function* (input, options) {
 };
 
 function readRow(columns: string[], userColumn: number | undefined, location: string): ImportItem {
-	const user = userIdField(userColumn === undefined ? login(columns[0]) : columns[userColumn]);
+	// "n/a" is the export's owner for a token without a user, also when column 1 is named as the user column.
+	const chosen = userColumn === undefined ? login(columns[0]) : userColumn === 0 && columns[0] === "n/a" ? undefined : columns[userColumn];
+	const user = userIdField(chosen);
 	if (!user.ok) {
 		const reason =
 			user.code !== "missing_user"
