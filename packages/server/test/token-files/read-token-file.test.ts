@@ -50,6 +50,18 @@ describe("readTokenFile: detection, then the format's reader", () => {
 		]);
 	});
 
+	it("an option the format has no use for is a file fault before anything is read", async () => {
+		for (const [format, options] of [
+			["oath-csv", { userFrom: "label" }],
+			["authelia", { userColumn: "1" }],
+			["pskc", { userColumn: "1" }],
+			["pskc", { userFrom: "issuer-label" }],
+		] as const) {
+			const error = await readAll(readTokenFile(chunked(fixture("oath-v2.csv")), format, options)).catch((caught: unknown) => caught);
+			expect(error, `${format} ${JSON.stringify(options)}`).toMatchObject({ name: "TokenFileError", code: "option_not_applicable" });
+		}
+	});
+
 	it("one format's file given to another reader is problems or a file fault, never records made up from it", async () => {
 		const authelia = fixture("authelia.export.totp.yml");
 		const asCSV = await readAll(readTokenFile(chunked(authelia), "oath-csv", { userColumn: "1" })).catch((error: unknown) => error);
