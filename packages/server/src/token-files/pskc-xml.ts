@@ -188,9 +188,9 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 		throw new TokenFileError("not_utf8", "the file is not valid UTF-8", lineOf(parser));
 	}
 	feed(rest);
+	if (!sawRoot) throw new TokenFileError("not_pskc", "the file holds no XML element", lineOf(parser));
 	parser.close();
 	while (ready.length > 0) yield ready.shift()!;
-	if (!sawRoot) throw new TokenFileError("not_pskc", "the file holds no XML element", lineOf(parser));
 	if (!rootClosed) throw new TokenFileError("xml_invalid", "the file ends before </KeyContainer>", lineOf(parser));
 }
 
