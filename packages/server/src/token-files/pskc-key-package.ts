@@ -80,9 +80,10 @@ export function readKeyPackage(element: XmlElement, index: number, decryption: P
 	const location = packageLocation(index, keyId, serialNo);
 	const keyUserId = textOf(childElement(key, "userid"));
 	const deviceUserId = textOf(childElement(device, "userid"));
+	const userId = keyUserId ?? deviceUserId;
 	const problem = (code: string, reason: string): PSKCKeyItem => ({
 		kind: "problem",
-		problem: { location, code, reason, ...(keyUserId ?? deviceUserId ? { userId: (keyUserId ?? deviceUserId)! } : {}) },
+		problem: { location, code, reason, ...(userId !== undefined ? { userId } : {}) },
 	});
 	if (key === undefined) return problem("missing_key", "the KeyPackage has no Key element");
 
@@ -167,6 +168,9 @@ function readInteger(element: XmlElement, location: string, decryption: PSKCDecr
 	}
 	const text = textOf(findPath(element, "plainvalue"));
 	if (text === undefined) return undefined;
+	// privacyIDEA writes a token's missing timeStep as Python's "None" (export_pskc formats tokeninfo as it is):
+	// that is an absent value (the default applies), not a malformed one.
+	if (text === "None") return undefined;
 	if (!signed) return /^\+?[0-9]{1,15}$/.test(text) ? Number(text) : null;
 	// TimeDrift is only reported, never used (docs/pskc.md); privacyIDEA writes its timeShift, seconds as a float
 	// ("-12.0"), there. A drift that is not a number is left out rather than refusing the token for it.
