@@ -128,7 +128,14 @@ export function readKeyPackage(element: XmlElement, index: number, decryption: P
 	] as const) {
 		const fieldElement = childElement(data, name);
 		if (fieldElement === undefined) continue;
-		const value = readInteger(fieldElement, location, decryption, field === "timeDrift");
+		let value: number | null | undefined;
+		try {
+			value = readInteger(fieldElement, location, decryption, field === "timeDrift");
+		} catch (error) {
+			// A file fault on an encrypted counter ends the file: the secret already opened is not handed on, so zero it.
+			result.secret?.fill(0);
+			throw error;
+		}
 		if (value === null) {
 			result.secret?.fill(0);
 			return problem(`invalid_${name === "timeinterval" ? "period" : name}`, `Data/${elementName(name)} is not a whole number`);
