@@ -241,7 +241,7 @@ export interface FactorRepository {
 	/** Bulk import (issue 17): several rows in one statement (or a few, for very many). */
 	insertMany(rows: readonly FactorTable[]): Promise<void>;
 	/** The tenant's live (not deleted) factors with one of these import references: which exist already, and whose. */
-	findImportRefs(tenantId: string, refs: readonly string[]): Promise<{ import_ref: string; user_id: string }[]>;
+	findImportRefs(tenantId: string, refs: readonly string[]): Promise<{ import_ref: string; user_id: string; import_job_id: string | null }[]>;
 	/** The live (pending or active) factors of these users, in one read. */
 	listLiveForUsers(tenantId: string, userIds: readonly string[]): Promise<FactorTable[]>;
 }

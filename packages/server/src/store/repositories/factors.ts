@@ -138,16 +138,16 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 			}
 		},
 		async findImportRefs(tenantId, refs) {
-			const found: { import_ref: string; user_id: string }[] = [];
+			const found: { import_ref: string; user_id: string; import_job_id: string | null }[] = [];
 			for (let start = 0; start < refs.length; start += 1000) {
 				const rows = await db
 					.selectFrom("factors")
-					.select(["import_ref", "user_id"])
+					.select(["import_ref", "user_id", "import_job_id"])
 					.where("tenant_id", "=", tenantId)
 					.where("import_ref", "in", refs.slice(start, start + 1000))
 					.where("status", "!=", "deleted")
 					.execute();
-				for (const row of rows) if (row.import_ref !== null && row.import_ref !== undefined) found.push({ import_ref: row.import_ref, user_id: row.user_id });
+				for (const row of rows) if (row.import_ref !== null && row.import_ref !== undefined) found.push({ import_ref: row.import_ref, user_id: row.user_id, import_job_id: row.import_job_id ?? null });
 			}
 			return found;
 		},
