@@ -21,7 +21,11 @@ const FACTOR_COLUMNS = [
 	"activated_at",
 	"last_used_at",
 	"deleted_at",
-	// An HOTP factor imported without a counter: the verify refuses it until resynchronized (issue 17).
+	// Issue 17: needs_resync (an HOTP factor imported without a counter) is what the verify refuses until a resync;
+	// the other import columns come along so an attempt's factors are whole rows, as listForUser reads them.
+	"import_ref",
+	"import_job_id",
+	"weak_secret",
 	"needs_resync",
 ] as const satisfies readonly (keyof FactorTable)[];
 
