@@ -14,7 +14,7 @@ import { tenantContext, type TenantContext } from "../../src/services/tenant-con
 import { createKysely } from "../../src/store/dialects.js";
 import type { ImportItem, ImportRecord } from "../../src/token-files/import-record.js";
 import { hasTool } from "../e2e/process.js";
-import { buildTestApp, createPostgresSchema, DIALECTS, nextStep, type TestApp } from "../helpers.js";
+import { buildTestApp, codeFor, createPostgresSchema, DIALECTS, nextStep, type TestApp } from "../helpers.js";
 
 const OATHTOOL = hasTool("oathtool", "oathtool");
 
@@ -297,6 +297,59 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect((await verify("zed", oathHOTP(hotpSecret, 0))).status).toBe(200);
 		nextStep(t.clock);
 		expect((await verify("yan", oathTOTP(yanSecret, unix()))).status).toBe(200);
+	});
+
+	it("an enrollment racing the job never fails a batch: each contested user ends with the import's factor or their own, never both", async () => {
+		// Enrollments land while the job runs: between the job reading a user's record and deciding their batch (awaited
+		// inside the file's stream, so it happens for certain), and in parallel with the job's transactions.
+		const confirmedMidway: string[] = [];
+		const pendingMidway: { user: string; id: string; secret: string }[] = [];
+		const parallel: string[] = [];
+		async function enroll(user: string): Promise<{ id: string; secret: string } | undefined> {
+			const enrolled = await t.call("POST", `/v1/users/${user}/factors`, { type: "totp" });
+			return enrolled.status === 201 ? { id: enrolled.json.factor.id, secret: enrolled.json.totp.secret } : undefined;
+		}
+		const confirm = async (user: string, factor: { id: string; secret: string }) =>
+			(await t.call("POST", `/v1/users/${user}/factors/${factor.id}/confirm`, { code: codeFor(factor.secret, t.clock()) })).status === 200 ? "active" : "refused";
+		const racing: Promise<"active" | "refused">[] = [];
+		async function* file(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 1200; index += 1) {
+				const user = `race-${String(index).padStart(4, "0")}`;
+				yield record(user, randomBytes(20));
+				if (index % 40 === 0) {
+					const factor = (await enroll(user))!;
+					expect(await confirm(user, factor)).toBe("active");
+					confirmedMidway.push(user);
+				} else if (index % 40 === 20) {
+					pendingMidway.push({ user, ...(await enroll(user))! });
+				} else if (index % 40 === 10) {
+					parallel.push(user);
+					racing.push(enroll(user).then((factor) => (factor === undefined ? "refused" : confirm(user, factor))));
+				}
+			}
+		}
+		const report = await importItems(t.app.services.deps, ctx, file(), { format: "otpauth", dryRun: false });
+		const outcomes = await Promise.all(racing);
+		expect(report.status).toBe("completed");
+		expect(report.counts.users_created + report.counts.skipped).toBe(1200);
+		const skipped = new Set(report.entries.filter((entry) => entry.code === "user_has_factor").map((entry) => entry.userId));
+		expect(skipped.size).toBe(report.counts.skipped);
+		// Confirmed before their batch was decided: skipped, their own factor kept.
+		for (const user of confirmedMidway) expect(skipped.has(user), user).toBe(true);
+		// Pending when their batch was decided: the import's factor is their first, and the pending one is void (R-LC-1).
+		for (const { user, id, secret } of pendingMidway) {
+			expect(skipped.has(user), user).toBe(false);
+			expect(await confirm(user, { id, secret })).toBe("refused");
+			expect((await eventsOf(user, "factor.deleted"))[0]?.data).toMatchObject({ by: "system", reason: "superseded" });
+		}
+		for (const user of [...confirmedMidway, ...pendingMidway.map((entry) => entry.user), ...parallel]) {
+			const active = (await t.app.services.deps.store.factors.listForUser(t.tenantId, user)).filter((factor) => factor.status === "active");
+			const imported = active.filter((factor) => factor.import_job_id === report.job_id);
+			const own = active.filter((factor) => factor.import_job_id === null);
+			expect(imported.length + own.length, user).toBe(1);
+			expect(own.length === 1, user).toBe(skipped.has(user));
+		}
+		parallel.forEach((user, index) => expect(outcomes[index] === "active", user).toBe(skipped.has(user)));
 	});
 
 	it("admin keys only", async () => {
