@@ -3,7 +3,9 @@ import { generateId } from "../core/id.js";
 import { sealFactorSecret } from "../factors/factor-secret.js";
 import type { Store } from "../store/store.js";
 import type { FactorTable, ImportJobTable } from "../store/tables.js";
+import { DETECT_BYTES, detectFormat } from "../token-files/detect-format.js";
 import { type ImportFormat, type ImportItem, type ImportProblem, type ImportRecord, TokenFileError } from "../token-files/import-record.js";
+import { readTokenFile } from "../token-files/read-token-file.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { checkRecord } from "./import-decisions.js";
@@ -461,6 +463,66 @@ async function finish(job: JobContext, startedAt: number, error: { code: string;
 		started_at: new Date(startedAt).toISOString(),
 		finished_at: new Date(finishedAt).toISOString(),
 	};
+}
+
+/**
+ * Imports one file as it arrives (the CLI's file or stdin, the API's request body): detects the format from the first
+ * bytes when it is "auto" (an undetectable file is import_file_invalid, before any job exists), reads it with the
+ * format's streaming reader and imports its items (importItems). Progress counts the bytes consumed.
+ */
+export async function runImport(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	input: AsyncIterable<Uint8Array>,
+	options: ImportOptions,
+	onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportReport> {
+	requireAdmin(ctx);
+	const iterator = input[Symbol.asyncIterator]();
+	// The first chunks, up to what detection looks at, are read ahead and then handed to the reader first.
+	const head: Uint8Array[] = [];
+	let headBytes = 0;
+	let ended = false;
+	if (options.format === "auto") {
+		while (headBytes < DETECT_BYTES) {
+			const next = await iterator.next();
+			if (next.done === true) {
+				ended = true;
+				break;
+			}
+			head.push(next.value);
+			headBytes += next.value.byteLength;
+		}
+	}
+	const format = options.format === "auto" ? detectFormat(concat(head, Math.min(headBytes, DETECT_BYTES))) : options.format;
+	if (format === undefined) throw new ServiceError("import_file_invalid");
+	let bytes = 0;
+	async function* counted(): AsyncGenerator<Uint8Array> {
+		for (const chunk of head) {
+			bytes += chunk.byteLength;
+			yield chunk;
+		}
+		head.length = 0;
+		if (ended) return;
+		for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+			bytes += next.value.byteLength;
+			yield next.value;
+		}
+	}
+	const items = readTokenFile(counted(), format, options);
+	return importItems(deps, ctx, items, { ...options, format }, onProgress === undefined ? undefined : (progress) => onProgress({ ...progress, bytes }));
+}
+
+function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
+	const out = new Uint8Array(length);
+	let offset = 0;
+	for (const chunk of chunks) {
+		if (offset >= length) break;
+		const part = chunk.subarray(0, length - offset);
+		out.set(part, offset);
+		offset += part.byteLength;
+	}
+	return out;
 }
 
 function reportOf(row: ImportJobTable): ImportReport {

@@ -7,7 +7,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBase32 } from "../../src/core/base32.js";
 import { createKeyring } from "../../src/core/keyring.js";
-import { getImportJob, importItems, listImportJobs } from "../../src/services/imports.js";
+import { getImportJob, importItems, listImportJobs, runImport } from "../../src/services/imports.js";
 import { importRef } from "../../src/services/import-ref.js";
 import type { ImportOptions } from "../../src/services/import-types.js";
 import { tenantContext, type TenantContext } from "../../src/services/tenant-context.js";
@@ -350,6 +350,32 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 			expect(own.length === 1, user).toBe(skipped.has(user));
 		}
 		parallel.forEach((user, index) => expect(outcomes[index] === "active", user).toBe(skipped.has(user)));
+	});
+
+	it("runImport: an otpauth list, streamed in small chunks, detected and imported; an undetectable file leaves no job", async () => {
+		const secrets = [randomBytes(20), randomBytes(20)];
+		const text =
+			"# exported from an otplib app\n" +
+			`otpauth://totp/Acme:vic%40example.com?secret=${encodeBase32(secrets[0]!)}&issuer=Acme\r\n` +
+			`otpauth://hotp/Acme:wes%40example.com?secret=${encodeBase32(secrets[1]!)}&issuer=Acme&counter=5\n`;
+		const bytes = new TextEncoder().encode(text);
+		async function* chunks(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+			for (let offset = 0; offset < data.byteLength; offset += size) yield data.slice(offset, offset + size);
+		}
+		const progress: number[] = [];
+		const deps = t.app.services.deps;
+		const report = await runImport(deps, ctx, chunks(bytes, 7), { format: "auto", dryRun: false, userFrom: "label" }, (p) => progress.push(p.bytes));
+		expect(report).toMatchObject({ status: "completed", format: "otpauth", counts: { records: 2, users_created: 2, factors_created: 2, invalid: 0 } });
+		expect(progress.at(-1)).toBe(bytes.byteLength);
+		nextStep(t.clock);
+		expect((await verify("vic@example.com", oathTOTP(secrets[0]!, unix()))).status).toBe(200);
+		expect((await verify("wes@example.com", oathHOTP(secrets[1]!, 5))).status).toBe(200);
+
+		const jobs = (await listImportJobs(deps, ctx, { limit: 100 })).length;
+		await expect(runImport(deps, ctx, chunks(new TextEncoder().encode("nothing a reader knows\n"), 4), { format: "auto", dryRun: false })).rejects.toMatchObject({
+			code: "import_file_invalid",
+		});
+		expect((await listImportJobs(deps, ctx, { limit: 100 })).length).toBe(jobs);
 	});
 
 	it("admin keys only", async () => {
