@@ -40,13 +40,14 @@ async function* itemsOf(items: ImportItem[]): AsyncGenerator<ImportItem> {
 describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 	let t: TestApp;
 	let ctx: TenantContext;
-	let counting: { count(): Promise<Record<string, number>>; close(): Promise<void> };
+	let counting: { count(): Promise<Record<string, number>>; deliveries(type: string): Promise<number>; close(): Promise<void> };
 	let dropSchema: (() => Promise<void>) | undefined;
 
 	beforeAll(async () => {
 		const schema = dialect === "postgres" ? await createPostgresSchema() : undefined;
 		dropSchema = schema?.drop;
-		t = await buildTestApp(schema === undefined ? {} : { env: { TWOFOLD_DATABASE_URL: schema.url } });
+		const env = { TWOFOLD_WEBHOOK_ALLOW_PRIVATE: "true" };
+		t = await buildTestApp({ env: schema === undefined ? env : { ...env, TWOFOLD_DATABASE_URL: schema.url } });
 		ctx = await adminContext();
 		// Its own connection, reading every table of the schema: a dry run must change none of them.
 		const { db } = createKysely(schema === undefined ? { sqlitePath: `${t.dataDir}/twofold.db` } : { databaseURL: schema.url, sqlitePath: "" });
@@ -59,6 +60,10 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 				const counts: Record<string, number> = {};
 				for (const { name } of tables) counts[name] = Number((await sql<{ n: number | string }>`select count(*) as n from ${sql.table(name)}`.execute(db)).rows[0]!.n);
 				return counts;
+			},
+			async deliveries(type) {
+				const row = await db.selectFrom("webhook_deliveries").select((eb) => eb.fn.countAll<number | string>().as("n")).where("event_type", "=", type).executeTakeFirstOrThrow();
+				return Number(row.n);
 			},
 			close: () => db.destroy(),
 		};
@@ -376,6 +381,18 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 			code: "import_file_invalid",
 		});
 		expect((await listImportJobs(deps, ctx, { limit: 100 })).length).toBe(jobs);
+	});
+
+	it("webhooks get factor.imported per user and import.completed per job, as for any event", async () => {
+		const hook = await t.call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["factor.imported", "import.completed"] });
+		expect(hook.status, hook.body).toBe(201);
+		const before = { imported: await counting.deliveries("factor.imported"), completed: await counting.deliveries("import.completed") };
+		const report = await run([record("hook-1", randomBytes(20)), record("hook-2", randomBytes(20)), record("hook-3", randomBytes(20))]);
+		expect(report.counts.users_created).toBe(3);
+		expect(await counting.deliveries("factor.imported")).toBe(before.imported + 3);
+		expect(await counting.deliveries("import.completed")).toBe(before.completed + 1);
+		expect(await counting.deliveries("factor.created")).toBe(0);
+		expect((await t.call("DELETE", `/v1/webhooks/${hook.json.webhook.id}`)).status).toBe(204);
 	});
 
 	it("admin keys only", async () => {
