@@ -246,11 +246,16 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		// Whatever the counter, a code is refused, and the audit trail says why.
 		for (const counter of [0, 1, 40]) expect((await verify("ray", oathHOTP(secret, counter))).json.error.code).toBe("invalid_code");
 		expect((await eventsOf("ray", "verification.failed"))[0]!.data).toMatchObject({ reason: "needs_resync" });
-		const resync = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 40), oathHOTP(secret, 41)] });
+		// The token was used 640 times at the old system: past the tenant's resync window (100), within the wider one
+		// a token imported without its counter gets (1,000).
+		const resync = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 640), oathHOTP(secret, 641)] });
 		expect(resync.status, resync.body).toBe(200);
 		expect(resync.json.factor.needs_resync).toBe(false);
-		expect((await verify("ray", oathHOTP(secret, 41))).status).toBe(422);
-		expect((await verify("ray", oathHOTP(secret, 42))).status).toBe(200);
+		expect((await verify("ray", oathHOTP(secret, 641))).status).toBe(422);
+		expect((await verify("ray", oathHOTP(secret, 642))).status).toBe(200);
+		// Once synchronized, the tenant's window applies again: a jump of 640 is not found by a resync.
+		const again = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 1300), oathHOTP(secret, 1301)] });
+		expect(again.json.error.code).toBe("invalid_code");
 	});
 
 	it("the import reference is a keyed HMAC, not an unkeyed hash of the secret, and changes with the master key", async () => {
