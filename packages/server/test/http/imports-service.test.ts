@@ -274,8 +274,11 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 	});
 
 	it("a file fault mid-file fails the job; the batches before it stay committed, each user whole", async () => {
+		let polled: unknown;
 		async function* faulty(): AsyncGenerator<ImportItem> {
 			for (let index = 0; index < 501; index += 1) yield record(`batch-${String(index).padStart(4, "0")}`, randomBytes(20));
+			// The first batch is committed by now: a poll of the running job sees its progress.
+			polled = (await listImportJobs(t.app.services.deps, ctx, { limit: 1 }))[0];
 			const { TokenFileError } = await import("../../src/token-files/import-record.js");
 			throw new TokenFileError("line_too_long", "line 502 is over 64 KiB", "line 502");
 		}
@@ -284,6 +287,7 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect(report.error).toEqual({ code: "line_too_long", reason: "line 502 is over 64 KiB", location: "line 502" });
 		// The first batch (500 users) committed; the 501st user was still being gathered and is not written.
 		expect(report.counts).toMatchObject({ users_created: 500, factors_created: 500 });
+		expect(polled).toMatchObject({ job_id: report.job_id, status: "running", finished_at: null, counts: { records: 501, users_created: 500 } });
 		expect(await factorsOf("batch-0499")).toHaveLength(1);
 		expect(await factorsOf("batch-0500")).toBeUndefined();
 		const job = await getImportJob(t.app.services.deps, ctx, report.job_id!);
