@@ -442,12 +442,13 @@ export async function importItems(
 		}
 		if (pending.size > 0) await runBatch(job, [...pending.values()]);
 	} catch (thrown) {
+		// The users still being gathered are not written: their secrets go now (R-ST-1).
+		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
 		if (!(thrown instanceof TokenFileError)) {
 			await finish(job, startedAt, { code: "internal_error", reason: "the import stopped on an internal error; see the server log", location: "" }).catch(() => undefined);
 			throw thrown;
 		}
 		error = { code: thrown.code, reason: thrown.reason, location: thrown.location };
-		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
 	}
 	progress();
 	return finish(job, startedAt, error);

@@ -405,6 +405,14 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect((await t.call("DELETE", `/v1/webhooks/${hook.json.webhook.id}`)).status).toBe(204);
 	});
 
+	it("every secret handed to it is zeroed once used: created, refused, skipped, and in a dry run (R-ST-1)", async () => {
+		for (const dryRun of [true, false]) {
+			const items = [record(`zero-${dryRun}`, randomBytes(20)), record("eve", randomBytes(20)), record(`zero-short-${dryRun}`, randomBytes(8))];
+			await run(items, { dryRun });
+			for (const item of items) expect(item.kind === "record" && item.record.secret.every((byte) => byte === 0)).toBe(true);
+		}
+	});
+
 	it("admin keys only", async () => {
 		await expect(run([record("tom", randomBytes(20))], {}, { ...ctx, scope: "default" })).rejects.toMatchObject({ code: "forbidden" });
 		await expect(getImportJob(t.app.services.deps, ctx, "imp_nothere")).rejects.toMatchObject({ code: "import_not_found" });
