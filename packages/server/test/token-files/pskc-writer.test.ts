@@ -108,6 +108,7 @@ describe.skipIf(!HAS_PYTHON_PSKC)("the PSKC export, read by python3-pskc", () =>
 		expect(run.stderr).toMatch(/DecryptionError|MAC/);
 		const { error, seen } = await failureOf(readTokenFile(chunks(text), "pskc", { passphrase: "not the passphrase at all" }));
 		expect(seen).toBe(0);
+		expect(error.code).toBe("wrong_key_or_mac");
 		expect(error.message).not.toContain("12345678901234567890");
 	});
 
@@ -125,7 +126,7 @@ describe.skipIf(!HAS_PYTHON_PSKC)("the PSKC export, read by python3-pskc", () =>
 		const run = readWithPython(write("tampered.pskc.xml", tampered), PASSPHRASE);
 		expect(run.status).not.toBe(0);
 		expect(run.stderr).toMatch(/MAC value does not match/);
-		await expect(readOurs(tampered, { passphrase: PASSPHRASE })).rejects.toThrow();
+		await expect(readOurs(tampered, { passphrase: PASSPHRASE })).rejects.toMatchObject({ code: "wrong_key_or_mac" });
 	});
 });
 
