@@ -197,7 +197,7 @@ describe.skipIf(!OATHTOOL || !PYTHON_PSKC).each(DIALECTS)("export service (%s)",
 		}
 	});
 
-	it(`pages of ${PAGE_USERS} users: 1,203 users are each written and audited exactly once`, async () => {
+	it(`pages of ${PAGE_USERS} users: 1,203 users are each written and audited exactly once, each page written before the next is read`, async () => {
 		const { tenant, apiKey } = await t.app.services.tenants.create("bulk");
 		void apiKey;
 		const bulk = await adminContext(t, tenant.id);
@@ -208,7 +208,21 @@ describe.skipIf(!OATHTOOL || !PYTHON_PSKC).each(DIALECTS)("export service (%s)",
 		}
 		const imported = await importItems(t.app.services.deps, bulk, items(), { format: "otpauth", dryRun: false });
 		expect(imported.counts.factors_created).toBe(1203);
-		const { text, result } = await exportToString(t, bulk, { format: "otpauth" });
+		// Written as it goes: one chunk per page of users (3 pages), each handed out before the next page is read.
+		const chunks: string[] = [];
+		let readsBeforeFirstWrite: number | undefined;
+		let reads = 0;
+		const store = t.app.services.deps.store;
+		// The real store, its page reads counted (a spy on the real call, not a stand-in).
+		const factors = { ...store.factors, activeForExport: (...args: Parameters<typeof store.factors.activeForExport>) => (reads++, store.factors.activeForExport(...args)) };
+		const counted = { ...t.app.services.deps, store: Object.defineProperty(Object.create(store) as typeof store, "factors", { value: factors }) };
+		const result = await runExport(counted, bulk, { format: "otpauth" }, async (chunk) => {
+			if (chunk.startsWith("otpauth://") && readsBeforeFirstWrite === undefined) readsBeforeFirstWrite = reads;
+			chunks.push(chunk);
+		});
+		const text = chunks.join("");
+		expect(chunks.filter((chunk) => chunk.startsWith("otpauth://"))).toHaveLength(Math.ceil(1203 / PAGE_USERS));
+		expect(readsBeforeFirstWrite).toBe(1);
 		expect(result).toMatchObject({ users: 1203, factors: 1203 });
 		const users = text
 			.split("\n")
