@@ -12,12 +12,39 @@ import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { decodeBase32, encodeBase32 } from "../../src/core/base32.js";
 import { generateHOTP } from "../../src/core/hotp.js";
+import { readTokenFile } from "../../src/token-files/read-token-file.js";
 import { codeFor, testClock } from "../helpers.js";
 import { hasTool } from "./process.js";
 
 const OATHTOOL = hasTool("oathtool", "oathtool");
+// util-linux's script(1) gives the CLI a terminal, as an operator's shell would.
+const SCRIPT = hasTool("script", "bsdutils");
 const binary = new URL("../../bin/twofold.js", import.meta.url).pathname;
 const PASSPHRASE = "a long export passphrase";
+
+/** Runs the CLI on a pseudo-terminal (script(1)); each time the output shows a prompt of `answers`, types its answer. */
+function onTerminal(args: string[], env: Record<string, string>, answers: [RegExp, string][]): Promise<{ code: number | null; output: string }> {
+	const command = [process.execPath, binary, ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
+	return new Promise((resolve, reject) => {
+		const child = spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+		let output = "";
+		const pending = [...answers];
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString("utf8");
+			while (pending.length > 0 && pending[0]![0].test(output)) {
+				const [prompt, answer] = pending.shift()!;
+				output = output.replace(prompt, (match) => `${match}[answered]`);
+				// At a person's pace, not the instant the prompt shows: cli/hidden-input.ts writes the prompt before it
+				// turns echo off, so an answer arriving within that moment is echoed (reported to its owner).
+				setTimeout(() => child.stdin!.write(`${answer}\r`), 300);
+			}
+		};
+		child.stdout!.on("data", onData);
+		child.stderr!.on("data", onData);
+		child.on("error", reject);
+		child.on("close", (code) => resolve({ code, output }));
+	});
+}
 
 /** Runs the CLI under umask 000 with `fd3` (if given) written to its file descriptor 3; stdin is not a terminal. */
 function run(args: string[], env: Record<string, string>, fd3?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -163,6 +190,34 @@ describe.skipIf(!OATHTOOL)("operator CLI: export", () => {
 			await node.close();
 		}
 	}, 180_000);
+
+	it.skipIf(!SCRIPT)("on a terminal the passphrase is asked twice without echo; two different answers write nothing", async () => {
+		const typed = "typed on the terminal 42";
+		const path = join(out, "terminal.pskc.xml");
+		const asked = await onTerminal(["export", "--tenant", tenantId, "--format", "pskc", "--out", path], sourceEnv, [
+			[/Passphrase for the PSKC export: /, typed],
+			[/The same passphrase again: /, typed],
+		]);
+		expect(asked.code, asked.output).toBe(0);
+		expect(asked.output).toContain("exported 2 users");
+		expect(asked.output).not.toContain(typed);
+		// The file opens with what was typed.
+		async function* bytes() {
+			yield readFileSync(path);
+		}
+		const records = [];
+		for await (const item of readTokenFile(bytes(), "pskc", { passphrase: typed })) records.push(item);
+		expect(records.map((item) => item.kind)).toEqual(["record", "record"]);
+
+		const differing = join(out, "differing.pskc.xml");
+		const refused = await onTerminal(["export", "--tenant", tenantId, "--format", "pskc", "--out", differing], sourceEnv, [
+			[/Passphrase for the PSKC export: /, typed],
+			[/The same passphrase again: /, `${typed}!`],
+		]);
+		expect(refused.code).toBe(2);
+		expect(refused.output).toContain("the two passphrases differ");
+		expect(existsSync(differing)).toBe(false);
+	}, 120_000);
 
 	it("otpauth with --i-understand-plaintext: 0600, one URI per factor, importable with --user-from label", async () => {
 		const path = join(out, "export.txt");
