@@ -22,6 +22,7 @@ const PYTHON_PSKC = hasTool("/usr/bin/python3", "python3") && (() => {
 		return false;
 	}
 })();
+const SCRIPT = hasTool("script", "util-linux");
 const binary = new URL("../../bin/twofold.js", import.meta.url).pathname;
 
 /** The CLI with `fdText` readable on descriptor 3 (what `--passphrase-fd 3` reads; a shell's `3<<<"$PASS"`). */
@@ -155,5 +156,15 @@ describe("operator CLI: import", () => {
 		} finally {
 			await node.close();
 		}
+	}, 120_000);
+
+	it.skipIf(!SCRIPT)("shows a progress bar with the rate and time left on a terminal", async () => {
+		const file = join(dataDir, "bar.txt");
+		writeFileSync(file, Array.from({ length: 2000 }, (_, index) => `otpauth://totp/Acme:bar-${index}?secret=${encodeBase32(randomBytes(20))}`).join("\n"));
+		// script(1) runs the CLI on a pseudo-terminal, as an operator's shell would.
+		const command = [process.execPath, binary, "import", "--tenant", tenant, "--user-from", "label", "--dry-run", file].map((word) => `'${word}'`).join(" ");
+		const shown = execFileSync("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env }, encoding: "utf8" });
+		expect(shown).toMatch(/\] 100% \| 2000 users, \d+ users\/s \| ETA \d+s/);
+		expect(shown).toContain("dry run (nothing written)");
 	}, 120_000);
 });
