@@ -202,4 +202,19 @@ describe("the otpauth export", () => {
 			list.map((token) => [token.userId, token.type, Buffer.from(token.secret).toString("hex"), token.counter, token.period, token.digits, token.algorithm]),
 		);
 	});
+
+	it("a tenant name with a colon and user ids with colons or spaces at either end come back as they were with --user-from label", async () => {
+		const userIds = [" bob", "alice", "a:b", "x: y", "trailing ", "  two:lead", "Acme: EU:carol", "%3A literal"];
+		const secret = Buffer.from("12345678901234567890");
+		const list: ExportToken[] = userIds.map((userId, index) => ({ userId, factorId: `fac_${index}`, type: "totp", secret, algorithm: "SHA1", digits: 6, period: 30, label: "phone" }));
+		for (const issuer of ["Acme: EU", "Acme", "a:b: c", ""]) {
+			const text = otpauthHeader(issuer, new Date(0)) + list.map((token) => otpauthLine(token, issuer)).join("");
+			const items = await readOurs(text, { format: "otpauth", userFrom: "label" });
+			expect(items.filter((item) => item.kind === "problem")).toEqual([]);
+			const records = items.filter((item) => item.kind === "record").map((item) => (item as { record: ImportRecord }).record);
+			expect(records.map((record) => record.userId)).toEqual(userIds);
+			// Each line still names the tenant as issuer, so an authenticator app shows it.
+			for (const line of text.trimEnd().split("\n").slice(1)) expect(new URL(line).searchParams.get("issuer")).toBe(issuer);
+		}
+	});
 });
