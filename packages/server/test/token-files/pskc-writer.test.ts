@@ -154,6 +154,22 @@ describe("the PSKC export, read by Twofold's reader", () => {
 		);
 	});
 
+	it("a passphrase not in NFC (a decomposed é) opens the file as typed, in Twofold's reader and in python3-pskc", async () => {
+		const decomposed = "cafe\u0301 cre\u0300me bru\u0302le\u0301e";
+		expect(decomposed.normalize("NFC")).not.toBe(decomposed);
+		const list = tokens().slice(0, 2);
+		const text = await pskcFile(list, decomposed);
+		const items = await readOurs(text, { passphrase: decomposed });
+		expect(items.map((item) => (item.kind === "record" ? Buffer.from(item.record.secret).toString("hex") : item.kind))).toEqual(
+			list.map((token) => Buffer.from(token.secret).toString("hex")),
+		);
+		if (HAS_PYTHON_PSKC) {
+			const run = readWithPython(write("decomposed.pskc.xml", text), decomposed);
+			expect(run.stderr).toBe("");
+			expect(JSON.parse(run.stdout).keys.map((key: { secret: string }) => key.secret)).toEqual(list.map((token) => Buffer.from(token.secret).toString("hex")));
+		}
+	});
+
 	it("holds no secret in a decodable form, and a fresh salt and IVs each time", async () => {
 		const list = tokens();
 		const first = await pskcFile(list);
