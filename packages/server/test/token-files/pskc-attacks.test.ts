@@ -2,7 +2,7 @@ import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { readPSKC, readPSKCKeys } from "../../src/token-files/pskc-reader.js";
+import { readPSKC } from "../../src/token-files/pskc-reader.js";
 import { readContainerChildren, XML_LIMITS } from "../../src/token-files/pskc-xml.js";
 import { chunks, collect, failureOf, fixture } from "./pskc-helpers.js";
 
