@@ -56,6 +56,11 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 			activated_at: 1,
 			last_used_at: null,
 			deleted_at: null,
+			// The import columns (issue 17) as every row reads them back: their defaults unless imported.
+			import_ref: null,
+			import_job_id: null,
+			weak_secret: 0,
+			needs_resync: 0,
 			...overrides,
 		};
 	}

@@ -234,6 +234,9 @@ export interface Operations {
 					"support_url": string | null;
 					"recovery_requests": boolean;
 				};
+				"imports": {
+					"weak_secrets": "accept" | "refuse";
+				};
 			};
 			"prompt_passkeys": {
 				"usable": boolean;
@@ -280,6 +283,9 @@ export interface Operations {
 				"support_text"?: string | null;
 				"support_url"?: string | null;
 				"recovery_requests"?: boolean;
+			};
+			"imports"?: {
+				"weak_secrets"?: "accept" | "refuse";
 			};
 			"email"?: {
 				"enabled"?: boolean;
@@ -340,6 +346,9 @@ export interface Operations {
 					"support_url": string | null;
 					"recovery_requests": boolean;
 				};
+				"imports": {
+					"weak_secrets": "accept" | "refuse";
+				};
 			};
 			"prompt_passkeys": {
 				"usable": boolean;
@@ -375,6 +384,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -424,6 +435,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -475,6 +488,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -496,6 +511,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -514,6 +531,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -553,6 +572,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -576,6 +597,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";
@@ -600,6 +623,8 @@ export interface Operations {
 				"created_at": string;
 				"activated_at": string | null;
 				"last_used_at": string | null;
+				"weak_secret": boolean;
+				"needs_resync": boolean;
 				"webauthn"?: {
 					"aaguid": string;
 					"attestation": "verified" | "none";

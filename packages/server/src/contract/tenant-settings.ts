@@ -46,7 +46,14 @@ export type TenantSettingsPatch = {
 	pending_factor_ttl_seconds?: number;
 	assertions?: Partial<AssertionSettings>;
 	email?: Partial<EmailSettings>;
+	imports?: Partial<ImportSettings>;
 };
+
+/**
+ * Bulk import (issue 17, R-OTP-4 as amended): weak_secrets "accept" creates imported factors with a secret of 80-127
+ * bits, flagged weak_secret; "refuse" refuses every imported secret under 128 bits. Never anything under 80 bits.
+ */
+export type ImportSettings = TenantSettings["imports"];
 
 /**
  * Defaults. window 1 accepts steps T-1..T+1 (RFC 6238 §5.2 allows one step of
@@ -68,6 +75,8 @@ export function defaultTenantSettings(issuer: string): TenantSettings {
 		branding: { display_name: null, primary_color: null, has_logo: false, default_locale: "en" },
 		// enroll: a user with no factor is sent to enrollment, so the prompt never passes someone without a proof by default.
 		prompt: { no_factor_policy: "enroll", support_text: null, support_url: null, recovery_requests: true },
+		// Accepting keeps a team's older 80-bit tokens working after the move; a tenant may insist on 128 bits.
+		imports: { weak_secrets: "accept" },
 		email: {
 			enabled: false,
 			store_address: false,
@@ -96,5 +105,6 @@ export function mergeTenantSettings(base: TenantSettings, patch: TenantSettingsP
 		// and updateTenantSettings takes it from the stored row).
 		branding: { ...base.branding, ...patch.branding },
 		prompt: { ...base.prompt, ...patch.prompt },
+		imports: { ...base.imports, ...patch.imports },
 	};
 }

@@ -82,6 +82,8 @@ export interface KindEvent {
 export type Evaluation =
 	| { ok: true; proven: ProvenBy; factor?: FactorTable; events?: KindEvent[] }
 	| { ok: false; reason: "invalid" | "invalid_assertion"; events?: KindEvent[] }
+	/** An HOTP token imported without a counter (issue 17): refused until resynchronized; answered like a wrong code. */
+	| { ok: false; reason: "needs_resync"; factorId: string }
 	/** R-OTP-9: a correct proof already spent; answered like a wrong one, recorded as what it is. */
 	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
 	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };

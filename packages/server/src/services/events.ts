@@ -37,6 +37,9 @@ export const EVENT_TYPES = [
 	"service.restore_fenced",
 	"prompt.completed",
 	"prompt.cancelled",
+	"factor.imported",
+	"import.completed",
+	"import.failed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -39,6 +39,8 @@ export function publicFactor(row: FactorTable, facts?: Record<string, unknown>):
 		created_at: new Date(row.created_at).toISOString(),
 		activated_at: iso(row.activated_at),
 		last_used_at: iso(row.last_used_at),
+		weak_secret: Number(row.weak_secret ?? 0) === 1,
+		needs_resync: Number(row.needs_resync ?? 0) === 1,
 	};
 }
 

@@ -52,7 +52,8 @@ export interface ImportCounts {
 export interface ImportReport {
 	/** Null for a dry run: nothing was written, not even the job. */
 	job_id: string | null;
-	status: "completed" | "failed" | "dry_run";
+	/** "running": a job read back while it runs (GET /v1/imports/{id}); its counts are those of the batches committed so far. */
+	status: "running" | "completed" | "failed" | "dry_run";
 	format: ImportFormat;
 	counts: ImportCounts;
 	/** Every record or user not created, with where and why; capped (the first 1,000), `entries_truncated` says so. */
@@ -61,5 +62,6 @@ export interface ImportReport {
 	/** When status is "failed": the file fault that stopped the job (TokenFileError), after `counts` were committed. */
 	error?: { code: string; reason: string; location: string };
 	started_at: string;
-	finished_at: string;
+	/** Null while the job runs. */
+	finished_at: string | null;
 }

@@ -76,6 +76,7 @@ export type ProofOutcome =
 	| { ok: false; reason: "throttled"; retryAfterSeconds: number }
 	| { ok: false; reason: "invalid" | "malformed" | "invalid_assertion" | "insufficient" }
 	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
+	| { ok: false; reason: "needs_resync"; factorId: string }
 	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };
 
 export interface ProofTarget {

@@ -9,6 +9,7 @@ import { listFactors } from "./factors.js";
 import { requireAdmin } from "./require-admin.js";
 import { fieldError, ServiceError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
+import type { Store } from "../store/store.js";
 
 export async function getUser(deps: ServiceDeps, ctx: TenantContext, userId: string): Promise<Static<typeof User>> {
 	const user = await deps.store.users.find(ctx.tenantId, userId);
@@ -90,18 +91,7 @@ export async function resetUser(
 		if (user === undefined || isAttemptRecord(user)) return undefined;
 		// Without an address from the caller, the one the tenant chose to store (email.store_address).
 		notify ??= user.email ?? undefined;
-		const live = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status !== "deleted");
-		for (const factor of live) await tx.factors.markDeleted(ctx.tenantId, userId, factor.id, now);
-		await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
-		const challenges = await tx.challenges.revokeOpen(ctx.tenantId, userId, null, now);
-		await appendEvent(tx, deps.random, now, {
-			tenantId: ctx.tenantId,
-			userId,
-			type: "admin.factor_reset",
-			data: { actor_key_id: ctx.keyId, reason, factors_removed: live.length, challenges_revoked: challenges },
-		});
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "admin_reset" } });
-		return live.length;
+		return resetFactorsInTransaction(tx, deps, ctx, userId, reason, now);
 	});
 	if (removed === undefined) throw new ServiceError("user_not_found");
 	let emailed = false;
@@ -121,6 +111,28 @@ export async function resetUser(
 		}
 	}
 	return { reset: true, factors_removed: removed, emailed };
+}
+
+/**
+ * The admin reset's change, inside the caller's transaction (resetUser, and a bulk import with replace, issue 17):
+ * every live factor tombstoned, the recovery codes deleted, open challenges revoked, `admin.factor_reset` audited
+ * with the key and the reason, and a `user.security_notice` for the user's application (R-LC-1: an operator who
+ * replaces a user's factors does it on the record). The caller has checked the admin scope and the reason. Returns
+ * how many factors were removed.
+ */
+export async function resetFactorsInTransaction(tx: Store, deps: ServiceDeps, ctx: TenantContext, userId: string, reason: string, now: number): Promise<number> {
+	const live = (await tx.factors.listForUser(ctx.tenantId, userId)).filter((factor) => factor.status !== "deleted");
+	for (const factor of live) await tx.factors.markDeleted(ctx.tenantId, userId, factor.id, now);
+	await tx.recoveryCodes.deleteForUser(ctx.tenantId, userId);
+	const challenges = await tx.challenges.revokeOpen(ctx.tenantId, userId, null, now);
+	await appendEvent(tx, deps.random, now, {
+		tenantId: ctx.tenantId,
+		userId,
+		type: "admin.factor_reset",
+		data: { actor_key_id: ctx.keyId, reason, factors_removed: live.length, challenges_revoked: challenges },
+	});
+	await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "admin_reset" } });
+	return live.length;
 }
 
 /** At most one user.recovery_requested event an hour per user; later requests in the hour are accepted silently. */

@@ -9,6 +9,7 @@ import { clientRepository } from "./repositories/clients.js";
 import { oidcPayloadRepository } from "./repositories/oidc-payloads.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
+import { importJobRepository } from "./repositories/imports.js";
 import { logoRepository } from "./repositories/logos.js";
 import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
@@ -58,6 +59,7 @@ class BoundStore implements Store {
 	#clients?: Store["clients"];
 	#oidcPayloads?: Store["oidcPayloads"];
 	#promptSessions?: Store["promptSessions"];
+	#importJobs?: Store["importJobs"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -119,6 +121,9 @@ class BoundStore implements Store {
 	}
 	get promptSessions() {
 		return (this.#promptSessions ??= promptSessionRepository(this.db));
+	}
+	get importJobs() {
+		return (this.#importJobs ??= importJobRepository(this.db));
 	}
 }
 

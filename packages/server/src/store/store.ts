@@ -6,6 +6,7 @@ import type {
 	ChallengeTable,
 	EventTable,
 	FactorTable,
+	ImportJobTable,
 	LogoTable,
 	PromptSessionTable,
 	RecoveryCodeTable,
@@ -52,6 +53,7 @@ export interface Store {
 	clients: ClientRepository;
 	oidcPayloads: OIDCPayloadRepository;
 	promptSessions: PromptSessionRepository;
+	importJobs: ImportJobRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -165,6 +167,11 @@ export interface UserRepository {
 	/** When a tenant stops storing addresses, every stored one goes. */
 	forgetEmails(tenantId: string): Promise<void>;
 	/**
+	 * Holds these users' rows until the transaction ends (FOR UPDATE on PostgreSQL, in id order; SQLite has one
+	 * writer): a bulk import decides and inserts under it, so a concurrent enrollment waits or is seen (issue 17).
+	 */
+	lockMany(tenantId: string, userIds: readonly string[]): Promise<void>;
+	/**
 	 * Reads the user at the start of an attempt and holds the row until the
 	 * transaction ends: SELECT … FOR UPDATE on PostgreSQL; on SQLite the group
 	 * commit's BEGIN IMMEDIATE on the one connection already serializes every
@@ -231,6 +238,22 @@ export interface FactorRepository {
 	raiseLastUsedStep(period: number, step: number): Promise<number>;
 	/** Adds `by` to the counter of every HOTP factor of the tenant that is not deleted, capped at 2^53-1; returns how many (D-6). */
 	advanceHOTPCounters(tenantId: string, by: number): Promise<number>;
+	/** Bulk import (issue 17): several rows in one statement (or a few, for very many). */
+	insertMany(rows: readonly FactorTable[]): Promise<void>;
+	/** The tenant's live (not deleted) factors with one of these import references: which exist already, and whose. */
+	findImportRefs(tenantId: string, refs: readonly string[]): Promise<{ import_ref: string; user_id: string; import_job_id: string | null }[]>;
+	/** The live (pending or active) factors of these users, in one read. */
+	listLiveForUsers(tenantId: string, userIds: readonly string[]): Promise<FactorTable[]>;
+}
+
+/** Bulk import jobs (issue 17); all reads and writes name the tenant. */
+export interface ImportJobRepository {
+	insert(row: ImportJobTable): Promise<void>;
+	/** The counts (and entries) so far, after a committed batch; or the final state. */
+	update(tenantId: string, id: string, changes: Partial<Pick<ImportJobTable, "status" | "counts" | "entries" | "entries_truncated" | "error" | "updated_at" | "finished_at">>): Promise<void>;
+	find(tenantId: string, id: string): Promise<ImportJobTable | undefined>;
+	/** The most recent first. */
+	list(tenantId: string, limit: number): Promise<ImportJobTable[]>;
 }
 
 export interface RecoveryCodeRepository {

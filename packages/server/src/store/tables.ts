@@ -60,6 +60,16 @@ export interface FactorTable {
 	activated_at: number | null;
 	last_used_at: number | null;
 	deleted_at: number | null;
+	/**
+	 * Imported factors only (issue 17; optional so enrollment's rows need not name them, the columns default):
+	 * the stable import reference (serial, or keyed HMAC), unique among the tenant's live factors; the job that
+	 * created it; 1 for a secret of 80-127 bits (R-OTP-4 as amended); 1 for an HOTP token imported without a
+	 * counter, refused by verify until resynchronized.
+	 */
+	import_ref?: string | null;
+	import_job_id?: string | null;
+	weak_secret?: number;
+	needs_resync?: number;
 }
 
 export interface RecoveryCodeTable {
@@ -287,6 +297,26 @@ export interface PromptSessionTable {
 	expires_at: number;
 }
 
+/** One bulk import run (issue 17); never a secret in any column. */
+export interface ImportJobTable {
+	id: string;
+	tenant_id: string;
+	status: "running" | "completed" | "failed";
+	format: string;
+	source_name: string | null;
+	/** JSON of ImportCounts (services/import-types.ts), updated after each committed batch. */
+	counts: string;
+	/** JSON of the report's entries, the first 1,000. */
+	entries: string;
+	entries_truncated: number;
+	/** JSON {code, reason, location} of the file fault that ended a failed job. */
+	error: string | null;
+	actor_key_id: string;
+	started_at: number;
+	updated_at: number;
+	finished_at: number | null;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -306,4 +336,5 @@ export interface Database {
 	clients: ClientTable;
 	oidc_payloads: OIDCPayloadTable;
 	prompt_sessions: PromptSessionTable;
+	import_jobs: ImportJobTable;
 }

@@ -24,6 +24,7 @@ describe.each(DIALECTS)("tenant settings (%s)", (dialect) => {
 				email: { enabled: false, store_address: false, subject: expect.any(String), text: expect.stringContaining("{{code}}"), html: expect.stringContaining("{{code}}") },
 				branding: { display_name: null, primary_color: null, has_logo: false, default_locale: "en" },
 				prompt: { no_factor_policy: "enroll", support_text: null, support_url: null, recovery_requests: true },
+				imports: { weak_secrets: "accept" },
 			},
 			prompt_passkeys: { usable: false, reason: "webauthn.rp_id is not set" },
 		});

@@ -11,6 +11,12 @@ export const Factor = Type.Object({
 	created_at: Timestamp,
 	activated_at: NullableTimestamp,
 	last_used_at: NullableTimestamp,
+	weak_secret: Type.Boolean({
+		description: "Imported (issue 17) with a secret of 80-127 bits, accepted on import only (R-OTP-4 as amended): replace it when you can.",
+	}),
+	needs_resync: Type.Boolean({
+		description: "An HOTP token imported without its counter: every code is refused until POST …/factors/{factor_id}/resync with two consecutive codes.",
+	}),
 	webauthn: Type.Optional(
 		Type.Object(
 			{

@@ -37,6 +37,7 @@ export const TenantSettings = Type.Object({
 		support_url: Nullable(Type.String()),
 		recovery_requests: Type.Boolean(),
 	}),
+	imports: Type.Object({ weak_secrets: Type.Union([Type.Literal("accept"), Type.Literal("refuse")]) }),
 });
 
 export const PromptPasskeys = Type.Object(
@@ -131,6 +132,19 @@ export const TenantPatch = Type.Object(
 					support_text: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500, pattern: TEXT_WITH_LINES.pattern }))),
 					support_url: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2048, description: "https, or http on a loopback host." }))),
 					recovery_requests: Type.Optional(Type.Boolean()),
+				},
+				{ additionalProperties: false },
+			),
+		),
+		// R-OTP-4 as amended (issue 17): imported secrets of 80-127 bits are accepted and flagged unless refused here.
+		imports: Type.Optional(
+			Type.Object(
+				{
+					weak_secrets: Type.Optional(
+						Type.Union([Type.Literal("accept"), Type.Literal("refuse")], {
+							description: "Imported secrets of 80-127 bits: accept (default; created and flagged weak_secret) or refuse (the record is invalid). Under 80 bits is always refused.",
+						}),
+					),
 				},
 				{ additionalProperties: false },
 			),

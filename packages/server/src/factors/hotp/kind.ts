@@ -10,7 +10,9 @@ import { claimTypedCode } from "../totp/kind.js";
  * V-14). A match at counter c is consumed with the same conditional update as a TOTP step,
  * `SET last_used_step = c WHERE … AND last_used_step < c`: its row count is the decision (R-OTP-1, V-3), so of 50
  * concurrent copies one advances the counter and the others find it advanced. A confirm activates the factor and
- * consumes the counter in one statement (V-1), as for TOTP. amr "otp" (RFC 8176), like TOTP.
+ * consumes the counter in one statement (V-1), as for TOTP. amr "otp" (RFC 8176), like TOTP. A factor imported
+ * without a counter (needs_resync) is refused, whatever the code, until resynchronized: the audit trail records
+ * verification.failed with reason needs_resync; the caller sees invalid_code, and the factor's view says needs_resync.
  */
 export const hotp = {
 	method: "hotp",
@@ -20,8 +22,15 @@ export const hotp = {
 	strength: () => STRENGTH.otp,
 	async evaluate(tx, env, { code }, _prepared, scope) {
 		let replayed: string | null = null;
+		let unsynchronized: string | null = null;
 		for (const factor of candidateFactors(scope, "hotp")) {
 			if (factor.digits !== code.length || factor.secret_envelope === null || factor.algorithm === null) continue;
+			// Imported without a counter (issue 17): any code of its past would pass a look-ahead from 0, so no code
+			// is checked until a resync (two consecutive codes, factors/hotp/resync.ts) has set the counter.
+			if (Number(factor.needs_resync ?? 0) === 1) {
+				unsynchronized = factor.id;
+				continue;
+			}
 			const key = openFactorSecret(env.keyring, factor, factor.secret_envelope);
 			const state = { key, code, digits: factor.digits, algorithm: factor.algorithm, lastUsed: Number(factor.last_used_step) };
 			const { look_ahead: lookAhead } = env.settings.hotp;
@@ -39,6 +48,7 @@ export const hotp = {
 			if (consumed) return { ok: true, proven: { method: "hotp", factorId: factor.id }, factor };
 			replayed = factor.id;
 		}
-		return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
+		if (replayed !== null) return { ok: false, reason: "replay", factorId: replayed };
+		return unsynchronized === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "needs_resync", factorId: unsynchronized };
 	},
 } as const satisfies ProofKind<{ code: string }, never>;

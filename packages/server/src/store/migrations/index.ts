@@ -12,6 +12,7 @@ import * as recoveryRequests from "./2026-12-02-recovery-requests.js";
 import * as oidc from "./2026-12-02-oidc.js";
 import * as promptSessions from "./2026-12-02-prompt-sessions.js";
 import * as promptEmailChallenge from "./2026-12-03-prompt-email-challenge.js";
+import * as imports from "./2026-12-03-imports.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-oidc": oidc,
 	"2026-12-02-prompt-sessions": promptSessions,
 	"2026-12-03-prompt-email-challenge": promptEmailChallenge,
+	"2026-12-03-imports": imports,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -1,14 +1,16 @@
 import { type Kysely, sql } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { FactorRepository } from "../store.js";
-import type { Database } from "../tables.js";
+import type { Database, FactorTable } from "../tables.js";
 
 // The verify hot path: built once per dialect (prepared-query.ts).
 /** Steps or counters first … last consumed whole: a single step is first = last (R-OTP-1). */
 const consumeRun = preparedQuery((db, first: number, last: number, now: number, tenantId: string, userId: string, factorId: string) =>
 	db
 		.updateTable("factors")
-		.set({ last_used_step: last, last_used_at: now })
+		// A consumed code or counter run clears needs_resync: the verify refuses such a factor before it gets here,
+		// so only a resync's two codes can be the first consumption of an HOTP token imported without a counter.
+		.set({ last_used_step: last, last_used_at: now, needs_resync: 0 })
 		.where("tenant_id", "=", tenantId)
 		.where("user_id", "=", userId)
 		.where("id", "=", factorId)
@@ -128,6 +130,43 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.where("status", "!=", "deleted")
 				.executeTakeFirst();
 			return result.numUpdatedRows > 0n;
+		},
+		async insertMany(rows) {
+			// Bounded statements: SQLite allows 32,766 parameters, PostgreSQL 65,535; a factor row has 20 columns.
+			for (let start = 0; start < rows.length; start += 500) {
+				await db.insertInto("factors").values(rows.slice(start, start + 500)).execute();
+			}
+		},
+		async findImportRefs(tenantId, refs) {
+			const found: { import_ref: string; user_id: string; import_job_id: string | null }[] = [];
+			for (let start = 0; start < refs.length; start += 1000) {
+				const rows = await db
+					.selectFrom("factors")
+					.select(["import_ref", "user_id", "import_job_id"])
+					.where("tenant_id", "=", tenantId)
+					.where("import_ref", "in", refs.slice(start, start + 1000))
+					.where("status", "!=", "deleted")
+					.execute();
+				for (const row of rows) if (row.import_ref !== null && row.import_ref !== undefined) found.push({ import_ref: row.import_ref, user_id: row.user_id, import_job_id: row.import_job_id ?? null });
+			}
+			return found;
+		},
+		async listLiveForUsers(tenantId, userIds) {
+			const found: FactorTable[] = [];
+			for (let start = 0; start < userIds.length; start += 1000) {
+				found.push(
+					...(await db
+						.selectFrom("factors")
+						.selectAll()
+						.where("tenant_id", "=", tenantId)
+						.where("user_id", "in", userIds.slice(start, start + 1000))
+						.where("status", "!=", "deleted")
+						.orderBy("created_at")
+						.orderBy("id")
+						.execute()),
+				);
+			}
+			return found;
 		},
 		async rename(tenantId, userId, factorId, label) {
 			const result = await db

@@ -21,6 +21,12 @@ const FACTOR_COLUMNS = [
 	"activated_at",
 	"last_used_at",
 	"deleted_at",
+	// Issue 17: needs_resync (an HOTP factor imported without a counter) is what the verify refuses until a resync;
+	// the other import columns come along so an attempt's factors are whole rows, as listForUser reads them.
+	"import_ref",
+	"import_job_id",
+	"weak_secret",
+	"needs_resync",
 ] as const satisfies readonly (keyof FactorTable)[];
 
 /** The user, its unused recovery codes counted, and one row per live factor (or one row with no factor). */
@@ -194,6 +200,19 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		},
 		async forgetEmails(tenantId) {
 			await db.updateTable("users").set({ email: null }).where("tenant_id", "=", tenantId).where("email", "is not", null).execute();
+		},
+		async lockMany(tenantId, userIds) {
+			// SQLite: the write transaction already excludes every other writer (store.ts). PostgreSQL: the rows in id
+			// order, so two jobs over overlapping users cannot deadlock each other.
+			if (dialect !== "postgres" || userIds.length === 0) return;
+			await db
+				.selectFrom("users")
+				.select("id")
+				.where("tenant_id", "=", tenantId)
+				.where("id", "in", [...userIds])
+				.orderBy("id")
+				.forUpdate()
+				.execute();
 		},
 		async lockForAttempt(tenantId, userId) {
 			return attemptState((await lockUser(db, tenantId, userId)).rows as AttemptRow[]);

@@ -1,0 +1,392 @@
+// The import service (issue 17): importItems on both dialects, with generated ImportItems (the readers are tested on
+// their own in test/token-files). Codes come from oathtool, an implementation we did not write; they verify through
+// the HTTP API, once.
+import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeBase32 } from "../../src/core/base32.js";
+import { createKeyring } from "../../src/core/keyring.js";
+import { getImportJob, importItems, listImportJobs, runImport } from "../../src/services/imports.js";
+import { importRef } from "../../src/services/import-ref.js";
+import type { ImportOptions } from "../../src/services/import-types.js";
+import { tenantContext, type TenantContext } from "../../src/services/tenant-context.js";
+import { createKysely } from "../../src/store/dialects.js";
+import type { ImportItem, ImportRecord } from "../../src/token-files/import-record.js";
+import { hasTool } from "../e2e/process.js";
+import { buildTestApp, codeFor, createPostgresSchema, DIALECTS, nextStep, type TestApp } from "../helpers.js";
+
+const OATHTOOL = hasTool("oathtool", "oathtool");
+
+/** oathtool's TOTP code for a raw secret at a unix time (seconds). */
+function oathTOTP(secret: Uint8Array, unixSeconds: number, options: { digits?: number; period?: number; algorithm?: string } = {}): string {
+	const args = [`--totp=${(options.algorithm ?? "SHA1").toLowerCase()}`, "-b", "-d", String(options.digits ?? 6), "-s", `${options.period ?? 30}s`, "-N", `@${unixSeconds}`, encodeBase32(secret)];
+	return execFileSync("oathtool", args, { encoding: "utf8" }).trim();
+}
+/** oathtool's HOTP code for a raw secret at a counter. */
+function oathHOTP(secret: Uint8Array, counter: number, digits = 6): string {
+	return execFileSync("oathtool", ["-b", "-d", String(digits), "-c", String(counter), encodeBase32(secret)], { encoding: "utf8" }).trim();
+}
+
+/** A record; the service zeroes the secret it is given, so each call gets its own copy. */
+function record(userId: string, secret: Uint8Array, extra: Partial<ImportRecord> = {}): ImportItem {
+	return { kind: "record", record: { location: `line ${userId}`, userId, type: "totp", secret: Uint8Array.from(secret), algorithm: "SHA1", digits: 6, period: 30, ...extra } };
+}
+
+async function* itemsOf(items: ImportItem[]): AsyncGenerator<ImportItem> {
+	for (const item of items) yield item;
+}
+
+describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
+	let t: TestApp;
+	let ctx: TenantContext;
+	let counting: { count(): Promise<Record<string, number>>; close(): Promise<void> };
+	let dropSchema: (() => Promise<void>) | undefined;
+
+	beforeAll(async () => {
+		const schema = dialect === "postgres" ? await createPostgresSchema() : undefined;
+		dropSchema = schema?.drop;
+		t = await buildTestApp(schema === undefined ? {} : { env: { TWOFOLD_DATABASE_URL: schema.url } });
+		ctx = await adminContext();
+		// Its own connection, reading every table of the schema: a dry run must change none of them.
+		const { db } = createKysely(schema === undefined ? { sqlitePath: `${t.dataDir}/twofold.db` } : { databaseURL: schema.url, sqlitePath: "" });
+		counting = {
+			async count() {
+				const tables =
+					dialect === "postgres"
+						? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db)).rows
+						: (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows;
+				const counts: Record<string, number> = {};
+				for (const { name } of tables) counts[name] = Number((await sql<{ n: number | string }>`select count(*) as n from ${sql.table(name)}`.execute(db)).rows[0]!.n);
+				return counts;
+			},
+			close: () => db.destroy(),
+		};
+	});
+	afterAll(async () => {
+		await counting.close();
+		await t.close();
+		await dropSchema?.();
+	});
+
+	async function adminContext(): Promise<TenantContext> {
+		const { store } = t.app.services.deps;
+		const tenant = await store.tenants.find(t.tenantId);
+		const [key] = await store.apiKeys.list(t.tenantId);
+		return tenantContext(tenant!, { id: key!.id, scope: "admin" });
+	}
+
+	const run = (items: ImportItem[], options: Partial<ImportOptions> = {}, context = ctx) =>
+		importItems(t.app.services.deps, context, itemsOf(items), { format: "otpauth", dryRun: false, ...options });
+	const verify = (user: string, code: string) => t.call("POST", `/v1/users/${encodeURIComponent(user)}/verify`, { code });
+	const unix = () => Math.floor(t.clock().getTime() / 1000);
+	const factorsOf = async (user: string) => (await t.call("GET", `/v1/users/${encodeURIComponent(user)}`)).json?.factors as Record<string, unknown>[] | undefined;
+	const eventsOf = async (user: string, type: string) => ((await t.call("GET", `/v1/events?user_id=${encodeURIComponent(user)}&type=${type}`)).json.events as { data: Record<string, unknown> }[]);
+
+	it("creates active TOTP and HOTP factors whose oathtool codes verify once; the job and its events are recorded", async () => {
+		const totpSecret = randomBytes(20);
+		const hotpSecret = randomBytes(20);
+		const sha256 = randomBytes(32);
+		const report = await run([
+			record("ann", totpSecret),
+			record("bob", hotpSecret, { type: "hotp", counter: 7, period: undefined }),
+			record("cid", sha256, { algorithm: "SHA256", digits: 8, period: 60 }),
+		]);
+		expect(report).toMatchObject({ status: "completed", format: "otpauth", counts: { records: 3, users_created: 3, factors_created: 3, skipped: 0, invalid: 0, weak_secret: 0 } });
+		expect(report.job_id).toMatch(/^imp_/);
+		expect(report.entries).toEqual([]);
+
+		// The fence is the current step at import: the code on the user's phone right now is not accepted, the next one is.
+		const factors = await factorsOf("ann");
+		expect(factors).toMatchObject([{ type: "totp", status: "active", weak_secret: false, needs_resync: false }]);
+		expect((await verify("ann", oathTOTP(totpSecret, unix()))).status).toBe(422);
+		nextStep(t.clock);
+		const code = oathTOTP(totpSecret, unix());
+		expect((await verify("ann", code)).status).toBe(200);
+		expect((await verify("ann", code)).json.error.code).toBe("invalid_code");
+
+		// HOTP: the record's counter (7) is the next code's; an earlier counter's code is refused.
+		expect((await verify("bob", oathHOTP(hotpSecret, 6))).status).toBe(422);
+		expect((await verify("bob", oathHOTP(hotpSecret, 7))).status).toBe(200);
+		expect((await verify("bob", oathHOTP(hotpSecret, 7))).status).toBe(422);
+
+		nextStep(t.clock, 60);
+		expect((await verify("cid", oathTOTP(sha256, unix(), { algorithm: "SHA256", digits: 8, period: 60 }))).status).toBe(200);
+
+		const imported = await eventsOf("bob", "factor.imported");
+		expect(imported).toHaveLength(1);
+		expect(imported[0]!.data).toMatchObject({ job_id: report.job_id, types: ["hotp"], weak_secret: false, needs_resync: false, replaced: false });
+		expect(await eventsOf("bob", "factor.created")).toHaveLength(1);
+		expect(await eventsOf("bob", "factor.activated")).toHaveLength(1);
+		const completed = ((await t.call("GET", "/v1/events?type=import.completed")).json.events as { data: Record<string, unknown> }[]).find((event) => event.data.job_id === report.job_id);
+		expect(completed?.data).toMatchObject({ actor_key_id: ctx.keyId, counts: report.counts });
+
+		const job = await getImportJob(t.app.services.deps, ctx, report.job_id!);
+		expect(job).toMatchObject({ status: "completed", counts: report.counts });
+		expect((await listImportJobs(t.app.services.deps, ctx, { limit: 5 })).map((listed) => listed.job_id)).toContain(report.job_id);
+	});
+
+	it("keeps the source's last used step: a code the old system accepted is refused here (R-OTP-1)", async () => {
+		const secret = randomBytes(20);
+		const step = Math.floor(unix() / 30);
+		const oldCode = oathTOTP(secret, (step - 1) * 30);
+		// The source accepted the previous step's code; the current one was never used.
+		expect((await run([record("dee", secret, { lastUsedStep: step - 1 })])).counts.users_created).toBe(1);
+		expect((await verify("dee", oldCode)).json.error.code).toBe("invalid_code");
+		expect((await verify("dee", oathTOTP(secret, unix()))).status).toBe(200);
+	});
+
+	it("is idempotent: the same file again creates nothing, skipped as already imported", async () => {
+		const secrets = [randomBytes(20), randomBytes(20)];
+		const items = () => [record("eve", secrets[0]!), record("fay", secrets[1]!, { type: "hotp", counter: 0, serial: "OATH0001" })];
+		expect((await run(items())).counts).toMatchObject({ users_created: 2, factors_created: 2 });
+		const again = await run(items());
+		expect(again.counts).toMatchObject({ records: 2, users_created: 0, factors_created: 0, skipped: 2, invalid: 0 });
+		expect(await factorsOf("eve")).toHaveLength(1);
+		expect(await factorsOf("fay")).toHaveLength(1);
+	});
+
+	it("a dry run writes nothing at all (every table's row count unchanged) and reports what a real run would", async () => {
+		const weak = randomBytes(10);
+		const items = () => [record("gil", randomBytes(20)), record("eve", randomBytes(20)), record("hal", weak), record("ivy", randomBytes(9))];
+		const before = await counting.count();
+		const dry = await run(items(), { dryRun: true });
+		expect(await counting.count()).toEqual(before);
+		expect(dry).toMatchObject({ job_id: null, status: "dry_run", counts: { records: 4, users_created: 2, factors_created: 2, skipped: 1, invalid: 1, weak_secret: 1 } });
+		expect(dry.entries.map((entry) => [entry.userId, entry.outcome, entry.code]).sort()).toEqual([
+			["eve", "skipped", "user_has_factor"],
+			["ivy", "invalid", "secret_too_short"],
+		]);
+		const real = await run(items());
+		expect(real.counts).toEqual(dry.counts);
+		expect(real.entries).toEqual(dry.entries);
+	});
+
+	it("weak secrets (R-OTP-4 as amended): 80-127 bits created and flagged, under 80 refused, all refused by the tenant setting", async () => {
+		const weak = randomBytes(10);
+		const report = await run([record("jon", weak), record("kim", randomBytes(9)), record("kim2", randomBytes(15))]);
+		expect(report.counts).toMatchObject({ users_created: 2, weak_secret: 2, invalid: 1 });
+		expect(report.entries).toEqual([{ outcome: "invalid", location: "line kim", code: "secret_too_short", reason: "the secret has 72 bits; at least 80 are needed (R-OTP-4)", userId: "kim" }]);
+		expect(await factorsOf("jon")).toMatchObject([{ weak_secret: true }]);
+		expect((await eventsOf("jon", "factor.imported"))[0]!.data).toMatchObject({ weak_secret: true });
+		nextStep(t.clock);
+		expect((await verify("jon", oathTOTP(weak, unix()))).status).toBe(200);
+
+		expect((await t.call("PATCH", "/v1/tenant", { imports: { weak_secrets: "refuse" } })).status).toBe(200);
+		const refusing = await adminContext();
+		const refused = await run([record("lou", randomBytes(15)), record("max", randomBytes(16))], {}, refusing);
+		expect(refused.counts).toMatchObject({ users_created: 1, invalid: 1, weak_secret: 0 });
+		expect(refused.entries[0]).toMatchObject({ userId: "lou", code: "weak_secret_refused" });
+		expect(await factorsOf("lou")).toBeUndefined();
+		expect((await t.call("PATCH", "/v1/tenant", { imports: { weak_secrets: "accept" } })).status).toBe(200);
+	});
+
+	it("a user with an active factor is skipped; with a replace reason the admin-reset path runs first, audited", async () => {
+		const first = randomBytes(20);
+		await run([record("ned", first)]);
+		const second = randomBytes(20);
+		const skipped = await run([record("ned", second)]);
+		expect(skipped.counts).toMatchObject({ skipped: 1, users_created: 0 });
+		expect(skipped.entries).toMatchObject([{ userId: "ned", outcome: "skipped", code: "user_has_factor" }]);
+
+		const replaced = await run([record("ned", second)], { replaceReason: "moved from the old system" });
+		expect(replaced.counts).toMatchObject({ users_replaced: 1, factors_created: 1 });
+		const reset = await eventsOf("ned", "admin.factor_reset");
+		expect(reset).toHaveLength(1);
+		expect(reset[0]!.data).toMatchObject({ reason: "moved from the old system", actor_key_id: ctx.keyId, factors_removed: 1 });
+		expect((await eventsOf("ned", "user.security_notice"))[0]!.data).toMatchObject({ reason: "admin_reset" });
+		expect((await eventsOf("ned", "factor.imported"))[0]!.data).toMatchObject({ replaced: true });
+		nextStep(t.clock);
+		expect((await verify("ned", oathTOTP(first, unix()))).status).toBe(422);
+		expect((await verify("ned", oathTOTP(second, unix()))).status).toBe(200);
+		// Idempotent under replace too: the same file again resets nothing.
+		expect((await run([record("ned", second)], { replaceReason: "again" })).counts).toMatchObject({ skipped: 1, users_replaced: 0 });
+		expect(await eventsOf("ned", "admin.factor_reset")).toHaveLength(1);
+	});
+
+	it("the same user twice with the same type is refused whole (duplicate_user); a TOTP and an HOTP token are fine", async () => {
+		const report = await run([
+			record("oli", randomBytes(20)),
+			record("pam", randomBytes(20)),
+			record("oli", randomBytes(20)),
+			record("pam", randomBytes(20), { type: "hotp", counter: 3 }),
+		]);
+		expect(report.counts).toMatchObject({ users_created: 1, factors_created: 2, invalid: 2 });
+		expect(report.entries.map((entry) => [entry.userId, entry.code])).toEqual([
+			["oli", "duplicate_user"],
+			["oli", "duplicate_user"],
+		]);
+		expect(await factorsOf("oli")).toBeUndefined();
+		expect(await factorsOf("pam")).toHaveLength(2);
+	});
+
+	it("a user with any invalid record gets nothing: a reader's problem refuses their other records too", async () => {
+		const report = await run([
+			record("quin", randomBytes(20)),
+			{ kind: "problem", problem: { location: "line 9", code: "invalid_secret", reason: "the secret is not base32", userId: "quin" } },
+			{ kind: "problem", problem: { location: "line 10", code: "missing_column", reason: "no user column" } },
+		]);
+		expect(report.counts).toMatchObject({ records: 3, users_created: 0, invalid: 3 });
+		expect(report.entries.map((entry) => entry.code).sort()).toEqual(["invalid_secret", "missing_column", "other_record_invalid"]);
+		expect(await factorsOf("quin")).toBeUndefined();
+	});
+
+	it("an HOTP token without a counter needs resynchronization: every code refused until two consecutive codes resync it", async () => {
+		const secret = randomBytes(20);
+		const report = await run([record("ray", secret, { type: "hotp", period: undefined })]);
+		expect(report.counts.factors_created).toBe(1);
+		const [factor] = (await factorsOf("ray"))!;
+		expect(factor).toMatchObject({ type: "hotp", needs_resync: true });
+		expect((await eventsOf("ray", "factor.imported"))[0]!.data).toMatchObject({ needs_resync: true });
+		// Whatever the counter, a code is refused, and the audit trail says why.
+		for (const counter of [0, 1, 40]) expect((await verify("ray", oathHOTP(secret, counter))).json.error.code).toBe("invalid_code");
+		expect((await eventsOf("ray", "verification.failed"))[0]!.data).toMatchObject({ reason: "needs_resync" });
+		const resync = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 40), oathHOTP(secret, 41)] });
+		expect(resync.status, resync.body).toBe(200);
+		expect(resync.json.factor.needs_resync).toBe(false);
+		expect((await verify("ray", oathHOTP(secret, 41))).status).toBe(422);
+		expect((await verify("ray", oathHOTP(secret, 42))).status).toBe(200);
+	});
+
+	it("the import reference is a keyed HMAC, not an unkeyed hash of the secret, and changes with the master key", async () => {
+		const secret = randomBytes(20);
+		await run([record("sam", secret)]);
+		const [row] = await t.app.services.deps.store.factors.listForUser(t.tenantId, "sam");
+		const stored = row!.import_ref!;
+		expect(stored).toMatch(/^hmac:/);
+		for (const unkeyed of [createHash("sha256").update(secret).digest(), createHash("sha256").update(encodeBase32(secret)).digest()]) {
+			expect(stored).not.toContain(unkeyed.toString("base64url"));
+			expect(stored).not.toContain(unkeyed.toString("hex"));
+		}
+		const recomputed = importRef(t.app.services.deps.keyring, { userId: "sam", type: "totp", secret });
+		expect(recomputed).toBe(stored);
+		expect(importRef(createKeyring([randomBytes(32)]), { userId: "sam", type: "totp", secret })).not.toBe(stored);
+	});
+
+	it("a file fault mid-file fails the job; the batches before it stay committed, each user whole", async () => {
+		async function* faulty(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 501; index += 1) yield record(`batch-${String(index).padStart(4, "0")}`, randomBytes(20));
+			const { TokenFileError } = await import("../../src/token-files/import-record.js");
+			throw new TokenFileError("line_too_long", "line 502 is over 64 KiB", "line 502");
+		}
+		const report = await importItems(t.app.services.deps, ctx, faulty(), { format: "otpauth", dryRun: false });
+		expect(report.status).toBe("failed");
+		expect(report.error).toEqual({ code: "line_too_long", reason: "line 502 is over 64 KiB", location: "line 502" });
+		// The first batch (500 users) committed; the 501st user was still being gathered and is not written.
+		expect(report.counts).toMatchObject({ users_created: 500, factors_created: 500 });
+		expect(await factorsOf("batch-0499")).toHaveLength(1);
+		expect(await factorsOf("batch-0500")).toBeUndefined();
+		const job = await getImportJob(t.app.services.deps, ctx, report.job_id!);
+		expect(job).toMatchObject({ status: "failed", error: report.error, counts: report.counts });
+		const failed = ((await t.call("GET", "/v1/events?type=import.failed")).json.events as { data: Record<string, unknown> }[]).find((event) => event.data.job_id === report.job_id);
+		expect(failed?.data.error).toEqual(report.error);
+	});
+
+	it("records of one user far apart in the file join the factors this job gave them, across batches", async () => {
+		const yanSecret = randomBytes(20);
+		const items: ImportItem[] = [record("zed", randomBytes(20)), record("yan", yanSecret)];
+		for (let index = 0; index < 600; index += 1) items.push(record(`filler-${index}`, randomBytes(20)));
+		const hotpSecret = randomBytes(20);
+		items.push(record("zed", hotpSecret, { type: "hotp", counter: 0 }));
+		// yan's first TOTP token is committed with the first batch; a second one later is ambiguous, and refused.
+		items.push(record("yan", randomBytes(20)));
+		const report = await run(items);
+		expect(report.counts).toMatchObject({ users_created: 602, factors_created: 603, invalid: 1 });
+		expect(report.entries).toMatchObject([{ userId: "yan", code: "duplicate_user" }]);
+		expect((await factorsOf("zed"))!.map((factor) => factor.type).sort()).toEqual(["hotp", "totp"]);
+		expect((await verify("zed", oathHOTP(hotpSecret, 0))).status).toBe(200);
+		nextStep(t.clock);
+		expect((await verify("yan", oathTOTP(yanSecret, unix()))).status).toBe(200);
+	});
+
+	it("an enrollment racing the job never fails a batch: each contested user ends with the import's factor or their own, never both", async () => {
+		// Enrollments land while the job runs: between the job reading a user's record and deciding their batch (awaited
+		// inside the file's stream, so it happens for certain), and in parallel with the job's transactions.
+		const confirmedMidway: string[] = [];
+		const pendingMidway: { user: string; id: string; secret: string }[] = [];
+		const parallel: string[] = [];
+		async function enroll(user: string): Promise<{ id: string; secret: string } | undefined> {
+			const enrolled = await t.call("POST", `/v1/users/${user}/factors`, { type: "totp" });
+			return enrolled.status === 201 ? { id: enrolled.json.factor.id, secret: enrolled.json.totp.secret } : undefined;
+		}
+		const confirm = async (user: string, factor: { id: string; secret: string }) =>
+			(await t.call("POST", `/v1/users/${user}/factors/${factor.id}/confirm`, { code: codeFor(factor.secret, t.clock()) })).status === 200 ? "active" : "refused";
+		const racing: Promise<"active" | "refused">[] = [];
+		async function* file(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 1200; index += 1) {
+				const user = `race-${String(index).padStart(4, "0")}`;
+				yield record(user, randomBytes(20));
+				if (index % 40 === 0) {
+					const factor = (await enroll(user))!;
+					expect(await confirm(user, factor)).toBe("active");
+					confirmedMidway.push(user);
+				} else if (index % 40 === 20) {
+					pendingMidway.push({ user, ...(await enroll(user))! });
+				} else if (index % 40 === 10) {
+					parallel.push(user);
+					racing.push(enroll(user).then((factor) => (factor === undefined ? "refused" : confirm(user, factor))));
+				}
+			}
+		}
+		const report = await importItems(t.app.services.deps, ctx, file(), { format: "otpauth", dryRun: false });
+		const outcomes = await Promise.all(racing);
+		expect(report.status).toBe("completed");
+		expect(report.counts.users_created + report.counts.skipped).toBe(1200);
+		const skipped = new Set(report.entries.filter((entry) => entry.code === "user_has_factor").map((entry) => entry.userId));
+		expect(skipped.size).toBe(report.counts.skipped);
+		// Confirmed before their batch was decided: skipped, their own factor kept.
+		for (const user of confirmedMidway) expect(skipped.has(user), user).toBe(true);
+		// Pending when their batch was decided: the import's factor is their first, and the pending one is void (R-LC-1).
+		for (const { user, id, secret } of pendingMidway) {
+			expect(skipped.has(user), user).toBe(false);
+			expect(await confirm(user, { id, secret })).toBe("refused");
+			expect((await eventsOf(user, "factor.deleted"))[0]?.data).toMatchObject({ by: "system", reason: "superseded" });
+		}
+		for (const user of [...confirmedMidway, ...pendingMidway.map((entry) => entry.user), ...parallel]) {
+			const active = (await t.app.services.deps.store.factors.listForUser(t.tenantId, user)).filter((factor) => factor.status === "active");
+			const imported = active.filter((factor) => factor.import_job_id === report.job_id);
+			const own = active.filter((factor) => factor.import_job_id === null);
+			expect(imported.length + own.length, user).toBe(1);
+			expect(own.length === 1, user).toBe(skipped.has(user));
+		}
+		parallel.forEach((user, index) => expect(outcomes[index] === "active", user).toBe(skipped.has(user)));
+	});
+
+	it("runImport: an otpauth list, streamed in small chunks, detected and imported; an undetectable file leaves no job", async () => {
+		const secrets = [randomBytes(20), randomBytes(20)];
+		const text =
+			"# exported from an otplib app\n" +
+			`otpauth://totp/Acme:vic%40example.com?secret=${encodeBase32(secrets[0]!)}&issuer=Acme\r\n` +
+			`otpauth://hotp/Acme:wes%40example.com?secret=${encodeBase32(secrets[1]!)}&issuer=Acme&counter=5\n`;
+		const bytes = new TextEncoder().encode(text);
+		async function* chunks(data: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+			for (let offset = 0; offset < data.byteLength; offset += size) yield data.slice(offset, offset + size);
+		}
+		const progress: number[] = [];
+		const deps = t.app.services.deps;
+		const report = await runImport(deps, ctx, chunks(bytes, 7), { format: "auto", dryRun: false, userFrom: "label" }, (p) => progress.push(p.bytes));
+		expect(report).toMatchObject({ status: "completed", format: "otpauth", counts: { records: 2, users_created: 2, factors_created: 2, invalid: 0 } });
+		expect(progress.at(-1)).toBe(bytes.byteLength);
+		nextStep(t.clock);
+		expect((await verify("vic@example.com", oathTOTP(secrets[0]!, unix()))).status).toBe(200);
+		expect((await verify("wes@example.com", oathHOTP(secrets[1]!, 5))).status).toBe(200);
+
+		const jobs = (await listImportJobs(deps, ctx, { limit: 100 })).length;
+		await expect(runImport(deps, ctx, chunks(new TextEncoder().encode("nothing a reader knows\n"), 4), { format: "auto", dryRun: false })).rejects.toMatchObject({
+			code: "import_file_invalid",
+		});
+		expect((await listImportJobs(deps, ctx, { limit: 100 })).length).toBe(jobs);
+	});
+
+	it("admin keys only", async () => {
+		await expect(run([record("tom", randomBytes(20))], {}, { ...ctx, scope: "default" })).rejects.toMatchObject({ code: "forbidden" });
+		await expect(getImportJob(t.app.services.deps, ctx, "imp_nothere")).rejects.toMatchObject({ code: "import_not_found" });
+	});
+
+	it("reports, job rows and events never contain a secret", async () => {
+		const secret = randomBytes(20);
+		const report = await run([record("uma", secret), record("uma", randomBytes(20))]);
+		const text = JSON.stringify([report, await getImportJob(t.app.services.deps, ctx, report.job_id!), await eventsOf("uma", "verification.failed")]);
+		for (const form of [encodeBase32(secret), secret.toString("hex"), secret.toString("base64")]) expect(text).not.toContain(form);
+	});
+});
