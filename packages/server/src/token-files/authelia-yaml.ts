@@ -2,6 +2,7 @@ import { parse, YAMLError } from "yaml";
 import { type ImportItem, TokenFileError, type TokenFileReader } from "./import-record.js";
 import { algorithmField, base32Secret, digitsNumber, periodNumber, problem, record, userIdField } from "./record-fields.js";
 import { readLines, type TextLine } from "./text-lines.js";
+import { readPlainItem } from "./yaml-plain-item.js";
 
 /**
  * The YAML that `authelia storage user totp export` writes (Authelia's model.TOTPConfigurationDataExport, the file
@@ -25,7 +26,8 @@ import { readLines, type TextLine } from "./text-lines.js";
  * the fence: no code Authelia may have accepted then is accepted again (R-OTP-1).
  *
  * Streamed: the file is never parsed whole (100,000 users, issue 17). The list under `totp_configurations:` is cut
- * into its items by indentation, line by line, and each item alone is parsed with the `yaml` package.
+ * into its items by indentation, line by line, and each item alone is read: in the plain shape Authelia writes by
+ * yaml-plain-item.ts, anything else by the `yaml` package.
  */
 export const readAutheliaYAML: TokenFileReader = async function* (input) {
 	let state: "seeking" | "list" | "done" = "seeking";
@@ -101,6 +103,11 @@ class Item {
 
 	read(index: number): ImportItem {
 		const location = `totp_configurations item ${index} (line ${this.firstLine})`;
+		const plain = readPlainItem(this.lines);
+		if (plain !== undefined) {
+			this.lines.length = 0;
+			return readConfiguration(plain, location);
+		}
 		let parsed: unknown;
 		try {
 			// No aliases: an item has nothing to share, and an alias is how a small YAML text grows without bound.

@@ -11,10 +11,12 @@ const OATH_CSV_TYPES = new Set(["hotp", "totp", "ocra", "tan"]);
 const HEX = /^[0-9a-fA-F]+$/;
 
 /**
- * The format of a token file from its first bytes (up to DETECT_BYTES), or undefined when they do not say it clearly:
- * the caller then asks for the format to be named (`--format`, `?format=`), rather than guessing into a wrong reader.
+ * The format of a token file from its first bytes, or undefined when they do not say it clearly: the caller then asks
+ * for the format to be named (`--format`, `?format=`), rather than guessing into a wrong reader. Give it the file's
+ * first DETECT_BYTES bytes, or the whole file when it is shorter: a line cut short anywhere else (a first network
+ * chunk) could be misjudged (`alice@realm, 00123` looks like an OATH CSV row).
  *
- * - `<?xml` or a `KeyContainer` element first: PSKC (RFC 6030).
+ * - `<?xml` or a `KeyContainer` element (any case) first: PSKC (RFC 6030).
  * - a line with `otpauth://`: an otpauth list.
  * - a top-level `totp_configurations:` key: Authelia's YAML export.
  * - `# version: 2` as the first line, or a row `serial, hex seed, hotp|totp|ocra|tan, …`: privacyIDEA's OATH CSV.
@@ -24,12 +26,13 @@ export function detectFormat(firstBytes: Uint8Array): ImportFormat | undefined {
 	let text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(firstBytes.subarray(0, DETECT_BYTES));
 	if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 	const start = text.trimStart();
-	if (/^<\?xml\b/i.test(start) || /^<([A-Za-z_][\w.-]*:)?KeyContainer\b/.test(start)) return "pskc";
+	// Any case: privacyIDEA's PSKC export goes through BeautifulSoup, which writes <keycontainer>.
+	if (/^<\?xml\b/i.test(start) || /^<([A-Za-z_][\w.-]*:)?KeyContainer\b/i.test(start)) return "pskc";
 	if (start.startsWith("<")) return undefined;
 
 	// The last line may be cut off by the byte limit: judge complete lines only, unless the file ended there.
 	const lines = text.split("\n");
-	if (firstBytes.length > DETECT_BYTES && lines.length > 1) lines.pop();
+	if (firstBytes.length >= DETECT_BYTES && lines.length > 1) lines.pop();
 	let first = true;
 	for (const raw of lines) {
 		const line = raw.replace(/\r$/, "");

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { readAutheliaYAML } from "../../src/token-files/authelia-yaml.js";
+import { readPlainItem } from "../../src/token-files/yaml-plain-item.js";
 import { TokenFileError } from "../../src/token-files/import-record.js";
 import { expectOathtoolAgrees, OATHTOOL } from "./oathtool-check.js";
 import { type Expected, fixture, problems, read, readAll, records, summary, text } from "./token-file-helpers.js";
@@ -98,6 +100,29 @@ describe("Authelia's `authelia storage user totp export` YAML", () => {
 		expect((await fileFault(read(readAutheliaYAML, text(twice)))).code).toBe("invalid_yaml");
 		const comments = Array.from({ length: 2000 }, () => `      # ${"x".repeat(40)}`);
 		expect((await fileFault(read(readAutheliaYAML, single([...FIELDS, ...comments.map((line) => line.trim()), SECRET])))).code).toBe("item_too_large");
+	});
+
+	it("the plain-item shortcut reads what the YAML parser reads, value by value, and leaves every other shape to it", () => {
+		const values = [
+			"null", "~", "Null", "NULL", "true", "False", "1234", "007", "1.5", "1e3", "0x1f", "0o17", "-1", "+1", ".inf", ".NaN", "a b", "a  b", "a: b", "x #c", "'q'", '"q"',
+			"[a]", "{a: 1}", "*a", "&a x", "!t x", "2024-03-01T09:00:00Z", "2024-03-02T10:00:00.123456789+01:00", "SzNSQ082QVc3UkQ1UERCR1BQREJBNlpPQVhBUFNUWkI=",
+			"R0VaREdOQlZHWTNUUU9KUUdFWkRHTkJWR1kzVFFPSlE=", "user@example.com", "a:", "-a", "- a", "|", ">", "%x", "@x", "`x", "?x", ",x", "a,b", "x ", "99999999999999999999", "_x", "é", "1:2",
+		];
+		let shortcut = 0;
+		for (const value of values) {
+			const lines = ["- username: u", `  secret: ${value}`];
+			const plain = readPlainItem(lines);
+			if (plain === undefined) continue;
+			shortcut++;
+			expect(plain, value).toEqual((parse(lines.join("\n"), { schema: "core", uniqueKeys: true }) as unknown[])[0]);
+		}
+		expect(shortcut).toBeGreaterThanOrEqual(12);
+		// Authelia's items take the shortcut…
+		expect(readPlainItem([...FIELDS, SECRET].map((field, index) => (index === 0 ? `- ${field}` : `  ${field}`)))).toMatchObject({ username: "u", digits: 6, last_used_at: null });
+		// …and no other shape does.
+		for (const other of [["- a: 1", "    b: 2"], ["- a: 1", "  # note", "  b: 2"], ["- a: 1", "  a: 2"], ["- __proto__: x"], ["  a: 1"], ["- a: 1", "- b: 2"], ["- A: 1"], []]) {
+			expect(readPlainItem(other), JSON.stringify(other)).toBeUndefined();
+		}
 	});
 
 	it("streams: the first record comes out after its item ends, long before a 20,000-item file has been read", async () => {

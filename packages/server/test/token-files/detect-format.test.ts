@@ -1,6 +1,7 @@
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DETECT_BYTES, detectFormat } from "../../src/token-files/detect-format.js";
-import { fixture, text } from "./token-file-helpers.js";
+import { FIXTURES, fixture, text } from "./token-file-helpers.js";
 
 describe("format detection from the first bytes", () => {
 	it("names each text fixture's format", () => {
@@ -18,6 +19,10 @@ describe("format detection from the first bytes", () => {
 		expect(detectFormat(text('<?xml version="1.0" encoding="UTF-8"?>\n<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">'))).toBe("pskc");
 		expect(detectFormat(text('\uFEFF  <pskc:KeyContainer xmlns:pskc="urn:ietf:params:xml:ns:keyprov:pskc" Version="1.0">'))).toBe("pskc");
 		expect(detectFormat(text("<KeyContainer Version=\"1.0\">"))).toBe("pskc");
+		// privacyIDEA's export, lower-cased by BeautifulSoup, and every other PSKC fixture.
+		const pskc = readdirSync(FIXTURES).filter((name) => name.endsWith(".pskc.xml"));
+		expect(pskc).toContain("pi-tokenjanitor.pskc.xml");
+		for (const name of pskc) expect(detectFormat(fixture(name)), name).toBe("pskc");
 	});
 
 	it("privacyIDEA's own samples: serial and seed alone are OATH CSV; a row of OCRA too; an owner with @realm is pi-tokenjanitor", () => {
