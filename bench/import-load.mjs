@@ -70,7 +70,7 @@ async function freshDatabase(database, root) {
 }
 
 /** /usr/bin/time -v's report: the peak RSS in MB, CPU seconds (user + system) and its own wall clock. */
-function parseTimeReport(stderr) {
+export function parseTimeReport(stderr) {
 	const number = (label) => {
 		const match = new RegExp(`${label}:\\s*([\\d.:]+)`).exec(stderr);
 		return match ? match[1] : undefined;
@@ -246,7 +246,9 @@ export async function runImportBench() {
 						"rate / target": Number((rate / target).toFixed(2)),
 						"peak RSS MB": Math.round(run.peakRSSMB),
 						"RSS / 250 MB": Number((run.peakRSSMB / TARGETS.peakRSSMB).toFixed(2)),
+						// The CLI process's user + system time: what sharing the machine distorts least (PostgreSQL's own CPU is not in it).
 						"CPU s": Number(run.cpuSeconds.toFixed(1)),
+						"users / CPU s": Math.round((counts.users_created ?? 0) / run.cpuSeconds),
 						"sample verifies": verified,
 						"load (1/5/15 min) at start": run.load.replace(/^load /, "").replace(/ on .*$/, ""),
 					});
