@@ -147,6 +147,7 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
 				rateLimits: { ...config.rateLimits, counters },
 				enrollPerTenantPerMinute: config.enrollPerTenantPerMinute,
 				connections: { ...config.connections, maxConnections: config.connections.maxConnections ?? defaultMaxConnections() },
+				imports: config.imports,
 				oidc,
 				prompt: { interactions: oidc.prompt, publicUrl: () => issuer },
 			});

@@ -40,6 +40,20 @@ export interface Config {
 	enrollPerTenantPerMinute: number;
 	/** Slow-client limits (issue 12): every phase of a request is bounded, and so is the number of open connections. */
 	connections: ConnectionLimits;
+	/**
+	 * Bounds of one upload to POST /v1/imports (issue 17), which replace the 64 KiB body limit and the request timeout
+	 * for that route only, once the caller is known to hold an admin key.
+	 */
+	imports: ImportLimits;
+}
+
+export interface ImportLimits {
+	/** The largest body accepted (413 import_too_large beyond it). */
+	maxBytes: number;
+	/** The whole request, from the first byte to the report (408 import_timeout beyond it). */
+	maxMs: number;
+	/** The longest wait for the next chunk of the body (408 import_timeout beyond it). */
+	idleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -147,7 +161,18 @@ export function loadConfig(env: Env, cwd: string): Readonly<Config> {
 		attestation: Object.freeze({ mdsFile, mdsRootFile, rootsDir }),
 		enrollPerTenantPerMinute: Number(enrollText),
 		connections,
+		imports: importLimits(env),
 	});
+}
+
+/** Issue 17: 100,000 users of PSKC are about 60 MB; the defaults leave room, and bound what one admin key can hold. */
+function importLimits(env: Env): Readonly<ImportLimits> {
+	const bytesText = nonEmpty(env, "TWOFOLD_IMPORT_MAX_BYTES") ?? String(256 * 1024 * 1024);
+	if (!/^[0-9]{1,13}$/.test(bytesText) || Number(bytesText) < 1024) throw new ConfigError("TWOFOLD_IMPORT_MAX_BYTES must be a whole number of bytes, at least 1024");
+	const maxMs = milliseconds(env, "TWOFOLD_IMPORT_MAX_MS", 30 * 60_000, 1000, 24 * 3_600_000);
+	const idleMs = milliseconds(env, "TWOFOLD_IMPORT_IDLE_MS", 60_000, 100, 3_600_000);
+	if (idleMs > maxMs) throw new ConfigError("TWOFOLD_IMPORT_IDLE_MS must not exceed TWOFOLD_IMPORT_MAX_MS");
+	return Object.freeze({ maxBytes: Number(bytesText), maxMs, idleMs });
 }
 
 function milliseconds(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -29,6 +29,8 @@ import { tenantRoutes } from "./routes/tenant.js";
 import { userRoutes } from "./routes/users.js";
 import { verificationRoutes } from "./routes/verifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { importRoutes, PSKC_KEY_HEADER, PSKC_PASSPHRASE_HEADER } from "./routes/imports.js";
+import type { LongUploads, UploadBounds } from "./upload-bounds.js";
 import { clientRoutes } from "./routes/clients.js";
 import { oidcRoutes } from "./routes/oidc.js";
 import type { OIDCProviders } from "../oidc/providers.js";
@@ -56,6 +58,8 @@ export interface HTTPOptions {
 	enrollPerTenantPerMinute: number;
 	/** Timeouts of each phase of a request, and the connection cap (resolved: a number). */
 	connections: ConnectionLimits & { maxConnections: number };
+	/** POST /v1/imports' own body limit and time bounds (issue 17); default: config.ts's defaults. */
+	imports?: UploadBounds;
 	/** The hosted prompt (issue 15): the tenants' OpenID Providers, mounted under /t/:tenant/, and the seam the pages use. */
 	oidc?: { providers: OIDCProviders; prompt: PromptInteractions };
 	/** The hosted prompt's pages (issue 15), when the OpenID Connect provider is wired (it supplies the interactions). */
@@ -104,11 +108,12 @@ const DOCS_PAGE = {
 export async function buildHTTPServer(services: Services, database: DatabaseProbe, options: HTTPOptions): Promise<FastifyInstance> {
 	const limits = options.connections;
 	let guard: ConnectionGuard | undefined;
+	const longUploads: LongUploads = new WeakSet();
 	const authenticate = apiKeyAuth(services);
 	const app = Fastify({
 		logger:
 			typeof options.logger === "object"
-				? { ...options.logger, redact: { paths: ["req.headers.authorization"], censor: "[redacted]" }, serializers: logSerializers }
+				? { ...options.logger, redact: { paths: ["req.headers.authorization", `req.headers["${PSKC_PASSPHRASE_HEADER}"]`, `req.headers["${PSKC_KEY_HEADER}"]`], censor: "[redacted]" }, serializers: logSerializers }
 				: options.logger === true
 					? { serializers: logSerializers }
 					: options.logger,
@@ -120,7 +125,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 		requestTimeout: limits.requestTimeoutMs,
 		keepAliveTimeout: limits.keepAliveTimeoutMs,
 		clientErrorHandler(error, socket) {
-			answerClientError(this as unknown as FastifyInstance, guard, error, socket);
+			answerClientError(this as unknown as FastifyInstance, guard, error, socket, longUploads);
 		},
 		// The router's own errors (bad percent-encoding, an over-long path) answered from the catalog, without
 		// the path Fastify would echo, and under /v1 only after the API key: an unauthenticated caller learns nothing else.
@@ -253,11 +258,14 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 			await v1.register(assertionRoutes(services));
 			await v1.register(webhookRoutes(services));
 			await v1.register(clientRoutes(services));
+			await v1.register(importRoutes(services, options.imports ?? DEFAULT_IMPORT_BOUNDS, longUploads));
 		},
 		{ prefix: "/v1" },
 	);
 	return app;
 }
+
+const DEFAULT_IMPORT_BOUNDS: UploadBounds = { maxBytes: 256 * 1024 * 1024, maxMs: 30 * 60_000, idleMs: 60_000 };
 
 const isV1 = (url: string | undefined): boolean => /^\/v1(\/|\?|$)/.test(url ?? "");
 
@@ -289,8 +297,11 @@ const CLIENT_ERRORS: Record<string, ErrorCode> = { ERR_HTTP_REQUEST_TIMEOUT: "re
  * socket is closed. When an answer has already begun on the socket (a 401
  * before the body, then the body timed out), nothing more is written.
  */
-function answerClientError(app: FastifyInstance, guard: ConnectionGuard | undefined, error: Error & { code?: string }, socket: Socket): void {
+function answerClientError(app: FastifyInstance, guard: ConnectionGuard | undefined, error: Error & { code?: string }, socket: Socket, longUploads: LongUploads): void {
 	if (error.code === "ECONNRESET" || socket.destroyed) return;
+	// An admin's upload (POST /v1/imports, marked only after its key was checked) is bounded by its own idle and total
+	// limits (http/upload-bounds.ts), not by the request timeout; Node raises this timeout once per request.
+	if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && longUploads.has(socket)) return;
 	const code = CLIENT_ERRORS[error.code ?? ""] ?? "invalid_request";
 	app.log.debug({ code: error.code }, "client error: closing the connection");
 	if (socket.writable && guard?.responseStarted(socket) !== true) {

@@ -58,15 +58,33 @@ export class PSKCDecryption {
 		return childElement(element, "encryptedvalue") !== undefined;
 	}
 
+	/** True once the keys are known; until then, `prepare` must run (it may derive a key: asynchronous). */
+	get isReady(): boolean {
+		return this.keys !== undefined;
+	}
+
+	/**
+	 * Sets the keys up, once, for the first package that has an encrypted value: checks that value's algorithm first
+	 * (an RSA-encrypted file, RFC 6030 §6.3, is refused by name, not as "no MAC"), then derives or takes the key and
+	 * decrypts the MAC key.
+	 */
+	async prepare(firstEncrypted: XmlElement, location: string): Promise<void> {
+		this.cipherOf(firstEncrypted, location);
+		if (this.keys !== undefined) return;
+		this.pending ??= this.setUp(location).then((keys) => (this.keys = keys));
+		await this.pending;
+	}
+
 	/**
 	 * The plaintext of a data element's EncryptedValue (a Secret, a Counter…), after its ValueMAC was checked.
-	 * The caller zeroes the result once used.
+	 * Synchronous once `prepare` has run (one PBKDF2 per file, then an HMAC and an AES per value). The caller zeroes
+	 * the result once used.
 	 */
-	async open(data: XmlElement, location: string): Promise<Buffer> {
+	open(data: XmlElement, location: string): Buffer {
 		const encrypted = childElement(data, "encryptedvalue")!;
-		// The value's own algorithm first: an RSA-encrypted file (RFC 6030 §6.3) is refused by name, not as "no MAC".
 		const cipher = this.cipherOf(encrypted, location);
-		const keys = await this.ready(location);
+		const keys = this.keys;
+		if (keys === undefined) throw new Error("PSKCDecryption.open before prepare");
 		const cipherText = findPath(encrypted, "cipherdata", "ciphervalue");
 		if (cipherText === undefined) throw new TokenFileError("pskc_invalid", "an EncryptedValue has no CipherData/CipherValue", location);
 		const macText = childElement(data, "valuemac");
@@ -90,7 +108,7 @@ export class PSKCDecryption {
 		this.keys = undefined;
 	}
 
-	private cipherOf(encrypted: XmlElement, location: string): CBCCipher {
+	cipherOf(encrypted: XmlElement, location: string): CBCCipher {
 		const method = childElement(encrypted, "encryptionmethod");
 		const cipher = cbcCipher(attribute(method, "algorithm"));
 		if (cipher === undefined) {
@@ -101,12 +119,6 @@ export class PSKCDecryption {
 			);
 		}
 		return cipher;
-	}
-
-	private ready(location: string): Promise<Keys> {
-		if (this.keys !== undefined) return Promise.resolve(this.keys);
-		this.pending ??= this.setUp(location).then((keys) => (this.keys = keys));
-		return this.pending;
 	}
 
 	private async setUp(location: string): Promise<Keys> {

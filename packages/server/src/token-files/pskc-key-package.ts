@@ -55,8 +55,24 @@ export function packageLocation(index: number, keyId: string | undefined, serial
 /**
  * Reads one package. Record faults (a value that is not base64 or not an integer) are a problem for this package;
  * key faults (a wrong passphrase or key, a bad MAC) throw TokenFileError from PSKCDecryption and end the file.
+ * Synchronous: the caller has prepared the decryption when the package has an encrypted value.
  */
-export async function readKeyPackage(element: XmlElement, index: number, decryption: PSKCDecryption): Promise<PSKCKeyItem> {
+/** The first EncryptedValue anywhere in a package, if any: the reader prepares the file's keys on it first. */
+export function firstEncryptedValue(element: XmlElement): XmlElement | undefined {
+	for (const child of element.children) {
+		if (child.name === "encryptedvalue") return child;
+		const found = firstEncryptedValue(child);
+		if (found !== undefined) return found;
+	}
+	return undefined;
+}
+
+export function locationOf(element: XmlElement, index: number): string {
+	const keyId = attribute(childElement(element, "key"), "id")?.trim() || undefined;
+	return packageLocation(index, keyId, textOf(findPath(element, "deviceinfo", "serialno")));
+}
+
+export function readKeyPackage(element: XmlElement, index: number, decryption: PSKCDecryption): PSKCKeyItem {
 	const device = childElement(element, "deviceinfo");
 	const key = childElement(element, "key");
 	const keyId = attribute(key, "id")?.trim() || undefined;
@@ -99,7 +115,7 @@ export async function readKeyPackage(element: XmlElement, index: number, decrypt
 	const data = childElement(key, "data");
 	const secretElement = childElement(data, "secret");
 	if (secretElement !== undefined) {
-		const secret = await readBinary(secretElement, location, decryption);
+		const secret = readBinary(secretElement, location, decryption);
 		if (secret === null) return problem("invalid_secret", "Data/Secret is not valid base64");
 		if (secret !== undefined) result.secret = secret;
 	}
@@ -111,7 +127,7 @@ export async function readKeyPackage(element: XmlElement, index: number, decrypt
 	] as const) {
 		const fieldElement = childElement(data, name);
 		if (fieldElement === undefined) continue;
-		const value = await readInteger(fieldElement, location, decryption, field === "timeDrift");
+		const value = readInteger(fieldElement, location, decryption, field === "timeDrift");
 		if (value === null) {
 			result.secret?.fill(0);
 			return problem(`invalid_${name === "timeinterval" ? "period" : name}`, `Data/${elementName(name)} is not a whole number`);
@@ -126,7 +142,7 @@ function elementName(name: string): string {
 }
 
 /** A binary data element (RFC 6030 §4.3.4 PlainValue, base64, or EncryptedValue): undefined when empty, null when not base64. */
-async function readBinary(element: XmlElement, location: string, decryption: PSKCDecryption): Promise<Buffer | null | undefined> {
+function readBinary(element: XmlElement, location: string, decryption: PSKCDecryption): Buffer | null | undefined {
 	if (PSKCDecryption.isEncrypted(element)) return decryption.open(element, location);
 	const plain = childElement(element, "plainvalue");
 	if (plain === undefined) return undefined;
@@ -137,9 +153,9 @@ async function readBinary(element: XmlElement, location: string, decryption: PSK
  * An integer data element: a PlainValue in decimal, or an EncryptedValue holding either ASCII digits or a big-endian
  * binary integer (python-pskc writes the latter; it reads both, and so does this).
  */
-async function readInteger(element: XmlElement, location: string, decryption: PSKCDecryption, signed: boolean): Promise<number | null | undefined> {
+function readInteger(element: XmlElement, location: string, decryption: PSKCDecryption, signed: boolean): number | null | undefined {
 	if (PSKCDecryption.isEncrypted(element)) {
-		const bytes = await decryption.open(element, location);
+		const bytes = decryption.open(element, location);
 		try {
 			const ascii = bytes.toString("latin1");
 			if (/^[0-9]{1,15}$/.test(ascii)) return Number(ascii);

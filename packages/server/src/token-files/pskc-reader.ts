@@ -1,6 +1,6 @@
 import type { ImportItem, ImportRecord, OTPAlgorithm, ReadOptions, TokenFileReader } from "./import-record.js";
 import { PSKCDecryption } from "./pskc-encryption.js";
-import { readKeyPackage, type PSKCKey, type PSKCKeyItem } from "./pskc-key-package.js";
+import { firstEncryptedValue, locationOf, readKeyPackage, type PSKCKey, type PSKCKeyItem } from "./pskc-key-package.js";
 import { readContainerChildren } from "./pskc-xml.js";
 
 /**
@@ -18,7 +18,9 @@ export async function* readPSKCKeys(input: AsyncIterable<Uint8Array>, options: R
 				decryption.addHeader(child.element);
 				continue;
 			}
-			yield await readKeyPackage(child.element, child.packageIndex, decryption);
+			const encrypted = decryption.isReady ? undefined : firstEncryptedValue(child.element);
+			if (encrypted !== undefined) await decryption.prepare(encrypted, locationOf(child.element, child.packageIndex));
+			yield readKeyPackage(child.element, child.packageIndex, decryption);
 		}
 	} finally {
 		decryption.dispose();
