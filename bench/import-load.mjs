@@ -21,7 +21,7 @@ import pg from "pg";
 import { createApp } from "../packages/server/dist/app.js";
 import { loadConfig } from "../packages/server/dist/config.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
-import { importSecret, importUserId, writeImportFiles } from "./import-files.mjs";
+import { importSecret, importUserId, writeImportFiles, writeOathCSV, writePSKC } from "./import-files.mjs";
 
 const CLI = new URL("../packages/server/bin/twofold.js", import.meta.url).pathname;
 /** The issue's figures (issue 17, Speed): on this 2-core machine. */
@@ -212,15 +212,33 @@ export async function runImportBench() {
 		} else {
 			const dir = reuse ?? mkdtempSync(join(root, "files-"));
 			process.stdout.write(`generating ${users}-user OATH CSV and PSKC files in ${dir}...\n`);
-			const generated = await writeImportFiles(dir, { users, iterations: Number(process.env.BENCH_PSKC_ITERATIONS ?? 600_000) });
-			files = { ...generated, users };
+			const iterations = Number(process.env.BENCH_PSKC_ITERATIONS ?? 600_000);
+			const generated = await writeImportFiles(dir, { users, iterations });
+			files = { ...generated, users, iterations };
 			writeFileSync(join(dir, "bench.json"), JSON.stringify({ ...files, seed: generated.seed.toString("hex") }), { mode: 0o600 });
 		}
+		// One-user files of each format (another user than the big files'), for the start-up probe.
+		const oneDir = mkdtempSync(join(root, "one-"));
+		files.oneCSV = join(oneDir, "one.oath.csv");
+		files.onePSKC = join(oneDir, "one.pskc.xml");
+		await writeOathCSV(files.oneCSV, { users: 1, seed: files.seed, start: users });
+		await writePSKC(files.onePSKC, { users: 1, seed: files.seed, passphrase: files.passphrase, iterations: files.iterations, start: users });
 		const passphraseFile = join(root, "passphrase");
 		writeFileSync(passphraseFile, `${files.passphrase}\n`, { mode: 0o600 });
 
 		for (const database of databases) {
 			for (const format of formats) {
+				// The fixed cost of a run (Node's start-up, opening the store, the PBKDF2 derivation, the job row): the same
+				// command on a one-user file of the same format, on a fresh database of its own.
+				const probe = await freshDatabase(database, root);
+				let startup;
+				try {
+					const one = await runImport({ db: probe, format, file: format === "pskc" ? files.onePSKC : files.oneCSV, passphraseFile: format === "pskc" ? passphraseFile : undefined });
+					if (one.code !== 0 || one.report.counts?.users_created !== 1) throw new Error(`the one-user ${format} import failed: ${JSON.stringify(one.report)}\n${one.stderr.slice(-2000)}`);
+					startup = one.seconds;
+				} finally {
+					await probe.drop();
+				}
 				const db = await freshDatabase(database, root);
 				try {
 					const file = format === "pskc" ? files.pskc : files.csv;
@@ -242,6 +260,8 @@ export async function runImportBench() {
 						invalid: counts.invalid,
 						"wall s": Number(run.seconds.toFixed(1)),
 						"users/s": Math.round(rate),
+						"start-up s": Number(startup.toFixed(1)),
+						"users/s after start-up": Math.round((counts.users_created ?? 0) / Math.max(0.001, run.seconds - startup)),
 						"target users/s": target,
 						"rate / target": Number((rate / target).toFixed(2)),
 						"peak RSS MB": Math.round(run.peakRSSMB),
