@@ -39,6 +39,9 @@ export const OPERATIONS = {
 	deleteClient: "DELETE /v1/clients/{client_id}",
 	setClientLogo: "PUT /v1/clients/{client_id}/logo",
 	deleteClientLogo: "DELETE /v1/clients/{client_id}/logo",
+	importTokens: "POST /v1/imports",
+	listImports: "GET /v1/imports",
+	getImport: "GET /v1/imports/{import_id}",
 	createWebhook: "POST /v1/webhooks",
 	listWebhooks: "GET /v1/webhooks",
 	updateWebhook: "PATCH /v1/webhooks/{webhook_id}",
@@ -71,6 +74,21 @@ export type Tenant = Result<"GET /v1/tenant">;
 export type TenantPatch = Body<"PATCH /v1/tenant">;
 export type RedeemResponse = Result<"POST /v1/assertions/redeem">;
 export type JWKS = Result<"GET /.well-known/jwks.json">;
+export type ImportReport = Result<"POST /v1/imports">;
+
+/** What importTokens sends beside the file: the query, and the PSKC secrets as headers (never in the URL). */
+export interface ImportTokensOptions {
+	format?: Query<"POST /v1/imports">["format"];
+	dryRun?: boolean;
+	userColumn?: string;
+	userFrom?: "label" | "issuer-label";
+	/** Replace the factors of users who have one, through the audited admin reset, with this reason. */
+	replaceReason?: string;
+	/** PSKC encrypted with a password (RFC 6030 §6.2). Sent in the Twofold-PSKC-Passphrase header, UTF-8. */
+	pskcPassphrase?: string;
+	/** PSKC encrypted with a pre-shared key (RFC 6030 §6.1): 16 bytes. Sent in the Twofold-PSKC-Key header, hex. */
+	pskcKey?: Uint8Array;
+}
 
 export interface ClientOptions {
 	/** Where the application reaches Twofold, e.g. http://127.0.0.1:8080 */
@@ -177,6 +195,31 @@ export class TwofoldClient {
 	deleteClientLogo(clientId: string): Promise<void> {
 		return this.call(OPERATIONS.deleteClientLogo, { client_id: clientId });
 	}
+	/**
+	 * Admin key. Imports a token file (otpauth list, OATH CSV, PSKC, pi-tokenjanitor CSV, Authelia YAML) as active
+	 * factors; resolves with the job's report when it is done (docs/import.md). A stream is sent as it is read.
+	 */
+	importTokens(file: Uint8Array | string | ReadableStream<Uint8Array>, options: ImportTokensOptions = {}): Promise<ImportReport> {
+		const query: Query<typeof OPERATIONS.importTokens> = {};
+		if (options.format !== undefined) query.format = options.format;
+		if (options.dryRun !== undefined) query.dry_run = options.dryRun ? "true" : "false";
+		if (options.userColumn !== undefined) query.user_column = options.userColumn;
+		if (options.userFrom !== undefined) query.user_from = options.userFrom;
+		if (options.replaceReason !== undefined) query.replace_reason = options.replaceReason;
+		const headers: Record<string, string> = {};
+		// Header values are octets: the UTF-8 bytes of the passphrase travel as latin1 characters (the server reads them back as UTF-8).
+		if (options.pskcPassphrase !== undefined) headers["twofold-pskc-passphrase"] = String.fromCharCode(...new TextEncoder().encode(options.pskcPassphrase));
+		if (options.pskcKey !== undefined) headers["twofold-pskc-key"] = Array.from(options.pskcKey, (byte) => byte.toString(16).padStart(2, "0")).join("");
+		const bytes = typeof file === "string" ? new TextEncoder().encode(file) : file;
+		return this.call(OPERATIONS.importTokens, {}, undefined, query, { bytes, contentType: "application/octet-stream", headers });
+	}
+	/** Admin key. Recent import jobs, newest first; a running one shows its progress. */
+	listImports(query: Query<typeof OPERATIONS.listImports> = {}): Promise<Result<typeof OPERATIONS.listImports>> {
+		return this.call(OPERATIONS.listImports, {}, undefined, query);
+	}
+	getImport(importId: string): Promise<Result<typeof OPERATIONS.getImport>> {
+		return this.call(OPERATIONS.getImport, { import_id: importId });
+	}
 	/** Single use (R-AS-5): rejects with assertion_redeemed the second time. */
 	redeemAssertion(assertion: string): Promise<RedeemResponse> {
 		return this.call(OPERATIONS.redeemAssertion, {}, { assertion });
@@ -213,7 +256,7 @@ export class TwofoldClient {
 		body?: Body<K>,
 		query?: Query<K> | Record<string, never>,
 		/** A body that is not JSON (a logo): sent as it is, with its own Content-Type. */
-		raw?: { bytes: Uint8Array; contentType: string },
+		raw?: { bytes: Uint8Array | ReadableStream<Uint8Array>; contentType: string; headers?: Record<string, string> },
 	): Promise<Result<K>> {
 		const [method, template] = operation.split(" ") as [string, string];
 		const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -225,12 +268,19 @@ export class TwofoldClient {
 		const search = new URLSearchParams();
 		for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) if (value !== undefined) search.set(name, String(value));
 		const url = `${this.baseUrl}${path}${search.size > 0 ? `?${search}` : ""}`;
-		const sent = raw !== undefined ? { type: raw.contentType, payload: new Uint8Array(raw.bytes) } : body === undefined ? undefined : { type: "application/json", payload: JSON.stringify(body) };
+		const sent =
+			raw !== undefined
+				? { type: raw.contentType, payload: raw.bytes instanceof Uint8Array ? new Uint8Array(raw.bytes) : raw.bytes }
+				: body === undefined
+					? undefined
+					: { type: "application/json", payload: JSON.stringify(body) };
 		const response = await this.fetch(url, {
 			method,
-			headers: { authorization: `Bearer ${this.apiKey}`, ...(sent === undefined ? {} : { "content-type": sent.type }) },
+			headers: { authorization: `Bearer ${this.apiKey}`, ...raw?.headers, ...(sent === undefined ? {} : { "content-type": sent.type }) },
 			...(sent === undefined ? {} : { body: sent.payload }),
-		});
+			// A streamed body (an import read as it goes) needs half-duplex in fetch (WHATWG Fetch: RequestInit.duplex).
+			...(sent?.payload instanceof ReadableStream ? { duplex: "half" } : {}),
+		} as RequestInit);
 		const text = await response.text();
 		const json: unknown = text.length > 0 ? JSON.parse(text) : undefined;
 		if (!response.ok) {

@@ -358,3 +358,146 @@ describe.each(DIALECTS)("store contract (%s)", (dialect) => {
 		expect(await store.promptSessions.sweep(20000000000_003, 10)).toBe(0);
 	});
 });
+
+/** Bulk import (issue 17): the store's part, the same on both dialects. */
+describe.each(DIALECTS)("store contract, imports (%s)", (dialect) => {
+	let store: StoreHandle;
+	let cleanup: () => Promise<void>;
+	const tenant = "ten_imports";
+
+	beforeAll(async () => {
+		if (dialect === "postgres") {
+			const schema = await createPostgresSchema();
+			store = openStore({ databaseURL: schema.url, sqlitePath: "" });
+			cleanup = async () => {
+				await store.close();
+				await schema.drop();
+			};
+		} else {
+			const dir = mkdtempSync(join(tmpdir(), "twofold-store-imports-"));
+			store = openStore({ sqlitePath: join(dir, "t.db") });
+			cleanup = async () => {
+				await store.close();
+				rmSync(dir, { recursive: true, force: true });
+			};
+		}
+		await store.migrate();
+		await store.tenants.insert({ id: tenant, name: "i", settings: "{}", created_at: 1 });
+		await store.tenants.insert({ id: "ten_imports_other", name: "o", settings: "{}", created_at: 1 });
+	});
+	afterAll(() => cleanup());
+
+	const imported = (userId: string, ref: string, overrides: Partial<FactorTable> = {}): FactorTable => ({
+		id: `fac_${randomBytes(8).toString("hex")}`,
+		tenant_id: tenant,
+		user_id: userId,
+		type: "totp",
+		status: "active",
+		label: userId,
+		secret_envelope: "v1.k.n.c",
+		algorithm: "SHA1",
+		digits: 6,
+		period: 30,
+		last_used_step: 20000000000,
+		created_at: 20000000000_000,
+		expires_at: null,
+		activated_at: 20000000000_000,
+		last_used_at: null,
+		deleted_at: null,
+		import_ref: ref,
+		import_job_id: "imp_1",
+		weak_secret: 1,
+		needs_resync: 0,
+		...overrides,
+	});
+
+	it("ensureMany creates users (and turns attempt records into users); lockMany holds them in a transaction", async () => {
+		await store.users.lockOrCreateForAttempt(tenant, "was-record", 1, 99);
+		await store.users.ensureMany(tenant, ["a1", "a2", "was-record"], 5);
+		for (const id of ["a1", "a2", "was-record"]) expect(await store.users.find(tenant, id)).toMatchObject({ id, record_expires_at: null });
+		await store.users.ensureMany(tenant, ["a1"], 6);
+		expect((await store.users.find(tenant, "a1"))!.created_at).toBe(5);
+		await store.transaction((tx) => tx.users.lockMany(tenant, ["a2", "a1", "nobody"]));
+	});
+
+	it("insertMany round-trips the import columns; findImportRefs and listLiveForUsers see live factors of the tenant only", async () => {
+		const rows = Array.from({ length: 620 }, (_, index) => imported(`bulk-${index}`, `serial:S${index}`));
+		await store.users.ensureMany(tenant, rows.map((row) => row.user_id), 1);
+		await store.factors.insertMany(rows);
+		expect(await store.factors.find(tenant, "bulk-7", rows[7]!.id)).toEqual(rows[7]);
+		const refs = await store.factors.findImportRefs(tenant, ["serial:S1", "serial:S619", "serial:none"]);
+		expect(refs.sort((a, b) => a.import_ref.localeCompare(b.import_ref))).toEqual([
+			{ import_ref: "serial:S1", user_id: "bulk-1", import_job_id: "imp_1" },
+			{ import_ref: "serial:S619", user_id: "bulk-619", import_job_id: "imp_1" },
+		]);
+		expect(await store.factors.findImportRefs("ten_imports_other", ["serial:S1"])).toEqual([]);
+		const users = rows.map((row) => row.user_id);
+		expect((await store.factors.listLiveForUsers(tenant, users)).length).toBe(620);
+		expect(await store.factors.listLiveForUsers("ten_imports_other", users)).toEqual([]);
+	});
+
+	it("an import reference is unique among a tenant's live factors; a deleted factor frees it", async () => {
+		const first = imported("uniq", "hmac:abc");
+		await store.users.ensureMany(tenant, ["uniq", "uniq2", "plain"], 1);
+		await store.users.ensureMany("ten_imports_other", ["uniq"], 1);
+		await store.factors.insert(first);
+		await expect(store.factors.insert(imported("uniq2", "hmac:abc"))).rejects.toThrow();
+		// Another tenant may hold the same reference.
+		await store.factors.insert(imported("uniq", "hmac:abc", { tenant_id: "ten_imports_other" }));
+		expect(await store.factors.markDeleted(tenant, "uniq", first.id, 7)).toBe(true);
+		expect(await store.factors.findImportRefs(tenant, ["hmac:abc"])).toEqual([]);
+		await store.factors.insert(imported("uniq", "hmac:abc"));
+		// Enrolled factors have no reference: any number of them.
+		await store.factors.insertMany([imported("plain", null as unknown as string), imported("plain", null as unknown as string)].map((row) => ({ ...row, import_ref: null })));
+	});
+
+	it("a consumed counter run clears needs_resync", async () => {
+		const row = imported("resync", "serial:R1", { type: "hotp", period: null, last_used_step: -1, needs_resync: 1 });
+		await store.users.ensureMany(tenant, ["resync"], 1);
+		await store.factors.insert(row);
+		expect(await store.factors.consumeCounters(tenant, "resync", row.id, 40, 41, 9)).toBe(true);
+		expect(await store.factors.find(tenant, "resync", row.id)).toMatchObject({ needs_resync: 0, last_used_step: 41 });
+	});
+
+	it("import jobs: inserted, updated, found and listed within their tenant only, newest first", async () => {
+		const job = (id: string, startedAt: number) => ({
+			id,
+			tenant_id: tenant,
+			status: "running" as const,
+			format: "oath-csv",
+			source_name: "users.csv",
+			counts: "{}",
+			entries: "[]",
+			entries_truncated: 0,
+			error: null,
+			actor_key_id: "key_1",
+			started_at: startedAt,
+			updated_at: startedAt,
+			finished_at: null,
+		});
+		await store.importJobs.insert(job("imp_a", 20000000000_000));
+		await store.importJobs.insert(job("imp_b", 20000000000_001));
+		await store.importJobs.update(tenant, "imp_a", { status: "completed", counts: '{"records":1}', finished_at: 20000000000_005 });
+		await store.importJobs.update("ten_imports_other", "imp_b", { status: "failed" });
+		expect(await store.importJobs.find(tenant, "imp_a")).toMatchObject({ status: "completed", counts: '{"records":1}', finished_at: 20000000000_005 });
+		expect((await store.importJobs.find(tenant, "imp_b"))!.status).toBe("running");
+		expect(await store.importJobs.find("ten_imports_other", "imp_a")).toBeUndefined();
+		expect((await store.importJobs.list(tenant, 10)).map((row) => row.id)).toEqual(["imp_b", "imp_a"]);
+		expect(await store.importJobs.list("ten_imports_other", 10)).toEqual([]);
+	});
+
+	it("events.appendMany keeps the order, as append would", async () => {
+		const rows = Array.from({ length: 700 }, (_, index) => ({
+			id: `evt_many_${index}`,
+			tenant_id: tenant,
+			user_id: "events",
+			type: "factor.imported",
+			factor_id: null,
+			data: JSON.stringify({ index }),
+			created_at: 1,
+		}));
+		await store.transaction((tx) => tx.events.appendMany(rows));
+		const listed = await store.events.list(tenant, { userId: "events", limit: 1000 });
+		expect(listed.map((row) => row.id)).toEqual(rows.map((row) => row.id).reverse());
+	});
+});

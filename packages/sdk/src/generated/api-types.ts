@@ -181,6 +181,115 @@ export interface Operations {
 			"next_cursor": string | null;
 		};
 	};
+	"GET /v1/imports": {
+		body: never;
+		query: {
+			"limit"?: string;
+		};
+		response: {
+			"imports": Array<{
+				"job_id": string | null;
+				"status": "running" | "completed" | "failed" | "dry_run";
+				"format": string;
+				"counts": {
+					"records": number;
+					"users_created": number;
+					"users_replaced": number;
+					"factors_created": number;
+					"skipped": number;
+					"invalid": number;
+					"weak_secret": number;
+				};
+				"entries": Array<{
+					"outcome": "created" | "replaced" | "skipped" | "invalid";
+					"location": string;
+					"code": string;
+					"reason": string;
+					"userId"?: string;
+				}>;
+				"entries_truncated": boolean;
+				"error"?: {
+					"code": string;
+					"reason": string;
+					"location": string;
+				};
+				"started_at": string;
+				"finished_at": string | null;
+			}>;
+		};
+	};
+	"POST /v1/imports": {
+		body: never;
+		query: {
+			"format"?: "auto" | "otpauth" | "oath-csv" | "pskc" | "pi-csv" | "authelia";
+			"dry_run"?: "true" | "false";
+			"user_column"?: string;
+			"user_from"?: "label" | "issuer-label";
+			"replace_reason"?: string;
+		};
+		response: {
+			"job_id": string | null;
+			"status": "running" | "completed" | "failed" | "dry_run";
+			"format": string;
+			"counts": {
+				"records": number;
+				"users_created": number;
+				"users_replaced": number;
+				"factors_created": number;
+				"skipped": number;
+				"invalid": number;
+				"weak_secret": number;
+			};
+			"entries": Array<{
+				"outcome": "created" | "replaced" | "skipped" | "invalid";
+				"location": string;
+				"code": string;
+				"reason": string;
+				"userId"?: string;
+			}>;
+			"entries_truncated": boolean;
+			"error"?: {
+				"code": string;
+				"reason": string;
+				"location": string;
+			};
+			"started_at": string;
+			"finished_at": string | null;
+		};
+	};
+	"GET /v1/imports/{import_id}": {
+		body: never;
+		query: never;
+		response: {
+			"job_id": string | null;
+			"status": "running" | "completed" | "failed" | "dry_run";
+			"format": string;
+			"counts": {
+				"records": number;
+				"users_created": number;
+				"users_replaced": number;
+				"factors_created": number;
+				"skipped": number;
+				"invalid": number;
+				"weak_secret": number;
+			};
+			"entries": Array<{
+				"outcome": "created" | "replaced" | "skipped" | "invalid";
+				"location": string;
+				"code": string;
+				"reason": string;
+				"userId"?: string;
+			}>;
+			"entries_truncated": boolean;
+			"error"?: {
+				"code": string;
+				"reason": string;
+				"location": string;
+			};
+			"started_at": string;
+			"finished_at": string | null;
+		};
+	};
 	"GET /v1/tenant": {
 		body: never;
 		query: never;

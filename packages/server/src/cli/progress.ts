@@ -41,8 +41,9 @@ export function progressView(mode: "bar" | "lines" | "none", name: string, total
 			last = now();
 			write(line(progress));
 		},
+		// The last line always: a log of the run says how far it got even when it took less than one interval.
 		stop() {
-			if (latest !== undefined && last !== started) write(line(latest));
+			if (latest !== undefined) write(line(latest));
 		},
 	};
 }

@@ -25,33 +25,45 @@ export interface UploadBounds {
 /**
  * The body as chunks, cut at `maxBytes` (counted as they arrive, so a chunked body without Content-Length is bounded
  * too), when no chunk came for `idleMs`, or after `maxMs` in all. The first bound that trips is kept in `tripped`: the
- * caller answers 413 or 408 with it whatever the consumer made of the error.
+ * caller answers 413 or 408 with it whatever the consumer made of the error. The stream is paused, not destroyed, on a
+ * trip: destroying a request destroys its socket, and the client would get no answer at all.
  */
-export function boundedBody(stream: IncomingMessage, bounds: UploadBounds, onBytes: (bytes: number) => void = () => {}) {
+export function boundedBody(stream: IncomingMessage, bounds: UploadBounds) {
 	let tripped: UploadBoundError | undefined;
 	let bytes = 0;
+	let wake: ((error: UploadBoundError) => void) | undefined;
 	const trip = (error: UploadBoundError): void => {
 		tripped ??= error;
-		stream.destroy(error);
+		stream.pause();
+		wake?.(tripped);
 	};
-	let idle = setTimeout(() => trip(new UploadBoundError("import_timeout")), bounds.idleMs);
+	let idle: NodeJS.Timeout | undefined;
 	const total = setTimeout(() => trip(new UploadBoundError("import_timeout")), bounds.maxMs);
 	const stop = (): void => {
 		clearTimeout(idle);
 		clearTimeout(total);
 	};
+	const source = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+	/** The next chunk, or the bound that tripped while waiting for it (the idle clock runs only while waiting). */
+	const next = (): Promise<IteratorResult<Buffer>> =>
+		new Promise((resolve, reject) => {
+			if (tripped !== undefined) return reject(tripped);
+			wake = reject;
+			idle = setTimeout(() => trip(new UploadBoundError("import_timeout")), bounds.idleMs);
+			source.next().then(resolve, reject);
+		}).finally(() => {
+			clearTimeout(idle);
+			wake = undefined;
+		}) as Promise<IteratorResult<Buffer>>;
 	async function* chunks(): AsyncGenerator<Uint8Array> {
 		try {
-			for await (const chunk of stream as AsyncIterable<Buffer>) {
-				clearTimeout(idle);
-				bytes += chunk.length;
+			for (let result = await next(); result.done !== true; result = await next()) {
+				bytes += result.value.length;
 				if (bytes > bounds.maxBytes) {
 					trip(new UploadBoundError("import_too_large"));
 					throw tripped;
 				}
-				onBytes(bytes);
-				yield chunk;
-				idle = setTimeout(() => trip(new UploadBoundError("import_timeout")), bounds.idleMs);
+				yield result.value;
 			}
 		} catch (error) {
 			throw tripped ?? error;

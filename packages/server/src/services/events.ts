@@ -74,6 +74,25 @@ export async function appendEvent(tx: Store, random: RandomReader, now: number, 
 	});
 }
 
+/** appendEvent for many events at once, in order (a bulk import's batch, issue 17): the same rows, fewer statements. */
+export async function appendEvents(tx: Store, random: RandomReader, now: number, events: readonly NewEvent[]): Promise<void> {
+	if (events.length === 0) return;
+	await tx.events.appendMany(
+		events.map((event) => ({
+			id: generateId("evt", random),
+			tenant_id: event.tenantId,
+			user_id: event.userId ?? null,
+			type: event.type,
+			factor_id: event.factorId ?? null,
+			data: JSON.stringify(event.data ?? {}),
+			created_at: now,
+		})),
+	);
+	tx.afterCommit(() => {
+		for (const event of events) for (const observe of eventObservers) observe(event.type);
+	});
+}
+
 export async function listEvents(store: Store, tenantId: string, query: EventQuery): Promise<Static<typeof EventList>> {
 	const rows = await store.events.list(tenantId, query);
 	const events = rows.map((row) => ({

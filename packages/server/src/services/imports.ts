@@ -7,7 +7,7 @@ import { DETECT_BYTES, detectFormat } from "../token-files/detect-format.js";
 import { type ImportFormat, type ImportItem, type ImportProblem, type ImportRecord, TokenFileError } from "../token-files/import-record.js";
 import { readTokenFile } from "../token-files/read-token-file.js";
 import type { ServiceDeps } from "./deps.js";
-import { appendEvent } from "./events.js";
+import { appendEvent, appendEvents, type NewEvent } from "./events.js";
 import { checkRecord } from "./import-decisions.js";
 import { importRef } from "./import-ref.js";
 import type { ImportCounts, ImportOptions, ImportProgress, ImportReport, ImportReportEntry } from "./import-types.js";
@@ -61,16 +61,37 @@ class JobState {
 	readonly entries: ImportReportEntry[] = [];
 	truncated = false;
 	usersDecided = 0;
-	readonly seen = new Map<string, Seen>();
+	/**
+	 * Compact, as 100,000 users must fit in 250 MB: "i" refused as invalid, "s" skipped, "w<types>" written with these
+	 * types ("wtotp", "wtotp,hotp"). A dry run also keeps the references it would have written (a real run finds them
+	 * in the database: its factors carry the job id).
+	 */
+	readonly #seen = new Map<string, string>();
+	readonly #refs: Set<string> | undefined;
+
+	constructor(dryRun: boolean) {
+		this.#refs = dryRun ? new Set() : undefined;
+	}
 
 	report(entry: ImportReportEntry): void {
 		if (this.entries.length < MAX_REPORT_ENTRIES) this.entries.push(entry);
 		else this.truncated = true;
 	}
 
+	seen(userId: string): Seen | undefined {
+		const known = this.#seen.get(userId);
+		if (known === undefined) return undefined;
+		if (known === "i" || known === "s") return { outcome: "refused", as: known === "i" ? "invalid" : "skipped" };
+		return { outcome: "written", types: new Set(known.slice(1).split(",")), refs: this.#refs ?? new Set() };
+	}
+
 	remember(userId: string, seen: Seen): void {
-		const known = this.seen.get(userId);
-		if (known !== undefined || this.seen.size < MAX_TRACKED_USERS) this.seen.set(userId, seen);
+		if (!this.#seen.has(userId) && this.#seen.size >= MAX_TRACKED_USERS) return;
+		if (seen.outcome === "refused") this.#seen.set(userId, seen.as === "invalid" ? "i" : "s");
+		else {
+			this.#seen.set(userId, `w${[...seen.types].join(",")}`);
+			if (this.#refs !== undefined && this.#refs.size < MAX_TRACKED_USERS) for (const ref of seen.refs) this.#refs.add(ref);
+		}
 	}
 }
 
@@ -111,7 +132,7 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 	const { state, deps, ctx } = job;
 	const candidates: Candidate[] = [];
 	for (const group of groups) {
-		const prior = state.seen.get(group.userId);
+		const prior = state.seen(group.userId);
 		if (prior?.outcome === "refused") {
 			// The user was refused earlier in this file: a later record does not make them half-imported.
 			for (const item of [...group.problems, ...group.records]) {
@@ -239,7 +260,7 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 			const refs = new Map((await store.factors.findImportRefs(ctx.tenantId, refList)).map((row) => [row.import_ref, row] as const));
 			const userIds = candidates.map((candidate) => candidate.group.userId);
 			if (write) {
-				for (const userId of userIds) await store.users.ensure(ctx.tenantId, userId, now);
+				await store.users.ensureMany(ctx.tenantId, userIds, now);
 				await store.users.lockMany(ctx.tenantId, userIds);
 			}
 			const liveByUser = new Map<string, FactorTable[]>();
@@ -306,12 +327,13 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 			}
 			if (write) {
 				await store.factors.insertMany(rows);
+				const events: NewEvent[] = [];
 				for (const { userId, rows: userRows, replace } of imported) {
 					for (const row of userRows) {
-						await appendEvent(store, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.created", data: { type: row.type } });
-						await appendEvent(store, deps.random, now, { tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.activated", data: { type: row.type } });
+						events.push({ tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.created", data: { type: row.type } });
+						events.push({ tenantId: ctx.tenantId, userId, factorId: row.id, type: "factor.activated", data: { type: row.type } });
 					}
-					await appendEvent(store, deps.random, now, {
+					events.push({
 						tenantId: ctx.tenantId,
 						userId,
 						type: "factor.imported",
@@ -326,6 +348,7 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 						},
 					});
 				}
+				await appendEvents(store, deps.random, now, events);
 			}
 			return afterwards;
 		};
@@ -371,7 +394,7 @@ export async function importItems(
 	if (options.replaceReason !== undefined && options.replaceReason.trim().length === 0) throw fieldError("proof_required", "/replace_reason", "must not be blank");
 	const startedAt = deps.clock().getTime();
 	const jobId = options.dryRun ? null : generateId("imp", deps.random);
-	const state = new JobState();
+	const state = new JobState(options.dryRun);
 	const job: JobContext = { deps, ctx, options: { ...options, ...(options.replaceReason === undefined ? {} : { replaceReason: options.replaceReason.trim() }) }, jobId, state };
 	if (jobId !== null) {
 		await deps.store.importJobs.insert({
@@ -419,12 +442,13 @@ export async function importItems(
 		}
 		if (pending.size > 0) await runBatch(job, [...pending.values()]);
 	} catch (thrown) {
+		// The users still being gathered are not written: their secrets go now (R-ST-1).
+		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
 		if (!(thrown instanceof TokenFileError)) {
 			await finish(job, startedAt, { code: "internal_error", reason: "the import stopped on an internal error; see the server log", location: "" }).catch(() => undefined);
 			throw thrown;
 		}
 		error = { code: thrown.code, reason: thrown.reason, location: thrown.location };
-		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
 	}
 	progress();
 	return finish(job, startedAt, error);

@@ -162,6 +162,8 @@ export interface UserRepository {
 	find(tenantId: string, userId: string): Promise<UserTable | undefined>;
 	/** Twofold knows the user from now on: creates the row, or turns the id's attempt record into it (ADR 0002). */
 	ensure(tenantId: string, userId: string, now: number): Promise<void>;
+	/** ensure for several users in a few statements (a bulk import, issue 17). */
+	ensureMany(tenantId: string, userIds: readonly string[], now: number): Promise<void>;
 	/** The stored address (email.store_address), or null to forget it. */
 	setEmail(tenantId: string, userId: string, email: string | null): Promise<void>;
 	/** When a tenant stops storing addresses, every stored one goes. */
@@ -356,5 +358,7 @@ export interface EventQuery {
 
 export interface EventRepository {
 	append(row: Omit<EventTable, "seq">): Promise<void>;
+	/** Several events in order, each with its webhook deliveries as append writes them (a bulk import, issue 17). */
+	appendMany(rows: readonly Omit<EventTable, "seq">[]): Promise<void>;
 	list(tenantId: string, query: EventQuery): Promise<(Omit<EventTable, "seq"> & { seq: number })[]>;
 }

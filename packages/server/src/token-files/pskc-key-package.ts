@@ -80,9 +80,10 @@ export function readKeyPackage(element: XmlElement, index: number, decryption: P
 	const location = packageLocation(index, keyId, serialNo);
 	const keyUserId = textOf(childElement(key, "userid"));
 	const deviceUserId = textOf(childElement(device, "userid"));
+	const userId = keyUserId ?? deviceUserId;
 	const problem = (code: string, reason: string): PSKCKeyItem => ({
 		kind: "problem",
-		problem: { location, code, reason, ...(keyUserId ?? deviceUserId ? { userId: (keyUserId ?? deviceUserId)! } : {}) },
+		problem: { location, code, reason, ...(userId !== undefined ? { userId } : {}) },
 	});
 	if (key === undefined) return problem("missing_key", "the KeyPackage has no Key element");
 
@@ -127,7 +128,14 @@ export function readKeyPackage(element: XmlElement, index: number, decryption: P
 	] as const) {
 		const fieldElement = childElement(data, name);
 		if (fieldElement === undefined) continue;
-		const value = readInteger(fieldElement, location, decryption, field === "timeDrift");
+		let value: number | null | undefined;
+		try {
+			value = readInteger(fieldElement, location, decryption, field === "timeDrift");
+		} catch (error) {
+			// A file fault on an encrypted counter ends the file: the secret already opened is not handed on, so zero it.
+			result.secret?.fill(0);
+			throw error;
+		}
 		if (value === null) {
 			result.secret?.fill(0);
 			return problem(`invalid_${name === "timeinterval" ? "period" : name}`, `Data/${elementName(name)} is not a whole number`);
@@ -167,6 +175,9 @@ function readInteger(element: XmlElement, location: string, decryption: PSKCDecr
 	}
 	const text = textOf(findPath(element, "plainvalue"));
 	if (text === undefined) return undefined;
+	// privacyIDEA writes a token's missing timeStep as Python's "None" (export_pskc formats tokeninfo as it is):
+	// that is an absent value (the default applies), not a malformed one.
+	if (text === "None") return undefined;
 	if (!signed) return /^\+?[0-9]{1,15}$/.test(text) ? Number(text) : null;
 	// TimeDrift is only reported, never used (docs/pskc.md); privacyIDEA writes its timeShift, seconds as a float
 	// ("-12.0"), there. A drift that is not a number is left out rather than refusing the token for it.

@@ -58,6 +58,9 @@ export function attribute(element: XmlElement | undefined, name: string): string
 	return element?.attributes[name];
 }
 
+/** Characters handed to saxes at a time. */
+const SLICE = 64 * 1024;
+
 function localName(qualified: string): string {
 	const colon = qualified.indexOf(":");
 	return (colon === -1 ? qualified : qualified.slice(colon + 1)).toLowerCase();
@@ -177,9 +180,12 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 		} catch {
 			throw new TokenFileError("not_utf8", "the file is not valid UTF-8", lineOf(parser));
 		}
-		// Feed in slices so that the no-event bound is checked well before a large chunk is buffered whole.
-		for (let offset = 0; offset < text.length; offset += 64 * 1024) feed(text.slice(offset, offset + 64 * 1024));
-		while (ready.length > 0) yield ready.shift()!;
+		// Feed in slices, handing on the trees after each, so that neither the no-event bound nor the queue of finished
+		// packages depends on how large the caller's chunks are.
+		for (let offset = 0; offset < text.length; offset += SLICE) {
+			feed(text.slice(offset, offset + SLICE));
+			while (ready.length > 0) yield ready.shift()!;
+		}
 	}
 	let rest: string;
 	try {

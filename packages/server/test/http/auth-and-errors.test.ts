@@ -100,6 +100,8 @@ describe("authentication, error shapes and documents", () => {
 				"/v1/clients/{client_id}",
 				"/v1/clients/{client_id}/logo",
 				"/v1/events",
+				"/v1/imports",
+				"/v1/imports/{import_id}",
 				"/v1/tenant",
 				"/v1/tenant/logo",
 				"/v1/users/{user_id}",

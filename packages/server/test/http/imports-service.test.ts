@@ -40,13 +40,14 @@ async function* itemsOf(items: ImportItem[]): AsyncGenerator<ImportItem> {
 describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 	let t: TestApp;
 	let ctx: TenantContext;
-	let counting: { count(): Promise<Record<string, number>>; close(): Promise<void> };
+	let counting: { count(): Promise<Record<string, number>>; deliveries(type: string): Promise<number>; close(): Promise<void> };
 	let dropSchema: (() => Promise<void>) | undefined;
 
 	beforeAll(async () => {
 		const schema = dialect === "postgres" ? await createPostgresSchema() : undefined;
 		dropSchema = schema?.drop;
-		t = await buildTestApp(schema === undefined ? {} : { env: { TWOFOLD_DATABASE_URL: schema.url } });
+		const env = { TWOFOLD_WEBHOOK_ALLOW_PRIVATE: "true" };
+		t = await buildTestApp({ env: schema === undefined ? env : { ...env, TWOFOLD_DATABASE_URL: schema.url } });
 		ctx = await adminContext();
 		// Its own connection, reading every table of the schema: a dry run must change none of them.
 		const { db } = createKysely(schema === undefined ? { sqlitePath: `${t.dataDir}/twofold.db` } : { databaseURL: schema.url, sqlitePath: "" });
@@ -59,6 +60,10 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 				const counts: Record<string, number> = {};
 				for (const { name } of tables) counts[name] = Number((await sql<{ n: number | string }>`select count(*) as n from ${sql.table(name)}`.execute(db)).rows[0]!.n);
 				return counts;
+			},
+			async deliveries(type) {
+				const row = await db.selectFrom("webhook_deliveries").select((eb) => eb.fn.countAll<number | string>().as("n")).where("event_type", "=", type).executeTakeFirstOrThrow();
+				return Number(row.n);
 			},
 			close: () => db.destroy(),
 		};
@@ -241,11 +246,16 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		// Whatever the counter, a code is refused, and the audit trail says why.
 		for (const counter of [0, 1, 40]) expect((await verify("ray", oathHOTP(secret, counter))).json.error.code).toBe("invalid_code");
 		expect((await eventsOf("ray", "verification.failed"))[0]!.data).toMatchObject({ reason: "needs_resync" });
-		const resync = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 40), oathHOTP(secret, 41)] });
+		// The token was used 640 times at the old system: past the tenant's resync window (100), within the wider one
+		// a token imported without its counter gets (1,000).
+		const resync = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 640), oathHOTP(secret, 641)] });
 		expect(resync.status, resync.body).toBe(200);
 		expect(resync.json.factor.needs_resync).toBe(false);
-		expect((await verify("ray", oathHOTP(secret, 41))).status).toBe(422);
-		expect((await verify("ray", oathHOTP(secret, 42))).status).toBe(200);
+		expect((await verify("ray", oathHOTP(secret, 641))).status).toBe(422);
+		expect((await verify("ray", oathHOTP(secret, 642))).status).toBe(200);
+		// Once synchronized, the tenant's window applies again: a jump of 640 is not found by a resync.
+		const again = await t.call("POST", `/v1/users/ray/factors/${factor!.id}/resync`, { codes: [oathHOTP(secret, 1300), oathHOTP(secret, 1301)] });
+		expect(again.json.error.code).toBe("invalid_code");
 	});
 
 	it("the import reference is a keyed HMAC, not an unkeyed hash of the secret, and changes with the master key", async () => {
@@ -264,8 +274,12 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 	});
 
 	it("a file fault mid-file fails the job; the batches before it stay committed, each user whole", async () => {
+		let polled: unknown;
 		async function* faulty(): AsyncGenerator<ImportItem> {
 			for (let index = 0; index < 501; index += 1) yield record(`batch-${String(index).padStart(4, "0")}`, randomBytes(20));
+			// The first batch is committed by now: a poll of the running job sees its progress.
+			// (The test clock stands still, so jobs of this file share started_at: the running one is picked by status.)
+			polled = (await listImportJobs(t.app.services.deps, ctx, { limit: 100 })).find((job) => job.status === "running");
 			const { TokenFileError } = await import("../../src/token-files/import-record.js");
 			throw new TokenFileError("line_too_long", "line 502 is over 64 KiB", "line 502");
 		}
@@ -274,6 +288,7 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect(report.error).toEqual({ code: "line_too_long", reason: "line 502 is over 64 KiB", location: "line 502" });
 		// The first batch (500 users) committed; the 501st user was still being gathered and is not written.
 		expect(report.counts).toMatchObject({ users_created: 500, factors_created: 500 });
+		expect(polled).toMatchObject({ job_id: report.job_id, status: "running", finished_at: null, counts: { records: 501, users_created: 500 } });
 		expect(await factorsOf("batch-0499")).toHaveLength(1);
 		expect(await factorsOf("batch-0500")).toBeUndefined();
 		const job = await getImportJob(t.app.services.deps, ctx, report.job_id!);
@@ -376,6 +391,26 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 			code: "import_file_invalid",
 		});
 		expect((await listImportJobs(deps, ctx, { limit: 100 })).length).toBe(jobs);
+	});
+
+	it("webhooks get factor.imported per user and import.completed per job, as for any event", async () => {
+		const hook = await t.call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["factor.imported", "import.completed"] });
+		expect(hook.status, hook.body).toBe(201);
+		const before = { imported: await counting.deliveries("factor.imported"), completed: await counting.deliveries("import.completed") };
+		const report = await run([record("hook-1", randomBytes(20)), record("hook-2", randomBytes(20)), record("hook-3", randomBytes(20))]);
+		expect(report.counts.users_created).toBe(3);
+		expect(await counting.deliveries("factor.imported")).toBe(before.imported + 3);
+		expect(await counting.deliveries("import.completed")).toBe(before.completed + 1);
+		expect(await counting.deliveries("factor.created")).toBe(0);
+		expect((await t.call("DELETE", `/v1/webhooks/${hook.json.webhook.id}`)).status).toBe(204);
+	});
+
+	it("every secret handed to it is zeroed once used: created, refused, skipped, and in a dry run (R-ST-1)", async () => {
+		for (const dryRun of [true, false]) {
+			const items = [record(`zero-${dryRun}`, randomBytes(20)), record("eve", randomBytes(20)), record(`zero-short-${dryRun}`, randomBytes(8))];
+			await run(items, { dryRun });
+			for (const item of items) expect(item.kind === "record" && item.record.secret.every((byte) => byte === 0)).toBe(true);
+		}
 	});
 
 	it("admin keys only", async () => {

@@ -98,6 +98,24 @@ describe("cryptographic attacks and mistakes", () => {
 		expect(await failureOf(readPSKC(chunks(iv), { preSharedKey: RFC6030_PSK }))).toMatchObject({ seen: 0, error: { code: "wrong_key_or_mac" } });
 	});
 
+	it("the MAC is checked before decryption: a badly padded value is a padding fault only when its MAC holds", async () => {
+		// Figure 6's MAC key (published in RFC 6030) lets the test write a value whose MAC is right and padding wrong.
+		const macKey = Buffer.from("1122334455667788990011223344556677889900", "hex");
+		const iv = randomBytes(16);
+		const cipher = createCipheriv("aes-128-cbc", RFC6030_PSK, iv).setAutoPadding(false);
+		const badlyPadded = Buffer.concat([iv, cipher.update(Buffer.alloc(32, 0x41)), cipher.final()]);
+		const withMAC = (mac: Buffer) =>
+			figure6()
+				.replace(/AAECAwQFBgcICQoLDA0OD\+cIHItlB3Wra1DUpxVvOx2lef1VmNPCMl8jwZqIUqGv/, badlyPadded.toString("base64"))
+				.replace("Su+NvtQfmvfJzF6bmQiJqoLRExc=", mac.toString("base64"));
+		const rightMAC = createHmac("sha1", macKey).update(badlyPadded).digest();
+		expect(await failureOf(readPSKC(chunks(withMAC(rightMAC)), { preSharedKey: RFC6030_PSK }))).toMatchObject({ error: { code: "pskc_invalid" } });
+		// The same bad padding under a wrong MAC never reaches the decryption: the answer is the MAC's, not the padding's.
+		const wrongMAC = Buffer.from(rightMAC);
+		wrongMAC[0]! ^= 1;
+		expect(await failureOf(readPSKC(chunks(withMAC(wrongMAC)), { preSharedKey: RFC6030_PSK }))).toMatchObject({ error: { code: "wrong_key_or_mac" } });
+	});
+
 	it("an encrypted value without a ValueMAC, or a file without a MACMethod, is refused rather than decrypted unauthenticated", async () => {
 		const noValueMAC = figure6().replace(/<ValueMAC>[\s\S]*?<\/ValueMAC>/, "");
 		expect(await failureOf(readPSKC(chunks(noValueMAC), { preSharedKey: RFC6030_PSK }))).toMatchObject({ seen: 0, error: { code: "mac_missing" } });

@@ -215,6 +215,15 @@ describe("Twofold's rules on a package", () => {
 		expect(item.kind === "record" && item.record.lastUsedStep).toBeUndefined();
 	});
 
+	it("privacyIDEA's 'None' for a token without a timeStep is an absent TimeInterval (30 s), and a float TimeDrift is no fault", async () => {
+		const item = await one(
+			wrap(`<key id="p" algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp">${secret}<timeinterval><plainvalue>None</plainvalue></timeinterval><timedrift><plainvalue>-12.0</plainvalue></timedrift></Data><userid>frank</userid></key>`),
+		);
+		expect(item).toMatchObject({ kind: "record", record: { userId: "frank", period: 30 } });
+		const bad = await one(wrap(`<Key Id="q" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:totp">${secret}<TimeInterval><PlainValue>thirty</PlainValue></TimeInterval></Data><UserId>gina</UserId></Key>`));
+		expect(bad).toMatchObject({ kind: "problem", problem: { code: "invalid_period", userId: "gina" } });
+	});
+
 	it("an HOTP key without a Counter is imported without one (it will need resynchronization)", async () => {
 		const item = await one(wrap(`<Key Id="h" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">${secret}</Data><UserId>carol</UserId></Key>`));
 		expect(item.kind === "record" && "counter" in item.record).toBe(false);

@@ -1,9 +1,13 @@
 import { Type } from "@sinclair/typebox";
-import { IMPORT_FORMATS } from "../../token-files/import-record.js";
 import { Reason, Timestamp } from "./common.js";
 
-/** The formats POST /v1/imports reads (docs/import-formats.md), or "auto": detected from the first bytes. */
-const Format = Type.Union([Type.Literal("auto"), ...IMPORT_FORMATS.map((format) => Type.Literal(format))], {
+/**
+ * The formats POST /v1/imports reads (docs/import-formats.md), or "auto": detected from the first bytes. Spelled out:
+ * the contract does not import the readers (token-files/import-record.ts IMPORT_FORMATS); http/routes/imports.ts
+ * checks at compile time that the two lists are the same.
+ */
+export const IMPORT_FORMAT_NAMES = ["otpauth", "oath-csv", "pskc", "pi-csv", "authelia"] as const;
+const Format = Type.Union([Type.Literal("auto"), ...IMPORT_FORMAT_NAMES.map((format) => Type.Literal(format))], {
 	description: "The file's format; auto (the default) detects it from the first bytes and refuses the file when unsure.",
 });
 

@@ -1,4 +1,4 @@
-import { resyncHOTP } from "../../core/hotp-window.js";
+import { MAX_HOTP_RESYNC_WINDOW, resyncHOTP } from "../../core/hotp-window.js";
 import { STRENGTH } from "../../core/proof-strength.js";
 import { openFactorSecret } from "../factor-secret.js";
 import type { ProofKind } from "../proof-kind.js";
@@ -37,7 +37,9 @@ export const hotpResync = {
 			digits: factor.digits,
 			algorithm: factor.algorithm,
 			lastUsed: Number(factor.last_used_step),
-			window: env.settings.hotp.resync_window,
+			// A token imported without its counter (issue 17) may be anywhere past 0: the widest window this code allows.
+			// Two consecutive codes still have to match, so a guess stays a one-in-10^12 shot per pair of counters.
+			window: Number(factor.needs_resync ?? 0) === 1 ? MAX_HOTP_RESYNC_WINDOW : env.settings.hotp.resync_window,
 		});
 		key.fill(0);
 		if (counter === null) return { ok: false, reason: "invalid" };

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses } from "../../contract/schemas/common.js";
-import { ImportList, ImportListQuery, ImportParams, ImportQuery, ImportReport } from "../../contract/schemas/imports.js";
+import { IMPORT_FORMAT_NAMES, ImportList, ImportListQuery, ImportParams, ImportQuery, ImportReport } from "../../contract/schemas/imports.js";
 import { ServiceError } from "../../contract/service-error.js";
 import { getImportJob, listImportJobs, runImport } from "../../services/imports.js";
 import type { ImportOptions } from "../../services/import-types.js";
@@ -9,6 +9,11 @@ import type { Services } from "../../services/services.js";
 import { tenantOf } from "../auth.js";
 import { sendError } from "../errors.js";
 import { boundedBody, type LongUploads, type UploadBounds } from "../upload-bounds.js";
+
+// The contract's list of formats and the readers' are the same list (each assignable to the other).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const FORMATS_AGREE: Same<(typeof IMPORT_FORMAT_NAMES)[number] | "auto", ImportOptions["format"]> = true;
+void FORMATS_AGREE;
 
 const security = [{ apiKey: [] }];
 const tags = ["imports"];
@@ -52,7 +57,7 @@ export function importRoutes(services: Services, bounds: UploadBounds, longUploa
 			},
 			async (request, reply) => {
 				const ctx = tenantOf(request);
-				const raw = request.body as unknown;
+				const raw = request.body;
 				if (!isStream(raw)) return sendError(reply, "unsupported_media_type");
 				const length = Number(request.headers["content-length"] ?? Number.NaN);
 				if (Number.isFinite(length) && length > bounds.maxBytes) return sendError(reply, "import_too_large");

@@ -44,6 +44,28 @@ export function eventRepository(db: Kysely<Database>): EventRepository {
 			await append(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
 			await fanOut(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
 		},
+		async appendMany(rows) {
+			if (rows.length === 0) return;
+			// A bulk import's events (issue 17): a few multi-row statements instead of two per event. 7 columns a row:
+			// 500 rows stay far under SQLite's and PostgreSQL's parameter limits.
+			for (let start = 0; start < rows.length; start += 500) await db.insertInto("events").values(rows.slice(start, start + 500)).execute();
+			// The outbox as append writes it, for the types some enabled endpoint of the tenant subscribes to (most often none).
+			const tenants = [...new Set(rows.map((row) => row.tenant_id))];
+			const subscribed = await db
+				.selectFrom("webhook_subscriptions as s")
+				.innerJoin("webhooks as w", (join) => join.onRef("w.tenant_id", "=", "s.tenant_id").onRef("w.id", "=", "s.webhook_id"))
+				.where("s.tenant_id", "in", tenants)
+				.where("w.enabled", "=", 1)
+				.select(["s.tenant_id", "s.event_type"])
+				.distinct()
+				.execute();
+			if (subscribed.length === 0) return;
+			const wanted = new Set(subscribed.map((row) => `${row.tenant_id}\u0000${row.event_type}`));
+			for (const row of rows) {
+				if (!wanted.has(`${row.tenant_id}\u0000${row.type}`) && !wanted.has(`${row.tenant_id}\u0000*`)) continue;
+				await fanOut(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
+			}
+		},
 		async list(tenantId, query) {
 			let select = db.selectFrom("events").selectAll().where("tenant_id", "=", tenantId);
 			if (query.userId !== undefined) select = select.where("user_id", "=", query.userId);

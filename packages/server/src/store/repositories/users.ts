@@ -201,6 +201,24 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async forgetEmails(tenantId) {
 			await db.updateTable("users").set({ email: null }).where("tenant_id", "=", tenantId).where("email", "is not", null).execute();
 		},
+		async ensureMany(tenantId, userIds, now) {
+			for (let start = 0; start < userIds.length; start += 500) {
+				const values = userIds
+					.slice(start, start + 500)
+					.map((id) => ({ tenant_id: tenantId, id, created_at: now, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: null }));
+				// As ensure: an attempt record becomes the user's row (ADR 0002).
+				await db
+					.insertInto("users")
+					.values(values)
+					.onConflict((oc) =>
+						oc
+							.columns(["tenant_id", "id"])
+							.doUpdateSet({ record_expires_at: null, created_at: now })
+							.where("users.record_expires_at", "is not", null),
+					)
+					.execute();
+			}
+		},
 		async lockMany(tenantId, userIds) {
 			// SQLite: the write transaction already excludes every other writer (store.ts). PostgreSQL: the rows in id
 			// order, so two jobs over overlapping users cannot deadlock each other.
