@@ -7,12 +7,13 @@ import { serve } from "./cli/serve.js";
 import { tenants } from "./cli/tenants.js";
 import { clients } from "./cli/clients.js";
 import { importCommand } from "./cli/import.js";
+import { exportCommand } from "./cli/export.js";
 import { type Command, type Output, UsageError } from "./cli/command.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requireExistingData } from "./data-dir.js";
 import { DurabilityError } from "./store/dialects.js";
 
-const COMMANDS: readonly Command[] = [serve, migrate, tenants, clients, keys, backup, restoreFence, importCommand];
+const COMMANDS: readonly Command[] = [serve, migrate, tenants, clients, keys, backup, restoreFence, importCommand, exportCommand];
 
 const out: Output = {
 	stdout: (text) => process.stdout.write(`${text}\n`),

@@ -10,6 +10,7 @@ import { runImport } from "../services/imports.js";
 import { tenantContext } from "../services/tenant-context.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../token-files/import-record.js";
 import { type Command, UsageError } from "./command.js";
+import { heapBound } from "./heap-bound.js";
 import { readHidden } from "./hidden-input.js";
 import { progressView } from "./progress.js";
 
@@ -91,6 +92,7 @@ export const importCommand: Command = {
 			}
 			// The CLI acts as the operator: an admin context whose actor is "cli" in the audit log (as `twofold clients`).
 			const ctx = tenantContext(tenant, { id: "cli", scope: "admin" });
+			const bound = heapBound();
 			for (const file of positionals) {
 				// A terminal and no descriptor: ask once, only for a PSKC file whose header says it is password-encrypted.
 				if (passphrase === undefined && preSharedKey === undefined && file !== "-" && process.stdin.isTTY === true && (await needsPassphrase(file, format))) {
@@ -104,7 +106,10 @@ export const importCommand: Command = {
 				let report: ImportReport;
 				try {
 					const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 64 * 1024 });
-					report = await runImport(app.services.deps, ctx, input, options, (progress) => view.update(progress));
+					report = await runImport(app.services.deps, ctx, input, options, (progress) => {
+						view.update(progress);
+						bound();
+					});
 				} catch (error) {
 					view.stop();
 					if (!(error instanceof ServiceError)) throw error;

@@ -40,6 +40,7 @@ export const EVENT_TYPES = [
 	"factor.imported",
 	"import.completed",
 	"import.failed",
+	"factor.exported",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -45,7 +45,10 @@ export const MAX_REPORT_ENTRIES = 1000;
  */
 export const MAX_TRACKED_USERS = 200_000;
 
-type Seen = { outcome: "written"; types: Set<string>; refs: Set<string> } | { outcome: "refused"; as: "invalid" | "skipped" };
+type Seen = { outcome: "written"; types: Set<string> } | { outcome: "refused"; as: "invalid" | "skipped" };
+
+/** Stands for a dry run's own (unwritten) factors where a real run would find its job id on them. */
+const DRY_RUN = "(this dry run)";
 
 interface Group {
 	userId: string;
@@ -67,10 +70,24 @@ class JobState {
 	 * in the database: its factors carry the job id).
 	 */
 	readonly #seen = new Map<string, string>();
-	readonly #refs: Set<string> | undefined;
+	/** A dry run's references it would have written, and for whom (a real run finds them in the database). */
+	readonly #refs: Map<string, string> | undefined;
 
 	constructor(dryRun: boolean) {
-		this.#refs = dryRun ? new Set() : undefined;
+		this.#refs = dryRun ? new Map() : undefined;
+	}
+
+	/** A dry run: the references it would have written, as findImportRefs would find them in a real run. */
+	dryRunRefs(refs: readonly string[]): { import_ref: string; user_id: string; import_job_id: string }[] {
+		if (this.#refs === undefined) return [];
+		return refs.flatMap((ref) => {
+			const userId = this.#refs!.get(ref);
+			return userId === undefined ? [] : [{ import_ref: ref, user_id: userId, import_job_id: DRY_RUN }];
+		});
+	}
+
+	wrote(userId: string, refs: readonly string[]): void {
+		if (this.#refs !== undefined && this.#refs.size < MAX_TRACKED_USERS) for (const ref of refs) this.#refs.set(ref, userId);
 	}
 
 	report(entry: ImportReportEntry): void {
@@ -82,16 +99,13 @@ class JobState {
 		const known = this.#seen.get(userId);
 		if (known === undefined) return undefined;
 		if (known === "i" || known === "s") return { outcome: "refused", as: known === "i" ? "invalid" : "skipped" };
-		return { outcome: "written", types: new Set(known.slice(1).split(",")), refs: this.#refs ?? new Set() };
+		return { outcome: "written", types: new Set(known.slice(1).split(",")) };
 	}
 
 	remember(userId: string, seen: Seen): void {
 		if (!this.#seen.has(userId) && this.#seen.size >= MAX_TRACKED_USERS) return;
 		if (seen.outcome === "refused") this.#seen.set(userId, seen.as === "invalid" ? "i" : "s");
-		else {
-			this.#seen.set(userId, `w${[...seen.types].join(",")}`);
-			if (this.#refs !== undefined && this.#refs.size < MAX_TRACKED_USERS) for (const ref of seen.refs) this.#refs.add(ref);
-		}
+		else this.#seen.set(userId, `w${[...seen.types].join(",")}`);
 	}
 }
 
@@ -156,7 +170,7 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 			byRef.set(ref, (byRef.get(ref) ?? 0) + 1);
 		}
 		for (const { record, ref } of planned) {
-			const earlier = prior?.outcome === "written" && (prior.types.has(record.type) || prior.refs.has(ref));
+			const earlier = prior?.outcome === "written" && prior.types.has(record.type);
 			if ((byType.get(record.type) ?? 0) > 1 || (byRef.get(ref) ?? 0) > 1 || earlier) {
 				refusals.set(record, { code: "duplicate_user", reason: `the user has more than one ${record.type.toUpperCase()} token in the file; which one is theirs is ambiguous` });
 			}
@@ -175,7 +189,19 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 		}
 		candidates.push({ group, planned, joining: prior?.outcome === "written" ? prior : undefined });
 	}
-	return candidates;
+	// One token (the same serial) for two users of the batch: ambiguous, and the unique index would refuse the second.
+	const owners = new Map<string, number>();
+	for (const candidate of candidates) for (const ref of new Set(candidate.planned.map((planned) => planned.ref))) owners.set(ref, (owners.get(ref) ?? 0) + 1);
+	return candidates.filter((candidate) => {
+		const shared = candidate.planned.filter((planned) => (owners.get(planned.ref) ?? 0) > 1);
+		if (shared.length === 0) return true;
+		const refusal = { code: "duplicate_reference", reason: "the same token serial appears for more than one user; which user it belongs to is ambiguous" };
+		if (candidate.joining !== undefined) {
+			for (const planned of candidate.planned) state.report({ outcome: "invalid", location: planned.record.location, ...refusal, userId: candidate.group.userId });
+			state.counts.invalid += candidate.planned.length;
+		} else refuseGroup(job, candidate.group, new Map(shared.map((planned) => [planned.record, refusal] as const)));
+		return false;
+	});
 }
 
 /** The decision for one user, once their references and live factors are known. */
@@ -184,8 +210,14 @@ type Decision =
 	| { kind: "skip"; code: string; reason: string }
 	| { kind: "invalid"; code: string; reason: string };
 
-function decide(job: JobContext, candidate: Candidate, refs: Map<string, { user_id: string; import_job_id: string | null }>, live: FactorTable[]): { decision: Decision; alreadyImported: Candidate["planned"] } {
-	const { jobId, options } = job;
+type Refs = Map<string, { user_id: string; import_job_id: string | null }>;
+
+/**
+ * What the references alone decide (no lock needed: the unique index guards them): a reference another user holds,
+ * one this job wrote already, every token imported already. Undefined: the user's factors decide (decide below).
+ */
+function referenceDecision(job: JobContext, candidate: Candidate, refs: Refs): { decision?: Decision; fresh: Candidate["planned"]; alreadyImported: Candidate["planned"] } {
+	const jobId = job.jobId ?? DRY_RUN;
 	const userId = candidate.group.userId;
 	const alreadyImported: Candidate["planned"] = [];
 	const fresh: Candidate["planned"] = [];
@@ -193,15 +225,24 @@ function decide(job: JobContext, candidate: Candidate, refs: Map<string, { user_
 		const existing = refs.get(planned.ref);
 		if (existing === undefined) fresh.push(planned);
 		else if (existing.user_id !== userId) {
-			return { decision: { kind: "invalid", code: "reference_in_use", reason: "this token's serial is imported for another user already" }, alreadyImported };
-		} else if (jobId !== null && existing.import_job_id === jobId) {
-			return { decision: { kind: "invalid", code: "duplicate_user", reason: "the same token appears twice in the file" }, alreadyImported };
+			return { decision: { kind: "invalid", code: "reference_in_use", reason: "this token's serial is imported for another user already" }, fresh, alreadyImported };
+		} else if (existing.import_job_id === jobId) {
+			return { decision: { kind: "invalid", code: "duplicate_user", reason: "the same token appears twice in the file" }, fresh, alreadyImported };
 		} else alreadyImported.push(planned);
 	}
-	if (fresh.length === 0) return { decision: { kind: "skip", code: "already_imported", reason: "every token of this user was imported already (same reference)" }, alreadyImported };
+	if (fresh.length === 0) return { decision: { kind: "skip", code: "already_imported", reason: "every token of this user was imported already (same reference)" }, fresh, alreadyImported };
+	return { fresh, alreadyImported };
+}
+
+function decide(job: JobContext, candidate: Candidate, refs: Refs, live: FactorTable[]): { decision: Decision; alreadyImported: Candidate["planned"] } {
+	const { options } = job;
+	const jobId = job.jobId ?? DRY_RUN;
+	const byReference = referenceDecision(job, candidate, refs);
+	const { fresh, alreadyImported } = byReference;
+	if (byReference.decision !== undefined) return { decision: byReference.decision, alreadyImported };
 	const active = live.filter((factor) => factor.status === "active");
-	const foreign = active.filter((factor) => jobId === null || factor.import_job_id !== jobId);
-	const mine = active.filter((factor) => jobId !== null && factor.import_job_id === jobId);
+	const foreign = active.filter((factor) => factor.import_job_id !== jobId);
+	const mine = active.filter((factor) => factor.import_job_id === jobId);
 	// Untracked users (past MAX_TRACKED_USERS): the database says which types this job gave them.
 	if (fresh.some((planned) => mine.some((factor) => factor.type === planned.record.type))) {
 		return { decision: { kind: "invalid", code: "duplicate_user", reason: "the user has more than one token of this type in the file" }, alreadyImported };
@@ -257,10 +298,13 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 		const work = async (store: Store, write: boolean): Promise<Array<() => void>> => {
 			const now = deps.clock().getTime();
 			const refList = candidates.flatMap((candidate) => candidate.planned.map((planned) => planned.ref));
-			const refs = new Map((await store.factors.findImportRefs(ctx.tenantId, refList)).map((row) => [row.import_ref, row] as const));
+			const found = [...(await store.factors.findImportRefs(ctx.tenantId, refList)), ...state.dryRunRefs(refList)];
+			const refs = new Map(found.map((row) => [row.import_ref, row] as const));
 			const userIds = candidates.map((candidate) => candidate.group.userId);
 			if (write) {
-				await store.users.ensureMany(ctx.tenantId, userIds, now);
+				// Only users the references leave open get a row: a user refused here is not created (the dry run says the same).
+				const open = candidates.filter((candidate) => referenceDecision(job, candidate, refs).decision === undefined);
+				await store.users.ensureMany(ctx.tenantId, open.map((candidate) => candidate.group.userId), now);
 				await store.users.lockMany(ctx.tenantId, userIds);
 			}
 			const liveByUser = new Map<string, FactorTable[]>();
@@ -317,12 +361,10 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 					}
 					state.counts.factors_created += decision.records.length;
 					state.counts.weak_secret += decision.records.filter((planned) => planned.weak).length;
-					const seen = candidate.joining ?? { outcome: "written" as const, types: new Set<string>(), refs: new Set<string>() };
-					for (const planned of decision.records) {
-						seen.types.add(planned.record.type);
-						seen.refs.add(planned.ref);
-					}
+					const seen = candidate.joining ?? { outcome: "written" as const, types: new Set<string>() };
+					for (const planned of decision.records) seen.types.add(planned.record.type);
 					state.remember(userId, seen);
+					state.wrote(userId, decision.records.map((planned) => planned.ref));
 				});
 			}
 			if (write) {

@@ -240,6 +240,12 @@ export interface FactorRepository {
 	raiseLastUsedStep(period: number, step: number): Promise<number>;
 	/** Adds `by` to the counter of every HOTP factor of the tenant that is not deleted, capped at 2^53-1; returns how many (D-6). */
 	advanceHOTPCounters(tenantId: string, by: number): Promise<number>;
+	/**
+	 * Export (issue 17): the active factors of the next `limit` users of the tenant with an active factor whose id sorts
+	 * after `afterUserId` (null: from the first), those users' factors whole, ordered by user id then creation; with
+	 * `userIds`, only among those users. Pages by user, so a caller holds one page of users at a time.
+	 */
+	activeForExport(tenantId: string, page: { afterUserId: string | null; limit: number; userIds?: readonly string[] }): Promise<FactorTable[]>;
 	/** Bulk import (issue 17): several rows in one statement (or a few, for very many). */
 	insertMany(rows: readonly FactorTable[]): Promise<void>;
 	/** The tenant's live (not deleted) factors with one of these import references: which exist already, and whose. */

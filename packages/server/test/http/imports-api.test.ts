@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { encodeBase32 } from "../../src/core/base32.js";
 import { hasTool } from "../e2e/process.js";
 import { buildTestApp, DIALECTS, nextStep, type TestApp } from "../helpers.js";
@@ -221,5 +222,22 @@ describe.each(DIALECTS)("import API (%s)", (dialect) => {
 		const streamed = await rawRequest(url, { authorization: `Bearer ${t.adminKey}`, "content-type": "text/plain", "transfer-encoding": "chunked" }, Array.from({ length: 5 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])), 50);
 		expect(statusOf(streamed.answer)).toBe(413);
 		expect((await t.call("GET", "/v1/users/nobody")).status).toBe(404);
+	});
+});
+
+describe("import bounds configuration", () => {
+	it("defaults to 256 MiB, 30 minutes and 60 s idle, and names a bad variable", () => {
+		expect(loadConfig({}, "/tmp").imports).toEqual({ maxBytes: 256 * 1024 * 1024, maxMs: 30 * 60_000, idleMs: 60_000 });
+		expect(loadConfig({ TWOFOLD_IMPORT_MAX_BYTES: "1048576", TWOFOLD_IMPORT_MAX_MS: "60000", TWOFOLD_IMPORT_IDLE_MS: "5000" }, "/tmp").imports).toEqual({ maxBytes: 1048576, maxMs: 60000, idleMs: 5000 });
+		for (const [name, value, says] of [
+			["TWOFOLD_IMPORT_MAX_BYTES", "12MB", "TWOFOLD_IMPORT_MAX_BYTES"],
+			["TWOFOLD_IMPORT_MAX_BYTES", "10", "TWOFOLD_IMPORT_MAX_BYTES"],
+			["TWOFOLD_IMPORT_MAX_MS", "-1", "TWOFOLD_IMPORT_MAX_MS"],
+			["TWOFOLD_IMPORT_IDLE_MS", "7200000", "TWOFOLD_IMPORT_IDLE_MS"],
+		] as const) {
+			expect(() => loadConfig({ [name]: value }, "/tmp")).toThrow(ConfigError);
+			expect(() => loadConfig({ [name]: value }, "/tmp")).toThrow(says);
+		}
+		expect(() => loadConfig({ TWOFOLD_IMPORT_MAX_MS: "10000", TWOFOLD_IMPORT_IDLE_MS: "20000" }, "/tmp")).toThrow("must not exceed");
 	});
 });

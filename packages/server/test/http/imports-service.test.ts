@@ -413,6 +413,31 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		}
 	});
 
+	it("one serial for two users is refused: both in one batch (duplicate_reference), the later one across batches (reference_in_use); a dry run says the same", async () => {
+		const items = () => {
+			const list: ImportItem[] = [
+				record("ser-a", randomBytes(20), { serial: "TOK-1" }),
+				record("ser-b", randomBytes(20), { serial: "TOK-1" }),
+				record("ser-c", randomBytes(20), { serial: "TOK-2" }),
+			];
+			for (let index = 0; index < 500; index += 1) list.push(record(`ser-fill-${index}`, randomBytes(20)));
+			list.push(record("ser-d", randomBytes(20), { serial: "TOK-2" }));
+			return list;
+		};
+		const dry = await run(items(), { dryRun: true });
+		const real = await run(items());
+		expect(real.status).toBe("completed");
+		expect(real.entries.map((entry) => [entry.userId, entry.code])).toEqual([
+			["ser-a", "duplicate_reference"],
+			["ser-b", "duplicate_reference"],
+			["ser-d", "reference_in_use"],
+		]);
+		expect(real.counts).toMatchObject({ users_created: 501, invalid: 3 });
+		expect({ ...dry, job_id: null, status: "x", started_at: "", finished_at: "" }).toEqual({ ...real, job_id: null, status: "x", started_at: "", finished_at: "" });
+		expect(await factorsOf("ser-a")).toBeUndefined();
+		expect(await factorsOf("ser-d")).toBeUndefined();
+	});
+
 	it("admin keys only", async () => {
 		await expect(run([record("tom", randomBytes(20))], {}, { ...ctx, scope: "default" })).rejects.toMatchObject({ code: "forbidden" });
 		await expect(getImportJob(t.app.services.deps, ctx, "imp_nothere")).rejects.toMatchObject({ code: "import_not_found" });

@@ -98,6 +98,21 @@ export function factorRepository(db: Kysely<Database>): FactorRepository {
 				.executeTakeFirst();
 			return Number(result.numUpdatedRows);
 		},
+		activeForExport(tenantId, page) {
+			let users = db.selectFrom("factors").select("user_id").distinct().where("tenant_id", "=", tenantId).where("status", "=", "active");
+			if (page.afterUserId !== null) users = users.where("user_id", ">", page.afterUserId);
+			if (page.userIds !== undefined) users = users.where("user_id", "in", page.userIds.length === 0 ? [""] : [...page.userIds]);
+			return db
+				.selectFrom("factors")
+				.selectAll()
+				.where("tenant_id", "=", tenantId)
+				.where("status", "=", "active")
+				.where("user_id", "in", users.orderBy("user_id").limit(page.limit))
+				.orderBy("user_id")
+				.orderBy("created_at")
+				.orderBy("id")
+				.execute();
+		},
 		async discardPending(tenantId, userId, factorIds) {
 			if (factorIds.length === 0) return [];
 			const removed = await db
