@@ -22,6 +22,7 @@ const PYTHON_PSKC = hasTool("/usr/bin/python3", "python3") && (() => {
 		return false;
 	}
 })();
+const SCRIPT = hasTool("script", "util-linux");
 const binary = new URL("../../bin/twofold.js", import.meta.url).pathname;
 
 /** The CLI with `fdText` readable on descriptor 3 (what `--passphrase-fd 3` reads; a shell's `3<<<"$PASS"`). */
@@ -155,5 +156,57 @@ describe("operator CLI: import", () => {
 		} finally {
 			await node.close();
 		}
+	}, 120_000);
+
+	it.skipIf(!SCRIPT)("shows a progress bar with the rate and time left on a terminal", async () => {
+		const file = join(dataDir, "bar.txt");
+		writeFileSync(file, Array.from({ length: 2000 }, (_, index) => `otpauth://totp/Acme:bar-${index}?secret=${encodeBase32(randomBytes(20))}`).join("\n"));
+		// script(1) runs the CLI on a pseudo-terminal, as an operator's shell would.
+		const command = [process.execPath, binary, "import", "--tenant", tenant, "--user-from", "label", "--dry-run", file].map((word) => `'${word}'`).join(" ");
+		const shown = execFileSync("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env }, encoding: "utf8" });
+		expect(shown).toMatch(/\] 100% \| 2000 users, \d+ users\/s \| ETA \d+s/);
+		expect(shown).toContain("dry run (nothing written)");
+	}, 120_000);
+
+	it.skipIf(!SCRIPT || !PYTHON_PSKC)("asks for a PSKC passphrase on a terminal without echoing it; reads a pre-shared key from --psk-file", async () => {
+		const write = (mode: "pbkdf2" | "psk", user: string, secretText: string) =>
+			execFileSync("/usr/bin/python3", [
+				"-c",
+				"import sys, pskc\nc = pskc.PSKC()\nc.add_key(id=sys.argv[3], key_userid=sys.argv[3], algorithm='urn:ietf:params:xml:ns:keyprov:pskc:totp', secret=bytes.fromhex(sys.argv[1]), response_length=6, time_interval=30)\nif sys.argv[4] == 'pbkdf2': c.encryption.setup_pbkdf2(sys.argv[2], iterations=1000)\nelse: c.encryption.setup_preshared_key(key=bytes.fromhex(sys.argv[2]), algorithm='aes128-cbc')\nc.mac.setup(algorithm='hmac-sha256')\nc.write(sys.stdout.buffer)",
+				randomBytes(20).toString("hex"),
+				secretText,
+				user,
+				mode,
+			]);
+		const passphrase = `typed-${randomBytes(6).toString("hex")}`;
+		const prompted = join(dataDir, "prompted.pskc.xml");
+		writeFileSync(prompted, write("pbkdf2", "prompted-user", passphrase));
+		const command = [process.execPath, binary, "import", "--tenant", tenant, prompted].map((word) => `'${word}'`).join(" ");
+		const shown = await new Promise<string>((resolve) => {
+			const child = spawn("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+			let output = "";
+			let typed = false;
+			child.stdout!.on("data", (chunk) => {
+				output += chunk;
+				// Typed only once asked: the terminal is then in raw mode, with echo off.
+				if (!typed && output.includes("PSKC passphrase for prompted.pskc.xml: ")) {
+					typed = true;
+					child.stdin!.write(`${passphrase}\r`);
+				}
+			});
+			child.on("close", () => resolve(output));
+		});
+		expect(shown).toMatch(/job imp_\w+ completed, format pskc/);
+		expect(shown).toContain("users created 1");
+		expect(shown).not.toContain(passphrase);
+
+		const key = randomBytes(16).toString("hex");
+		const keyFile = join(dataDir, "psk.hex");
+		writeFileSync(keyFile, `${key}\n`);
+		const pskFile = join(dataDir, "psk.pskc.xml");
+		writeFileSync(pskFile, write("psk", "psk-user", key));
+		const viaKey = await cli(["import", "--tenant", tenant, "--psk-file", keyFile, "--json", pskFile], env);
+		expect(viaKey.code, viaKey.stderr).toBe(0);
+		expect(JSON.parse(viaKey.stdout)).toMatchObject({ status: "completed", format: "pskc", counts: { users_created: 1 } });
 	}, 120_000);
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { encodeBase32 } from "../../src/core/base32.js";
 import { hasTool } from "../e2e/process.js";
-import { buildTestApp, DIALECTS, nextStep, type TestApp } from "../helpers.js";
+import { buildTestApp, DIALECTS, enrollActive, nextStep, type TestApp } from "../helpers.js";
 
 /**
  * POST /v1/imports (issue 17) over real HTTP on loopback: the body streamed in, codes from oathtool for the imported
@@ -161,6 +161,21 @@ describe.each(DIALECTS)("import API (%s)", (dialect) => {
 		}
 		// The request was logged (trace level logs every request), just not its secret header.
 		expect(logLines.some((line) => line.includes("/v1/imports"))).toBe(true);
+	});
+
+	it("skips a user who has a factor, and replaces it only with replace_reason (audited as an admin reset)", async () => {
+		await enrollActive(t, `enrolled-${dialect}`);
+		const file = `otpauth://totp/Acme:enrolled-${dialect}?secret=${encodeBase32(randomBytes(20))}\n`;
+		const skipped = await post(file, "format=otpauth&user_from=label");
+		expect(skipped.json.counts).toMatchObject({ users_created: 0, skipped: 1 });
+		expect(skipped.json.entries).toEqual([expect.objectContaining({ outcome: "skipped", code: "user_has_factor" })]);
+
+		const replaced = await post(file, `format=otpauth&user_from=label&replace_reason=${encodeURIComponent("migration from privacyIDEA")}`);
+		expect(replaced.json.counts, JSON.stringify(replaced.json)).toMatchObject({ users_replaced: 1, factors_created: 1 });
+		const events = await t.call("GET", `/v1/events?user_id=enrolled-${dialect}`);
+		const types = (events.json.events as { type: string }[]).map((event) => event.type);
+		expect(types).toContain("admin.factor_reset");
+		expect(types).toContain("factor.imported");
 	});
 
 	it("refuses a default key before reading the body (403), and an unauthenticated one (401)", async () => {
