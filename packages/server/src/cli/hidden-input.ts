@@ -6,9 +6,11 @@ import { stdin, stderr } from "node:process";
  */
 export function readHidden(prompt: string): Promise<string> {
 	return new Promise((resolve, reject) => {
-		stderr.write(prompt);
+		// Echo off first, then the prompt: a user typing the moment the prompt appears must not see the passphrase echoed
+		// (the export's terminal test caught it the other way round).
 		stdin.setRawMode(true);
 		stdin.resume();
+		stderr.write(prompt);
 		let value = "";
 		const done = (error?: Error): void => {
 			stdin.setRawMode(false);

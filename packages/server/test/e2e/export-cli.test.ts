@@ -34,9 +34,9 @@ function onTerminal(args: string[], env: Record<string, string>, answers: [RegEx
 			while (pending.length > 0 && pending[0]![0].test(output)) {
 				const [prompt, answer] = pending.shift()!;
 				output = output.replace(prompt, (match) => `${match}[answered]`);
-				// At a person's pace, not the instant the prompt shows: cli/hidden-input.ts writes the prompt before it
-				// turns echo off, so an answer arriving within that moment is echoed (reported to its owner).
-				setTimeout(() => child.stdin!.write(`${answer}\r`), 300);
+				// The instant the prompt shows: cli/hidden-input.ts turns echo off before it writes the prompt, so even an
+				// answer typed at once is not echoed (it was, when the prompt came first).
+				child.stdin!.write(`${answer}\r`);
 			}
 		};
 		child.stdout!.on("data", onData);
