@@ -17,6 +17,8 @@ export interface ImportOptions extends ReadOptions {
 	replaceReason?: string;
 	/** What the operator called the input (a file name), recorded on the job; never a path's contents. */
 	sourceName?: string;
+	/** Aborted (the CLI on SIGINT/SIGTERM): the job stops and ends failed, "interrupted" (issue 17 review, item 2). */
+	signal?: AbortSignal;
 }
 
 /** Reported as the job runs: at least every batch, and at the end. */

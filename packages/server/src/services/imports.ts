@@ -44,8 +44,57 @@ export const MAX_REPORT_ENTRIES = 1000;
  * database decides (factors written by this job carry its id); only a dry run then checks less than a real run.
  */
 export const MAX_TRACKED_USERS = 200_000;
+/** A running job's row is refreshed (updated_at) at least this often (issue 17 review, item 2). */
+export const HEARTBEAT_MS = 15_000;
+/** A job "running" without a heartbeat for this long died with its process: a read ends it failed ("interrupted"). */
+export const STALE_MS = 5 * 60_000;
 
-type Seen = { outcome: "written"; types: Set<string> } | { outcome: "refused"; as: "invalid" | "skipped" };
+type JobError = { code: string; reason: string; location: string };
+
+/** The caller's signal (the CLI's SIGINT/SIGTERM): the job ends failed, "interrupted". */
+class Interrupted extends Error {}
+
+const INTERRUPTED: JobError = { code: "interrupted", reason: "the import was interrupted before the end of the file (a signal, or its process ended); the batches committed before it stay, each user whole", location: "" };
+
+/**
+ * The job row's heartbeat: a timer refreshes updated_at, but never while a batch's transaction is open (on SQLite one
+ * connection serves both, so the refresh would join or wait on the batch): a batch waits for a refresh under way, and
+ * a tick during a batch is skipped (the batch's own saveProgress refreshes it).
+ */
+class Heartbeat {
+	#busy = false;
+	#pending: Promise<void> = Promise.resolve();
+	readonly #timer: NodeJS.Timeout;
+
+	constructor(touch: () => Promise<void>) {
+		this.#timer = setInterval(() => {
+			if (this.#busy) return;
+			this.#pending = this.#pending.then(touch).catch(() => undefined);
+		}, HEARTBEAT_MS);
+		this.#timer.unref();
+	}
+
+	async exclusive<T>(work: () => Promise<T>): Promise<T> {
+		this.#busy = true;
+		try {
+			await this.#pending;
+			return await work();
+		} finally {
+			this.#busy = false;
+		}
+	}
+
+	async stop(): Promise<void> {
+		clearInterval(this.#timer);
+		await this.#pending;
+	}
+}
+
+/**
+ * A user's outcome earlier in this file. "matched": every record so far was imported already (a re-run): a later
+ * record of the user is decided by the database (decide: completing a user an earlier run half-imported).
+ */
+type Seen = { outcome: "written" } | { outcome: "refused"; as: "invalid" | "skipped" } | { outcome: "matched" };
 
 /** Stands for a dry run's own (unwritten) factors where a real run would find its job id on them. */
 const DRY_RUN = "(this dry run)";
@@ -65,11 +114,14 @@ class JobState {
 	truncated = false;
 	usersDecided = 0;
 	/**
-	 * Compact, as 100,000 users must fit in 250 MB: "i" refused as invalid, "s" skipped, "w<types>" written with these
-	 * types ("wtotp", "wtotp,hotp"). A dry run also keeps the references it would have written (a real run finds them
-	 * in the database: its factors carry the job id).
+	 * Compact, as 100,000 users must fit in 250 MB: "i" refused as invalid, "s" skipped, "w" written, "m" matched.
 	 */
 	readonly #seen = new Map<string, string>();
+	/**
+	 * The references of this file's records found in the database for their own user (imported by an earlier run):
+	 * a user whose every active factor is one of these may be completed (issue 17 review, item 1).
+	 */
+	readonly #matched = new Set<string>();
 	/** A dry run's references it would have written, and for whom (a real run finds them in the database). */
 	readonly #refs: Map<string, string> | undefined;
 
@@ -99,13 +151,21 @@ class JobState {
 		const known = this.#seen.get(userId);
 		if (known === undefined) return undefined;
 		if (known === "i" || known === "s") return { outcome: "refused", as: known === "i" ? "invalid" : "skipped" };
-		return { outcome: "written", types: new Set(known.slice(1).split(",")) };
+		return known === "m" ? { outcome: "matched" } : { outcome: "written" };
+	}
+
+	matched(refs: readonly string[]): void {
+		for (const ref of refs) if (this.#matched.size < MAX_TRACKED_USERS) this.#matched.add(ref);
+	}
+
+	isMatched(ref: string): boolean {
+		return this.#matched.has(ref);
 	}
 
 	remember(userId: string, seen: Seen): void {
 		if (!this.#seen.has(userId) && this.#seen.size >= MAX_TRACKED_USERS) return;
 		if (seen.outcome === "refused") this.#seen.set(userId, seen.as === "invalid" ? "i" : "s");
-		else this.#seen.set(userId, `w${[...seen.types].join(",")}`);
+		else this.#seen.set(userId, seen.outcome === "written" ? "w" : "m");
 	}
 }
 
@@ -115,6 +175,7 @@ interface JobContext {
 	options: ImportOptions & { format: ImportFormat };
 	jobId: string | null;
 	state: JobState;
+	heartbeat: Heartbeat | undefined;
 }
 
 const locationOf = (item: ImportRecord | ImportProblem): string => item.location;
@@ -137,8 +198,6 @@ interface Candidate {
 	group: Group;
 	/** The records to write, with their references and labels. */
 	planned: { record: ImportRecord; ref: string; weak: boolean; label: string }[];
-	/** Written by this job in an earlier batch: these records join them. */
-	joining: Extract<Seen, { outcome: "written" }> | undefined;
 }
 
 /** The per-record checks, duplicates and the user's earlier outcome in this job: the candidates left to decide. */
@@ -153,6 +212,16 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 				state.report({ outcome: prior.as, location: item.location, code: "user_refused_earlier", reason: "an earlier record of this user in the file was not imported", userId: group.userId });
 			}
 			if (prior.as === "invalid") state.counts.invalid += group.records.length + group.problems.length;
+			continue;
+		}
+		if (prior?.outcome === "written") {
+			// Written by an earlier batch of this job, whose transaction is committed: a later record cannot join them
+			// atomically, so it is refused on its own (user_split_in_file, invalid). A re-run of the same file finishes
+			// the user (decide: the user's factors are all this file's).
+			for (const item of [...group.problems, ...group.records]) {
+				state.report({ outcome: "invalid", location: item.location, code: "user_split_in_file", reason: `this user's earlier records were written in an earlier batch (users are written ${BATCH_USERS} at a time); run the file again to finish the user, or keep a user's records together`, userId: group.userId });
+			}
+			state.counts.invalid += group.records.length + group.problems.length;
 			continue;
 		}
 		const refusals = new Map<ImportRecord | ImportProblem, { code: string; reason: string }>();
@@ -170,24 +239,15 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 			byRef.set(ref, (byRef.get(ref) ?? 0) + 1);
 		}
 		for (const { record, ref } of planned) {
-			const earlier = prior?.outcome === "written" && prior.types.has(record.type);
-			if ((byType.get(record.type) ?? 0) > 1 || (byRef.get(ref) ?? 0) > 1 || earlier) {
+			if ((byType.get(record.type) ?? 0) > 1 || (byRef.get(ref) ?? 0) > 1) {
 				refusals.set(record, { code: "duplicate_user", reason: `the user has more than one ${record.type.toUpperCase()} token in the file; which one is theirs is ambiguous` });
 			}
 		}
 		if (group.problems.length > 0 || refusals.size > 0) {
-			if (prior?.outcome === "written") {
-				// Their first tokens are committed already: only these records are refused, and reported.
-				for (const problem of group.problems) state.report({ outcome: "invalid", ...problem, userId: group.userId });
-				for (const record of group.records) {
-					const refusal = refusals.get(record) ?? { code: "other_record_invalid", reason: "another record of this user is invalid" };
-					state.report({ outcome: "invalid", location: record.location, ...refusal, userId: group.userId });
-				}
-				state.counts.invalid += group.records.length + group.problems.length;
-			} else refuseGroup(job, group, refusals);
+			refuseGroup(job, group, refusals);
 			continue;
 		}
-		candidates.push({ group, planned, joining: prior?.outcome === "written" ? prior : undefined });
+		candidates.push({ group, planned });
 	}
 	// One token (the same serial) for two users of the batch: ambiguous, and the unique index would refuse the second.
 	const owners = new Map<string, number>();
@@ -196,17 +256,14 @@ function screen(job: JobContext, groups: Group[]): Candidate[] {
 		const shared = candidate.planned.filter((planned) => (owners.get(planned.ref) ?? 0) > 1);
 		if (shared.length === 0) return true;
 		const refusal = { code: "duplicate_reference", reason: "the same token serial appears for more than one user; which user it belongs to is ambiguous" };
-		if (candidate.joining !== undefined) {
-			for (const planned of candidate.planned) state.report({ outcome: "invalid", location: planned.record.location, ...refusal, userId: candidate.group.userId });
-			state.counts.invalid += candidate.planned.length;
-		} else refuseGroup(job, candidate.group, new Map(shared.map((planned) => [planned.record, refusal] as const)));
+		refuseGroup(job, candidate.group, new Map(shared.map((planned) => [planned.record, refusal] as const)));
 		return false;
 	});
 }
 
 /** The decision for one user, once their references and live factors are known. */
 type Decision =
-	| { kind: "write"; replace: boolean; records: Candidate["planned"]; pending: FactorTable[] }
+	| { kind: "write"; replace: boolean; completing: boolean; records: Candidate["planned"]; pending: FactorTable[] }
 	| { kind: "skip"; code: string; reason: string }
 	| { kind: "invalid"; code: string; reason: string };
 
@@ -243,17 +300,27 @@ function decide(job: JobContext, candidate: Candidate, refs: Refs, live: FactorT
 	const active = live.filter((factor) => factor.status === "active");
 	const foreign = active.filter((factor) => factor.import_job_id !== jobId);
 	const mine = active.filter((factor) => factor.import_job_id === jobId);
-	// Untracked users (past MAX_TRACKED_USERS): the database says which types this job gave them.
-	if (fresh.some((planned) => mine.some((factor) => factor.type === planned.record.type))) {
-		return { decision: { kind: "invalid", code: "duplicate_user", reason: "the user has more than one token of this type in the file" }, alreadyImported };
+	// Untracked users (past MAX_TRACKED_USERS): the database says this job wrote the user in an earlier batch.
+	if (mine.length > 0) {
+		return { decision: { kind: "invalid", code: "user_split_in_file", reason: "this user's earlier records were written in an earlier batch; run the file again to finish the user" }, alreadyImported };
+	}
+	// A user an earlier run of this file half-imported (their records were split across batches): every active factor
+	// they have is one this file's records name (its reference matched), so writing the rest plants nothing beside a
+	// factor of the user's own (R-LC-1 holds), and the re-run finishes them.
+	const thisFile = new Set(alreadyImported.map((planned) => planned.ref));
+	if (alreadyImported.length + foreign.length > 0 && foreign.every((factor) => {
+		const ref = factor.import_ref ?? undefined;
+		return ref !== undefined && (thisFile.has(ref) || job.state.isMatched(ref));
+	})) {
+		return { decision: { kind: "write", replace: false, completing: true, records: fresh, pending: live.filter((factor) => factor.status === "pending") }, alreadyImported };
 	}
 	if (foreign.length > 0 || alreadyImported.length > 0) {
-		if (options.replaceReason === undefined || candidate.joining !== undefined) {
+		if (options.replaceReason === undefined) {
 			return { decision: { kind: "skip", code: "user_has_factor", reason: "the user has an active factor already; replacing it needs replace with a reason" }, alreadyImported };
 		}
-		return { decision: { kind: "write", replace: true, records: candidate.planned, pending: [] }, alreadyImported: [] };
+		return { decision: { kind: "write", replace: true, completing: false, records: candidate.planned, pending: [] }, alreadyImported: [] };
 	}
-	return { decision: { kind: "write", replace: false, records: fresh, pending: live.filter((factor) => factor.status === "pending") }, alreadyImported };
+	return { decision: { kind: "write", replace: false, completing: false, records: fresh, pending: live.filter((factor) => factor.status === "pending") }, alreadyImported };
 }
 
 function factorRow(job: JobContext, userId: string, planned: Candidate["planned"][number], now: number): FactorTable {
@@ -263,8 +330,10 @@ function factorRow(job: JobContext, userId: string, planned: Candidate["planned"
 	const sealed = { tenant_id: ctx.tenantId, user_id: userId, id };
 	const period = record.type === "totp" ? (record.period ?? 30) : null;
 	// R-OTP-1: the fence below which no code is accepted (see the module comment).
+	// TOTP: max(source's last step, current step): a code the old system accepted after its export (the export is
+	// older than the import) must not replay here either.
 	const lastUsed =
-		record.type === "totp" ? (record.lastUsedStep ?? Math.floor(now / 1000 / period!)) : record.counter === undefined ? -1 : record.counter - 1;
+		record.type === "totp" ? Math.max(record.lastUsedStep ?? -1, Math.floor(now / 1000 / period!)) : record.counter === undefined ? -1 : record.counter - 1;
 	return {
 		id,
 		tenant_id: ctx.tenantId,
@@ -292,21 +361,32 @@ function factorRow(job: JobContext, userId: string, planned: Candidate["planned"
 /** Decides and (unless a dry run) writes one batch of users in one transaction. */
 async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 	const { deps, ctx, options, jobId, state } = job;
-	groups.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+	// Byte-wise (UTF-8) order, as PostgreSQL's COLLATE "C" sorts: every job locks and creates users in one order.
+	groups.sort((a, b) => byteOrder(a.userId, b.userId));
 	try {
 		const candidates = screen(job, groups);
 		const work = async (store: Store, write: boolean): Promise<Array<() => void>> => {
 			const now = deps.clock().getTime();
 			const refList = candidates.flatMap((candidate) => candidate.planned.map((planned) => planned.ref));
-			const found = [...(await store.factors.findImportRefs(ctx.tenantId, refList)), ...state.dryRunRefs(refList)];
-			const refs = new Map(found.map((row) => [row.import_ref, row] as const));
+			const readRefs = async () => {
+				const found = [...(await store.factors.findImportRefs(ctx.tenantId, refList)), ...state.dryRunRefs(refList)];
+				return new Map(found.map((row) => [row.import_ref, row] as const));
+			};
 			const userIds = candidates.map((candidate) => candidate.group.userId);
+			let refs: Refs;
 			if (write) {
-				// Only users the references leave open get a row: a user refused here is not created (the dry run says the same).
-				const open = candidates.filter((candidate) => referenceDecision(job, candidate, refs).decision === undefined);
-				await store.users.ensureMany(ctx.tenantId, open.map((candidate) => candidate.group.userId), now);
+				// PostgreSQL: the existing users' rows are locked first, in byte order (lockMany: COLLATE "C", as the
+				// groups are sorted), and only then are the references read; the new rows are then created in the same
+				// order. Two jobs over overlapping users so take their locks in one order and cannot deadlock each other.
 				await store.users.lockMany(ctx.tenantId, userIds);
-			}
+				// Only users the references leave open get a row: a user refused here is not created (the dry run says the same).
+				const before = await readRefs();
+				const open = candidates.filter((candidate) => referenceDecision(job, candidate, before).decision === undefined);
+				await store.users.ensureMany(ctx.tenantId, open.map((candidate) => candidate.group.userId), now);
+				// Read again: a concurrent job's references for users created just now are committed by now (our insert
+				// waited for theirs).
+				refs = await readRefs();
+			} else refs = await readRefs();
 			const liveByUser = new Map<string, FactorTable[]>();
 			for (const factor of await store.factors.listLiveForUsers(ctx.tenantId, userIds)) {
 				const list = liveByUser.get(factor.user_id) ?? [];
@@ -324,22 +404,20 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 					afterwards.push(() => state.report({ outcome: "skipped", location: planned.record.location, code: "already_imported", reason: "this token was imported already (same reference)", userId }));
 				}
 				if (decision.kind === "invalid") {
-					afterwards.push(() => {
-						const refusals = new Map(candidate.planned.map((planned) => [planned.record, decision] as const));
-						if (candidate.joining !== undefined) {
-							for (const planned of candidate.planned) state.report({ outcome: "invalid", location: planned.record.location, code: decision.code, reason: decision.reason, userId });
-							state.counts.invalid += candidate.planned.length;
-						} else refuseGroup(job, candidate.group, refusals);
-					});
+					afterwards.push(() => refuseGroup(job, candidate.group, new Map(candidate.planned.map((planned) => [planned.record, decision] as const))));
 					continue;
 				}
 				if (decision.kind === "skip") {
 					afterwards.push(() => {
-						if (candidate.joining === undefined) state.counts.skipped += 1;
+						state.counts.skipped += 1;
 						if (decision.code !== "already_imported") {
 							state.report({ outcome: "skipped", location: candidate.group.records[0]!.location, code: decision.code, reason: decision.reason, userId });
 						}
-						if (candidate.joining === undefined) state.remember(userId, { outcome: "refused", as: "skipped" });
+						// Every record imported already: a later record of the user (a split user) may still finish them.
+						if (decision.code === "already_imported") {
+							state.matched(alreadyImported.map((planned) => planned.ref));
+							state.remember(userId, { outcome: "matched" });
+						} else state.remember(userId, { outcome: "refused", as: "skipped" });
 					});
 					continue;
 				}
@@ -355,15 +433,12 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 				rows.push(...userRows);
 				imported.push({ userId, rows: userRows, replace: decision.replace });
 				afterwards.push(() => {
-					if (candidate.joining === undefined) {
-						if (decision.replace) state.counts.users_replaced += 1;
-						else state.counts.users_created += 1;
-					}
+					// A user completed (a re-run of a split user) was counted created by the run that began them.
+					if (decision.replace) state.counts.users_replaced += 1;
+					else if (!decision.completing) state.counts.users_created += 1;
 					state.counts.factors_created += decision.records.length;
 					state.counts.weak_secret += decision.records.filter((planned) => planned.weak).length;
-					const seen = candidate.joining ?? { outcome: "written" as const, types: new Set<string>() };
-					for (const planned of decision.records) seen.types.add(planned.record.type);
-					state.remember(userId, seen);
+					state.remember(userId, { outcome: "written" });
 					state.wrote(userId, decision.records.map((planned) => planned.ref));
 				});
 			}
@@ -397,7 +472,17 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 		if (options.dryRun) {
 			for (const apply of await work(deps.store, false)) apply();
 		} else {
-			const afterwards = await deps.store.transaction((tx) => work(tx, true));
+			// A concurrent job (PostgreSQL) may still win a race: a unique violation (the same serial for another user) or
+			// a deadlock detected ends the transaction; the batch is decided again once, seeing what the other committed.
+			const transaction = async () => {
+				try {
+					return await deps.store.transaction((tx) => work(tx, true));
+				} catch (error) {
+					if (!retryable(error)) throw error;
+					return deps.store.transaction((tx) => work(tx, true));
+				}
+			};
+			const afterwards = job.heartbeat === undefined ? await transaction() : await job.heartbeat.exclusive(transaction);
 			for (const apply of afterwards) apply();
 			// The job's counts once this batch is in: what GET /v1/imports/{id} polls.
 			await saveProgress(job);
@@ -406,6 +491,19 @@ async function runBatch(job: JobContext, groups: Group[]): Promise<void> {
 	} finally {
 		for (const group of groups) for (const record of group.records) record.secret.fill(0);
 	}
+}
+
+/** PostgreSQL's unique_violation (23505) and deadlock_detected (40P01). */
+function retryable(error: unknown): boolean {
+	for (let cause = error, depth = 0; typeof cause === "object" && cause !== null && depth < 3; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+		const code = (cause as { code?: unknown }).code;
+		if (code === "23505" || code === "40P01") return true;
+	}
+	return false;
+}
+
+function byteOrder(a: string, b: string): number {
+	return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 /** The job row's counts and entries as they stand (after a committed batch): what a poll of the job sees. */
@@ -437,7 +535,7 @@ export async function importItems(
 	const startedAt = deps.clock().getTime();
 	const jobId = options.dryRun ? null : generateId("imp", deps.random);
 	const state = new JobState(options.dryRun);
-	const job: JobContext = { deps, ctx, options: { ...options, ...(options.replaceReason === undefined ? {} : { replaceReason: options.replaceReason.trim() }) }, jobId, state };
+	const job: JobContext = { deps, ctx, options: { ...options, ...(options.replaceReason === undefined ? {} : { replaceReason: options.replaceReason.trim() }) }, jobId, state, heartbeat: undefined };
 	if (jobId !== null) {
 		await deps.store.importJobs.insert({
 			id: jobId,
@@ -454,12 +552,24 @@ export async function importItems(
 			updated_at: startedAt,
 			finished_at: null,
 		});
+		job.heartbeat = new Heartbeat(() => deps.store.importJobs.update(ctx.tenantId, jobId, { updated_at: deps.clock().getTime() }));
 	}
 	const progress = () => onProgress?.({ records: state.counts.records, users: state.usersDecided, bytes: 0 });
 	let pending = new Map<string, Group>();
-	let error: { code: string; reason: string; location: string } | undefined;
+	let error: JobError | undefined;
+	const iterator = items[Symbol.asyncIterator]();
+	// The caller's signal stops the job even while the reader waits for input (a pipe, a slow upload).
+	const { signal } = options;
+	const interrupted = new Promise<never>((_, reject) => {
+		if (signal?.aborted === true) reject(new Interrupted());
+		signal?.addEventListener("abort", () => reject(new Interrupted()), { once: true });
+	});
+	interrupted.catch(() => undefined);
 	try {
-		for await (const item of items) {
+		for (;;) {
+			const next = signal === undefined ? await iterator.next() : await Promise.race([iterator.next(), interrupted]);
+			if (next.done === true) break;
+			const item = next.value;
 			state.counts.records += 1;
 			const userId = item.kind === "record" ? item.record.userId : item.problem.userId;
 			if (userId === undefined) {
@@ -471,6 +581,7 @@ export async function importItems(
 			let group = pending.get(userId);
 			if (group === undefined) {
 				if (pending.size >= BATCH_USERS) {
+					if (signal?.aborted === true) throw new Interrupted();
 					const batch = [...pending.values()];
 					pending = new Map();
 					await runBatch(job, batch);
@@ -482,27 +593,53 @@ export async function importItems(
 			if (item.kind === "record") group.records.push(item.record);
 			else group.problems.push(item.problem);
 		}
+		if (signal?.aborted === true) throw new Interrupted();
 		if (pending.size > 0) await runBatch(job, [...pending.values()]);
 	} catch (thrown) {
 		// The users still being gathered are not written: their secrets go now (R-ST-1).
 		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
-		if (!(thrown instanceof TokenFileError)) {
-			await finish(job, startedAt, { code: "internal_error", reason: "the import stopped on an internal error; see the server log", location: "" }).catch(() => undefined);
+		if (thrown instanceof Interrupted) void iterator.return?.()?.catch(() => undefined);
+		error = stopOf(thrown);
+		if (error === undefined) {
+			// Unexpected: logged here (without the error's data, which may hold a record) before the job ends.
+			deps.log?.warn({ job_id: jobId, error: thrown instanceof Error ? thrown.name : typeof thrown, message: thrown instanceof Error ? thrown.message : undefined }, "import stopped on an internal error");
+			await job.heartbeat?.stop();
+			await finish(job, startedAt, { code: "internal_error", reason: "the import stopped on an internal error; see the server log", location: "" }).catch((failed: unknown) => {
+				deps.log?.warn({ job_id: jobId, error: failed instanceof Error ? failed.message : String(failed) }, "import job could not be marked failed; a later read marks it interrupted");
+			});
 			throw thrown;
 		}
-		error = { code: thrown.code, reason: thrown.reason, location: thrown.location };
 	}
+	await job.heartbeat?.stop();
 	progress();
 	return finish(job, startedAt, error);
 }
 
+/**
+ * Why a job stopped, when it is not the service's fault: the file's (TokenFileError), the caller's signal, or the
+ * upload's (the route's bounds pass errors whose code is in the error catalog: import_too_large, import_timeout; a
+ * client that went away). Undefined: an internal error.
+ */
+function stopOf(thrown: unknown): JobError | undefined {
+	if (thrown instanceof TokenFileError) return { code: thrown.code, reason: thrown.reason, location: thrown.location };
+	if (thrown instanceof Interrupted) return INTERRUPTED;
+	const code = typeof thrown === "object" && thrown !== null && "code" in thrown ? (thrown as { code: unknown }).code : undefined;
+	if (code === "import_too_large") return { code, reason: "the upload is larger than TWOFOLD_IMPORT_MAX_BYTES; the batches committed before it stay", location: "" };
+	if (code === "import_timeout") return { code, reason: "the upload was too slow (TWOFOLD_IMPORT_IDLE_MS or TWOFOLD_IMPORT_MAX_MS); the batches committed before it stay", location: "" };
+	if (code === "ECONNRESET" || code === "ERR_STREAM_PREMATURE_CLOSE" || (thrown instanceof Error && thrown.message === "aborted")) {
+		return { code: "aborted", reason: "the client closed the upload before its end; the batches committed before it stay", location: "" };
+	}
+	return undefined;
+}
+
 /** The final state: the job row and its import.completed / import.failed event in one transaction. */
-async function finish(job: JobContext, startedAt: number, error: { code: string; reason: string; location: string } | undefined): Promise<ImportReport> {
+async function finish(job: JobContext, startedAt: number, error: JobError | undefined): Promise<ImportReport> {
 	const { deps, ctx, jobId, state, options } = job;
 	const finishedAt = deps.clock().getTime();
 	if (jobId !== null) {
-		await deps.store.transaction(async (tx) => {
-			await tx.importJobs.update(ctx.tenantId, jobId, {
+		const ended = await deps.store.transaction(async (tx) => {
+			// Only a running job: a read that found it stale ended it already ("interrupted"), with its event.
+			const ended = await tx.importJobs.endIfRunning(ctx.tenantId, jobId, {
 				status: error === undefined ? "completed" : "failed",
 				counts: JSON.stringify(state.counts),
 				entries: JSON.stringify(state.entries),
@@ -511,12 +648,18 @@ async function finish(job: JobContext, startedAt: number, error: { code: string;
 				updated_at: finishedAt,
 				finished_at: finishedAt,
 			});
+			if (!ended) return false;
 			await appendEvent(tx, deps.random, finishedAt, {
 				tenantId: ctx.tenantId,
 				type: error === undefined ? "import.completed" : "import.failed",
 				data: { job_id: jobId, actor_key_id: ctx.keyId, format: options.format, counts: state.counts, ...(error === undefined ? {} : { error }) },
 			});
+			return true;
 		});
+		if (!ended) {
+			const row = await deps.store.importJobs.find(ctx.tenantId, jobId);
+			if (row !== undefined) return reportOf(row);
+		}
 	}
 	return {
 		job_id: jobId,
@@ -611,12 +754,35 @@ export async function getImportJob(deps: ServiceDeps, ctx: TenantContext, jobId:
 	requireAdmin(ctx);
 	const row = await deps.store.importJobs.find(ctx.tenantId, jobId);
 	if (row === undefined) throw new ServiceError("import_not_found");
-	return reportOf(row);
+	return reportOf(await unlessStale(deps, row));
+}
+
+/**
+ * A job still "running" whose heartbeat stopped STALE_MS ago died with its process (Ctrl-C, SIGTERM, OOM, a restart
+ * during an upload): it is ended failed ("interrupted"), with its import.failed event. The conditional update decides
+ * which of several readers (or the job itself, if it was only paused) ends it, so the event is appended once.
+ */
+async function unlessStale(deps: ServiceDeps, row: ImportJobTable): Promise<ImportJobTable> {
+	const now = deps.clock().getTime();
+	if (row.status !== "running" || Number(row.updated_at) >= now - STALE_MS) return row;
+	const changes = { status: "failed" as const, error: JSON.stringify(INTERRUPTED), updated_at: now, finished_at: now };
+	await deps.store.transaction(async (tx) => {
+		if (!(await tx.importJobs.endIfRunning(row.tenant_id, row.id, changes, now - STALE_MS))) return;
+		await appendEvent(tx, deps.random, now, {
+			tenantId: row.tenant_id,
+			type: "import.failed",
+			data: { job_id: row.id, actor_key_id: row.actor_key_id, format: row.format, counts: JSON.parse(row.counts) as ImportCounts, error: INTERRUPTED },
+		});
+	});
+	return (await deps.store.importJobs.find(row.tenant_id, row.id)) ?? row;
 }
 
 /** GET /v1/imports: the tenant's recent jobs, newest first (running ones with their progress). */
 export async function listImportJobs(deps: ServiceDeps, ctx: TenantContext, options: { limit: number }): Promise<ImportReport[]> {
 	requireAdmin(ctx);
 	const limit = Math.min(Math.max(Math.trunc(options.limit) || 20, 1), 100);
-	return (await deps.store.importJobs.list(ctx.tenantId, limit)).map(reportOf);
+	const rows = await deps.store.importJobs.list(ctx.tenantId, limit);
+	const current: ImportJobTable[] = [];
+	for (const row of rows) current.push(await unlessStale(deps, row));
+	return current.map(reportOf);
 }

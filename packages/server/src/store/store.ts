@@ -262,6 +262,11 @@ export interface ImportJobRepository {
 	find(tenantId: string, id: string): Promise<ImportJobTable | undefined>;
 	/** The most recent first. */
 	list(tenantId: string, limit: number): Promise<ImportJobTable[]>;
+	/**
+	 * The final state, only if the job is still running (and, with staleBefore, its heartbeat older than that): true when
+	 * this call ended it. One conditional update decides, so a job is ended (and its import.failed event appended) once.
+	 */
+	endIfRunning(tenantId: string, id: string, changes: Pick<ImportJobTable, "status" | "error" | "updated_at" | "finished_at"> & Partial<Pick<ImportJobTable, "counts" | "entries" | "entries_truncated">>, staleBefore?: number): Promise<boolean>;
 }
 
 export interface RecoveryCodeRepository {

@@ -248,6 +248,33 @@ describe.each(DIALECTS)("import API (%s)", (dialect) => {
 		expect(streamed.closedAfterMs).toBeLessThan(1000);
 		expect((await t.call("GET", "/v1/users/nobody")).status).toBe(404);
 	});
+
+	it("a bound that trips ends the job with its own code (import_too_large, import_timeout), in the job row and its import.failed event, not internal_error", async () => {
+		// The job a request started: the one not listed before it (the test clock stands still, so started_at ties).
+		const jobs = async () => (await t.call("GET", "/v1/imports?limit=100")).json.imports as { job_id: string; status: string; error?: { code: string } }[];
+		const known = new Set((await jobs()).map((job) => job.job_id));
+		const newest = async () => {
+			const fresh = (await jobs()).filter((job) => !known.has(job.job_id));
+			expect(fresh).toHaveLength(1);
+			known.add(fresh[0]!.job_id);
+			return fresh[0]!;
+		};
+		const failedEvent = async (jobId: string) =>
+			((await t.call("GET", "/v1/events?type=import.failed")).json.events as { data: { job_id: string; error: { code: string } } }[]).filter((event) => event.data.job_id === jobId);
+		// Chunked, no Content-Length: the job starts, and the bound trips as the body streams.
+		const chunk = Buffer.from("# padding line\n".repeat(100));
+		const streamed = await rawRequest(url, { authorization: `Bearer ${t.adminKey}`, "content-type": "text/plain", "transfer-encoding": "chunked" }, Array.from({ length: 5 }, () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])), 50);
+		expect(statusOf(streamed.answer)).toBe(413);
+		const big = await newest();
+		expect(big).toMatchObject({ status: "failed", error: { code: "import_too_large" } });
+		expect((await failedEvent(big.job_id)).map((event) => event.data.error.code)).toEqual(["import_too_large"]);
+
+		const stalled = await rawRequest(url, { authorization: `Bearer ${t.adminKey}`, "content-type": "text/plain", "content-length": "2000" }, [Buffer.from("# a start\n"), Buffer.from("more")], 2000);
+		expect(statusOf(stalled.answer)).toBe(408);
+		const slow = await newest();
+		expect(slow).toMatchObject({ status: "failed", error: { code: "import_timeout" } });
+		expect((await failedEvent(slow.job_id)).map((event) => event.data.error.code)).toEqual(["import_timeout"]);
+	});
 });
 
 describe("import bounds configuration", () => {

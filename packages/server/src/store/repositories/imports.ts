@@ -14,6 +14,11 @@ export function importJobRepository(db: Kysely<Database>): ImportJobRepository {
 		find(tenantId, id) {
 			return db.selectFrom("import_jobs").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
 		},
+		async endIfRunning(tenantId, id, changes, staleBefore) {
+			let query = db.updateTable("import_jobs").set(changes).where("tenant_id", "=", tenantId).where("id", "=", id).where("status", "=", "running");
+			if (staleBefore !== undefined) query = query.where("updated_at", "<", staleBefore);
+			return (await query.executeTakeFirst()).numUpdatedRows > 0n;
+		},
 		list(tenantId, limit) {
 			return db.selectFrom("import_jobs").selectAll().where("tenant_id", "=", tenantId).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
 		},

@@ -220,15 +220,16 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			}
 		},
 		async lockMany(tenantId, userIds) {
-			// SQLite: the write transaction already excludes every other writer (store.ts). PostgreSQL: the rows in id
-			// order, so two jobs over overlapping users cannot deadlock each other.
+			// SQLite: the write transaction already excludes every other writer (store.ts). PostgreSQL: the rows in byte
+			// order (COLLATE "C", whatever the database's collation), the order the import sorts its users in and creates
+			// them, so two jobs over overlapping users cannot deadlock each other.
 			if (dialect !== "postgres" || userIds.length === 0) return;
 			await db
 				.selectFrom("users")
 				.select("id")
 				.where("tenant_id", "=", tenantId)
 				.where("id", "in", [...userIds])
-				.orderBy("id")
+				.orderBy(sql`id collate "C"`)
 				.forUpdate()
 				.execute();
 		},
