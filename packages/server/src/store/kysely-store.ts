@@ -84,7 +84,7 @@ class BoundStore implements Store {
 		return (this.#users ??= userRepository(this.db, this.dialect));
 	}
 	get factors() {
-		return (this.#factors ??= factorRepository(this.db));
+		return (this.#factors ??= factorRepository(this.db, this.dialect));
 	}
 	get recoveryCodes() {
 		return (this.#recoveryCodes ??= recoveryCodeRepository(this.db));
