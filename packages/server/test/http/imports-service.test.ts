@@ -605,6 +605,20 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		const rows = await deps.store.factors.listLiveForUsers(t.tenantId, users);
 		expect(rows).toHaveLength(1400);
 		expect(new Set(rows.map((row) => row.user_id)).size).toBe(1400);
+
+		// One serial, a different user in each file, both files at once: the later transaction loses the race on the
+		// unique reference (23505) and its batch, decided again, refuses that user (reference_in_use); neither job fails.
+		const serials = Array.from({ length: 300 }, (_, index) => `RACE-${index}`);
+		const [c, d] = await Promise.all([
+			importItems(deps, ctx, itemsOf(serials.map((serial) => record(`left-${serial}`, randomBytes(20), { serial }))), { format: "otpauth", dryRun: false }),
+			importItems(deps, ctx, itemsOf(serials.map((serial) => record(`right-${serial}`, randomBytes(20), { serial }))), { format: "otpauth", dryRun: false }),
+		]);
+		expect([c.status, d.status]).toEqual(["completed", "completed"]);
+		expect(c.counts.users_created + d.counts.users_created).toBe(300);
+		expect(c.counts.invalid + d.counts.invalid).toBe(300);
+		for (const entry of [...c.entries, ...d.entries]) expect(entry.code).toBe("reference_in_use");
+		const owners = await deps.store.factors.findImportRefs(t.tenantId, serials.map((serial) => importRef(deps.keyring, { userId: "", type: "totp", secret: new Uint8Array(), serial })));
+		expect(owners).toHaveLength(300);
 	}, 120_000);
 
 });
