@@ -1,4 +1,5 @@
-// npm run bench: Twofold's POST /v1/users/{id}/verify against a bare Fastify route,
+// npm run bench (BENCH_MODE=verify, the default; BENCH_MODE=import is `npm run bench:import`, bench/import-load.mjs):
+// Twofold's POST /v1/users/{id}/verify against a bare Fastify route,
 // each in its own process, under autocannon with the same connections and duration.
 // Environment: BENCH_SECONDS (default 10), BENCH_CONNECTIONS (50), BENCH_USERS (400000), BENCH_ROUNDS (3),
 // BENCH_DATABASE (sqlite, or postgres: a fresh schema in BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test),
@@ -26,6 +27,15 @@ import { enrollInterference } from "./enroll-interference.mjs";
 import { pacedLoad } from "./paced-load.mjs";
 import { promptPageSizes, promptRound, promptSetup } from "./prompt-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
+
+// BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
+const mode = process.env.BENCH_MODE ?? "verify";
+if (mode !== "verify" && mode !== "import") throw new Error("BENCH_MODE must be verify (the default) or import");
+if (mode === "import") {
+	const { runImportBench } = await import("./import-load.mjs");
+	await runImportBench();
+	process.exit(0);
+}
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);

@@ -50,7 +50,10 @@ export interface Config {
 export interface ImportLimits {
 	/** The largest body accepted (413 import_too_large beyond it). */
 	maxBytes: number;
-	/** The whole request, from the first byte to the report (408 import_timeout beyond it). */
+	/**
+	 * The whole body, from when the route starts reading it to its last byte (408 import_timeout beyond it). The work
+	 * after the last byte (the last batches, the report) is not bounded by it.
+	 */
 	maxMs: number;
 	/** The longest wait for the next chunk of the body (408 import_timeout beyond it). */
 	idleMs: number;

@@ -30,3 +30,17 @@ export function columnNumber(userColumn: string, header?: readonly string[]): nu
 		header === undefined ? "options" : "line 1",
 	);
 }
+
+/**
+ * `--user-column` must not name the column holding the secret: the seed would become the user id, and a user id is
+ * stored in the clear and repeated in events, webhooks and the job report (a seed there is the leak V-13 forbids). An
+ * option error, for the file, before any line is read.
+ */
+export function refuseSeedColumn(userColumn: number, seedColumn: number): void {
+	if (userColumn !== seedColumn) return;
+	throw new TokenFileError(
+		"invalid_user_column",
+		`the user column cannot be column ${seedColumn + 1}: that column holds the token's seed (its secret), which must never become a user id`,
+		"options",
+	);
+}

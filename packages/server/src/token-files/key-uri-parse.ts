@@ -12,7 +12,7 @@ export interface KeyURI {
 	labelIssuer?: string;
 	/** The `issuer` parameter, when given. */
 	issuerParameter?: string;
-	/** The label's account part (percent-decoded; the spaces the format allows after the colon removed). */
+	/** The label's account part (percent-decoded; the spaces the format allows after the colon removed, no others). */
 	account: string;
 	secret: Uint8Array;
 	algorithm: OTPAlgorithm;
@@ -44,16 +44,6 @@ export function parseKeyURI(uri: string): Checked<KeyURI> {
 
 	const question = rest.indexOf("?", slash);
 	const rawLabel = question === -1 ? rest.slice(slash + 1) : rest.slice(slash + 1, question);
-	let label: string;
-	try {
-		label = decodeURIComponent(rawLabel);
-	} catch {
-		return { ok: false, code: "invalid_uri", reason: "the URI's label is not percent-encoded UTF-8" };
-	}
-	// The first colon (literal or %3A) separates issuer from account; spaces may follow it (Key Uri Format, "Label").
-	const colon = label.indexOf(":");
-	const labelIssuer = colon === -1 ? undefined : label.slice(0, colon).trim();
-	const account = (colon === -1 ? label : label.slice(colon + 1)).trim();
 
 	const parameters = new URLSearchParams(question === -1 ? "" : rest.slice(question + 1));
 	const values: Partial<Record<(typeof KNOWN)[number], string>> = {};
@@ -63,6 +53,10 @@ export function parseKeyURI(uri: string): Checked<KeyURI> {
 		if (all.length > 1) return { ok: false, code: "invalid_uri", reason: `the URI gives the ${name} parameter more than once` };
 		if (all.length === 1) values[name] = all[0]!.trim();
 	}
+
+	const label = splitLabel(rawLabel, values.issuer);
+	if (label === undefined) return { ok: false, code: "invalid_uri", reason: "the URI's label is not percent-encoded UTF-8" };
+	const { labelIssuer, account } = label;
 
 	const algorithm = algorithmField(values.algorithm);
 	if (!algorithm.ok) return algorithm;
@@ -89,4 +83,39 @@ export function parseKeyURI(uri: string): Checked<KeyURI> {
 	if (period !== undefined) parsed.period = period;
 	if (counter !== undefined) parsed.counter = counter;
 	return { ok: true, value: parsed };
+}
+
+/**
+ * The label, "issuer:account" or "account" (Key Uri Format, "Label": `issuer (":" / "%3A") *"%20" accountname`).
+ * The separator is the first LITERAL colon of the label as written, found before percent-decoding: an issuer may hold
+ * an encoded colon (Twofold's export of a tenant named "Acme: EU" writes `Acme%3A%20EU:alice`), and so may an account.
+ * Without a literal colon the format's encoded separator is looked for: after the issuer parameter when the label
+ * starts with it, else at the first "%3A" when there is no issuer parameter; a label that does not start with its
+ * issuer parameter is the account alone (Twofold's export writes that for a user id starting with a space, which no
+ * "issuer:" prefix could carry). Only the spaces right after the separator are removed, as the format allows; the
+ * account's other spaces (at its end, or at its start when there is no separator) are the user id's own.
+ */
+function splitLabel(rawLabel: string, issuerParameter: string | undefined): { labelIssuer?: string; account: string } | undefined {
+	const decode = (text: string): string | undefined => {
+		try {
+			return decodeURIComponent(text);
+		} catch {
+			return undefined;
+		}
+	};
+	const afterSeparator = (text: string): string => text.replace(/^ +/, "");
+	const literal = rawLabel.indexOf(":");
+	if (literal !== -1) {
+		const issuer = decode(rawLabel.slice(0, literal));
+		const account = decode(rawLabel.slice(literal + 1));
+		if (issuer === undefined || account === undefined) return undefined;
+		return { labelIssuer: issuer.trim(), account: afterSeparator(account) };
+	}
+	const label = decode(rawLabel);
+	if (label === undefined) return undefined;
+	if (issuerParameter !== undefined) {
+		return label.startsWith(`${issuerParameter}:`) ? { labelIssuer: issuerParameter, account: afterSeparator(label.slice(issuerParameter.length + 1)) } : { account: label };
+	}
+	const colon = label.indexOf(":");
+	return colon === -1 ? { account: label } : { labelIssuer: label.slice(0, colon).trim(), account: afterSeparator(label.slice(colon + 1)) };
 }

@@ -1,6 +1,6 @@
 import { asciiLowerCase } from "../core/ascii.js";
 import { type ImportItem, type OTPAlgorithm, TokenFileError, type TokenFileReader } from "./import-record.js";
-import { columnNumber, splitColumns } from "./csv-columns.js";
+import { columnNumber, refuseSeedColumn, splitColumns } from "./csv-columns.js";
 import { type Checked, counterField, digitsField, hexSecret, periodField, problem, record, userIdField } from "./record-fields.js";
 import { readLines } from "./text-lines.js";
 
@@ -21,7 +21,7 @@ import { readLines } from "./text-lines.js";
  *
  * The user id: the column `userColumn` names (1 is the first column, counting version 2's user columns), else in
  * version 2 the username. A version 1 file without `userColumn` has no user to import into: a file fault, reported
- * once.
+ * once. `userColumn` naming the seed column is refused (refuseSeedColumn).
  */
 export const readOathCSV: TokenFileReader = async function* (input, options) {
 	let version: 1 | 2 | undefined;
@@ -36,8 +36,10 @@ export const readOathCSV: TokenFileReader = async function* (input, options) {
 				throw new TokenFileError("unsupported_version", "the file declares an OATH CSV version other than 1 or 2", location);
 			}
 			version = declared?.[1] === "2" ? 2 : 1;
-			if (options.userColumn !== undefined) userColumn = columnNumber(options.userColumn);
-			else if (version === 1) {
+			if (options.userColumn !== undefined) {
+				userColumn = columnNumber(options.userColumn);
+				refuseSeedColumn(userColumn, (version === 2 ? 3 : 0) + 1);
+			} else if (version === 1) {
 				throw new TokenFileError(
 					"missing_user_column",
 					"an OATH CSV file of version 1 has no user column: add the user ids as a column and name it (--user-column N, 1 for the first), or write version 2 (a first line \"# version: 2\", then username, resolver, realm before each token)",

@@ -1,6 +1,6 @@
 import { asciiLowerCase } from "../core/ascii.js";
 import type { ImportItem, TokenFileReader } from "./import-record.js";
-import { columnNumber, splitColumns } from "./csv-columns.js";
+import { columnNumber, refuseSeedColumn, splitColumns } from "./csv-columns.js";
 import { algorithmFromSeedLength } from "./oath-csv.js";
 import { base32Secret, type Checked, digitsField, discard, hexSecret, periodField, problem, record, userIdField } from "./record-fields.js";
 import { readLines } from "./text-lines.js";
@@ -23,12 +23,16 @@ import { readLines } from "./text-lines.js";
  */
 export const readPiCSV: TokenFileReader = async function* (input, options) {
 	const userColumn = options.userColumn === undefined ? undefined : columnNumber(options.userColumn);
+	if (userColumn !== undefined) refuseSeedColumn(userColumn, SEED_COLUMN);
 	for await (const line of readLines(input)) {
 		const text = line.text.trim();
 		if (text === "" || text.startsWith("#")) continue;
 		yield readRow(splitColumns(text), userColumn, `line ${line.number}`);
 	}
 };
+
+/** The seed's column (0-based): `<login>@<realm>, <serial>, <seed>, …`. */
+const SEED_COLUMN = 2;
 
 function readRow(columns: string[], userColumn: number | undefined, location: string): ImportItem {
 	// "n/a" is the export's owner for a token without a user, also when column 1 is named as the user column.

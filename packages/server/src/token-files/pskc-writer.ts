@@ -47,7 +47,9 @@ export class PSKCWriter {
 		// Fewer iterations would make a stolen export cheaper to guess; the reader side accepts what others wrote.
 		if (!Number.isInteger(iterations) || iterations < PSKC_EXPORT_PBKDF2_ITERATIONS) throw new RangeError(`PBKDF2 needs at least ${PSKC_EXPORT_PBKDF2_ITERATIONS} iterations`);
 		const salt = random(SALT_BYTES);
-		const key = await derive(passphrase.normalize("NFC"), salt, iterations, AES_KEY_BYTES, "sha256");
+		// The passphrase's UTF-8 bytes as typed, not normalized: the reader (pskc-crypto.ts) and python3-pskc derive from
+		// those, so a passphrase that is not in NFC (a decomposed "é", as some keyboards type it) still opens the file.
+		const key = await derive(Buffer.from(passphrase, "utf8"), salt, iterations, AES_KEY_BYTES, "sha256");
 		return new PSKCWriter(random, salt, iterations, key, random(MAC_KEY_BYTES));
 	}
 

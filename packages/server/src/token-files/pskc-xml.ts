@@ -9,7 +9,8 @@ import { TokenFileError } from "./import-record.js";
  * XML hardening (issue 17: "XML is parsed with DTDs, entities and external references off"; V-13): saxes is a
  * non-validating parser that never fetches anything and knows only the five predefined entities, and any DOCTYPE is
  * refused outright, so no entity (billion laughs) and no external reference (SYSTEM "file:///etc/passwd") can be
- * declared, let alone expanded. Every buffer is bounded: a text, a tree, a depth, and the bytes between two events.
+ * declared, let alone expanded. Every buffer is bounded: a text, a tree (its elements and all its characters), a depth,
+ * and the bytes between two events.
  *
  * Names are matched by their local part, case-insensitively: prefixes differ between writers (pskc:, none), and
  * privacyIDEA's pi-tokenjanitor writes its PSKC through an HTML serializer that lower-cases every element and
@@ -38,6 +39,12 @@ export interface ContainerChild {
 export const XML_LIMITS = {
 	textBytes: 64 * 1024,
 	elementsPerChild: 2_000,
+	/**
+	 * Characters of text and attribute values one child holds in all: without it, 2,000 elements of 64 KiB each would
+	 * keep 128 MiB of one KeyPackage in memory (the file streams; one package must stay small too). A real package holds
+	 * under 4 KiB.
+	 */
+	charactersPerChild: 256 * 1024,
 	depth: 32,
 	/** Bytes read with no event (a tag, a text ending) in between: a giant comment, attribute or DOCTYPE. */
 	bytesWithoutEvent: 1024 * 1024,
@@ -83,6 +90,7 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 	let sawRoot = false;
 	let rootClosed = false;
 	let elementsInChild = 0;
+	let charactersInChild = 0;
 	let packages = 0;
 	let bytesSinceEvent = 0;
 	const event = () => {
@@ -123,7 +131,10 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 		const element: XmlElement = { name, attributes: attributesOf(tag), children: [], text: "", line: parser.line };
 		if (depth === 1) {
 			elementsInChild = 0;
-		} else {
+			charactersInChild = 0;
+		}
+		holdCharacters(Object.entries(element.attributes).reduce((sum, [key, value]) => sum + key.length + value.length, 0), stack[0]?.name ?? name);
+		if (depth !== 1) {
 			stack[stack.length - 1]!.children.push(element);
 		}
 		elementsInChild++;
@@ -148,6 +159,13 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 			ready.push({ element, packageIndex });
 		}
 	});
+	const holdCharacters = (count: number, childName: string) => {
+		charactersInChild += count;
+		if (charactersInChild > XML_LIMITS.charactersPerChild) {
+			const child = childName === "keypackage" ? `KeyPackage ${packages + 1}` : `the ${childName} element`;
+			throw new TokenFileError("xml_too_large", `${child} holds more than ${XML_LIMITS.charactersPerChild} characters of text and attributes in all`, lineOf(parser));
+		}
+	};
 	const addText = (text: string) => {
 		event();
 		const top = stack[stack.length - 1];
@@ -155,6 +173,7 @@ export async function* readContainerChildren(input: AsyncIterable<Uint8Array>): 
 		if (top.text.length + text.length > XML_LIMITS.textBytes) {
 			throw new TokenFileError("xml_too_large", `the text of a ${top.name} element is longer than ${XML_LIMITS.textBytes} characters`, lineOf(parser));
 		}
+		holdCharacters(text.length, stack[0]!.name);
 		top.text += text;
 	};
 	parser.on("text", addText);

@@ -56,6 +56,22 @@ describe("privacyIDEA OATH CSV", () => {
 		expect((await fileFault(read(readOathCSV, text("# version: 3\na, r, realm, S, 3132333435363738393031323334353637383930")))).code).toBe("unsupported_version");
 	});
 
+	it("attack: --user-column naming the seed column is an option error naming the column, before any record (the seed would become a user id)", async () => {
+		// Version 1: serial, seed, …: the seed is column 2. Version 2: username, resolver, realm, serial, seed, …: column 5.
+		const v1 = await fileFault(read(readOathCSV, fixture("oath-v1.csv"), { userColumn: "2" }));
+		const v2 = await fileFault(read(readOathCSV, fixture("oath-v2.csv"), { userColumn: " 5 " }));
+		for (const [error, column] of [[v1, "column 2"], [v2, "column 5"]] as const) {
+			expect(error.code).toBe("invalid_user_column");
+			expect(error.location).toBe("options");
+			expect(error.reason).toContain(column);
+			expect(error.reason).toContain("seed");
+			for (const seed of [E, F, G, RFC4226, RFC6238_SHA256]) expect(error.message).not.toContain(seed);
+		}
+		// Every other column may still be named (the serial, an appended column, version 2's resolver).
+		expect(records(await read(readOathCSV, fixture("oath-v1.csv"), { userColumn: "1" })).map((record) => record.userId)).toEqual(["OATH0001", "OATH0002"]);
+		expect(records(await read(readOathCSV, fixture("oath-v2.csv"), { userColumn: "4" })).map((record) => record.userId)).toEqual(V2.map((row) => row.serial));
+	});
+
 	it("a missing column, a bad field or a bad seed is one problem with the line; the rows after it still read", async () => {
 		const seed = RFC4226;
 		const rows = [

@@ -116,6 +116,25 @@ describe("otpauth lists (Key Uri Format, one URI a line)", () => {
 		for (const value of [secret, "K3RCO6AW7RD5PDBGPPDBA6ZOAXAPSTZ1", "JBSWY3DPEHPK"]) expect(reported).not.toContain(value);
 	});
 
+	it("the label splits at its first literal colon; encoded colons belong to the issuer or account; only the spaces after the colon go", async () => {
+		const secret = "K3RCO6AW7RD5PDBGPPDBA6ZOAXAPSTZB";
+		const lines = [
+			`otpauth://totp/Acme%3A%20EU:%20bob?secret=${secret}&issuer=Acme%3A%20EU`, // the format's optional %20 after the colon
+			`otpauth://totp/Acme%3A%20EU:bob%20?secret=${secret}&issuer=Acme%3A%20EU`, // a trailing space is the user id's own
+			`otpauth://totp/Acme%3A%20EU:a%3Ab?secret=${secret}&issuer=Acme%3A%20EU`, // an encoded colon in the account
+			`otpauth://totp/Provider%3Aalice?secret=${secret}`, // the format's encoded separator, no issuer parameter
+			`otpauth://totp/Provider%3A%20carol?secret=${secret}&issuer=Provider`, // the same after the issuer parameter
+			`otpauth://totp/%20dave?secret=${secret}&issuer=Acme%3A%20EU`, // no "issuer:" prefix: the account alone, spaces kept
+			`otpauth://totp/%20e%3Af?secret=${secret}&issuer=Acme`,
+		];
+		const label = await read(readOtpauthList, text(lines.join("\n")), { userFrom: "label" });
+		expect(problems(label)).toEqual([]);
+		expect(records(label).map((record) => record.userId)).toEqual(["bob", "bob ", "a:b", "alice", "carol", " dave", " e:f"]);
+		const issuerLabel = await read(readOtpauthList, text(lines.join("\n")), { userFrom: "issuer-label" });
+		expect(problems(issuerLabel)).toEqual([]);
+		expect(records(issuerLabel).map((record) => record.userId)).toEqual(["Acme: EU:bob", "Acme: EU:bob ", "Acme: EU:a:b", "Provider:alice", "Provider:carol", "Acme: EU: dave", "Acme: e:f"]);
+	});
+
 	it("--user-from issuer-label refuses a URI whose label issuer and issuer parameter differ", async () => {
 		const items = await read(readOtpauthList, text("otpauth://totp/Bank:alice?secret=K3RCO6AW7RD5PDBGPPDBA6ZOAXAPSTZB&issuer=Evil"), { userFrom: "issuer-label" });
 		expect(problems(items).map((problem) => problem.code)).toEqual(["issuer_mismatch"]);

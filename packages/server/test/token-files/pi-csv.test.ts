@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TokenFileError } from "../../src/token-files/import-record.js";
 import { readPiCSV } from "../../src/token-files/pi-csv.js";
 import { expectOathtoolAgrees, OATHTOOL } from "./oathtool-check.js";
 import { type Expected, fixture, problems, read, records, summary, text } from "./token-file-helpers.js";
@@ -42,6 +43,17 @@ describe("pi-tokenjanitor CSV (privacyIDEA's export)", () => {
 	it("--user-column takes a column's whole value instead of the owner's login", async () => {
 		const users = records(await read(readPiCSV, fixture("pi-tokenjanitor.csv"), { userColumn: "1" })).map((record) => record.userId);
 		expect(users).toEqual(["alice@defrealm", "bob@defrealm", "carol@example.com@defrealm"]);
+	});
+
+	it("attack: --user-column 3 (the seed) is an option error naming the column, before any record (the seed would become a user id)", async () => {
+		const error = await read(readPiCSV, fixture("pi-tokenjanitor.csv"), { userColumn: "3" }).then(
+			() => undefined,
+			(caught: unknown) => caught,
+		);
+		expect(error).toBeInstanceOf(TokenFileError);
+		expect(error).toMatchObject({ code: "invalid_user_column", location: "options", reason: expect.stringContaining("column 3") });
+		for (const seed of [E, F, RFC6238_SHA256]) expect((error as Error).message).not.toContain(seed);
+		expect(records(await read(readPiCSV, fixture("pi-tokenjanitor.csv"), { userColumn: "2" })).map((record) => record.userId)).toEqual(["OATH0001", "HOTP0002", "OATH0003", "TOTP0004"]);
 	});
 
 	it("missing columns, other token types and bad seeds are problems naming the column, never the seed", async () => {

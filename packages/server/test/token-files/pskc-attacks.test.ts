@@ -2,7 +2,8 @@ import { createCipheriv, createHmac, randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { readPSKC, readPSKCKeys } from "../../src/token-files/pskc-reader.js";
+import { readPSKC } from "../../src/token-files/pskc-reader.js";
+import { readContainerChildren, XML_LIMITS } from "../../src/token-files/pskc-xml.js";
 import { chunks, collect, failureOf, fixture } from "./pskc-helpers.js";
 
 /**
@@ -73,6 +74,32 @@ describe("XML attacks", () => {
 			[`<KeyContainer Version="1.0"><KeyPackage>${"<a/>".repeat(5000)}</KeyPackage></KeyContainer>`, "xml_too_large"],
 		];
 		for (const [xml, code] of cases) expect(await failureOf(readPSKC(chunks(xml, 64 * 1024), {}))).toMatchObject({ seen: 0, error: { code } });
+	});
+});
+
+describe("one KeyPackage's size", () => {
+	const text = "B".repeat(60 * 1024);
+
+	it("attack: many elements each under the text bound cannot make one KeyPackage hold more than 256 KiB; the error names the package", async () => {
+		// 100 texts of 60 KiB, each under the 64 KiB text bound and far under 2,000 elements: 6 MB in one package.
+		const lines = Array.from({ length: 100 }, () => `<Extension>${text}</Extension>`);
+		const xml = `<KeyContainer Version="1.0">\n${plainPackage("first", "k1")}\n<KeyPackage>\n${lines.join("\n")}\n${plainPackage("x", "k").slice("<KeyPackage>".length)}\n</KeyContainer>`;
+		const failure = await failureOf(readPSKC(chunks(xml, 64 * 1024), {}));
+		expect(failure).toMatchObject({ seen: 1, error: { code: "xml_too_large", reason: expect.stringContaining("KeyPackage 2") } });
+		expect(failure.error.reason).toContain(String(XML_LIMITS.charactersPerChild));
+		// Refused at the fifth text (line 8 of the file), not after the package's 6 MB were held.
+		expect(failure.error.location).toBe("line 8");
+		// Attribute values count too.
+		const attributes = Array.from({ length: 10 }, () => `<Extension a="${text}"/>`).join("");
+		const viaAttributes = await failureOf(readPSKC(chunks(`<KeyContainer Version="1.0"><KeyPackage>${attributes}</KeyPackage></KeyContainer>`, 64 * 1024), {}));
+		expect(viaAttributes).toMatchObject({ seen: 0, error: { code: "xml_too_large", reason: expect.stringContaining("KeyPackage 1") } });
+	});
+
+	it("the bound is per package: packages of 200 KiB each, one after another, are read", async () => {
+		const bulky = (id: string) => `<KeyPackage>${`<Extension>${text}</Extension>`.repeat(3)}${plainPackage(id, id).slice("<KeyPackage>".length)}`;
+		const xml = `<KeyContainer Version="1.0">${bulky("u1")}${bulky("u2")}${bulky("u3")}</KeyContainer>`;
+		const children = await collect(readContainerChildren(chunks(xml, 64 * 1024)));
+		expect(children.map((child) => child.packageIndex)).toEqual([1, 2, 3]);
 	});
 });
 

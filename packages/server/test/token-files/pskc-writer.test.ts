@@ -154,6 +154,22 @@ describe("the PSKC export, read by Twofold's reader", () => {
 		);
 	});
 
+	it("a passphrase not in NFC (a decomposed é) opens the file as typed, in Twofold's reader and in python3-pskc", async () => {
+		const decomposed = "cafe\u0301 cre\u0300me bru\u0302le\u0301e";
+		expect(decomposed.normalize("NFC")).not.toBe(decomposed);
+		const list = tokens().slice(0, 2);
+		const text = await pskcFile(list, decomposed);
+		const items = await readOurs(text, { passphrase: decomposed });
+		expect(items.map((item) => (item.kind === "record" ? Buffer.from(item.record.secret).toString("hex") : item.kind))).toEqual(
+			list.map((token) => Buffer.from(token.secret).toString("hex")),
+		);
+		if (HAS_PYTHON_PSKC) {
+			const run = readWithPython(write("decomposed.pskc.xml", text), decomposed);
+			expect(run.stderr).toBe("");
+			expect(JSON.parse(run.stdout).keys.map((key: { secret: string }) => key.secret)).toEqual(list.map((token) => Buffer.from(token.secret).toString("hex")));
+		}
+	});
+
 	it("holds no secret in a decodable form, and a fresh salt and IVs each time", async () => {
 		const list = tokens();
 		const first = await pskcFile(list);
@@ -201,5 +217,20 @@ describe("the otpauth export", () => {
 		expect(records.map((record) => [record.userId, record.type, Buffer.from(record.secret).toString("hex"), record.counter, record.period, record.digits, record.algorithm])).toEqual(
 			list.map((token) => [token.userId, token.type, Buffer.from(token.secret).toString("hex"), token.counter, token.period, token.digits, token.algorithm]),
 		);
+	});
+
+	it("a tenant name with a colon and user ids with colons or spaces at either end come back as they were with --user-from label", async () => {
+		const userIds = [" bob", "alice", "a:b", "x: y", "trailing ", "  two:lead", "Acme: EU:carol", "%3A literal"];
+		const secret = Buffer.from("12345678901234567890");
+		const list: ExportToken[] = userIds.map((userId, index) => ({ userId, factorId: `fac_${index}`, type: "totp", secret, algorithm: "SHA1", digits: 6, period: 30, label: "phone" }));
+		for (const issuer of ["Acme: EU", "Acme", "a:b: c", ""]) {
+			const text = otpauthHeader(issuer, new Date(0)) + list.map((token) => otpauthLine(token, issuer)).join("");
+			const items = await readOurs(text, { format: "otpauth", userFrom: "label" });
+			expect(items.filter((item) => item.kind === "problem")).toEqual([]);
+			const records = items.filter((item) => item.kind === "record").map((item) => (item as { record: ImportRecord }).record);
+			expect(records.map((record) => record.userId)).toEqual(userIds);
+			// Each line still names the tenant as issuer, so an authenticator app shows it.
+			for (const line of text.trimEnd().split("\n").slice(1)) expect(new URL(line).searchParams.get("issuer")).toBe(issuer);
+		}
 	});
 });

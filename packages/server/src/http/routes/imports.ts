@@ -66,14 +66,21 @@ export function importRoutes(services: Services, bounds: UploadBounds, longUploa
 				const socket = request.raw.socket;
 				longUploads.add(socket);
 				const body = boundedBody(raw, bounds);
+				// A tripped bound leaves the rest of the body unread: the connection is closed once the answer is out, or the
+				// client could go on sending into a socket Node no longer times out (it expires a request only once).
+				const refuse = (code: "import_too_large" | "import_timeout") => {
+					reply.header("connection", "close");
+					reply.raw.once("finish", () => socket.destroy());
+					return sendError(reply, code);
+				};
 				try {
 					const report = await runImport(services.deps, ctx, body.chunks, options);
 					const tripped = body.tripped();
-					if (tripped !== undefined) return sendError(reply, tripped.code);
+					if (tripped !== undefined) return refuse(tripped.code);
 					return report;
 				} catch (error) {
 					const tripped = body.tripped();
-					if (tripped !== undefined) return sendError(reply, tripped.code);
+					if (tripped !== undefined) return refuse(tripped.code);
 					throw error;
 				} finally {
 					body.stop();
