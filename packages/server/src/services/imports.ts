@@ -20,16 +20,17 @@ import { resetFactorsInTransaction } from "./users.js";
  * operator's trusted action, audited once per job (import.completed / import.failed) and once per user
  * (factor.imported, beside the factor.created and factor.activated enrollment emits).
  *
- * - Users are decided in batches of BATCH_USERS, one write transaction per batch; each user's factors are written
- *   all or none: a user with any invalid record gets nothing, and is reported.
+ * - Users are decided in batches of BATCH_USERS, one write transaction per batch; a user's records in one batch are
+ *   written all or none: a user with any invalid record gets nothing, and is reported. A later record of a user an
+ *   earlier batch wrote is refused (user_split_in_file); a re-run of the file finishes such a user (decide).
  * - R-LC-1: only into users without an active factor; otherwise skipped (user_has_factor), or, with a replace
  *   reason, reset through the admin-reset path first (resetFactorsInTransaction), in the same transaction.
  * - The decision and the insert are under the users' row locks (PostgreSQL FOR UPDATE in id order; SQLite's one
  *   writer), so an enrollment racing the job is either seen (the user is skipped) or waits: it never fails the batch.
  * - Idempotent: each factor has an import reference (import-ref.ts), unique among the tenant's live factors; a
  *   record whose reference exists is skipped as already imported.
- * - Replay fences (R-OTP-1): TOTP last_used_step is the source's last used step, else the current step (a code the
- *   old system accepted cannot be used again here); HOTP last_used_step is counter - 1 (the record's counter is the
+ * - Replay fences (R-OTP-1): TOTP last_used_step is the later of the source's last used step and the current step
+ *   (a code the old system accepted, before or after its export, cannot be used again here); HOTP last_used_step is counter - 1 (the record's counter is the
  *   NEXT one), else the factor needs resynchronization before any code verifies.
  * - Secrets are sealed as enrollment seals them (factor-secret.ts, R-ST-1/R-ST-2) and zeroed once used; reports,
  *   job rows, events and logs carry locations, codes and reasons, never a secret (R-ST-4).
@@ -40,8 +41,8 @@ export const BATCH_USERS = 500;
 export const MAX_REPORT_ENTRIES = 1000;
 /**
  * A user's records may be far apart in a file. Outcomes of users already decided are remembered (up to this many),
- * so a later record joins a user written by this job, or is refused with a user refused before. Past the bound, the
- * database decides (factors written by this job carry its id); only a dry run then checks less than a real run.
+ * so a later record of a user written by this job is refused (user_split_in_file), or with a user refused before.
+ * Past the bound, the database decides (factors written by this job carry its id); only a dry run then checks less.
  */
 export const MAX_TRACKED_USERS = 200_000;
 /** A running job's row is refreshed (updated_at) at least this often (issue 17 review, item 2). */

@@ -209,4 +209,39 @@ describe("operator CLI: import", () => {
 		expect(viaKey.code, viaKey.stderr).toBe(0);
 		expect(JSON.parse(viaKey.stdout)).toMatchObject({ status: "completed", format: "pskc", counts: { users_created: 1 } });
 	}, 120_000);
+
+	for (const signal of ["SIGTERM", "SIGINT"] as const) {
+		it(`${signal} while a job runs: the job ends failed (interrupted) before the CLI exits with 1; the batches before it stay`, async () => {
+			const child = spawn(process.execPath, [binary, "import", "--tenant", tenant, "--user-from", "label", "--format", "otpauth", "-"], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+			let stdout = "";
+			let stderr = "";
+			child.stdout!.on("data", (chunk) => (stdout += chunk));
+			child.stderr!.on("data", (chunk) => (stderr += chunk));
+			const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+			// 600 users: the first batch (500) commits; standard input stays open, as a pipe from a slow producer.
+			const lines = Array.from({ length: 600 }, (_, index) => `otpauth://totp/Acme:${signal}-${index}?secret=${encodeBase32(randomBytes(20))}&issuer=Acme\n`);
+			child.stdin!.write(lines.join(""));
+			const node = await createApp(loadConfig(env, process.cwd()), { logger: false });
+			try {
+				let running: { id: string } | undefined;
+				for (let tries = 0; tries < 200 && running === undefined; tries += 1) {
+					running = (await node.store.importJobs.list(tenant, 50)).find((job) => job.status === "running" && JSON.parse(job.counts).users_created === 500);
+					if (running === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+				}
+				expect(running, stderr).toBeDefined();
+				child.kill(signal);
+				expect(await exited, stderr).toBe(1);
+				expect(stderr).toContain("interrupted");
+				expect(stdout).toContain("failed");
+				const job = await node.store.importJobs.find(tenant, running!.id);
+				expect(job).toMatchObject({ status: "failed" });
+				expect(JSON.parse(job!.error!)).toMatchObject({ code: "interrupted" });
+				expect(JSON.parse(job!.counts)).toMatchObject({ users_created: 500 });
+			} finally {
+				child.kill("SIGKILL");
+				await node.close();
+			}
+		}, 60_000);
+	}
+
 });

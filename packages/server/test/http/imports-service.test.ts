@@ -7,7 +7,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBase32 } from "../../src/core/base32.js";
 import { createKeyring } from "../../src/core/keyring.js";
-import { getImportJob, importItems, listImportJobs, runImport } from "../../src/services/imports.js";
+import { getImportJob, HEARTBEAT_MS, importItems, listImportJobs, runImport, STALE_MS } from "../../src/services/imports.js";
 import { importRef } from "../../src/services/import-ref.js";
 import type { ImportOptions } from "../../src/services/import-types.js";
 import { tenantContext, type TenantContext } from "../../src/services/tenant-context.js";
@@ -42,10 +42,12 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 	let ctx: TenantContext;
 	let counting: { count(): Promise<Record<string, number>>; deliveries(type: string): Promise<number>; close(): Promise<void> };
 	let dropSchema: (() => Promise<void>) | undefined;
+	let schemaURL: string | undefined;
 
 	beforeAll(async () => {
 		const schema = dialect === "postgres" ? await createPostgresSchema() : undefined;
 		dropSchema = schema?.drop;
+		schemaURL = schema?.url;
 		const env = { TWOFOLD_WEBHOOK_ALLOW_PRIVATE: "true" };
 		t = await buildTestApp({ env: schema === undefined ? env : { ...env, TWOFOLD_DATABASE_URL: schema.url } });
 		ctx = await adminContext();
@@ -131,14 +133,24 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect((await listImportJobs(t.app.services.deps, ctx, { limit: 5 })).map((listed) => listed.job_id)).toContain(report.job_id);
 	});
 
-	it("keeps the source's last used step: a code the old system accepted is refused here (R-OTP-1)", async () => {
+	it("fences TOTP at max(the source's last used step, the current step): no code the old system may have accepted replays here (R-OTP-1)", async () => {
 		const secret = randomBytes(20);
 		const step = Math.floor(unix() / 30);
-		const oldCode = oathTOTP(secret, (step - 1) * 30);
-		// The source accepted the previous step's code; the current one was never used.
+		// The export says step - 1 was the last used; the old system stayed live after its export and may have accepted
+		// the current step's code too: that code is refused here, the next step's works.
 		expect((await run([record("dee", secret, { lastUsedStep: step - 1 })])).counts.users_created).toBe(1);
-		expect((await verify("dee", oldCode)).json.error.code).toBe("invalid_code");
+		expect((await verify("dee", oathTOTP(secret, (step - 1) * 30))).json.error.code).toBe("invalid_code");
+		expect((await verify("dee", oathTOTP(secret, step * 30))).json.error.code).toBe("invalid_code");
+		nextStep(t.clock);
 		expect((await verify("dee", oathTOTP(secret, unix()))).status).toBe(200);
+		// A source step ahead of ours (its clock was fast) is kept: the code of that step is refused, the one after works.
+		const ahead = randomBytes(20);
+		const now = Math.floor(unix() / 30);
+		expect((await run([record("dee-ahead", ahead, { lastUsedStep: now + 1 })])).counts.users_created).toBe(1);
+		expect((await verify("dee-ahead", oathTOTP(ahead, (now + 1) * 30))).json.error.code).toBe("invalid_code");
+		nextStep(t.clock);
+		nextStep(t.clock);
+		expect((await verify("dee-ahead", oathTOTP(ahead, unix()))).status).toBe(200);
 	});
 
 	it("is idempotent: the same file again creates nothing, skipped as already imported", async () => {
@@ -297,21 +309,65 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect(failed?.data.error).toEqual(report.error);
 	});
 
-	it("records of one user far apart in the file join the factors this job gave them, across batches", async () => {
-		const yanSecret = randomBytes(20);
-		const items: ImportItem[] = [record("zed", randomBytes(20)), record("yan", yanSecret)];
-		for (let index = 0; index < 600; index += 1) items.push(record(`filler-${index}`, randomBytes(20)));
-		const hotpSecret = randomBytes(20);
-		items.push(record("zed", hotpSecret, { type: "hotp", counter: 0 }));
-		// yan's first TOTP token is committed with the first batch; a second one later is ambiguous, and refused.
-		items.push(record("yan", randomBytes(20)));
-		const report = await run(items);
-		expect(report.counts).toMatchObject({ users_created: 602, factors_created: 603, invalid: 1 });
-		expect(report.entries).toMatchObject([{ userId: "yan", code: "duplicate_user" }]);
-		expect((await factorsOf("zed"))!.map((factor) => factor.type).sort()).toEqual(["hotp", "totp"]);
-		expect((await verify("zed", oathHOTP(hotpSecret, 0))).status).toBe(200);
+	it("a user split across batches is reported (user_split_in_file, invalid) and a re-run of the file finishes them; never beside a factor of their own", async () => {
+		const zedTotp = randomBytes(20);
+		const zedHotp = randomBytes(20);
+		const xiaTotp = randomBytes(20);
+		const file = (): ImportItem[] => {
+			const items: ImportItem[] = [record("split-zed", zedTotp), record("split-xia", xiaTotp)];
+			for (let index = 0; index < 600; index += 1) items.push(record(`split-fill-${index}`, Uint8Array.from(fillers[index]!)));
+			items.push(record("split-zed", zedHotp, { type: "hotp", counter: 0, period: undefined }));
+			items.push(record("split-xia", randomBytes(20), { type: "hotp", counter: 0, period: undefined }));
+			return items;
+		};
+		const fillers = Array.from({ length: 600 }, () => randomBytes(20));
+		const first = await run(file());
+		// The first batch (500 users) is committed when the later records come: they cannot join it atomically.
+		expect(first.counts).toMatchObject({ records: 604, users_created: 602, factors_created: 602, invalid: 2, skipped: 0 });
+		expect(first.entries.map((entry) => [entry.userId, entry.outcome, entry.code]).sort()).toEqual([
+			["split-xia", "invalid", "user_split_in_file"],
+			["split-zed", "invalid", "user_split_in_file"],
+		]);
+		expect((await factorsOf("split-zed"))!.map((factor) => factor.type)).toEqual(["totp"]);
+
+		// Between the runs, xia enrolls a factor of their own beside the imported one: the re-run must not plant the
+		// rest of the file's tokens beside it (R-LC-1).
 		nextStep(t.clock);
-		expect((await verify("yan", oathTOTP(yanSecret, unix()))).status).toBe(200);
+		const own = await t.call("POST", "/v1/users/split-xia/factors", { type: "totp", code: oathTOTP(xiaTotp, unix()) });
+		expect(own.status, own.body).toBe(201);
+		expect((await t.call("POST", `/v1/users/split-xia/factors/${own.json.factor.id}/confirm`, { code: codeFor(own.json.totp.secret, t.clock()) })).status).toBe(200);
+
+		const second = await run(file());
+		expect(second.status).toBe("completed");
+		// zed is finished: their HOTP token is written beside the TOTP token this file gave them.
+		expect(second.counts).toMatchObject({ records: 604, users_created: 0, factors_created: 1, invalid: 0 });
+		expect((await factorsOf("split-zed"))!.map((factor) => factor.type).sort()).toEqual(["hotp", "totp"]);
+		expect((await verify("split-zed", oathHOTP(zedHotp, 0))).status).toBe(200);
+		nextStep(t.clock);
+		expect((await verify("split-zed", oathTOTP(zedTotp, unix()))).status).toBe(200);
+		// xia: their own factor is not one of this file's, so nothing is written for them.
+		expect(second.entries.filter((entry) => entry.userId === "split-xia").map((entry) => entry.code)).toEqual(["already_imported", "user_has_factor"]);
+		const xia = (await t.app.services.deps.store.factors.listForUser(t.tenantId, "split-xia")).filter((factor) => factor.status === "active");
+		expect(xia.map((factor) => factor.type).sort()).toEqual(["totp", "totp"]);
+
+		// A third run: nothing left to do.
+		const third = await run(file());
+		expect(third.counts).toMatchObject({ factors_created: 0, users_created: 0, invalid: 0 });
+	});
+
+	it("each user whole: a user with several records in one batch gets all of them or none", async () => {
+		const good = [randomBytes(20), randomBytes(20)];
+		const report = await run([
+			record("whole-a", good[0]!),
+			record("whole-b", randomBytes(20)),
+			record("whole-a", good[1]!, { type: "hotp", counter: 4, period: undefined }),
+			record("whole-b", randomBytes(20), { type: "hotp", counter: 1, period: undefined }),
+			record("whole-b", randomBytes(8), { serial: "WB-3" }),
+		]);
+		expect(report.counts).toMatchObject({ records: 5, users_created: 1, factors_created: 2, invalid: 3 });
+		expect((await factorsOf("whole-a"))!.map((factor) => factor.type).sort()).toEqual(["hotp", "totp"]);
+		expect(await factorsOf("whole-b")).toBeUndefined();
+		expect(report.entries.filter((entry) => entry.userId === "whole-b").map((entry) => entry.code).sort()).toEqual(["other_record_invalid", "other_record_invalid", "secret_too_short"]);
 	});
 
 	it("an enrollment racing the job never fails a batch: each contested user ends with the import's factor or their own, never both", async () => {
@@ -443,10 +499,126 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		await expect(getImportJob(t.app.services.deps, ctx, "imp_nothere")).rejects.toMatchObject({ code: "import_not_found" });
 	});
 
-	it("reports, job rows and events never contain a secret", async () => {
-		const secret = randomBytes(20);
-		const report = await run([record("uma", secret), record("uma", randomBytes(20))]);
-		const text = JSON.stringify([report, await getImportJob(t.app.services.deps, ctx, report.job_id!), await eventsOf("uma", "verification.failed")]);
-		for (const form of [encodeBase32(secret), secret.toString("hex"), secret.toString("base64")]) expect(text).not.toContain(form);
+	it("no secret in any event, webhook delivery, job row, factor column (but the sealed envelope) or report, after a successful import", async () => {
+		const hook = await t.call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["factor.imported", "import.completed", "factor.created", "factor.activated"] });
+		expect(hook.status, hook.body).toBe(201);
+		const secrets = { totp: randomBytes(20), hotp: randomBytes(20), weak: randomBytes(10), resync: randomBytes(32) };
+		const report = await run([
+			record("uma", secrets.totp, { serial: "UMA-1" }),
+			record("uma", secrets.hotp, { type: "hotp", counter: 12, period: undefined }),
+			record("vin", secrets.weak),
+			record("wyn", secrets.resync, { type: "hotp", period: undefined, algorithm: "SHA256" }),
+		]);
+		expect(report.counts).toMatchObject({ users_created: 3, factors_created: 4, weak_secret: 1, invalid: 0 });
+		const { db } = createKysely(schemaURL === undefined ? { sqlitePath: `${t.dataDir}/twofold.db` } : { databaseURL: schemaURL, sqlitePath: "" });
+		try {
+			const factors = await db.selectFrom("factors").selectAll().where("user_id", "in", ["uma", "vin", "wyn"]).execute();
+			expect(factors).toHaveLength(4);
+			const text = JSON.stringify([
+				report,
+				await getImportJob(t.app.services.deps, ctx, report.job_id!),
+				await db.selectFrom("import_jobs").selectAll().where("id", "=", report.job_id!).execute(),
+				await db.selectFrom("events").selectAll().execute(),
+				await db.selectFrom("webhook_deliveries").selectAll().execute(),
+				factors.map(({ secret_envelope: _sealed, ...columns }) => columns),
+			]);
+			expect(text).toContain(report.job_id!);
+			for (const secret of Object.values(secrets)) {
+				const forms = [encodeBase32(secret), encodeBase32(secret).replace(/=+$/, ""), secret.toString("hex"), secret.toString("hex").toUpperCase(), secret.toString("base64"), secret.toString("base64url")];
+				for (const form of forms) expect(text.includes(form), form).toBe(false);
+			}
+		} finally {
+			await db.destroy();
+			await t.call("DELETE", `/v1/webhooks/${hook.json.webhook.id}`);
+		}
 	});
+
+	it("a job whose process died (no heartbeat for 5 minutes) is ended failed, interrupted, when read; its import.failed event once", async () => {
+		const deps = t.app.services.deps;
+		const known = new Set((await listImportJobs(deps, ctx, { limit: 100 })).map((job) => job.job_id));
+		let release!: () => void;
+		const hung = new Promise<void>((resolve) => (release = resolve));
+		async function* stalled(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 501; index += 1) yield record(`stale-${String(index).padStart(4, "0")}`, randomBytes(20));
+			await hung;
+		}
+		const running = importItems(deps, ctx, stalled(), { format: "otpauth", dryRun: false });
+		let job: Awaited<ReturnType<typeof getImportJob>> | undefined;
+		for (let tries = 0; tries < 400 && job?.counts.users_created !== 500; tries += 1) {
+			job = (await listImportJobs(deps, ctx, { limit: 100 })).find((listed) => !known.has(listed.job_id));
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
+		expect(job).toMatchObject({ status: "running", counts: { users_created: 500 } });
+		const jobId = job!.job_id!;
+		// Alive: the heartbeat refreshes the row while the job waits for input (HEARTBEAT_MS, real time).
+		t.clock.set(t.clock().getTime() + 60_000);
+		const beatAt = t.clock().getTime();
+		await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS + 1500));
+		expect(Number((await deps.store.importJobs.find(t.tenantId, jobId))!.updated_at)).toBe(beatAt);
+		expect(await getImportJob(deps, ctx, jobId)).toMatchObject({ status: "running" });
+		// Dead: the clock jumps past STALE_MS in one step, as when no heartbeat came (the process was killed).
+		t.clock.set(beatAt + STALE_MS + 1000);
+		const [got, listed] = await Promise.all([getImportJob(deps, ctx, jobId), listImportJobs(deps, ctx, { limit: 100 })]);
+		for (const seen of [got, listed.find((entry) => entry.job_id === jobId)!]) {
+			expect(seen).toMatchObject({ status: "failed", error: { code: "interrupted" }, counts: { users_created: 500 } });
+			expect(seen.finished_at).not.toBeNull();
+		}
+		await getImportJob(deps, ctx, jobId);
+		// The job itself (it was only stalled here) cannot end it again: the conditional update decided once.
+		release();
+		expect(await running).toMatchObject({ job_id: jobId, status: "failed", error: { code: "interrupted" } });
+		const failed = ((await t.call("GET", "/v1/events?type=import.failed")).json.events as { data: Record<string, unknown> }[]).filter((event) => event.data.job_id === jobId);
+		expect(failed).toHaveLength(1);
+		expect(failed[0]!.data.error).toMatchObject({ code: "interrupted" });
+		expect(((await t.call("GET", "/v1/events?type=import.completed")).json.events as { data: Record<string, unknown> }[]).filter((event) => event.data.job_id === jobId)).toEqual([]);
+	}, 60_000);
+
+	it("an aborted signal (the CLI's SIGINT/SIGTERM) ends the job failed, interrupted, even while the reader waits; committed batches stay", async () => {
+		const deps = t.app.services.deps;
+		const controller = new AbortController();
+		async function* forever(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 501; index += 1) yield record(`sig-${String(index).padStart(4, "0")}`, randomBytes(20));
+			setTimeout(() => controller.abort(), 50);
+			await new Promise(() => undefined);
+		}
+		const report = await importItems(deps, ctx, forever(), { format: "otpauth", dryRun: false, signal: controller.signal });
+		expect(report).toMatchObject({ status: "failed", error: { code: "interrupted" }, counts: { users_created: 500 } });
+		expect(await getImportJob(deps, ctx, report.job_id!)).toMatchObject({ status: "failed", error: { code: "interrupted" } });
+		expect(await factorsOf("sig-0500")).toBeUndefined();
+		const failed = ((await t.call("GET", "/v1/events?type=import.failed")).json.events as { data: Record<string, unknown> }[]).filter((event) => event.data.job_id === report.job_id);
+		expect(failed).toHaveLength(1);
+	});
+
+	it("two imports of overlapping files at once both finish, each user imported once (PostgreSQL: locks in one order, a lost race retried)", async () => {
+		const deps = t.app.services.deps;
+		// Users whose ids sort differently by collation and by byte (case, punctuation), in opposite orders in the two files.
+		const users = Array.from({ length: 1400 }, (_, index) => [`Con-${index}`, `con-${index}`, `c_on.${index}`, `CON_${index}`][index % 4]!);
+		const fileOf = (ids: string[]) => ids.map((id) => record(id, randomBytes(20)));
+		const [a, b] = await Promise.all([
+			importItems(deps, ctx, itemsOf(fileOf(users.slice(0, 1000))), { format: "otpauth", dryRun: false }),
+			importItems(deps, ctx, itemsOf(fileOf(users.slice(400).reverse())), { format: "otpauth", dryRun: false }),
+		]);
+		expect(a.status).toBe("completed");
+		expect(b.status).toBe("completed");
+		expect(a.counts.users_created + b.counts.users_created).toBe(1400);
+		expect(a.counts.skipped + b.counts.skipped).toBe(600);
+		const rows = await deps.store.factors.listLiveForUsers(t.tenantId, users);
+		expect(rows).toHaveLength(1400);
+		expect(new Set(rows.map((row) => row.user_id)).size).toBe(1400);
+
+		// One serial, a different user in each file, both files at once: the later transaction loses the race on the
+		// unique reference (23505) and its batch, decided again, refuses that user (reference_in_use); neither job fails.
+		const serials = Array.from({ length: 300 }, (_, index) => `RACE-${index}`);
+		const [c, d] = await Promise.all([
+			importItems(deps, ctx, itemsOf(serials.map((serial) => record(`left-${serial}`, randomBytes(20), { serial }))), { format: "otpauth", dryRun: false }),
+			importItems(deps, ctx, itemsOf(serials.map((serial) => record(`right-${serial}`, randomBytes(20), { serial }))), { format: "otpauth", dryRun: false }),
+		]);
+		expect([c.status, d.status]).toEqual(["completed", "completed"]);
+		expect(c.counts.users_created + d.counts.users_created).toBe(300);
+		expect(c.counts.invalid + d.counts.invalid).toBe(300);
+		for (const entry of [...c.entries, ...d.entries]) expect(entry.code).toBe("reference_in_use");
+		const owners = await deps.store.factors.findImportRefs(t.tenantId, serials.map((serial) => importRef(deps.keyring, { userId: "", type: "totp", secret: new Uint8Array(), serial })));
+		expect(owners).toHaveLength(300);
+	}, 120_000);
+
 });
