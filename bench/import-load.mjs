@@ -17,11 +17,11 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { cpus, loadavg, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import pg from "pg";
 import { createApp } from "../packages/server/dist/app.js";
 import { loadConfig } from "../packages/server/dist/config.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { importSecret, importUserId, writeImportFiles, writeOathCSV, writePSKC } from "./import-files.mjs";
+import { postgresSchema } from "./postgres-schema.mjs";
 
 const CLI = new URL("../packages/server/bin/twofold.js", import.meta.url).pathname;
 /** The issue's figures (issue 17, Speed): on this 2-core machine. */
@@ -32,28 +32,10 @@ export function machineLoad() {
 	return `load ${loadavg().map((l) => l.toFixed(2)).join(", ")} on ${cpus().length} cores (up ${Math.round(uptime() / 60)} min)`;
 }
 
-async function postgresSchema() {
-	const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-	const schema = `bench_import_${randomBytes(6).toString("hex")}`;
-	const run = async (statement) => {
-		const client = new pg.Client({ connectionString: base });
-		await client.connect();
-		try {
-			await client.query(statement);
-		} finally {
-			await client.end();
-		}
-	};
-	await run(`create schema ${schema}`);
-	const url = new URL(base);
-	url.searchParams.set("options", `-c search_path=${schema}`);
-	return { url: url.toString(), drop: () => run(`drop schema ${schema} cascade`) };
-}
-
 /** A fresh database (SQLite data dir or PostgreSQL schema) with one tenant: the env a twofold process needs, and its key. */
 async function freshDatabase(database, root) {
 	const dataDir = mkdtempSync(join(root, `data-${database}-`));
-	const schema = database === "postgres" ? await postgresSchema() : undefined;
+	const schema = database === "postgres" ? await postgresSchema("bench_import") : undefined;
 	const env = {
 		TWOFOLD_DATA_DIR: dataDir,
 		TWOFOLD_MASTER_KEY: randomBytes(32).toString("base64"),

@@ -20,13 +20,13 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { readFileSync } from "node:fs";
-import pg from "pg";
 import { decodeBase32 } from "../packages/server/dist/core/base32.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { enrollInterference } from "./enroll-interference.mjs";
 import { pacedLoad } from "./paced-load.mjs";
 import { promptPageSizes, promptRound, promptSetup } from "./prompt-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
+import { postgresSchema } from "./postgres-schema.mjs";
 
 // BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
 const mode = process.env.BENCH_MODE ?? "verify";
@@ -48,24 +48,6 @@ const withPrompt = process.env.BENCH_PROMPT !== "0";
 const promptRequests = Number(process.env.BENCH_PROMPT_REQUESTS ?? 2000);
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
-
-async function postgresSchema() {
-	const base = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-	const schema = `bench_${randomBytes(6).toString("hex")}`;
-	const run = async (statement) => {
-		const client = new pg.Client({ connectionString: base });
-		await client.connect();
-		try {
-			await client.query(statement);
-		} finally {
-			await client.end();
-		}
-	};
-	await run(`create schema ${schema}`);
-	const url = new URL(base);
-	url.searchParams.set("options", `-c search_path=${schema}`);
-	return { url: url.toString(), drop: () => run(`drop schema ${schema} cascade`) };
-}
 
 /** Peak resident set of a process (VmHWM), in MB. */
 function peakRSS(pid) {
@@ -190,7 +172,7 @@ const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
 	const secretSeed = randomBytes(32);
-	schema = database === "postgres" ? await postgresSchema() : undefined;
+	schema = database === "postgres" ? await postgresSchema("bench") : undefined;
 	process.stdout.write(`seeding ${users} users (${database})...\n`);
 	const { apiKey, enrollerApiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
 	baseline = await start([new URL("./baseline.mjs", import.meta.url).pathname], {});

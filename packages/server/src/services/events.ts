@@ -3,6 +3,7 @@ import type { EventList } from "../contract/schemas/events.js";
 import { generateId } from "../core/id.js";
 import type { RandomReader } from "../core/random.js";
 import type { EventQuery, Store } from "../store/store.js";
+import type { EventTable } from "../store/tables.js";
 
 /** Audit event types (docs/events.md). Payloads carry ids, reasons and counts, never secrets or codes (R-ST-4). */
 export const EVENT_TYPES = [
@@ -61,15 +62,7 @@ export const eventObservers = new Set<(type: EventType) => void>();
  * kept and is not counted (issue 14).
  */
 export async function appendEvent(tx: Store, random: RandomReader, now: number, event: NewEvent): Promise<void> {
-	await tx.events.append({
-		id: generateId("evt", random),
-		tenant_id: event.tenantId,
-		user_id: event.userId ?? null,
-		type: event.type,
-		factor_id: event.factorId ?? null,
-		data: JSON.stringify(event.data ?? {}),
-		created_at: now,
-	});
+	await tx.events.append(eventRow(random, now, event));
 	tx.afterCommit(() => {
 		for (const observe of eventObservers) observe(event.type);
 	});
@@ -78,17 +71,7 @@ export async function appendEvent(tx: Store, random: RandomReader, now: number, 
 /** appendEvent for many events at once, in order (a bulk import's batch, issue 17): the same rows, fewer statements. */
 export async function appendEvents(tx: Store, random: RandomReader, now: number, events: readonly NewEvent[]): Promise<void> {
 	if (events.length === 0) return;
-	await tx.events.appendMany(
-		events.map((event) => ({
-			id: generateId("evt", random),
-			tenant_id: event.tenantId,
-			user_id: event.userId ?? null,
-			type: event.type,
-			factor_id: event.factorId ?? null,
-			data: JSON.stringify(event.data ?? {}),
-			created_at: now,
-		})),
-	);
+	await tx.events.appendMany(events.map((event) => eventRow(random, now, event)));
 	tx.afterCommit(() => {
 		for (const event of events) for (const observe of eventObservers) observe(event.type);
 	});
@@ -106,4 +89,17 @@ export async function listEvents(store: Store, tenantId: string, query: EventQue
 	}));
 	const last = rows[rows.length - 1];
 	return { events, next_cursor: rows.length === query.limit && last !== undefined ? String(last.seq) : null };
+}
+
+/** The stored row of an event (its id drawn here): one shape for appendEvent and appendEvents. */
+function eventRow(random: RandomReader, now: number, event: NewEvent): Omit<EventTable, "seq"> {
+	return {
+		id: generateId("evt", random),
+		tenant_id: event.tenantId,
+		user_id: event.userId ?? null,
+		type: event.type,
+		factor_id: event.factorId ?? null,
+		data: JSON.stringify(event.data ?? {}),
+		created_at: now,
+	};
 }
