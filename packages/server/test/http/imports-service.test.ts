@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { sql } from "kysely";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBase32 } from "../../src/core/base32.js";
 import { createKeyring } from "../../src/core/keyring.js";
@@ -587,6 +589,30 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect(await factorsOf("sig-0500")).toBeUndefined();
 		const failed = ((await t.call("GET", "/v1/events?type=import.failed")).json.events as { data: Record<string, unknown> }[]).filter((event) => event.data.job_id === report.job_id);
 		expect(failed).toHaveLength(1);
+	});
+
+	it("a signal does not make the job keep what it read: the live heap stays flat over 20,000 records (100,000 users in 250 MB)", async () => {
+		// A Promise.race of each read against one long-lived "interrupted" promise kept every read's result on that
+		// promise until the job ended: the live heap grew by the size of every record read (a 360 MB peak at 100,000).
+		setFlagsFromString("--expose-gc");
+		const gc = runInNewContext("gc") as () => void;
+		const live = () => {
+			gc();
+			return getHeapStatistics().used_heap_size;
+		};
+		const controller = new AbortController();
+		const measured: number[] = [];
+		async function* file(): AsyncGenerator<ImportItem> {
+			for (let index = 0; index < 20_000; index += 1) {
+				if (index === 2_000) measured.push(live());
+				// A 1 KB label per record: what a leak of the records read would keep, 20 MB in all.
+				yield record(`heap-${index}`, randomBytes(20), { label: `label ${index} ${"x".repeat(1024)}` });
+			}
+			measured.push(live());
+		}
+		const report = await importItems(t.app.services.deps, ctx, file(), { format: "otpauth", dryRun: true, signal: controller.signal });
+		expect(report.counts.records).toBe(20_000);
+		expect(measured[1]! - measured[0]!, "bytes the live heap grew by over 18,000 records").toBeLessThan(8 * 1024 * 1024);
 	});
 
 	it("two imports of overlapping files at once both finish, each user imported once (PostgreSQL: locks in one order, a lost race retried)", async () => {
