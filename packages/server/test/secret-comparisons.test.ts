@@ -30,6 +30,8 @@ export const ALLOWED: Record<string, string> = {
 		"nothing secret is compared, and the SDK (a separate package, also run in browsers' bundlers) does not import the server's helper.",
 	"packages/sdk/src/prompt-checks.ts: (claims.action_hash ?? null) !== session.actionHash":
 		"the same public SHA-256 of the operation, in the prompt's id_token, read after jose verified its signature (issue 15).",
+	'packages/server/src/services/imports.ts: Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))':
+		"a sort, not a check: an import batch's user ids (not secrets) put in UTF-8 byte order, the order PostgreSQL's COLLATE \"C\" locks them in, so two concurrent imports lock their users in one order (issue 17).",
 };
 
 const root = new URL("../../../", import.meta.url).pathname;
