@@ -8,7 +8,8 @@
 import autocannon from "autocannon";
 import { pacedLoad } from "./paced-load.mjs";
 
-function enrollLoad(url, apiKey, seconds, connections) {
+/** POST /v1/users/{id}/factors ({"type":"totp"}), a new user each request, for `seconds` over `connections`: autocannon's result. */
+export function enrollLoad(url, apiKey, seconds, connections) {
 	let n = 0;
 	return new Promise((resolve, reject) => {
 		autocannon(

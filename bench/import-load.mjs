@@ -16,11 +16,11 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import { createApp } from "../packages/server/dist/app.js";
 import { loadConfig } from "../packages/server/dist/config.js";
 import { generateTOTP } from "../packages/server/dist/core/totp.js";
 import { importSecret, importUserId, writeImportFiles, writeOathCSV, writePSKC } from "./import-files.mjs";
+import { enrollLoad } from "./enroll-interference.mjs";
 import { postgresSchema } from "./postgres-schema.mjs";
 
 const CLI = new URL("../packages/server/bin/twofold.js", import.meta.url).pathname;
@@ -136,28 +136,7 @@ async function enrollRate({ database, root, seconds, connections }) {
 			child.on("exit", (code) => reject(new Error(`twofold serve exited with ${code}: ${out}`)));
 		});
 		const load = machineLoad();
-		let n = 0;
-		const result = await new Promise((resolve, reject) =>
-			autocannon(
-				{
-					url,
-					connections,
-					duration: seconds,
-					requests: [
-						{
-							method: "POST",
-							setupRequest: (request) => ({
-								...request,
-								path: `/v1/users/enroll-${n++}/factors`,
-								headers: { authorization: `Bearer ${db.apiKey}`, "content-type": "application/json" },
-								body: '{"type":"totp"}',
-							}),
-						},
-					],
-				},
-				(error, r) => (error ? reject(error) : resolve(r)),
-			),
-		);
+		const result = await enrollLoad(url, db.apiKey, seconds, connections);
 		return { usersPerSecond: result["2xx"] / seconds, non2xx: result.non2xx, errors: result.errors + result.timeouts, load };
 	} finally {
 		await new Promise((resolve) => {
