@@ -5,10 +5,10 @@ import type { Store } from "../store/store.js";
 import type { FactorTable, ImportJobTable } from "../store/tables.js";
 import { DETECT_BYTES, detectFormat } from "../token-files/detect-format.js";
 import { type ImportFormat, type ImportItem, type ImportProblem, type ImportRecord, TokenFileError } from "../token-files/import-record.js";
-import { readTokenFile } from "../token-files/read-token-file.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent, appendEvents, type NewEvent } from "./events.js";
 import { checkRecord } from "./import-decisions.js";
+import { readTokenFileOnThread } from "./import-reader-thread.js";
 import { importRef } from "./import-ref.js";
 import type { ImportCounts, ImportOptions, ImportProgress, ImportReport, ImportReportEntry } from "./import-types.js";
 import { requireAdmin } from "./require-admin.js";
@@ -727,7 +727,7 @@ export async function runImport(
 			yield next.value;
 		}
 	}
-	const items = readTokenFile(counted(), format, options);
+	const items = readTokenFileOnThread(counted(), format, options);
 	return importItems(deps, ctx, items, { ...options, format }, onProgress === undefined ? undefined : (progress) => onProgress({ ...progress, bytes }));
 }
 

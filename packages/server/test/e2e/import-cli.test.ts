@@ -134,7 +134,14 @@ describe("operator CLI: import", () => {
 		expect(wrong.code).toBe(1);
 		expect(JSON.parse(wrong.stdout)).toMatchObject({ status: "failed", counts: { users_created: 0 } });
 
+		// The import fences the step it runs in (R-OTP-1); which step that is must be known below, so the import starts
+		// with at least 20 s of its step left and the test checks it ended in the same step (CI failed once when a slow
+		// import crossed a step boundary and the "current" code of the next step was, rightly, accepted).
+		const secondsLeft = 30 - ((Date.now() / 1000) % 30);
+		if (secondsLeft < 20) await new Promise((resolve) => setTimeout(resolve, secondsLeft * 1000 + 100));
+		const importStep = Math.floor(Date.now() / 30_000);
 		const right = await cliWithFd3(["import", "--tenant", tenant, "--passphrase-fd", "3", "--json", pskcFile], env, passphrase);
+		expect(Math.floor(Date.now() / 30_000), "the import ended in the step it started in").toBe(importStep);
 		expect(right.code, right.stderr).toBe(0);
 		expect(JSON.parse(right.stdout)).toMatchObject({ status: "completed", format: "pskc", counts: { users_created: 1 } });
 		expect(right.stdout + right.stderr).not.toContain(passphrase);
@@ -144,7 +151,7 @@ describe("operator CLI: import", () => {
 		try {
 			const http = await node.http();
 			const key = (await node.services.apiKeys.create(tenant, "default")).token;
-			const at = (Math.floor(Date.now() / 30_000) + 1) * 30;
+			const at = (importStep + 1) * 30;
 			const code = execFileSync("oathtool", ["--totp", "-N", `@${at}`, secret.toString("hex")], { encoding: "utf8" }).trim();
 			const now = execFileSync("oathtool", ["--totp", "-N", `@${at - 30}`, secret.toString("hex")], { encoding: "utf8" }).trim();
 			const verify = (c: string) => http.inject({ method: "POST", url: "/v1/users/pskc-user/verify", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, payload: JSON.stringify({ code: c }) });
