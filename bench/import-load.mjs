@@ -8,12 +8,12 @@
 // The machine's load (uptime) is printed with each figure: on a shared machine a figure means little without it.
 //
 // Environment: BENCH_IMPORT_USERS (100000), BENCH_IMPORT_FORMATS (oath-csv,pskc), BENCH_IMPORT_DATABASES
-// (sqlite,postgres; BENCH_DATABASE_URL as for npm run bench), BENCH_IMPORT_DIR (reuse the files there; they are
+// (sqlite,postgres; BENCH_DATABASE_URL as for npm run bench), BENCH_IMPORT_DIR (reuse the files there, or create it and keep them there; they are
 // generated into a temp dir otherwise, never the repo), BENCH_PSKC_ITERATIONS (600000, as the export writes),
 // BENCH_ENROLL (0 skips the enroll rate), BENCH_SECONDS (10, the enroll load), BENCH_ENROLL_CONNECTIONS (4).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../packages/server/dist/app.js";
@@ -172,6 +172,7 @@ export async function runImportBench() {
 			process.stdout.write(`import files from ${reuse} (${users} users)\n`);
 		} else {
 			const dir = reuse ?? mkdtempSync(join(root, "files-"));
+			mkdirSync(dir, { recursive: true, mode: 0o700 });
 			process.stdout.write(`generating ${users}-user OATH CSV and PSKC files in ${dir}...\n`);
 			const iterations = Number(process.env.BENCH_PSKC_ITERATIONS ?? 600_000);
 			const generated = await writeImportFiles(dir, { users, iterations });
