@@ -11,6 +11,9 @@
 // and each node's peak RSS. The hosted prompt (issue 15, bench/prompt-load.mjs) in every round beside the API verify:
 // GET /authorize, the verify page's GET and the code POST, each BENCH_PROMPT_REQUESTS (default 2000) requests on
 // interactions prepared beforehand, then each page's transferred size (BENCH_PROMPT=0 skips the prompt).
+// BENCH_DATABASE=postgres also prints PostgreSQL's side of each correct-code load per verify (bench/pg-stats.mjs:
+// pg_stat_statements execution time and statements when loaded, WAL bytes, PostgreSQL's CPU), and BENCH_PG_LATENCY_MS=N
+// puts N ms on every round trip between the nodes and PostgreSQL (bench/pg-latency.mjs, issue 19).
 // Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
 import { spawn } from "node:child_process";
@@ -27,6 +30,8 @@ import { pacedLoad } from "./paced-load.mjs";
 import { promptPageSizes, promptRound, promptSetup } from "./prompt-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
 import { postgresSchema } from "./postgres-schema.mjs";
+import { pgLatencyFromEnv, pgLatencyMode } from "./pg-latency.mjs";
+import { pgStatistics } from "./pg-stats.mjs";
 
 // BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
 const mode = process.env.BENCH_MODE ?? "verify";
@@ -47,6 +52,8 @@ const withEnroll = process.env.BENCH_ENROLL !== "0";
 const withPrompt = process.env.BENCH_PROMPT !== "0";
 const promptRequests = Number(process.env.BENCH_PROMPT_REQUESTS ?? 2000);
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
+const pgLatencyMs = pgLatencyFromEnv(process.env.BENCH_PG_LATENCY_MS);
+if (pgLatencyMs !== undefined && database !== "postgres") throw new Error("BENCH_PG_LATENCY_MS needs BENCH_DATABASE=postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
 
 /** Peak resident set of a process (VmHWM), in MB. */
@@ -165,6 +172,8 @@ let baseline;
 let durableBaseline;
 const services = [];
 let schema;
+let pgStats;
+let pgLatency;
 let halfRate;
 let enrollRows;
 let pageSizes;
@@ -175,6 +184,9 @@ try {
 	schema = database === "postgres" ? await postgresSchema("bench") : undefined;
 	process.stdout.write(`seeding ${users} users (${database})...\n`);
 	const { apiKey, enrollerApiKey } = await seed({ dataDir, databaseURL: schema?.url, masterKeyBase64: masterKey, users, secretSeed });
+	if (schema) pgStats = await pgStatistics(schema.url);
+	// Only the nodes under test reach PostgreSQL through the delay; the seed above and pgStats go direct.
+	if (schema && pgLatencyMs !== undefined) pgLatency = await pgLatencyMode({ databaseURL: schema.url, delayMs: pgLatencyMs });
 	baseline = await start([new URL("./baseline.mjs", import.meta.url).pathname], {});
 	if (withDurableBaseline) durableBaseline = await start([new URL("./durable-baseline.mjs", import.meta.url).pathname], {});
 	const startNode = (env = {}) =>
@@ -183,7 +195,7 @@ try {
 			TWOFOLD_MASTER_KEY: masterKey,
 			TWOFOLD_PORT: "0",
 			TWOFOLD_LOG_LEVEL: "warn",
-			...(schema ? { TWOFOLD_DATABASE_URL: schema.url } : {}),
+			...(schema ? { TWOFOLD_DATABASE_URL: pgLatency?.url ?? schema.url } : {}),
 			...env,
 		});
 	for (let i = 0; i < nodeCount; i++) services.push(await startNode());
@@ -226,7 +238,8 @@ try {
 	for (let round = 1; round <= rounds; round++) {
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
 		prepareCodes();
-		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => load(serviceURLs, auth, correct)));
+		const correctLoad = () => load(serviceURLs, auth, correct);
+		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => (pgStats ? pgStats.measure(correctLoad) : correctLoad())));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
 		let promptRows;
@@ -268,11 +281,17 @@ try {
 	await baseline?.stop();
 	await durableBaseline?.stop();
 	for (const s of services) await s.stop();
+	await pgLatency?.stop();
+	await pgStats?.close();
 	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
 const results = perRound.flatMap(({ round, b, ok, bad, durable, promptRows }) => [b, ok, bad, ...(durable ? [durable] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })));
-console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s); ${connections} connections, ${seconds} s each, ${users} users`);
+console.log(
+	`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s)` +
+		`${pgLatency ? `, ${pgLatencyMs} ms added per PostgreSQL round trip` : ""}; ${connections} connections, ${seconds} s each, ${users} users`,
+);
+if (pgLatency) console.log(pgLatency.summary);
 console.table(results.map((r) => ({ ...r, rps: Math.round(r.rps) })));
 const okRatios = perRound.map(({ b, ok }) => ok.rps / b.rps);
 const badRatios = perRound.map(({ b, bad }) => bad.rps / b.rps);
@@ -315,5 +334,6 @@ if (withPrompt) {
 	console.log("prompt pages, transferred (uncompressed: status line, headers and body; assets each counted once; the passkey module apart):");
 	console.table(pageSizes);
 }
+pgStats?.report();
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);
