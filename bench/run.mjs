@@ -11,6 +11,8 @@
 // and each node's peak RSS. The hosted prompt (issue 15, bench/prompt-load.mjs) in every round beside the API verify:
 // GET /authorize, the verify page's GET and the code POST, each BENCH_PROMPT_REQUESTS (default 2000) requests on
 // interactions prepared beforehand, then each page's transferred size (BENCH_PROMPT=0 skips the prompt).
+// BENCH_PEERS=1 (issue 19) adds better-auth's verify-totp to every round, the same load on a peer (bench/peers.mjs;
+// BENCH_PEER_USERS, default 200 per second of load, users signed in before each round).
 // Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
 import { spawn } from "node:child_process";
@@ -27,6 +29,7 @@ import { pacedLoad } from "./paced-load.mjs";
 import { promptPageSizes, promptRound, promptSetup } from "./prompt-load.mjs";
 import { benchSecret, seed } from "./seed.mjs";
 import { postgresSchema } from "./postgres-schema.mjs";
+import { PEER_ROW, startPeers } from "./peers.mjs";
 
 // BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
 const mode = process.env.BENCH_MODE ?? "verify";
@@ -45,6 +48,7 @@ const nodeCount = Number(process.env.BENCH_NODES ?? 1);
 const withDurableBaseline = process.env.BENCH_DURABLE_BASELINE === "1";
 const withEnroll = process.env.BENCH_ENROLL !== "0";
 const withPrompt = process.env.BENCH_PROMPT !== "0";
+const withPeers = process.env.BENCH_PEERS === "1";
 const promptRequests = Number(process.env.BENCH_PROMPT_REQUESTS ?? 2000);
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 if (nodeCount > 1 && database !== "postgres") throw new Error("BENCH_NODES > 1 needs BENCH_DATABASE=postgres (the embedded SQLite file serves one process)");
@@ -130,8 +134,9 @@ function loadOne(url, headers, bodyFor, connectionCount) {
 					{
 						method: "POST",
 						setupRequest: (request) => {
-							const { path, body } = bodyFor();
-							return { ...request, path, headers: { ...headers, "content-type": "application/json" }, body };
+							// A request may bring headers of its own (a peer's cookies).
+							const { path, body, headers: own } = bodyFor();
+							return { ...request, path, headers: { ...headers, ...own, "content-type": "application/json" }, body };
 						},
 					},
 				],
@@ -168,6 +173,7 @@ let schema;
 let halfRate;
 let enrollRows;
 let pageSizes;
+let peers;
 const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
@@ -223,21 +229,25 @@ try {
 	const promptUsers = { nextUser: () => next++ % users, codeOf: (i) => totpNow(secrets[i]) };
 	// On the first node: an interaction lives in the shared database, but one node's figures are the comparable ones.
 	const prompt = withPrompt ? await promptSetup({ url: serviceURLs[0], apiKey }) : undefined;
+	if (withPeers) peers = await startPeers({ start, seconds, connections, twofold: { url: serviceURLs[0], headers: auth, request: correct } });
 	for (let round = 1; round <= rounds; round++) {
+		const peerLoad = await peers?.prepareRound(round);
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
 		prepareCodes();
 		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => load(serviceURLs, auth, correct)));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
+		const peer = peerLoad && row(PEER_ROW, await withCPU([peers.pid], () => peerLoad(load)));
 		let promptRows;
 		if (prompt) {
 			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
 			promptRows = [row("prompt GET /authorize (fresh PAR)", p.authorize), row("prompt GET verify page (fresh interaction)", p.page), row("prompt POST code (correct, fresh interaction)", p.post)];
 			for (const [name, r] of Object.entries(p)) if (r.non2xx + r.errors > 0) process.stdout.write(`prompt ${name}: ${r.non2xx} not as expected, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)}\n`);
 		}
-		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(promptRows ? { promptRows } : {}) });
+		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(peer ? { peer } : {}), ...(promptRows ? { promptRows } : {}) });
 		process.stdout.write(
 			`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}${durable ? `, durable baseline ${durable.rps.toFixed(0)}` : ""}` +
+				`${peer ? `, better-auth ${peer.rps.toFixed(0)}` : ""}` +
 				`${promptRows ? `, prompt authorize ${promptRows[0].rps.toFixed(0)}, page ${promptRows[1].rps.toFixed(0)}, code post ${promptRows[2].rps.toFixed(0)}` : ""}\n`,
 		);
 	}
@@ -267,11 +277,14 @@ try {
 } finally {
 	await baseline?.stop();
 	await durableBaseline?.stop();
+	await peers?.stop();
 	for (const s of services) await s.stop();
 	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
-const results = perRound.flatMap(({ round, b, ok, bad, durable, promptRows }) => [b, ok, bad, ...(durable ? [durable] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })));
+const results = perRound.flatMap(({ round, b, ok, bad, durable, peer, promptRows }) =>
+	[b, ok, bad, ...(durable ? [durable] : []), ...(peer ? [peer] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })),
+);
 console.log(`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s); ${connections} connections, ${seconds} s each, ${users} users`);
 console.table(results.map((r) => ({ ...r, rps: Math.round(r.rps) })));
 const okRatios = perRound.map(({ b, ok }) => ok.rps / b.rps);
@@ -315,5 +328,6 @@ if (withPrompt) {
 	console.log("prompt pages, transferred (uncompressed: status line, headers and body; assets each counted once; the passkey module apart):");
 	console.table(pageSizes);
 }
+if (peers) for (const line of peers.summary(perRound)) console.log(line);
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);
