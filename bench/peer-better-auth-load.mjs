@@ -46,7 +46,7 @@ async function expectOK(url, path, body, jar) {
 /**
  * Steps 1 to 3 for one synthetic user: its email, TOTP key, and the step its first code belongs to. That code is the
  * previous step's, which better-auth's window of ±1 step accepts, so the user's code of the current step is still
- * unused when its first load comes.
+ * unused when its first load comes; if the step turned before a busy server checked it, the current step's.
  */
 async function enrollOne(url, name) {
 	const jar = new Jar();
@@ -56,8 +56,11 @@ async function enrollOne(url, name) {
 	const secret = new URL(json.totpURI).searchParams.get("secret");
 	const key = secret === null ? null : decodeBase32(secret);
 	if (key === null) throw new Error(`better-auth gave no base32 secret in ${name}'s TOTP URI`);
-	const at = Date.now() - STEP_MS;
-	await expectOK(url, VERIFY_PATH, { code: totpAt(key, at) }, jar);
+	let at = Date.now() - STEP_MS;
+	if ((await post(url, VERIFY_PATH, { code: totpAt(key, at) }, { jar })).status !== 200) {
+		at = Date.now();
+		await expectOK(url, VERIFY_PATH, { code: totpAt(key, at) }, jar);
+	}
 	return { email, key, lastStep: stepOf(at) };
 }
 
