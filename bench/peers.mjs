@@ -52,7 +52,7 @@ export async function startPeers({ start, seconds, connections, twofold, users =
 					mostUsed = Math.max(mostUsed, Math.min(round.next, round.users.length));
 					if (round.exhausted > 0) {
 						ranOut.push(roundNumber);
-						log(`warning: round ${roundNumber}: better-auth's load ran out of prepared sign-ins (${round.users.length}); ${round.exhausted} requests went without one and failed: raise BENCH_PEER_USERS`);
+						log(`warning: round ${roundNumber}: better-auth's load ran out of its ${round.users.length} prepared sign-ins; ${round.exhausted} more requests were made without one (each fails, none replays a code): raise BENCH_PEER_USERS`);
 					}
 					return result;
 				};
