@@ -21,7 +21,7 @@ import { createHash, randomBytes } from "node:crypto";
 const REDIRECT = "https://app.bench.example/callback";
 
 /** A cookie jar of one browser: every cookie set is kept (paths are not enforced; each jar serves one interaction). */
-class Jar {
+export class Jar {
 	cookies = new Map();
 	take(response) {
 		for (const line of response.headers.getSetCookie()) {
@@ -38,7 +38,7 @@ class Jar {
 }
 
 /** Runs fn over 0..count-1 with `width` in flight at once. */
-async function inParallel(count, width, fn) {
+export async function inParallel(count, width, fn) {
 	const results = new Array(count);
 	let next = 0;
 	await Promise.all(

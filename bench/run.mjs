@@ -14,6 +14,8 @@
 // BENCH_DATABASE=postgres also prints PostgreSQL's side of each correct-code load per verify (bench/pg-stats.mjs:
 // pg_stat_statements execution time and statements when loaded, WAL bytes, PostgreSQL's CPU), and BENCH_PG_LATENCY_MS=N
 // puts N ms on every round trip between the nodes and PostgreSQL (bench/pg-latency.mjs, issue 19).
+// BENCH_PEERS=1 (issue 19) adds better-auth's verify-totp to every round, the same load on a peer (bench/peers.mjs;
+// BENCH_PEER_USERS, default 200 per second of load, users signed in before each round).
 // Codes are computed before each load, so the load generator, which shares the
 // machine's cores with the service, spends nothing per request on HMACs.
 import { spawn } from "node:child_process";
@@ -32,6 +34,7 @@ import { benchSecret, seed } from "./seed.mjs";
 import { postgresSchema } from "./postgres-schema.mjs";
 import { pgLatencyFromEnv, pgLatencyMode } from "./pg-latency.mjs";
 import { pgStatistics } from "./pg-stats.mjs";
+import { PEER_ROW, startPeers } from "./peers.mjs";
 
 // BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
 const mode = process.env.BENCH_MODE ?? "verify";
@@ -50,6 +53,7 @@ const nodeCount = Number(process.env.BENCH_NODES ?? 1);
 const withDurableBaseline = process.env.BENCH_DURABLE_BASELINE === "1";
 const withEnroll = process.env.BENCH_ENROLL !== "0";
 const withPrompt = process.env.BENCH_PROMPT !== "0";
+const withPeers = process.env.BENCH_PEERS === "1";
 const promptRequests = Number(process.env.BENCH_PROMPT_REQUESTS ?? 2000);
 if (database !== "sqlite" && database !== "postgres") throw new Error("BENCH_DATABASE must be sqlite or postgres");
 const pgLatencyMs = pgLatencyFromEnv(process.env.BENCH_PG_LATENCY_MS);
@@ -137,8 +141,9 @@ function loadOne(url, headers, bodyFor, connectionCount) {
 					{
 						method: "POST",
 						setupRequest: (request) => {
-							const { path, body } = bodyFor();
-							return { ...request, path, headers: { ...headers, "content-type": "application/json" }, body };
+							// A request may bring headers of its own (a peer's cookies).
+							const { path, body, headers: own } = bodyFor();
+							return { ...request, path, headers: { ...headers, ...own, "content-type": "application/json" }, body };
 						},
 					},
 				],
@@ -177,6 +182,7 @@ let pgLatency;
 let halfRate;
 let enrollRows;
 let pageSizes;
+let peers;
 const rss = [];
 try {
 	const masterKey = randomBytes(32).toString("base64");
@@ -235,22 +241,26 @@ try {
 	const promptUsers = { nextUser: () => next++ % users, codeOf: (i) => totpNow(secrets[i]) };
 	// On the first node: an interaction lives in the shared database, but one node's figures are the comparable ones.
 	const prompt = withPrompt ? await promptSetup({ url: serviceURLs[0], apiKey }) : undefined;
+	if (withPeers) peers = await startPeers({ start, seconds, connections, twofold: { url: serviceURLs[0], headers: auth, request: correct } });
 	for (let round = 1; round <= rounds; round++) {
+		const peerLoad = await peers?.prepareRound(round);
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
 		prepareCodes();
 		const correctLoad = () => load(serviceURLs, auth, correct);
 		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => (pgStats ? pgStats.measure(correctLoad) : correctLoad())));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
+		const peer = peerLoad && row(PEER_ROW, await withCPU([peers.pid], () => peerLoad(load)));
 		let promptRows;
 		if (prompt) {
 			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
 			promptRows = [row("prompt GET /authorize (fresh PAR)", p.authorize), row("prompt GET verify page (fresh interaction)", p.page), row("prompt POST code (correct, fresh interaction)", p.post)];
 			for (const [name, r] of Object.entries(p)) if (r.non2xx + r.errors > 0) process.stdout.write(`prompt ${name}: ${r.non2xx} not as expected, ${r.errors} errors; statuses ${JSON.stringify(r.statuses)}\n`);
 		}
-		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(promptRows ? { promptRows } : {}) });
+		perRound.push({ round, b, ok, bad, ...(durable ? { durable } : {}), ...(peer ? { peer } : {}), ...(promptRows ? { promptRows } : {}) });
 		process.stdout.write(
 			`round ${round}: baseline ${b.rps.toFixed(0)} req/s, correct ${ok.rps.toFixed(0)}, wrong ${bad.rps.toFixed(0)}${durable ? `, durable baseline ${durable.rps.toFixed(0)}` : ""}` +
+				`${peer ? `, better-auth ${peer.rps.toFixed(0)}` : ""}` +
 				`${promptRows ? `, prompt authorize ${promptRows[0].rps.toFixed(0)}, page ${promptRows[1].rps.toFixed(0)}, code post ${promptRows[2].rps.toFixed(0)}` : ""}\n`,
 		);
 	}
@@ -280,13 +290,16 @@ try {
 } finally {
 	await baseline?.stop();
 	await durableBaseline?.stop();
+	await peers?.stop();
 	for (const s of services) await s.stop();
 	await pgLatency?.stop();
 	await pgStats?.close();
 	await schema?.drop();
 	rmSync(dataDir, { recursive: true, force: true });
 }
-const results = perRound.flatMap(({ round, b, ok, bad, durable, promptRows }) => [b, ok, bad, ...(durable ? [durable] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })));
+const results = perRound.flatMap(({ round, b, ok, bad, durable, peer, promptRows }) =>
+	[b, ok, bad, ...(durable ? [durable] : []), ...(peer ? [peer] : []), ...(promptRows ?? [])].map((r) => ({ round, ...r })),
+);
 console.log(
 	`\nmachine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}; ${database}, ${nodeCount} node(s)` +
 		`${pgLatency ? `, ${pgLatencyMs} ms added per PostgreSQL round trip` : ""}; ${connections} connections, ${seconds} s each, ${users} users`,
@@ -335,5 +348,6 @@ if (withPrompt) {
 	console.table(pageSizes);
 }
 pgStats?.report();
+if (peers) for (const line of peers.summary(perRound)) console.log(line);
 console.log(`wrong-code/baseline ratio: ${median(badRatios).toFixed(2)}`);
 console.log(`verify/baseline ratio: ${median(okRatios).toFixed(2)}`);
