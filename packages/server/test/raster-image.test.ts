@@ -1,31 +1,11 @@
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { GIF_1x1, JPEG_MIN, png1x1, WEBP_1x1 } from "./logo-fixtures.js";
+import { GIF_1x1, JPEG_MIN, png1x1, pngChunk, WEBP_1x1 } from "./logo-fixtures.js";
 import { isRasterType, rasterImageType } from "../src/core/raster-image.js";
 
 const PNG_SIGNATURE = png1x1().subarray(0, 8);
 const IHDR_2x2 = Buffer.from("00000002000000020802000000", "hex");
 const IDAT_2x2 = deflateSync(Buffer.from([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 0]));
-
-/** CRC-32 as PNG defines it, a plain bitwise implementation (not the module's table). */
-function crc(data: Buffer): number {
-	let c = ~0;
-	for (const byte of data) {
-		c ^= byte;
-		for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-	}
-	return ~c >>> 0;
-}
-
-/** A PNG chunk with its length and a correct CRC. */
-function chunk(type: string, data: Buffer): Buffer {
-	const length = Buffer.alloc(4);
-	length.writeUInt32BE(data.length);
-	const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-	const sum = Buffer.alloc(4);
-	sum.writeUInt32BE(crc(body));
-	return Buffer.concat([length, body, sum]);
-}
 
 describe("rasterImageType: the logo formats by their bytes (issue 15)", () => {
 	it("recognizes well-formed PNG, GIF, JPEG and WebP", () => {
@@ -60,7 +40,7 @@ describe("rasterImageType: the logo formats by their bytes (issue 15)", () => {
 
 	it("checks PNG CRCs as zlib computes them (a PNG made with another IDAT is still recognized)", () => {
 		// Build a second valid PNG with a different IDAT, computing CRCs with a plain reference implementation.
-		const image = Buffer.concat([PNG_SIGNATURE, chunk("IHDR", IHDR_2x2), chunk("IDAT", IDAT_2x2), chunk("IEND", Buffer.alloc(0))]);
+		const image = Buffer.concat([PNG_SIGNATURE, pngChunk("IHDR", IHDR_2x2), pngChunk("IDAT", IDAT_2x2), pngChunk("IEND", Buffer.alloc(0))]);
 		expect(rasterImageType(image)).toBe("image/png");
 	});
 });
@@ -81,14 +61,14 @@ describe("rasterImageType: every structural check counts", () => {
 	});
 
 	it("needs IHDR first, 13 bytes long, and chunk types of four letters (all with correct CRCs)", () => {
-		const iend = chunk("IEND", Buffer.alloc(0));
+		const iend = pngChunk("IEND", Buffer.alloc(0));
 		const png = (...chunks: Buffer[]) => Buffer.concat([PNG_SIGNATURE, ...chunks, iend]);
-		expect(rasterImageType(png(chunk("IHDR", IHDR_2x2), chunk("IDAT", IDAT_2x2)))).toBe("image/png");
-		expect(rasterImageType(png(chunk("IDAT", IDAT_2x2), chunk("IHDR", IHDR_2x2)))).toBeNull();
-		expect(rasterImageType(png(chunk("IHDR", IHDR_2x2.subarray(0, 12)), chunk("IDAT", IDAT_2x2)))).toBeNull();
-		expect(rasterImageType(png(chunk("IHDR", Buffer.concat([IHDR_2x2, Buffer.alloc(1)])), chunk("IDAT", IDAT_2x2)))).toBeNull();
-		for (const type of ["tEX1", "tE t", "<scr"]) expect(rasterImageType(png(chunk("IHDR", IHDR_2x2), chunk(type, Buffer.from("x")), chunk("IDAT", IDAT_2x2))), type).toBeNull();
-		expect(rasterImageType(png(chunk("IHDR", IHDR_2x2), chunk("tEXt", Buffer.from("x")), chunk("IDAT", IDAT_2x2)))).toBe("image/png");
+		expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2), pngChunk("IDAT", IDAT_2x2)))).toBe("image/png");
+		expect(rasterImageType(png(pngChunk("IDAT", IDAT_2x2), pngChunk("IHDR", IHDR_2x2)))).toBeNull();
+		expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2.subarray(0, 12)), pngChunk("IDAT", IDAT_2x2)))).toBeNull();
+		expect(rasterImageType(png(pngChunk("IHDR", Buffer.concat([IHDR_2x2, Buffer.alloc(1)])), pngChunk("IDAT", IDAT_2x2)))).toBeNull();
+		for (const type of ["tEX1", "tE t", "<scr"]) expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2), pngChunk(type, Buffer.from("x")), pngChunk("IDAT", IDAT_2x2))), type).toBeNull();
+		expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2), pngChunk("tEXt", Buffer.from("x")), pngChunk("IDAT", IDAT_2x2)))).toBe("image/png");
 	});
 
 	it("JPEG: needs SOI and a marker at the start and EOI at the very end; SOI then EOI, 4 bytes, is the shortest shape", () => {
