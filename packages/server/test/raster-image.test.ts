@@ -65,6 +65,8 @@ describe("rasterImageType: every structural check counts", () => {
 		const png = (...chunks: Buffer[]) => Buffer.concat([PNG_SIGNATURE, ...chunks, iend]);
 		expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2), pngChunk("IDAT", IDAT_2x2)))).toBe("image/png");
 		expect(rasterImageType(png(pngChunk("IDAT", IDAT_2x2), pngChunk("IHDR", IHDR_2x2)))).toBeNull();
+		// Another chunk first, even one of IHDR's length.
+		expect(rasterImageType(png(pngChunk("tEXt", Buffer.alloc(13, 0x41)), pngChunk("IHDR", IHDR_2x2), pngChunk("IDAT", IDAT_2x2)))).toBeNull();
 		expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2.subarray(0, 12)), pngChunk("IDAT", IDAT_2x2)))).toBeNull();
 		expect(rasterImageType(png(pngChunk("IHDR", Buffer.concat([IHDR_2x2, Buffer.alloc(1)])), pngChunk("IDAT", IDAT_2x2)))).toBeNull();
 		for (const type of ["tEX1", "tE t", "<scr"]) expect(rasterImageType(png(pngChunk("IHDR", IHDR_2x2), pngChunk(type, Buffer.from("x")), pngChunk("IDAT", IDAT_2x2))), type).toBeNull();
