@@ -26,7 +26,7 @@ describe("rasterImageType: the logo formats by their bytes (issue 15)", () => {
 		expect(rasterImageType(Buffer.concat([png1x1().subarray(0, 33), html]))).toBeNull();
 		expect(rasterImageType(Buffer.concat([png1x1(), html]))).toBeNull();
 		const corrupt = Buffer.from(png1x1());
-		corrupt[20] ^= 0xff; // inside IHDR's data: its CRC no longer matches
+		corrupt[20]! ^= 0xff; // inside IHDR's data: its CRC no longer matches
 		expect(rasterImageType(corrupt)).toBeNull();
 		// The signature alone is not an image.
 		expect(rasterImageType(png1x1().subarray(0, 8))).toBeNull();
@@ -50,7 +50,7 @@ describe("rasterImageType: every structural check counts", () => {
 	it("refuses a PNG whose signature differs in any one byte", () => {
 		for (let index = 0; index < 8; index++) {
 			const image = png1x1();
-			image[index] ^= 0x01;
+			image[index]! ^= 0x01;
 			expect(rasterImageType(image), `signature byte ${index}`).toBeNull();
 		}
 	});
