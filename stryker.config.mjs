@@ -11,6 +11,11 @@ export default {
 	// perTest coverage: each mutant runs only the tests that reached its code.
 	coverageAnalysis: "perTest",
 	mutate: [
+		// core/assertion-contract.ts is a symbolic link to shared/assertion-contract.ts, as is the SDK's
+		// src/assertion-contract.ts. The sandbox copies each link as a file of its own, so the contract is
+		// mutated once, under this core path, where core/assertion-contract.test.ts pins it; the SDK's copy
+		// is the same text and is deliberately not listed (it would only measure the same lines again,
+		// against the slower SDK tests).
 		"packages/server/src/core/**/*.ts",
 		"!packages/server/src/core/**/*.test.ts",
 		"packages/server/src/services/attempt-budget.ts",

@@ -29,5 +29,16 @@ describe("base32 (RFC 4648 §6)", () => {
 		expect(decodeBase32("mzxw6ytboi")).not.toBeNull();
 		expect(decodeBase32("MZXW6YQ=")).not.toBeNull();
 		for (const bad of ["", "====", "MZX W6", "MZXW6!", "MZXW1", "M", "MZX", "MZXW6Y"]) expect(decodeBase32(bad)).toBeNull();
+		// Every character is checked, the first too, at lengths that whole bytes could have.
+		for (const bad of ["0MZXW6YQ", "1MZXW6YQ", " MZXW6YQ", "MZXW6YQ8"]) expect(decodeBase32(bad), bad).toBeNull();
+		// "=" is padding only at the end.
+		for (const bad of ["=MZXW6YQ", "MZX=W6YQ", "MZ=XW6YQ=="]) expect(decodeBase32(bad), bad).toBeNull();
+		expect(Buffer.from(decodeBase32("MZXW6===")!).toString()).toBe("foo");
+	});
+
+	it("refuses a non-ASCII look-alike instead of folding it (issue 12)", () => {
+		// U+017F LONG S would uppercase to "S"; the input is refused, not thrown on.
+		expect(decodeBase32("MZXW6YT\u017F")).toBeNull();
+		expect(decodeBase32("mzxw6ytb\u0131")).toBeNull();
 	});
 });

@@ -17,6 +17,16 @@ describe("wasRecentlyUsed: counters last-lookBehind+1 … last (R-OTP-9, audit o
 		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[0]!, lastUsed: 0, lookBehind: 11 })).toBe(true);
 		expect(() => wasRecentlyUsed({ ...base, code: "000000", lastUsed: 5, lookBehind: 102 })).toThrow(TypeError);
 	});
+
+	it("takes a look-behind of 0 to 101 (look-ahead's bound plus the counter itself), and refuses any other as misuse", () => {
+		for (const lookBehind of [-1, 102, 1.5, Number.NaN]) {
+			expect(() => wasRecentlyUsed({ ...base, code: APPENDIX_D[5]!, lastUsed: 5, lookBehind })).toThrow(new TypeError("HOTP look-behind must be an integer from 0 to 101"));
+		}
+		// 0 looks at nothing; 100 and 101 are allowed and reach back to counter 0.
+		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[5]!, lastUsed: 5, lookBehind: 0 })).toBe(false);
+		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[0]!, lastUsed: 5, lookBehind: 100 })).toBe(true);
+		expect(wasRecentlyUsed({ ...base, code: APPENDIX_D[0]!, lastUsed: 5, lookBehind: 101 })).toBe(true);
+	});
 });
 
 describe("verifyHOTP: counters last+1 … last+1+lookAhead", () => {
@@ -61,5 +71,7 @@ describe("resyncHOTP: two consecutive codes within last+1 … last+window", () =
 
 	it("refuses a window outside 2-1000 (misuse is a TypeError)", () => {
 		for (const window of [1, 1001, 2.5]) expect(() => resyncHOTP({ ...base, codes: ["755224", "287082"], lastUsed: -1, window })).toThrow(/resync window must be an integer from 2 to 1000/);
+		// The bound itself is allowed.
+		expect(resyncHOTP({ ...base, codes: [APPENDIX_D[8]!, APPENDIX_D[9]!], lastUsed: -1, window: 1000 })).toBe(9);
 	});
 });

@@ -17,6 +17,15 @@ describe("otpauth URI (Key Uri Format)", () => {
 	});
 });
 
+describe("otpauth URI secret (Key Uri Format: padding omitted)", () => {
+	it("drops every trailing \"=\" of a padded secret", () => {
+		const secretOf = (secretBase32: string) => new URL(createTOTPKeyURI({ issuer: "Acme", accountName: "a", secretBase32, algorithm: "SHA1", digits: 6, periodInSeconds: 30 })).searchParams.get("secret");
+		expect(secretOf("MZXW6===")).toBe("MZXW6");
+		expect(secretOf("MZXW6YQ=")).toBe("MZXW6YQ");
+		expect(secretOf("MZXW6YTB")).toBe("MZXW6YTB");
+	});
+});
+
 describe("otpauth URI for HOTP (Key Uri Format, RFC 4226)", () => {
 	it("is hotp with the counter in place of the period", () => {
 		const uri = createHOTPKeyURI({ issuer: "Acme Co", accountName: "user 42", secretBase32: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", algorithm: "SHA1", digits: 6, counter: 9007199254740991 });

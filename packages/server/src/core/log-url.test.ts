@@ -17,4 +17,11 @@ describe("request URLs in log lines (R-ST-4)", () => {
 		expect(logged).toMatch(/…\[\d+ more\]\?\[redacted\]$/);
 		expect(logged).not.toContain("123456");
 	});
+
+	it("keeps a path of exactly LOGGED_PATH_MAX characters whole, and counts what it cuts from a longer one", () => {
+		const atLimit = `/${"p".repeat(LOGGED_PATH_MAX - 1)}`;
+		expect(urlForLog(atLimit)).toBe(atLimit);
+		expect(urlForLog(`${atLimit}x?code=1`)).toBe(`${atLimit}…[1 more]?[redacted]`);
+		expect(urlForLog(`${atLimit}${"x".repeat(1000)}`)).toBe(`${atLimit}…[1000 more]`);
+	});
 });

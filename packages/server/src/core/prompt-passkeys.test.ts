@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { isDomainName } from "./domain-name.js";
 import { promptPasskeysUsable } from "./prompt-passkeys.js";
 
 const rp = (rp_id: string | null, origins: string[]) => ({ rp_id, rp_name: "Example", origins });
@@ -63,16 +62,21 @@ describe("promptPasskeysUsable: can the hosted prompt run WebAuthn with these se
 		const plain = promptPasskeysUsable(rp("example.com", ["http://2fa.example.com"]), "http://2fa.example.com");
 		expect(plain).toMatchObject({ usable: false, reason: expect.stringMatching(/secure context/) });
 		expect(promptPasskeysUsable(rp("example.com", ["https://2fa.example.com"]), "not a url")).toEqual({ usable: false, reason: "TWOFOLD_PUBLIC_URL is not a URL" });
+		// Names under .localhost are loopback too (RFC 6761 §6.3), so http is a secure context there.
+		expect(promptPasskeysUsable(rp("app.localhost", ["http://app.localhost:3000"]), "http://app.localhost:3000")).toEqual({ usable: true });
+		expect(promptPasskeysUsable(rp("localhost.example.com", ["http://localhost.example.com"]), "http://localhost.example.com").usable).toBe(false);
+		// On localhost, only http besides https: another scheme is no secure context even when it is listed.
+		expect(promptPasskeysUsable(rp("localhost", ["ws://localhost:3000"]), "ws://localhost:3000")).toEqual({
+			usable: false,
+			reason: "browsers run WebAuthn only in a secure context: TWOFOLD_PUBLIC_URL must be https (http only for localhost), not ws:",
+		});
 	});
-});
 
-describe("isDomainName: what an rp_id may be", () => {
-	it("takes lowercase names, localhost and A-labels", () => {
-		for (const name of ["example.com", "localhost", "a.b-c.example", "xn--bcher-kva.example", `${"a".repeat(63)}.com`]) expect(isDomainName(name), name).toBe(true);
-	});
-	it("refuses addresses, empty or over-long labels, edge hyphens, upper case, ports and schemes", () => {
-		for (const name of ["127.0.0.1", "10.0.0.1", "1.2.3.4", "", "example..com", ".example.com", "example.com.", "-a.com", "a-.com", "Example.com", "example.com:443", "https://example.com", `${"a".repeat(64)}.com`, "a".repeat(254), "::1"]) {
-			expect(isDomainName(name), name).toBe(false);
-		}
+	it("skips a tenant origin that is not a URL and reads the others", () => {
+		expect(promptPasskeysUsable(rp("example.com", ["not a url", "https://2fa.example.com"]), "https://2fa.example.com")).toEqual({ usable: true });
+		expect(promptPasskeysUsable(rp("example.com", ["not a url"]), "https://2fa.example.com")).toEqual({
+			usable: false,
+			reason: "the prompt's origin https://2fa.example.com is not among webauthn.origins",
+		});
 	});
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, DIALECTS, type TestApp } from "../helpers.js";
-import { GIF_1x1, JPEG_MIN, png1x1, WEBP_1x1 } from "../logo-fixtures.js";
+import { GIF_1x1, JPEG_MIN, png1x1, pngChunk, WEBP_1x1 } from "../logo-fixtures.js";
 
 /**
  * Prompt logos (issue 15): uploaded and stored by Twofold, raster only, checked by bytes and declared type,
@@ -197,20 +197,5 @@ describe.each(DIALECTS)("tenant and client logos (%s)", (dialect) => {
 
 /** A private, ancillary PNG chunk ("prVt") of n data bytes with its CRC: valid PNG structure, any size. */
 function paddingChunk(n: number): Buffer {
-	const data = Buffer.alloc(n, 0x41);
-	const type = Buffer.from("prVt", "ascii");
-	const length = Buffer.alloc(4);
-	length.writeUInt32BE(n);
-	const crc = Buffer.alloc(4);
-	crc.writeUInt32BE(crc32(Buffer.concat([type, data])));
-	return Buffer.concat([length, type, data, crc]);
-}
-
-function crc32(bytes: Buffer): number {
-	let c = ~0;
-	for (const byte of bytes) {
-		c ^= byte;
-		for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-	}
-	return ~c >>> 0;
+	return pngChunk("prVt", Buffer.alloc(n, 0x41));
 }
