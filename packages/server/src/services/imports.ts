@@ -607,7 +607,9 @@ export async function importItems(
 	} catch (thrown) {
 		// The users still being gathered are not written: their secrets go now (R-ST-1).
 		for (const group of pending.values()) for (const record of group.records) record.secret.fill(0);
-		if (thrown instanceof Interrupted) void iterator.return?.()?.catch(() => undefined);
+		// The source is closed whatever stopped the job (a manual loop does not do it as for-await would): the token-file
+		// reader's thread ends and zeroes what it had read ahead; a source that threw is finished already.
+		void iterator.return?.()?.catch(() => undefined);
 		error = stopOf(thrown);
 		if (error === undefined) {
 			// Unexpected: logged here (without the error's data, which may hold a record) before the job ends.

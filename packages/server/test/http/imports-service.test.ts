@@ -451,6 +451,37 @@ describe.skipIf(!OATHTOOL).each(DIALECTS)("import service (%s)", (dialect) => {
 		expect((await listImportJobs(deps, ctx, { limit: 100 })).length).toBe(jobs);
 	});
 
+	it("a store failure mid-job ends the job internal_error, rethrows, and closes the item source (the reader's thread with it)", async () => {
+		const deps = t.app.services.deps;
+		// The first transaction (the first batch's) fails, as a lost disk would; the job's final write still goes through.
+		let failed = false;
+		const store = new Proxy(deps.store, {
+			get(target, property) {
+				if (property === "transaction" && !failed) {
+					return () => {
+						failed = true;
+						return Promise.reject(new Error("the disk went away"));
+					};
+				}
+				const value = Reflect.get(target, property, target) as unknown;
+				return typeof value === "function" ? value.bind(target) : value;
+			},
+		});
+		let closed = false;
+		async function* source(): AsyncGenerator<ImportItem> {
+			try {
+				for (let index = 0; ; index += 1) yield record(`disk-${index}`, randomBytes(20));
+			} finally {
+				closed = true;
+			}
+		}
+		const jobs = await listImportJobs(deps, ctx, { limit: 100 });
+		await expect(importItems({ ...deps, store }, ctx, source(), { format: "otpauth", dryRun: false })).rejects.toThrow("the disk went away");
+		expect(closed, "the item source is returned when the job stops").toBe(true);
+		const [job] = (await listImportJobs(deps, ctx, { limit: 100 })).filter((listed) => !jobs.some((before) => before.job_id === listed.job_id));
+		expect(job).toMatchObject({ status: "failed", error: { code: "internal_error" } });
+	});
+
 	it("webhooks get factor.imported per user and import.completed per job, as for any event", async () => {
 		const hook = await t.call("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/hook", events: ["factor.imported", "import.completed"] });
 		expect(hook.status, hook.body).toBe(201);
