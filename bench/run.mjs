@@ -34,7 +34,6 @@ import { benchSecret, seed } from "./seed.mjs";
 import { postgresSchema } from "./postgres-schema.mjs";
 import { pgLatencyFromEnv, pgLatencyMode } from "./pg-latency.mjs";
 import { pgStatistics } from "./pg-stats.mjs";
-import { PEER_ROW, startPeers } from "./peers.mjs";
 
 // BENCH_MODE=import (npm run bench:import): `twofold import` of 100,000 users instead, bench/import-load.mjs (issue 17).
 const mode = process.env.BENCH_MODE ?? "verify";
@@ -241,7 +240,9 @@ try {
 	const promptUsers = { nextUser: () => next++ % users, codeOf: (i) => totpNow(secrets[i]) };
 	// On the first node: an interaction lives in the shared database, but one node's figures are the comparable ones.
 	const prompt = withPrompt ? await promptSetup({ url: serviceURLs[0], apiKey }) : undefined;
-	if (withPeers) peers = await startPeers({ start, seconds, connections, twofold: { url: serviceURLs[0], headers: auth, request: correct } });
+	// Loaded only when asked for: a run without the peer needs no better-auth installed.
+	const peerModule = withPeers ? await import("./peers.mjs") : undefined;
+	if (peerModule) peers = await peerModule.startPeers({ start, seconds, connections, twofold: { url: serviceURLs[0], headers: auth, request: correct } });
 	for (let round = 1; round <= rounds; round++) {
 		const peerLoad = await peers?.prepareRound(round);
 		const b = row("baseline (bare Fastify)", await load(baseline.url, {}, bare));
@@ -250,7 +251,7 @@ try {
 		const ok = row("twofold verify, correct codes", await withCPU(services.map((s) => s.pid), () => (pgStats ? pgStats.measure(correctLoad) : correctLoad())));
 		const bad = row("twofold verify, wrong codes", await load(serviceURLs, auth, wrong));
 		const durable = durableBaseline && row("bare Fastify + one durable SQLite commit", await load(durableBaseline.url, {}, bare));
-		const peer = peerLoad && row(PEER_ROW, await withCPU([peers.pid], () => peerLoad(load)));
+		const peer = peerLoad && row(peerModule.PEER_ROW, await withCPU([peers.pid], () => peerLoad(load)));
 		let promptRows;
 		if (prompt) {
 			const p = await promptRound({ setup: prompt, connections, requests: promptRequests, ...promptUsers, measure: (run) => withCPU([services[0].pid], run) });
