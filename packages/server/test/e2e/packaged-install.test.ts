@@ -298,6 +298,15 @@ describe.skipIf(!reachable)("the packed SDK and server, installed from their tar
 		expect(stdout).toMatch(/serve/);
 	});
 
+	it("`npx twofold import --dry-run` reads a token file on the installed package's reader thread (issue 17)", async () => {
+		const { stdout: created } = await run("npx", ["--no-install", "twofold", "tenants", "create", "--name", "Importing", "--json"], { cwd: service, env: env() });
+		const tenantId = (JSON.parse(created) as { tenant_id: string }).tenant_id;
+		const file = join(service, "tokens.txt");
+		writeFileSync(file, "otpauth://totp/Acme:ann?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\notpauth://totp/Acme:ben?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n");
+		const { stdout } = await run("npx", ["--no-install", "twofold", "import", "--tenant", tenantId, "--user-from", "label", "--dry-run", "--json", file], { cwd: service, env: env() });
+		expect(JSON.parse(stdout)).toMatchObject({ status: "dry_run", format: "otpauth", counts: { records: 2, users_created: 2, invalid: 0 } });
+	});
+
 	it("the installed server serves the hosted prompt: PAR, /authorize, the verify page and its assets, the code post and the id_token", async () => {
 		const api = async (method: string, path: string, body?: unknown) => {
 			const response = await fetch(`${twofoldUrl}${path}`, {
