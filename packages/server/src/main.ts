@@ -5,6 +5,7 @@ import { migrate } from "./cli/migrate.js";
 import { restoreFence } from "./cli/restore-fence.js";
 import { serve } from "./cli/serve.js";
 import { tenants } from "./cli/tenants.js";
+import { operators } from "./cli/operators.js";
 import { clients } from "./cli/clients.js";
 import { importCommand } from "./cli/import.js";
 import { exportCommand } from "./cli/export.js";
@@ -13,7 +14,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { requireExistingData } from "./data-dir.js";
 import { DurabilityError } from "./store/dialects.js";
 
-const COMMANDS: readonly Command[] = [serve, migrate, tenants, clients, keys, backup, restoreFence, importCommand, exportCommand];
+const COMMANDS: readonly Command[] = [serve, migrate, tenants, operators, clients, keys, backup, restoreFence, importCommand, exportCommand];
 
 const out: Output = {
 	stdout: (text) => process.stdout.write(`${text}\n`),

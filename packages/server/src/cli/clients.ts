@@ -3,6 +3,7 @@ import { createApp } from "../app.js";
 import { isId } from "../core/id.js";
 import { ServiceError } from "../contract/service-error.js";
 import { tenantContext } from "../services/tenant-context.js";
+import { applicationTenantRefusal } from "./application-tenant.js";
 import { type Command, UsageError } from "./command.js";
 
 /** The hosted prompt's registered clients (issue 15), by the operator: the same service as POST /v1/clients. */
@@ -34,8 +35,9 @@ export const clients: Command = {
 		const app = await createApp(config);
 		try {
 			const tenant = await app.store.tenants.find(values.tenant);
-			if (tenant === undefined) {
-				out.stderr(`twofold: no tenant ${values.tenant}`);
+			const refusal = applicationTenantRefusal(values.tenant, tenant !== undefined);
+			if (refusal !== undefined || tenant === undefined) {
+				out.stderr(refusal ?? "");
 				return 1;
 			}
 			const ctx = tenantContext(tenant, { id: "cli", scope: "admin" });

@@ -6,6 +6,7 @@ import { isId } from "../core/id.js";
 import { type ExportFormat, type ExportOptions, type ExportResult, runExport } from "../services/exports.js";
 import { tenantContext } from "../services/tenant-context.js";
 import { PSKC_EXPORT_PBKDF2_ITERATIONS } from "../token-files/pskc-writer.js";
+import { applicationTenantRefusal } from "./application-tenant.js";
 import { type Command, UsageError } from "./command.js";
 import { readHidden } from "./hidden-input.js";
 
@@ -70,8 +71,9 @@ export const exportCommand: Command = {
 		let file: FileHandle | undefined;
 		try {
 			const tenant = await app.store.tenants.find(values.tenant);
-			if (tenant === undefined) {
-				out.stderr(`twofold: no tenant ${values.tenant}`);
+			const refusal = applicationTenantRefusal(values.tenant, tenant !== undefined);
+			if (refusal !== undefined || tenant === undefined) {
+				out.stderr(refusal ?? "");
 				return 1;
 			}
 			// "wx": never an existing path (nor a symbolic link planted there); 0600 before the first byte is written.

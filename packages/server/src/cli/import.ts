@@ -9,6 +9,7 @@ import type { ImportOptions, ImportReport } from "../services/import-types.js";
 import { runImport } from "../services/imports.js";
 import { tenantContext } from "../services/tenant-context.js";
 import { IMPORT_FORMATS, type ImportFormat } from "../token-files/import-record.js";
+import { applicationTenantRefusal } from "./application-tenant.js";
 import { type Command, UsageError } from "./command.js";
 import { heapBound } from "./heap-bound.js";
 import { readHidden } from "./hidden-input.js";
@@ -99,8 +100,9 @@ export const importCommand: Command = {
 		process.on("SIGTERM", onSignal);
 		try {
 			const tenant = await app.store.tenants.find(values.tenant);
-			if (tenant === undefined) {
-				out.stderr(`twofold: no tenant ${values.tenant}`);
+			const refusal = applicationTenantRefusal(values.tenant, tenant !== undefined);
+			if (refusal !== undefined || tenant === undefined) {
+				out.stderr(refusal ?? "");
 				return EXIT_FAILED;
 			}
 			// The CLI acts as the operator: an admin context whose actor is "cli" in the audit log (as `twofold clients`).

@@ -3,6 +3,7 @@ import { createApp } from "../app.js";
 import { isId } from "../core/id.js";
 import { rewrapSecrets } from "../services/master-key-rotation.js";
 import type { PublicAPIKey } from "../services/api-keys.js";
+import { applicationTenantRefusal } from "./application-tenant.js";
 import { type Command, UsageError } from "./command.js";
 
 export const keys: Command = {
@@ -31,8 +32,9 @@ export const keys: Command = {
 			if (values.scope !== "default" && values.scope !== "admin") throw new UsageError("--scope must be default or admin");
 			const app = await createApp(config);
 			try {
-				if ((await app.store.tenants.find(values.tenant)) === undefined) {
-					out.stderr(`twofold: no tenant ${values.tenant}`);
+				const refusal = applicationTenantRefusal(values.tenant, (await app.store.tenants.find(values.tenant)) !== undefined);
+				if (refusal !== undefined) {
+					out.stderr(refusal);
 					return 1;
 				}
 				const key = await app.services.apiKeys.create(values.tenant, values.scope);

@@ -47,6 +47,10 @@ export const ERROR_CODES = {
 	email_not_enabled: { status: 409, message: "Email codes are off for this tenant (PATCH /v1/tenant {\"email\": {\"enabled\": true}})." },
 	recovery_requests_disabled: { status: 409, message: "This tenant does not take recovery requests (prompt.recovery_requests is false)." },
 	assertion_redeemed: { status: 409, message: "This assertion was redeemed already." },
+	system_tenant: {
+		status: 409,
+		message: "This is the system tenant, whose users are the console's operators: it has no API keys; manage operators with `twofold operators`.",
+	},
 	import_timeout: { status: 408, message: "The import's body did not arrive in time (idle or total bound); the job stops, and the batches committed so far stay." },
 	request_timeout: { status: 408, message: "The request's headers or body did not arrive in time; the connection is closed." },
 	factor_expired: { status: 410, message: "The pending factor expired; enroll again." },

@@ -1,7 +1,7 @@
 import { encodeCrockford } from "./crockford.js";
 import type { RandomReader } from "./random.js";
 
-export type IdPrefix = "ten" | "key" | "fac" | "rc" | "evt" | "chl" | "sig" | "whk" | "cli" | "imp";
+export type IdPrefix = "ten" | "key" | "fac" | "rc" | "evt" | "chl" | "sig" | "whk" | "cli" | "imp" | "opr";
 
 /** Prefixed ids with 128 random bits (R-AS-4): unguessable and unlinkable across tenants. */
 export function generateId(prefix: IdPrefix, random: RandomReader): string {

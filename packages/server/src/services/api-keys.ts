@@ -1,5 +1,7 @@
 import { createAPIKey as newAPIKey, hashAPIKeySecret, parseAPIKey } from "../core/api-key.js";
 import { constantTimeEqual } from "../core/constant-time.js";
+import { isSystemTenant } from "../core/system-tenant.js";
+import { ServiceError } from "../contract/service-error.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { tenantContext, type TenantContext } from "./tenant-context.js";
@@ -12,6 +14,8 @@ export async function createAPIKey(
 	tenantId: string,
 	scope: APIKeyScope,
 ): Promise<{ id: string; token: string; scope: APIKeyScope }> {
+	// Issue 16: the operators' tenant has no API keys; only the CLI manages operators, and the console signs them in.
+	if (isSystemTenant(tenantId)) throw new ServiceError("system_tenant");
 	const key = newAPIKey(deps.random);
 	const now = deps.clock().getTime();
 	await deps.store.transaction(async (tx) => {

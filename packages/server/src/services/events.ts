@@ -42,6 +42,10 @@ export const EVENT_TYPES = [
 	"import.completed",
 	"import.failed",
 	"factor.exported",
+	"operator.created",
+	"operator.link_issued",
+	"operator.link_used",
+	"operator.disabled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -24,6 +24,7 @@ import type { CreateClientBody, UpdateClientBody } from "../contract/schemas/cli
 import type { Static } from "@sinclair/typebox";
 import { rotateIdTokenKeys } from "./id-token-keys.js";
 import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
+import { createOperator, disableOperator, listOperators, type NewOperator, redeemEnrollment, reissueEnrollment } from "./operators.js";
 
 /**
  * The use cases, bound to their dependencies. HTTP routes, the CLI and tests
@@ -38,6 +39,14 @@ export function createServices(deps: ServiceDeps) {
 			ensureFirst: () => ensureFirstTenant(deps),
 			view: (ctx: TenantContext) => tenantView(deps, ctx),
 			update: (ctx: TenantContext, patch: TenantSettingsPatch) => updateTenantSettings(deps, ctx, patch),
+		},
+		/** The console's operators (issue 16): the CLI manages them; the console's enrollment route redeems their links. */
+		operators: {
+			create: (input: NewOperator) => createOperator(deps, input),
+			list: () => listOperators(deps),
+			disable: (name: string) => disableOperator(deps, name),
+			reissue: (name: string) => reissueEnrollment(deps, name),
+			redeemEnrollment: (token: string) => redeemEnrollment(deps, token),
 		},
 		apiKeys: {
 			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),

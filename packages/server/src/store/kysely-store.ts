@@ -10,6 +10,7 @@ import { oidcPayloadRepository } from "./repositories/oidc-payloads.js";
 import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { importJobRepository } from "./repositories/imports.js";
+import { operatorRepository } from "./repositories/operators.js";
 import { logoRepository } from "./repositories/logos.js";
 import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
@@ -60,6 +61,7 @@ class BoundStore implements Store {
 	#oidcPayloads?: Store["oidcPayloads"];
 	#promptSessions?: Store["promptSessions"];
 	#importJobs?: Store["importJobs"];
+	#operators?: Store["operators"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -124,6 +126,9 @@ class BoundStore implements Store {
 	}
 	get importJobs() {
 		return (this.#importJobs ??= importJobRepository(this.db));
+	}
+	get operators() {
+		return (this.#operators ??= operatorRepository(this.db));
 	}
 }
 

@@ -7,6 +7,7 @@ import type {
 	EventTable,
 	FactorTable,
 	ImportJobTable,
+	OperatorTable,
 	LogoTable,
 	PromptSessionTable,
 	RecoveryCodeTable,
@@ -54,6 +55,7 @@ export interface Store {
 	oidcPayloads: OIDCPayloadRepository;
 	promptSessions: PromptSessionRepository;
 	importJobs: ImportJobRepository;
+	operators: OperatorRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -140,6 +142,7 @@ export interface SealedSecretRepository {
 export interface TenantRepository {
 	insert(row: TenantTable): Promise<void>;
 	find(id: string): Promise<TenantTable | undefined>;
+	/** The applications' tenants, oldest first: never the system tenant (core/system-tenant.ts), which find() returns. */
 	list(): Promise<TenantTable[]>;
 	updateSettings(id: string, settings: string): Promise<void>;
 	/** The tenant, its row held until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one writer): read-modify-write of settings. */
@@ -267,6 +270,23 @@ export interface ImportJobRepository {
 	 * this call ended it. One conditional update decides, so a job is ended (and its import.failed event appended) once.
 	 */
 	endIfRunning(tenantId: string, id: string, changes: Pick<ImportJobTable, "status" | "error" | "updated_at" | "finished_at"> & Partial<Pick<ImportJobTable, "counts" | "entries" | "entries_truncated">>, staleBefore?: number): Promise<boolean>;
+}
+
+/** Console operators (issue 16): the roster the CLI manages. */
+export interface OperatorRepository {
+	insert(row: OperatorTable): Promise<void>;
+	findByName(name: string): Promise<OperatorTable | undefined>;
+	/** By name. */
+	list(): Promise<OperatorTable[]>;
+	/** A new pending link (its token's hash and expiry) in place of any earlier one. */
+	setEnrollment(id: string, hash: string, expiresAt: number): Promise<void>;
+	/** Active to disabled, and its pending link void: true when this call did it. */
+	disable(id: string, now: number): Promise<boolean>;
+	/**
+	 * Spends a pending link: one conditional update (unused, unexpired, the operator active) decides, so concurrent
+	 * presentations of one link open it once. The operator, or undefined when the link opens nothing.
+	 */
+	spendEnrollment(hash: string, now: number): Promise<OperatorTable | undefined>;
 }
 
 export interface RecoveryCodeRepository {

@@ -317,6 +317,22 @@ export interface ImportJobTable {
 	finished_at: number | null;
 }
 
+/** A console operator (issue 16), a user of the system tenant; never a secret in any column (the link's token is hashed). */
+export interface OperatorTable {
+	id: string;
+	name: string;
+	role: "viewer" | "support" | "admin";
+	/** "*" (every tenant) or JSON of the tenant ids the operator may see and act on. */
+	tenant_scope: string;
+	status: "active" | "disabled";
+	created_at: number;
+	disabled_at: number | null;
+	/** SHA-256 of the pending enrollment link's token (core/operator.ts); null once none is pending. */
+	enrollment_hash: string | null;
+	enrollment_expires_at: number | null;
+	enrollment_used_at: number | null;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -337,4 +353,5 @@ export interface Database {
 	oidc_payloads: OIDCPayloadTable;
 	prompt_sessions: PromptSessionTable;
 	import_jobs: ImportJobTable;
+	operators: OperatorTable;
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { SYSTEM_TENANT_ID } from "../../core/system-tenant.js";
 import type { TenantRepository } from "../store.js";
 import type { Database } from "../tables.js";
 
@@ -19,7 +20,8 @@ export function tenantRepository(db: Kysely<Database>, dialect: "sqlite" | "post
 			return (dialect === "postgres" ? query.forUpdate() : query).executeTakeFirst();
 		},
 		list() {
-			return db.selectFrom("tenants").selectAll().orderBy("created_at").orderBy("id").execute();
+			// The applications' tenants: the system tenant (the console's operators, issue 16) is found by id only.
+			return db.selectFrom("tenants").selectAll().where("id", "<>", SYSTEM_TENANT_ID).orderBy("created_at").orderBy("id").execute();
 		},
 		async updateSettings(id, settings) {
 			await db.updateTable("tenants").set({ settings }).where("id", "=", id).execute();
