@@ -486,6 +486,35 @@ describe.each(DIALECTS)("store contract, imports (%s)", (dialect) => {
 		expect(await store.importJobs.list("ten_imports_other", 10)).toEqual([]);
 	});
 
+	it("operators: a pending link is spent once, never when used, expired, replaced or its operator disabled (issue 16)", async () => {
+		const operator = (id: string, name: string, hash: string) => ({
+			id,
+			name,
+			role: "support" as const,
+			tenant_scope: "*",
+			status: "active" as const,
+			created_at: 1,
+			disabled_at: null,
+			enrollment_hash: hash,
+			enrollment_expires_at: 1_000,
+			enrollment_used_at: null,
+		});
+		await store.operators.insert(operator("opr_a", "contract-a", "hash-a"));
+		await store.operators.insert(operator("opr_b", "contract-b", "hash-b"));
+		await expect(store.operators.insert(operator("opr_c", "contract-a", "hash-c"))).rejects.toThrow();
+		expect(await store.operators.spendEnrollment("hash-a", 1_000)).toBeUndefined();
+		expect(await store.operators.spendEnrollment("hash-a", 999)).toMatchObject({ id: "opr_a", enrollment_used_at: 999 });
+		expect(await store.operators.spendEnrollment("hash-a", 999)).toBeUndefined();
+		await store.operators.setEnrollment("opr_a", "hash-a2", 2_000);
+		expect(await store.operators.spendEnrollment("hash-a", 1_500)).toBeUndefined();
+		expect(await store.operators.disable("opr_b", 5)).toBe(true);
+		expect(await store.operators.disable("opr_b", 6)).toBe(false);
+		expect(await store.operators.spendEnrollment("hash-b", 10)).toBeUndefined();
+		expect(await store.operators.findByName("contract-b")).toMatchObject({ status: "disabled", disabled_at: 5, enrollment_hash: null });
+		expect(await store.operators.spendEnrollment("hash-a2", 1_999)).toMatchObject({ id: "opr_a" });
+		expect((await store.operators.list()).map((row) => row.name)).toEqual(["contract-a", "contract-b"]);
+	});
+
 	it("events.appendMany keeps the order, as append would", async () => {
 		const rows = Array.from({ length: 700 }, (_, index) => ({
 			id: `evt_many_${index}`,
