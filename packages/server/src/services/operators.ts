@@ -92,6 +92,8 @@ export async function reissueEnrollment(deps: ServiceDeps, name: string): Promis
 		if (found === undefined) throw new OperatorError(`no operator named ${name}`);
 		if (found.status !== "active") throw new OperatorError(`operator ${name} is disabled`);
 		await tx.operators.setEnrollment(found.id, hash, now + ENROLLMENT_LINK_TTL_MS);
+		// A new link is for a lost or compromised key: whoever holds the old one is signed out now.
+		await tx.consoleSessions.endAllOf(found.id, now);
 		await appendEvent(tx, deps.random, now, {
 			tenantId: SYSTEM_TENANT_ID,
 			userId: found.name,
@@ -115,6 +117,8 @@ export async function disableOperator(deps: ServiceDeps, name: string): Promise<
 		const found = await tx.operators.findByName(name);
 		if (found === undefined) throw new OperatorError(`no operator named ${name}`);
 		if (!(await tx.operators.disable(found.id, now))) throw new OperatorError(`operator ${name} is disabled already`);
+		// Signed in elsewhere: those sessions end now, not at their timeout.
+		await tx.consoleSessions.endAllOf(found.id, now);
 		await appendEvent(tx, deps.random, now, { tenantId: SYSTEM_TENANT_ID, userId: found.name, type: "operator.disabled", data: { operator_id: found.id } });
 		return publicOperator({ ...found, status: "disabled", disabled_at: now, enrollment_hash: null, enrollment_expires_at: null }, now);
 	});
@@ -135,12 +139,20 @@ export async function redeemEnrollment(deps: ServiceDeps, token: string): Promis
 	});
 }
 
-/** The system tenant, created with the first operator; user verification stays required (R-WA-5), no recovery requests. */
+/**
+ * The system tenant, created with the first operator. User verification stays required (R-WA-5). No recovery
+ * requests: a lost key is re-issued through the CLI. No-factor policy "deny": a name typed on the sign-in page whose
+ * operator has not enrolled yet must not be offered an enrollment (that would let whoever typed it take the account);
+ * only the console's enrollment link (intent=enroll, which only the console's client can send) enrolls an operator.
+ */
 async function ensureSystemTenant(tx: Store, now: number): Promise<void> {
 	if ((await tx.tenants.find(SYSTEM_TENANT_ID)) !== undefined) return;
 	await tx.tenants.lockForInsert();
 	if ((await tx.tenants.find(SYSTEM_TENANT_ID)) !== undefined) return;
-	const settings = mergeTenantSettings(defaultTenantSettings("Twofold operators"), { prompt: { recovery_requests: false } });
+	const settings = mergeTenantSettings(defaultTenantSettings("Twofold operators"), {
+		prompt: { recovery_requests: false, no_factor_policy: "deny" },
+		branding: { display_name: "Twofold console" },
+	});
 	await tx.tenants.insert({ id: SYSTEM_TENANT_ID, name: "Twofold operators", settings: JSON.stringify(settings), created_at: now });
 }
 
@@ -148,7 +160,7 @@ function enrollmentLink(deps: ServiceDeps, token: string): string {
 	return `${deps.issuer()}/console/enroll#token=${token}`;
 }
 
-function publicOperator(row: OperatorTable, now: number): PublicOperator {
+export function publicOperator(row: OperatorTable, now: number): PublicOperator {
 	const enrollment =
 		row.enrollment_hash === null || row.enrollment_expires_at === null
 			? "none"

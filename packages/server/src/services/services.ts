@@ -24,6 +24,8 @@ import type { CreateClientBody, UpdateClientBody } from "../contract/schemas/cli
 import type { Static } from "@sinclair/typebox";
 import { rotateIdTokenKeys } from "./id-token-keys.js";
 import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
+import { consoleClient } from "./console-client.js";
+import { endConsoleSession, readConsoleSession, recordConsoleStepUp, startConsoleSession } from "./console-sessions.js";
 import { createOperator, disableOperator, listOperators, type NewOperator, redeemEnrollment, reissueEnrollment } from "./operators.js";
 
 /**
@@ -47,6 +49,14 @@ export function createServices(deps: ServiceDeps) {
 			disable: (name: string) => disableOperator(deps, name),
 			reissue: (name: string) => reissueEnrollment(deps, name),
 			redeemEnrollment: (token: string) => redeemEnrollment(deps, token),
+		},
+		/** The console (issue 16): its OIDC client of the system tenant's prompt, and its sessions. */
+		console: {
+			client: () => consoleClient(deps),
+			startSession: (operatorName: string) => startConsoleSession(deps, operatorName),
+			readSession: (cookie: string | undefined) => readConsoleSession(deps, cookie),
+			recordStepUp: (cookie: string) => recordConsoleStepUp(deps, cookie),
+			endSession: (cookie: string | undefined) => endConsoleSession(deps, cookie),
 		},
 		apiKeys: {
 			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),

@@ -11,6 +11,7 @@ import { eventRepository } from "./repositories/events.js";
 import { factorRepository } from "./repositories/factors.js";
 import { importJobRepository } from "./repositories/imports.js";
 import { operatorRepository } from "./repositories/operators.js";
+import { consoleSessionRepository } from "./repositories/console-sessions.js";
 import { logoRepository } from "./repositories/logos.js";
 import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
@@ -62,6 +63,7 @@ class BoundStore implements Store {
 	#promptSessions?: Store["promptSessions"];
 	#importJobs?: Store["importJobs"];
 	#operators?: Store["operators"];
+	#consoleSessions?: Store["consoleSessions"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -129,6 +131,9 @@ class BoundStore implements Store {
 	}
 	get operators() {
 		return (this.#operators ??= operatorRepository(this.db));
+	}
+	get consoleSessions() {
+		return (this.#consoleSessions ??= consoleSessionRepository(this.db));
 	}
 }
 

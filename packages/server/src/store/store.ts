@@ -8,6 +8,7 @@ import type {
 	FactorTable,
 	ImportJobTable,
 	OperatorTable,
+	ConsoleSessionTable,
 	LogoTable,
 	PromptSessionTable,
 	RecoveryCodeTable,
@@ -56,6 +57,7 @@ export interface Store {
 	promptSessions: PromptSessionRepository;
 	importJobs: ImportJobRepository;
 	operators: OperatorRepository;
+	consoleSessions: ConsoleSessionRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -287,6 +289,20 @@ export interface OperatorRepository {
 	 * presentations of one link open it once. The operator, or undefined when the link opens nothing.
 	 */
 	spendEnrollment(hash: string, now: number): Promise<OperatorTable | undefined>;
+	find(id: string): Promise<OperatorTable | undefined>;
+}
+
+/** The console's sessions (issue 16), by the SHA-256 of their cookie. */
+export interface ConsoleSessionRepository {
+	insert(row: ConsoleSessionTable): Promise<void>;
+	/** The session, if not ended, not expired and seen since `idleSince`. */
+	findLive(idHash: string, now: number, idleSince: number): Promise<ConsoleSessionTable | undefined>;
+	touch(idHash: string, now: number): Promise<void>;
+	/** Records a fresh prompt verification (step-up). */
+	markVerified(idHash: string, now: number): Promise<void>;
+	end(idHash: string, now: number): Promise<void>;
+	/** Ends every live session of the operator (disabled, or a new key issued): the number ended. */
+	endAllOf(operatorId: string, now: number): Promise<number>;
 }
 
 export interface RecoveryCodeRepository {

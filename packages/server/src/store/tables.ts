@@ -333,6 +333,17 @@ export interface OperatorTable {
 	enrollment_used_at: number | null;
 }
 
+/** A signed-in console session (issue 16): the cookie's SHA-256 only. */
+export interface ConsoleSessionTable {
+	id_hash: string;
+	operator_id: string;
+	created_at: number;
+	last_seen_at: number;
+	verified_at: number;
+	expires_at: number;
+	ended_at: number | null;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -354,4 +365,5 @@ export interface Database {
 	prompt_sessions: PromptSessionTable;
 	import_jobs: ImportJobTable;
 	operators: OperatorTable;
+	console_sessions: ConsoleSessionTable;
 }

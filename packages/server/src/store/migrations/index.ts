@@ -14,6 +14,7 @@ import * as promptSessions from "./2026-12-02-prompt-sessions.js";
 import * as promptEmailChallenge from "./2026-12-03-prompt-email-challenge.js";
 import * as imports from "./2026-12-03-imports.js";
 import * as operators from "./2026-12-03-operators.js";
+import * as consoleSessions from "./2026-12-03-console-sessions.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-03-prompt-email-challenge": promptEmailChallenge,
 	"2026-12-03-imports": imports,
 	"2026-12-03-operators": operators,
+	"2026-12-03-console-sessions": consoleSessions,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

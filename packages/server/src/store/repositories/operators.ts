@@ -8,6 +8,9 @@ export function operatorRepository(db: Kysely<Database>): OperatorRepository {
 		async insert(row) {
 			await db.insertInto("operators").values(row).execute();
 		},
+		find(id) {
+			return db.selectFrom("operators").selectAll().where("id", "=", id).executeTakeFirst();
+		},
 		findByName(name) {
 			return db.selectFrom("operators").selectAll().where("name", "=", name).executeTakeFirst();
 		},
