@@ -33,6 +33,7 @@ import { importRoutes, PSKC_KEY_HEADER, PSKC_PASSPHRASE_HEADER } from "./routes/
 import type { LongUploads, UploadBounds } from "./upload-bounds.js";
 import { clientRoutes } from "./routes/clients.js";
 import { oidcRoutes } from "./routes/oidc.js";
+import { consoleRoutes } from "./routes/console.js";
 import type { OIDCProviders } from "../oidc/providers.js";
 import type { PromptInteractions } from "../oidc/prompt-interaction.js";
 
@@ -233,6 +234,10 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 		}
 		if (options.prompt !== undefined) await prompt.register(promptPageRoutes(services, options.prompt));
 		if (options.oidc !== undefined) await prompt.register(oidcRoutes(options.oidc.providers));
+		// The operator console (issue 16): a client of the system tenant's prompt, so it needs both.
+		if (options.oidc !== undefined && options.prompt !== undefined) {
+			await prompt.register(consoleRoutes(services, { root: () => app, providers: options.oidc.providers, publicUrl: options.prompt.publicUrl }));
+		}
 	});
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

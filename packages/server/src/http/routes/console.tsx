@@ -1,0 +1,283 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { ComponentChildren } from "preact";
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
+import { ACR } from "../../core/assertion-contract.js";
+import { constantTimeEqual } from "../../core/constant-time.js";
+import { EnvelopeError, openSecret, sealSecret } from "../../core/envelope.js";
+import { isOperatorName } from "../../core/operator.js";
+import type { OIDCProviders } from "../../oidc/providers.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleSignInPage } from "../../pages/console-pages.js";
+import { chooseLocale, translator } from "../../pages/i18n.js";
+import { renderDocument } from "../../pages/layout.js";
+import { renderStopPage } from "../../pages/stop-page.js";
+import type { FieldError, PageContext } from "../../pages/view.js";
+import type { ConsoleClient } from "../../services/console-client.js";
+import type { Services } from "../../services/services.js";
+import { promptPageHeaders } from "../prompt-headers.js";
+import { PROMPT_ASSETS } from "./prompt-assets.js";
+
+/**
+ * The operator console (issue 16) at /console: an OpenID Connect client of the system tenant's prompt, served by
+ * Twofold itself. Signing in (and enrolling, from a one-time link) pushes an authorization request for the operator
+ * with acr_values `urn:twofold:acr:phr` only, so nothing but a passkey or security key with user verification opens
+ * a session: a TOTP code or a recovery code never does (R-WA-5). The id_token is checked like any client would
+ * (signature against the issuer's JWKS, iss, aud, exp, nonce), and then its acr once more. The provider is reached
+ * in-process (Fastify's inject): the same endpoints and checks as an application's requests, no network.
+ */
+export interface ConsoleRouteOptions {
+	/** The root app, whose /t/:tenant/ endpoints the console calls in-process. */
+	root: () => FastifyInstance;
+	providers: OIDCProviders;
+	/** TWOFOLD_PUBLIC_URL, or the listening address: https decides HSTS. */
+	publicUrl: () => string;
+}
+
+const SESSION_COOKIE = "__Host-twofold-console";
+const FLOW_COOKIE = "__Host-twofold-console-flow";
+const CSRF_COOKIE = "__Host-twofold-console-csrf";
+/** An authorization round trip to the prompt lasts at most this long (the prompt's own interaction lives 10 min). */
+const FLOW_TTL_MS = 10 * 60_000;
+const OPAQUE = /^[A-Za-z0-9_-]{43}$/;
+const ASSETS = { stylesheet: PROMPT_ASSETS.stylesheet, theme: null, script: PROMPT_ASSETS.script, passkeyScript: PROMPT_ASSETS.passkeyScript };
+const ENROLL_SCRIPT = "/console/assets/enroll.js";
+
+type Form = Record<string, string>;
+/** What the round trip to the prompt must find again at the callback; sealed in a cookie of this browser only. */
+interface Flow {
+	purpose: "sign-in" | "enroll";
+	name: string;
+	state: string;
+	nonce: string;
+	verifier: string;
+	expiresAt: number;
+}
+
+function cookieOf(request: FastifyRequest, name: string): string | undefined {
+	const header = request.headers.cookie;
+	if (header === undefined) return undefined;
+	for (const part of header.split(";")) {
+		const eq = part.indexOf("=");
+		if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+	}
+	return undefined;
+}
+
+/** `__Host-`: Secure, Path=/, no Domain, so no sibling host can set or read it; never readable by script. */
+const cookie = (name: string, value: string, sameSite: "Strict" | "Lax"): string => `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=${sameSite}`;
+const cleared = (name: string): string => `${name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`;
+
+/** The console forms' CSRF token: an HMAC keyed by this browser's random CSRF cookie, per form action. */
+const csrfFor = (csrfCookie: string, action: string): string => createHmac("sha256", Buffer.from(csrfCookie, "base64url")).update(`twofold/console-csrf/v1\u0000${action}`).digest("base64url");
+
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
+
+export function consoleRoutes(services: Services, options: ConsoleRouteOptions): FastifyPluginAsync {
+	const { deps } = services;
+	const isHTTPS = (): boolean => new URL(options.publicUrl()).protocol === "https:";
+	const now = (): number => deps.clock().getTime();
+
+	function pageContext(request: FastifyRequest, csrfCookie: string, action: string): PageContext {
+		const locale = chooseLocale([], request.headers["accept-language"], null);
+		const name = translator(locale)("console.title");
+		return {
+			locale,
+			t: translator(locale),
+			nonce: randomBytes(16).toString("base64url"),
+			tenant: { name, logoUrl: null },
+			client: { name, logoUrl: null },
+			base: "/console",
+			csrf: csrfFor(csrfCookie, action),
+			assets: ASSETS,
+		};
+	}
+
+	/** The browser's CSRF cookie, made when it has none (then set on the response). */
+	function csrfCookieFor(request: FastifyRequest, reply: FastifyReply): string {
+		const existing = cookieOf(request, CSRF_COOKIE);
+		if (existing !== undefined && OPAQUE.test(existing)) return existing;
+		const fresh = base64url(deps.random(32));
+		reply.header("set-cookie", cookie(CSRF_COOKIE, fresh, "Strict"));
+		return fresh;
+	}
+
+	function csrfValid(request: FastifyRequest<{ Body: Form }>, action: string): boolean {
+		const browser = cookieOf(request, CSRF_COOKIE);
+		const submitted = request.body?.csrf;
+		if (browser === undefined || !OPAQUE.test(browser) || typeof submitted !== "string" || submitted.length === 0 || submitted.length > 128) return false;
+		return constantTimeEqual(csrfFor(browser, action), submitted);
+	}
+
+	function send(reply: FastifyReply, page: PageContext, tree: ComponentChildren, status = 200): FastifyReply {
+		return reply.code(status).headers(promptPageHeaders({ nonce: page.nonce, https: isHTTPS() })).type("text/html; charset=utf-8").send(renderDocument(tree));
+	}
+
+	function stop(request: FastifyRequest, reply: FastifyReply, status: number): FastifyReply {
+		const locale = chooseLocale([], request.headers["accept-language"], null);
+		const html = renderStopPage({ locale, t: translator(locale), title: "stop.csrf_title", body: "stop.csrf_body", stylesheet: PROMPT_ASSETS.stylesheet });
+		return reply.code(status).headers(promptPageHeaders({ nonce: randomBytes(16).toString("base64url"), https: isHTTPS() })).type("text/html; charset=utf-8").send(html);
+	}
+
+	function signInPage(request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], status = 200, name?: string, notice?: "console.signed_out"): FastifyReply {
+		const page = pageContext(request, csrfCookieFor(request, reply), "/sign-in");
+		return send(reply, page, <ConsoleSignInPage page={page} errors={errors} name={name} notice={notice === undefined ? undefined : page.t(notice)} />, status);
+	}
+
+	function enrollPage(request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], status = 200): FastifyReply {
+		const page = pageContext(request, csrfCookieFor(request, reply), "/enroll");
+		return send(reply, page, <ConsoleEnrollPage page={page} errors={errors} script={ENROLL_SCRIPT} />, status);
+	}
+
+	const flowData = "twofold/console-flow/v1";
+	const sealFlow = (flow: Flow): string => {
+		const plaintext = Buffer.from(JSON.stringify(flow), "utf8");
+		try {
+			return Buffer.from(sealSecret({ keyring: deps.keyring, plaintext, associatedData: flowData, random: deps.random }), "utf8").toString("base64url");
+		} finally {
+			plaintext.fill(0);
+		}
+	};
+	const openFlow = (value: string | undefined): Flow | undefined => {
+		if (value === undefined || value.length > 2048) return undefined;
+		try {
+			const flow = JSON.parse(Buffer.from(openSecret(deps.keyring, Buffer.from(value, "base64url").toString("utf8"), flowData)).toString("utf8")) as Flow;
+			return flow.expiresAt > now() ? flow : undefined;
+		} catch (error) {
+			if (error instanceof EnvelopeError || error instanceof SyntaxError) return undefined;
+			throw error;
+		}
+	};
+
+	const basic = (client: ConsoleClient): string => `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString("base64")}`;
+
+	/** Pushes the authorization request (RFC 9126) for the operator and sends the browser to the prompt. */
+	async function startFlow(reply: FastifyReply, client: ConsoleClient, purpose: Flow["purpose"], name: string): Promise<FastifyReply> {
+		const flow: Flow = { purpose, name, state: base64url(deps.random(32)), nonce: base64url(deps.random(32)), verifier: base64url(deps.random(32)), expiresAt: now() + FLOW_TTL_MS };
+		const challenge = createHash("sha256").update(flow.verifier).digest("base64url");
+		const pushed = await options.root().inject({
+			method: "POST",
+			url: `/t/${client.tenantId}/par`,
+			headers: { authorization: basic(client), "content-type": "application/x-www-form-urlencoded" },
+			payload: new URLSearchParams({
+				response_type: "code",
+				client_id: client.clientId,
+				scope: "openid",
+				redirect_uri: client.redirectUri,
+				state: flow.state,
+				nonce: flow.nonce,
+				code_challenge: challenge,
+				code_challenge_method: "S256",
+				login_hint: name,
+				// A passkey or security key only: the prompt offers nothing else, and holds the result to it.
+				acr_values: ACR.phishingResistant,
+				intent: purpose === "enroll" ? "enroll" : "verify",
+			}).toString(),
+		});
+		if (pushed.statusCode !== 201) throw new Error(`the console's authorization request was refused (${pushed.statusCode})`);
+		const { request_uri } = JSON.parse(pushed.body) as { request_uri: string };
+		reply.header("set-cookie", cookie(FLOW_COOKIE, sealFlow(flow), "Lax"));
+		return reply.redirect(`/t/${client.tenantId}/authorize?${new URLSearchParams({ client_id: client.clientId, request_uri })}`, 303);
+	}
+
+	/** The code exchanged and the id_token checked as any client checks it; the operator's name, or undefined. */
+	async function finishFlow(client: ConsoleClient, flow: Flow, code: string): Promise<string | undefined> {
+		const issuer = options.providers.issuerOf(client.tenantId);
+		const token = await options.root().inject({
+			method: "POST",
+			url: `/t/${client.tenantId}/token`,
+			headers: { authorization: basic(client), "content-type": "application/x-www-form-urlencoded" },
+			payload: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: client.redirectUri, code_verifier: flow.verifier }).toString(),
+		});
+		if (token.statusCode !== 200) return undefined;
+		const idToken = (JSON.parse(token.body) as { id_token?: unknown }).id_token;
+		if (typeof idToken !== "string") return undefined;
+		const jwks = await options.root().inject({ method: "GET", url: `/t/${client.tenantId}/jwks` });
+		const keys = createLocalJWKSet(JSON.parse(jwks.body) as JSONWebKeySet);
+		try {
+			const { payload } = await jwtVerify(idToken, keys, { issuer, audience: client.clientId, algorithms: ["EdDSA"], currentDate: new Date(now()) });
+			// The nonce ties the token to this flow; the subject must be who asked; the level must be a passkey's.
+			if (typeof payload.nonce !== "string" || !constantTimeEqual(payload.nonce, flow.nonce)) return undefined;
+			if (payload.sub !== flow.name || payload.acr !== ACR.phishingResistant) return undefined;
+			return payload.sub;
+		} catch {
+			return undefined;
+		}
+	}
+
+	return async (app) => {
+		app.removeAllContentTypeParsers();
+		app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string", bodyLimit: 8 * 1024 }, (_request, body, done) => {
+			const form: Form = Object.create(null) as Form;
+			for (const [name, value] of new URLSearchParams(body as string)) form[name] = value;
+			done(null, form);
+		});
+		app.setErrorHandler((error, request, reply) => {
+			request.log.error({ err: error }, "console page failed");
+			if (reply.sent || reply.raw.headersSent) return;
+			return stop(request, reply, 500);
+		});
+
+		app.get(ENROLL_SCRIPT, { schema: { hide: true } }, async (_request, reply) =>
+			reply.headers({ "x-content-type-options": "nosniff", "cache-control": "public, max-age=300", "cross-origin-resource-policy": "same-origin" }).type("text/javascript; charset=utf-8").send(CONSOLE_ENROLL_SCRIPT),
+		);
+
+		app.get("/console", { schema: { hide: true } }, async (request, reply) => {
+			const session = await services.console.readSession(cookieOf(request, SESSION_COOKIE));
+			if (session === undefined) return reply.redirect("/console/sign-in", 303);
+			const page = pageContext(request, csrfCookieFor(request, reply), "/sign-out");
+			return send(reply, page, <ConsoleHomePage page={page} operator={session.operator} />);
+		});
+
+		app.get<{ Querystring: { signed_out?: string } }>("/console/sign-in", { schema: { hide: true } }, async (request, reply) =>
+			signInPage(request, reply, [], 200, undefined, request.query.signed_out === "1" ? "console.signed_out" : undefined),
+		);
+
+		app.post<{ Body: Form }>("/console/sign-in", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request, "/sign-in")) return stop(request, reply, 403);
+			const name = (request.body.name ?? "").trim();
+			if (!isOperatorName(name)) return signInPage(request, reply, [{ field: "name", key: "console.error.name_invalid" }], 400, name.slice(0, 64));
+			const client = await services.console.client();
+			if (client === undefined) return signInPage(request, reply, [{ field: null, key: "console.no_operators" }], 409, name);
+			if (!client.passkeysUsable) return signInPage(request, reply, [{ field: null, key: "console.passkeys_unavailable" }], 409, name);
+			// Every well-formed name goes to the prompt: an unknown one ends there (the system tenant denies a user with
+			// no factor), so this page says nothing about which names exist.
+			return startFlow(reply, client, "sign-in", name);
+		});
+
+		app.get("/console/enroll", { schema: { hide: true } }, async (request, reply) => enrollPage(request, reply));
+
+		app.post<{ Body: Form }>("/console/enroll", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request, "/enroll")) return stop(request, reply, 403);
+			const client = await services.console.client();
+			if (client !== undefined && !client.passkeysUsable) return enrollPage(request, reply, [{ field: null, key: "console.passkeys_unavailable" }], 409);
+			// Spent here, once (a conditional update decides): a second use, an expired or replaced link opens nothing.
+			const operator = client === undefined ? undefined : await services.operators.redeemEnrollment((request.body.token ?? "").trim());
+			if (client === undefined || operator === undefined) return enrollPage(request, reply, [{ field: "token", key: "console.enroll_invalid" }], 400);
+			return startFlow(reply, client, "enroll", operator.name);
+		});
+
+		app.get<{ Querystring: Record<string, string | undefined> }>("/console/callback", { schema: { hide: true } }, async (request, reply) => {
+			const flow = openFlow(cookieOf(request, FLOW_COOKIE));
+			reply.header("set-cookie", cleared(FLOW_COOKIE));
+			const failed = (): FastifyReply => signInPage(request, reply, [{ field: null, key: "console.sign_in_failed" }], 400);
+			const client = await services.console.client();
+			const { state, iss, code } = request.query;
+			// RFC 9207: the answer is from our own issuer; the state is this browser's flow (the cookie only it holds).
+			if (flow === undefined || client === undefined || typeof state !== "string" || !constantTimeEqual(state, flow.state)) return failed();
+			if (iss !== options.providers.issuerOf(client.tenantId) || typeof code !== "string" || code.length === 0) return failed();
+			const name = await finishFlow(client, flow, code);
+			if (name === undefined) return failed();
+			const started = await services.console.startSession(name);
+			if (started === undefined) return failed();
+			reply.header("set-cookie", cookie(SESSION_COOKIE, started.cookie, "Strict"));
+			return reply.redirect("/console", 303);
+		});
+
+		app.post<{ Body: Form }>("/console/sign-out", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request, "/sign-out")) return stop(request, reply, 403);
+			await services.console.endSession(cookieOf(request, SESSION_COOKIE));
+			reply.header("set-cookie", cleared(SESSION_COOKIE));
+			return reply.redirect("/console/sign-in?signed_out=1", 303);
+		});
+	};
+}
