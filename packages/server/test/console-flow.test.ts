@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_TENANT_ID } from "../src/core/system-tenant.js";
 import { buildTestApp, DIALECTS, type TestApp } from "./helpers.js";
 import { Browser, csrfOf } from "./prompt-browser.js";
-import { SoftwareAuthenticator } from "./software-authenticator.js";
+import { ConsoleDriver } from "./console-browser.js";
 
 /**
  * Issue 16: the console signs operators in through the system tenant's own prompt, over real HTTP on loopback, with
@@ -13,74 +13,13 @@ import { SoftwareAuthenticator } from "./software-authenticator.js";
 describe.each(DIALECTS)("console sign-in through the prompt (%s)", (dialect) => {
 	let t: TestApp;
 	let loopback: string;
-	let origin: string;
-	/** Each operator's own authenticator (one key each), as each person holds their own. */
-	const authenticators = new Map<string, SoftwareAuthenticator>();
-	const authenticatorOf = (name: string): SoftwareAuthenticator => {
-		let found = authenticators.get(name);
-		if (found === undefined) {
-			found = new SoftwareAuthenticator("localhost", origin);
-			authenticators.set(name, found);
-		}
-		return found;
-	};
-
-	/** Options of the page's passkey button (an HTML attribute, so entities are undone). */
-	const optionsOf = (html: string, ceremony: "register" | "authenticate") => {
-		const match = new RegExp(`data-passkey="${ceremony}" data-options="([^"]+)"`).exec(html);
-		expect(match, html.slice(0, 2000)).not.toBeNull();
-		return JSON.parse(match![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
-	};
-	/** A Location on the public origin (localhost), followed on the loopback address the server listens at. */
-	const local = (location: string): string => {
-		const url = new URL(location, loopback);
-		return `${url.pathname}${url.search}`;
-	};
-
-	/** From the console's 303 to the prompt: /authorize, then the interaction page. */
-	async function toPrompt(browser: Browser, pushed: Response): Promise<{ url: string; html: string }> {
-		expect(pushed.status, await pushed.clone().text()).toBe(303);
-		const authorize = await browser.fetch(local(pushed.headers.get("location")!));
-		expect(authorize.status, await authorize.clone().text()).toBe(303);
-		const url = local(authorize.headers.get("location")!);
-		expect(url).toMatch(new RegExp(`^/t/${SYSTEM_TENANT_ID}/interaction/`));
-		return { url, html: await (await browser.fetch(url)).text() };
-	}
-
-	/** From the prompt's finishing 303 through the provider back to the console's callback; its answer. */
-	async function toConsole(browser: Browser, finished: Response): Promise<Response> {
-		expect(finished.status, await finished.clone().text()).toBe(303);
-		const resume = await browser.fetch(local(finished.headers.get("location")!));
-		expect(resume.status, await resume.clone().text()).toBe(303);
-		const callback = new URL(resume.headers.get("location")!);
-		expect(callback.pathname).toBe("/console/callback");
-		return browser.fetch(local(callback.href));
-	}
-
-	async function enroll(browser: Browser, token: string, name: string): Promise<Response> {
-		const authenticator = authenticatorOf(name);
-		const page = await (await browser.fetch("/console/enroll")).text();
-		const prompt = await toPrompt(browser, await browser.post("/console/enroll", { csrf: csrfOf(page), token }));
-		expect(await browser.post(`${prompt.url}/enroll`, { csrf: csrfOf(prompt.html), kind: "webauthn" })).toMatchObject({ status: 303 });
-		const setup = await (await browser.fetch(prompt.url)).text();
-		const confirmed = await browser.post(`${prompt.url}/enroll/confirm`, { csrf: csrfOf(setup), credential: JSON.stringify(authenticator.register(optionsOf(setup, "register"))) });
-		expect(confirmed.status, await confirmed.clone().text()).toBe(303);
-		const codes = await (await browser.fetch(prompt.url)).text();
-		return toConsole(browser, await browser.post(`${prompt.url}/recovery-codes/saved`, { csrf: csrfOf(codes), saved: "yes" }));
-	}
-
-	async function signIn(browser: Browser, name: string): Promise<{ url: string; html: string }> {
-		const page = await (await browser.fetch("/console/sign-in")).text();
-		return toPrompt(browser, await browser.post("/console/sign-in", { csrf: csrfOf(page), name }));
-	}
-
-	async function withPasskey(browser: Browser, prompt: { url: string; html: string }, name: string): Promise<Response> {
-		const authenticator = authenticatorOf(name);
-		const challenge = /name="challenge_id" value="([^"]+)"/.exec(prompt.html);
-		expect(challenge, prompt.html.slice(0, 2000)).not.toBeNull();
-		const posted = await browser.post(`${prompt.url}/verify`, { csrf: csrfOf(prompt.html), challenge_id: challenge![1]!, credential: JSON.stringify(authenticator.assert(optionsOf(prompt.html, "authenticate"))) });
-		return toConsole(browser, posted);
-	}
+	let d: ConsoleDriver;
+	const local = (location: string): string => d.local(location);
+	const optionsOf = (html: string, ceremony: "register" | "authenticate") => d.optionsOf(html, ceremony);
+	const authenticatorOf = (name: string) => d.authenticatorOf(name);
+	const enroll = (browser: Browser, token: string, name: string) => d.enroll(browser, `https://x/#token=${token}`, name);
+	const signIn = (browser: Browser, name: string) => d.signIn(browser, name);
+	const withPasskey = (browser: Browser, prompt: { url: string; html: string }, name: string) => d.withPasskey(browser, prompt, name);
 
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect });
@@ -88,8 +27,9 @@ describe.each(DIALECTS)("console sign-in through the prompt (%s)", (dialect) => 
 		const port = (t.http.server.address() as AddressInfo).port;
 		loopback = `http://127.0.0.1:${port}`;
 		// localhost, not 127.0.0.1: a browser takes no IP address as a WebAuthn rp_id.
-		origin = `http://localhost:${port}`;
+		const origin = `http://localhost:${port}`;
 		t.app.listeningAt(origin);
+		d = new ConsoleDriver(loopback, origin);
 	});
 	afterAll(() => t?.close());
 

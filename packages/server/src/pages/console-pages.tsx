@@ -77,19 +77,250 @@ export function ConsoleEnrollPage({ page, errors, script }: { page: PageContext;
 	);
 }
 
-export function ConsoleHomePage({ page, operator }: { page: PageContext; operator: ConsoleOperatorView }) {
+export interface ConsoleTenantView {
+	id: string;
+	name: string;
+}
+
+/** The signed-in operator's own line and sign-out, at the top of every signed-in page. */
+function OperatorBar({ page, operator }: { page: PageContext; operator: ConsoleOperatorView }) {
 	return (
-		<ConsoleLayout page={page} title={page.t("console.home_title")}>
-			<h1 id="page-title">{page.t("console.home_title")}</h1>
-			<p class="lead" id="signed-in-as">
-				{page.t("console.signed_in_as", { name: operator.name, role: operator.role })}
-			</p>
-			<p id="scope">{operator.tenants === "all" ? page.t("console.tenants_all") : page.t("console.tenants_some", { tenants: operator.tenants.join(", ") })}</p>
-			<PostForm page={page} action="/sign-out" id="sign-out-form">
-				<button type="submit" class="button button-secondary" id="sign-out">
+		<div class="operator-bar">
+			<p id="signed-in-as">{page.t("console.signed_in_as", { name: operator.name, role: operator.role })}</p>
+			<form method="post" action="/console/sign-out" id="sign-out-form" noValidate>
+				<input type="hidden" name="csrf" value={page.csrf} />
+				<button type="submit" class="button-link" id="sign-out">
 					{page.t("console.sign_out")}
 				</button>
+			</form>
+		</div>
+	);
+}
+
+export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext; operator: ConsoleOperatorView; tenants: readonly ConsoleTenantView[] }) {
+	return (
+		<ConsoleLayout page={page} title={page.t("console.home_title")}>
+			<OperatorBar page={page} operator={operator} />
+			<h1 id="page-title">{page.t("console.home_title")}</h1>
+			<p id="scope">{operator.tenants === "all" ? page.t("console.tenants_all") : page.t("console.tenants_some", { tenants: operator.tenants.join(", ") })}</p>
+			<h2 class="subheading">{page.t("console.tenants_heading")}</h2>
+			<ul class="links" id="tenants">
+				{tenants.map((tenant) => (
+					<li>
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>
+					</li>
+				))}
+			</ul>
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleUserRow {
+	id: string;
+	locked: boolean;
+	created_at: string;
+}
+
+export function ConsoleUsersPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	query: { q: string; locked: boolean };
+	users: readonly ConsoleUserRow[];
+	next?: string;
+}) {
+	const { page, tenant } = props;
+	const base = `/console/t/${encodeURIComponent(tenant.id)}/users`;
+	const nextQuery = props.next === undefined ? null : new URLSearchParams({ ...(props.query.q === "" ? {} : { q: props.query.q }), ...(props.query.locked ? { locked: "1" } : {}), after: props.next }).toString();
+	return (
+		<ConsoleLayout page={page} title={page.t("console.users_title", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
+			<h1 id="page-title">{page.t("console.users_title", { tenant: tenant.name })}</h1>
+			<form method="get" action={base} id="search-form" role="search">
+				<div class="field">
+					<label for="q">{page.t("console.search_label")}</label>
+					<p class="hint" id="q-hint">
+						{page.t("console.search_hint")}
+					</p>
+					<input type="text" id="q" name="q" class="input" value={props.query.q} aria-describedby="q-hint" autocomplete="off" spellcheck={false} />
+				</div>
+				<div class="field">
+					<input type="checkbox" id="locked" name="locked" value="1" checked={props.query.locked} />
+					<label for="locked">{page.t("console.locked_only")}</label>
+				</div>
+				<button type="submit" class="button" id="search">
+					{page.t("console.search_submit")}
+				</button>
+			</form>
+			{props.users.length === 0 ? (
+				<p id="no-users">{page.t("console.no_users")}</p>
+			) : (
+				<table class="table" id="users">
+					<thead>
+						<tr>
+							<th scope="col">{page.t("console.user_id")}</th>
+							<th scope="col">{page.t("console.state")}</th>
+							<th scope="col">{page.t("console.created")}</th>
+						</tr>
+					</thead>
+					<tbody>
+						{props.users.map((user) => (
+							<tr>
+								<td>
+									<a href={`${base}/${encodeURIComponent(user.id)}`}>{user.id}</a>
+								</td>
+								<td>{user.locked ? page.t("console.locked") : page.t("console.not_locked")}</td>
+								<td>{user.created_at}</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			)}
+			{nextQuery === null ? null : (
+				<p>
+					<a href={`${base}?${nextQuery}`} id="next-page" rel="next">
+						{page.t("console.next_page")}
+					</a>
+				</p>
+			)}
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleUserView {
+	id: string;
+	locked: boolean;
+	created_at: string;
+	recovery_codes_remaining: number;
+	factors: readonly { id: string; type: string; status: string; label: string; created_at: string; last_used_at: string | null }[];
+	events: readonly { id: string; type: string; created_at: string; data: string }[];
+}
+
+export function ConsoleUserPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	user: ConsoleUserView;
+	canAct: boolean;
+	errors: readonly FieldError[];
+	notice?: string;
+}) {
+	const { page, tenant, user } = props;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.user_title", { user: user.id })}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{page.t("console.users_title", { tenant: tenant.name })}</a>
+			</p>
+			<ErrorSummary page={page} errors={props.errors} />
+			<h1 id="page-title">{page.t("console.user_title", { user: user.id })}</h1>
+			{props.notice === undefined ? null : (
+				<p class="notice" id="notice" role="status">
+					{props.notice}
+				</p>
+			)}
+			<dl class="facts">
+				<dt>{page.t("console.state")}</dt>
+				<dd id="lock-state">{user.locked ? page.t("console.locked") : page.t("console.not_locked")}</dd>
+				<dt>{page.t("console.recovery_codes")}</dt>
+				<dd id="recovery-codes">{String(user.recovery_codes_remaining)}</dd>
+				<dt>{page.t("console.created")}</dt>
+				<dd>{user.created_at}</dd>
+			</dl>
+			<h2 class="subheading">{page.t("console.factors_heading")}</h2>
+			{user.factors.length === 0 ? (
+				<p id="no-factors">{page.t("console.no_factors")}</p>
+			) : (
+				<table class="table" id="factors">
+					<thead>
+						<tr>
+							<th scope="col">{page.t("console.factor_kind")}</th>
+							<th scope="col">{page.t("console.factor_name")}</th>
+							<th scope="col">{page.t("console.state")}</th>
+							<th scope="col">{page.t("console.created")}</th>
+							<th scope="col">{page.t("console.last_used")}</th>
+						</tr>
+					</thead>
+					<tbody>
+						{user.factors.map((factor) => (
+							<tr>
+								<td>{factor.type}</td>
+								<td>{factor.label}</td>
+								<td>{factor.status}</td>
+								<td>{factor.created_at}</td>
+								<td>{factor.last_used_at ?? page.t("console.never")}</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			)}
+			{props.canAct ? (
+				<section aria-labelledby="actions-heading">
+					<h2 class="subheading" id="actions-heading">
+						{page.t("console.actions_heading")}
+					</h2>
+					<p class="hint">{page.t("console.step_up_hint")}</p>
+					{user.locked ? (
+						<PostForm page={page} action="/unlock" id="unlock-form">
+							<button type="submit" class="button" id="unlock">
+								{page.t("console.unlock")}
+							</button>
+						</PostForm>
+					) : null}
+					<PostForm page={page} action="/reset" id="reset-form">
+						<TextField page={page} id="reason" name="reason" label={page.t("console.reset_reason")} hint={page.t("console.reset_hint")} errors={props.errors} />
+						<button type="submit" class="button button-warning" id="reset">
+							{page.t("console.reset")}
+						</button>
+					</PostForm>
+				</section>
+			) : null}
+			<h2 class="subheading">{page.t("console.events_heading")}</h2>
+			<ol class="timeline" id="events">
+				{user.events.map((event) => (
+					<li>
+						<details>
+							<summary>
+								<span class="event-type">{event.type}</span> <span class="hint">{event.created_at}</span>
+							</summary>
+							<pre class="event-data">{event.data}</pre>
+						</details>
+					</li>
+				))}
+			</ol>
+		</ConsoleLayout>
+	);
+}
+
+export function ConsoleStepUpPage({ page, operator, next }: { page: PageContext; operator: ConsoleOperatorView; next: string }) {
+	return (
+		<ConsoleLayout page={page} title={page.t("console.step_up_title")}>
+			<OperatorBar page={page} operator={operator} />
+			<h1 id="page-title">{page.t("console.step_up_title")}</h1>
+			<p class="lead">{page.t("console.step_up_lead")}</p>
+			<PostForm page={page} action="/step-up" id="step-up-form">
+				<input type="hidden" name="next" value={next} />
+				<button type="submit" class="button" id="step-up">
+					{page.t("console.sign_in_submit")}
+				</button>
 			</PostForm>
+		</ConsoleLayout>
+	);
+}
+
+export function ConsoleRefusedPage({ page, title, body }: { page: PageContext; title: string; body: string }) {
+	return (
+		<ConsoleLayout page={page} title={title}>
+			<h1 id="page-title">{title}</h1>
+			<p class="lead" id="refused">
+				{body}
+			</p>
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
 		</ConsoleLayout>
 	);
 }

@@ -10,6 +10,7 @@ import type { FactorTable } from "../store/tables.js";
 import { requireAdminReason, type ChangeAuthorization } from "./change-authorization.js";
 import type { ServiceDeps } from "./deps.js";
 import { issueAssertion } from "./assertions.js";
+import { actorOf } from "./actor.js";
 import { appendEvent } from "./events.js";
 import { attemptProof, hasProof, PROOF_EXPECTED, type PreparedProof, prepareClaimed, prepareProof, proofEnv, proofError, verifiedProofOf } from "./proofs.js";
 import { generateRecoveryCodeSet, storeRecoveryCodeSet, type RecoveryCodeSet } from "./recovery-codes.js";
@@ -285,7 +286,7 @@ export async function deleteFactor(
 			userId,
 			factorId,
 			type: "factor.deleted",
-			data: reason === undefined ? { by, was: factor.status } : { by, actor_key_id: ctx.keyId, reason, was: factor.status },
+			data: reason === undefined ? { by, was: factor.status } : { by, ...actorOf(ctx), reason, was: factor.status },
 		});
 		// The user's account has no second factor any more: something to tell them about (issue 5).
 		if (factor.status === "active" && remaining.length === 0) {

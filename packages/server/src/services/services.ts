@@ -25,6 +25,9 @@ import type { Static } from "@sinclair/typebox";
 import { rotateIdTokenKeys } from "./id-token-keys.js";
 import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
 import { consoleClient } from "./console-client.js";
+import { listUsers, operatorContext, tenantsInScope } from "./console-access.js";
+import type { OperatorRole } from "../core/operator.js";
+import type { PublicOperator } from "./operators.js";
 import { endConsoleSession, readConsoleSession, recordConsoleStepUp, startConsoleSession } from "./console-sessions.js";
 import { createOperator, disableOperator, listOperators, type NewOperator, redeemEnrollment, reissueEnrollment } from "./operators.js";
 
@@ -57,6 +60,9 @@ export function createServices(deps: ServiceDeps) {
 			readSession: (cookie: string | undefined) => readConsoleSession(deps, cookie),
 			recordStepUp: (cookie: string) => recordConsoleStepUp(deps, cookie),
 			endSession: (cookie: string | undefined) => endConsoleSession(deps, cookie),
+			context: (operator: PublicOperator, tenantId: string, needed: OperatorRole) => operatorContext(deps, operator, tenantId, needed),
+			tenants: (operator: PublicOperator) => tenantsInScope(deps, operator),
+			users: (ctx: TenantContext, query: { prefix?: string; lockedOnly?: boolean; after?: string; limit: number }) => listUsers(deps, ctx, query),
 		},
 		apiKeys: {
 			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),

@@ -8,6 +8,17 @@ export interface TenantContext {
 	settings: TenantSettings;
 	keyId: string;
 	scope: "default" | "admin";
+	/**
+	 * Set when a console operator acts (issue 16) rather than an API key: the audit trail names them
+	 * (`actor: {type: "operator", id, name}`) instead of `actor_key_id` (services/actor.ts).
+	 */
+	actor?: OperatorActor;
+}
+
+export interface OperatorActor {
+	type: "operator";
+	id: string;
+	name: string;
 }
 
 // Every request parses its tenant's settings; the JSON text is the key, so a change is seen at once.

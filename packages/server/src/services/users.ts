@@ -4,6 +4,7 @@ import { renderTemplate } from "../core/one-time-code.js";
 import { isAttemptRecord, isLocked } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { EMAIL_EXPECTED, isEmailAddress } from "./email-codes.js";
+import { actorOf } from "./actor.js";
 import { appendEvent } from "./events.js";
 import { listFactors } from "./factors.js";
 import { requireAdmin } from "./require-admin.js";
@@ -34,7 +35,7 @@ export async function unlockUser(deps: ServiceDeps, ctx: TenantContext, userId: 
 			tenantId: ctx.tenantId,
 			userId,
 			type: "user.unlocked",
-			data: { actor_key_id: ctx.keyId },
+			data: actorOf(ctx),
 		});
 		return true;
 	});
@@ -53,7 +54,7 @@ export async function deleteUser(deps: ServiceDeps, ctx: TenantContext, userId: 
 			tenantId: ctx.tenantId,
 			userId,
 			type: "user.deleted",
-			data: { actor_key_id: ctx.keyId },
+			data: actorOf(ctx),
 		});
 		return true;
 	});
@@ -129,7 +130,7 @@ export async function resetFactorsInTransaction(tx: Store, deps: ServiceDeps, ct
 		tenantId: ctx.tenantId,
 		userId,
 		type: "admin.factor_reset",
-		data: { actor_key_id: ctx.keyId, reason, factors_removed: live.length, challenges_revoked: challenges },
+		data: { ...actorOf(ctx), reason, factors_removed: live.length, challenges_revoked: challenges },
 	});
 	await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, userId, type: "user.security_notice", data: { reason: "admin_reset" } });
 	return live.length;

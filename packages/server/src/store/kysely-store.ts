@@ -12,6 +12,7 @@ import { factorRepository } from "./repositories/factors.js";
 import { importJobRepository } from "./repositories/imports.js";
 import { operatorRepository } from "./repositories/operators.js";
 import { consoleSessionRepository } from "./repositories/console-sessions.js";
+import { userDirectoryRepository } from "./repositories/user-directory.js";
 import { logoRepository } from "./repositories/logos.js";
 import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
@@ -64,6 +65,7 @@ class BoundStore implements Store {
 	#importJobs?: Store["importJobs"];
 	#operators?: Store["operators"];
 	#consoleSessions?: Store["consoleSessions"];
+	#userDirectory?: Store["userDirectory"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -134,6 +136,9 @@ class BoundStore implements Store {
 	}
 	get consoleSessions() {
 		return (this.#consoleSessions ??= consoleSessionRepository(this.db));
+	}
+	get userDirectory() {
+		return (this.#userDirectory ??= userDirectoryRepository(this.db, this.dialect));
 	}
 }
 

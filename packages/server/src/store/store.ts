@@ -58,6 +58,7 @@ export interface Store {
 	importJobs: ImportJobRepository;
 	operators: OperatorRepository;
 	consoleSessions: ConsoleSessionRepository;
+	userDirectory: UserDirectoryRepository;
 }
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
@@ -290,6 +291,12 @@ export interface OperatorRepository {
 	 */
 	spendEnrollment(hash: string, now: number): Promise<OperatorTable | undefined>;
 	find(id: string): Promise<OperatorTable | undefined>;
+}
+
+/** The console's user list (issue 16): keyset pages of a tenant's users, never an attempt record. */
+export interface UserDirectoryRepository {
+	/** Users by id, after `after` when given; `prefix`: only ids that start with it; `lockedOnly`: only locked users. */
+	page(tenantId: string, query: { prefix?: string; lockedOnly?: boolean; after?: string; limit: number }): Promise<UserTable[]>;
 }
 
 /** The console's sessions (issue 16), by the SHA-256 of their cookie. */

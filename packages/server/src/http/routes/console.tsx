@@ -5,9 +5,12 @@ import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { ACR } from "../../core/assertion-contract.js";
 import { constantTimeEqual } from "../../core/constant-time.js";
 import { EnvelopeError, openSecret, sealSecret } from "../../core/envelope.js";
-import { isOperatorName } from "../../core/operator.js";
+import { isOperatorName, type OperatorRole, roleAllows } from "../../core/operator.js";
+import { ServiceError } from "../../contract/service-error.js";
+import type { ConsoleSession } from "../../services/console-sessions.js";
+import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleSignInPage } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -45,8 +48,10 @@ const ENROLL_SCRIPT = "/console/assets/enroll.js";
 type Form = Record<string, string>;
 /** What the round trip to the prompt must find again at the callback; sealed in a cookie of this browser only. */
 interface Flow {
-	purpose: "sign-in" | "enroll";
+	purpose: "sign-in" | "enroll" | "step-up";
 	name: string;
+	/** step-up: the console page to return to (a path under /console/, checked when it was asked for). */
+	next?: string;
 	state: string;
 	nonce: string;
 	verifier: string;
@@ -67,8 +72,11 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
 const cookie = (name: string, value: string, sameSite: "Strict" | "Lax"): string => `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=${sameSite}`;
 const cleared = (name: string): string => `${name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`;
 
-/** The console forms' CSRF token: an HMAC keyed by this browser's random CSRF cookie, per form action. */
-const csrfFor = (csrfCookie: string, action: string): string => createHmac("sha256", Buffer.from(csrfCookie, "base64url")).update(`twofold/console-csrf/v1\u0000${action}`).digest("base64url");
+/**
+ * The console forms' CSRF token (synchronizer pattern): an HMAC keyed by this browser's random `__Host-` CSRF cookie,
+ * which no other site can read or set, so no other site can make a form post that carries the token.
+ */
+const csrfFor = (csrfCookie: string): string => createHmac("sha256", Buffer.from(csrfCookie, "base64url")).update("twofold/console-csrf/v1").digest("base64url");
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64url");
 
@@ -77,7 +85,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	const isHTTPS = (): boolean => new URL(options.publicUrl()).protocol === "https:";
 	const now = (): number => deps.clock().getTime();
 
-	function pageContext(request: FastifyRequest, csrfCookie: string, action: string): PageContext {
+	function pageContext(request: FastifyRequest, csrfCookie: string, base = "/console"): PageContext {
 		const locale = chooseLocale([], request.headers["accept-language"], null);
 		const name = translator(locale)("console.title");
 		return {
@@ -86,8 +94,8 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			nonce: randomBytes(16).toString("base64url"),
 			tenant: { name, logoUrl: null },
 			client: { name, logoUrl: null },
-			base: "/console",
-			csrf: csrfFor(csrfCookie, action),
+			base,
+			csrf: csrfFor(csrfCookie),
 			assets: ASSETS,
 		};
 	}
@@ -101,11 +109,11 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		return fresh;
 	}
 
-	function csrfValid(request: FastifyRequest<{ Body: Form }>, action: string): boolean {
+	function csrfValid(request: FastifyRequest<{ Body: Form }>): boolean {
 		const browser = cookieOf(request, CSRF_COOKIE);
 		const submitted = request.body?.csrf;
 		if (browser === undefined || !OPAQUE.test(browser) || typeof submitted !== "string" || submitted.length === 0 || submitted.length > 128) return false;
-		return constantTimeEqual(csrfFor(browser, action), submitted);
+		return constantTimeEqual(csrfFor(browser), submitted);
 	}
 
 	function send(reply: FastifyReply, page: PageContext, tree: ComponentChildren, status = 200): FastifyReply {
@@ -119,12 +127,12 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	}
 
 	function signInPage(request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], status = 200, name?: string, notice?: "console.signed_out"): FastifyReply {
-		const page = pageContext(request, csrfCookieFor(request, reply), "/sign-in");
+		const page = pageContext(request, csrfCookieFor(request, reply));
 		return send(reply, page, <ConsoleSignInPage page={page} errors={errors} name={name} notice={notice === undefined ? undefined : page.t(notice)} />, status);
 	}
 
 	function enrollPage(request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], status = 200): FastifyReply {
-		const page = pageContext(request, csrfCookieFor(request, reply), "/enroll");
+		const page = pageContext(request, csrfCookieFor(request, reply));
 		return send(reply, page, <ConsoleEnrollPage page={page} errors={errors} script={ENROLL_SCRIPT} />, status);
 	}
 
@@ -151,8 +159,8 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	const basic = (client: ConsoleClient): string => `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString("base64")}`;
 
 	/** Pushes the authorization request (RFC 9126) for the operator and sends the browser to the prompt. */
-	async function startFlow(reply: FastifyReply, client: ConsoleClient, purpose: Flow["purpose"], name: string): Promise<FastifyReply> {
-		const flow: Flow = { purpose, name, state: base64url(deps.random(32)), nonce: base64url(deps.random(32)), verifier: base64url(deps.random(32)), expiresAt: now() + FLOW_TTL_MS };
+	async function startFlow(reply: FastifyReply, client: ConsoleClient, purpose: Flow["purpose"], name: string, next?: string): Promise<FastifyReply> {
+		const flow: Flow = { purpose, name, ...(next === undefined ? {} : { next }), state: base64url(deps.random(32)), nonce: base64url(deps.random(32)), verifier: base64url(deps.random(32)), expiresAt: now() + FLOW_TTL_MS };
 		const challenge = createHash("sha256").update(flow.verifier).digest("base64url");
 		const pushed = await options.root().inject({
 			method: "POST",
@@ -194,7 +202,8 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		const jwks = await options.root().inject({ method: "GET", url: `/t/${client.tenantId}/jwks` });
 		const keys = createLocalJWKSet(JSON.parse(jwks.body) as JSONWebKeySet);
 		try {
-			const { payload } = await jwtVerify(idToken, keys, { issuer, audience: client.clientId, algorithms: ["EdDSA"], currentDate: new Date(now()) });
+			// The provider stamps iat/exp from the wall clock, so they are checked against it too (jose's default).
+			const { payload } = await jwtVerify(idToken, keys, { issuer, audience: client.clientId, algorithms: ["EdDSA"] });
 			// The nonce ties the token to this flow; the subject must be who asked; the level must be a passkey's.
 			if (typeof payload.nonce !== "string" || !constantTimeEqual(payload.nonce, flow.nonce)) return undefined;
 			if (payload.sub !== flow.name || payload.acr !== ACR.phishingResistant) return undefined;
@@ -202,6 +211,85 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		} catch {
 			return undefined;
 		}
+	}
+
+	const USERS_PER_PAGE = 50;
+	const userBase = (params: { tenant: string; user: string }): string => `/console/t/${encodeURIComponent(params.tenant)}/users/${encodeURIComponent(params.user)}`;
+
+	/** A path under /console/ to return to after a step-up; anything else (another origin, a scheme) is the home page. */
+	function consolePath(value: unknown): string {
+		if (typeof value !== "string" || value.length > 1024 || !value.startsWith("/console/") || value.startsWith("//") || /[\\\s]/.test(value)) return "/console";
+		return value;
+	}
+
+	interface SignedIn {
+		session: ConsoleSession;
+		ctx: TenantContext;
+		page: PageContext;
+	}
+
+	/**
+	 * The session, the operator's context in the tenant (scope and role checked, services/console-access.ts) and the
+	 * page; or the answer already sent: the sign-in page, 404 (out of scope), 403 (role), or the step-up page when the
+	 * action needs a fresh proof and the last one is older than 5 minutes.
+	 */
+	async function signedInAs(request: FastifyRequest, reply: FastifyReply, tenantId: string, needed: OperatorRole, base?: string, destructive = false): Promise<SignedIn | undefined> {
+		const session = await services.console.readSession(cookieOf(request, SESSION_COOKIE));
+		if (session === undefined) {
+			reply.redirect("/console/sign-in", 303);
+			return undefined;
+		}
+		const page = pageContext(request, csrfCookieFor(request, reply), base);
+		let ctx: TenantContext;
+		try {
+			ctx = await services.console.context(session.operator, tenantId, needed);
+		} catch (error) {
+			if (!(error instanceof ServiceError) || (error.code !== "not_found" && error.code !== "forbidden")) throw error;
+			const found = error.code === "not_found";
+			send(reply, page, <ConsoleRefusedPage page={page} title={page.t(found ? "console.not_found_title" : "console.forbidden_title")} body={page.t(found ? "console.not_found_body" : "console.forbidden_body")} />, found ? 404 : 403);
+			return undefined;
+		}
+		if (destructive && !session.fresh) {
+			reply.redirect(`/console/step-up?${new URLSearchParams({ next: base ?? "/console" })}`, 303);
+			return undefined;
+		}
+		return { session, ctx, page };
+	}
+
+	/** Runs an action on a user; false when there is no such user (the service's user_not_found). */
+	async function userExists(action: () => Promise<unknown>): Promise<boolean> {
+		try {
+			await action();
+			return true;
+		} catch (error) {
+			if (error instanceof ServiceError && error.code === "user_not_found") return false;
+			throw error;
+		}
+	}
+
+	const notFound = (reply: FastifyReply, page: PageContext): FastifyReply =>
+		send(reply, page, <ConsoleRefusedPage page={page} title={page.t("console.not_found_title")} body={page.t("console.not_found_body")} />, 404);
+
+	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done"): Promise<FastifyReply> {
+		const { session, ctx, page } = signedIn;
+		let user: Awaited<ReturnType<Services["users"]["get"]>>;
+		try {
+			user = await services.users.get(ctx, userId);
+		} catch (error) {
+			if (!(error instanceof ServiceError) || error.code !== "user_not_found") throw error;
+			return notFound(reply, page);
+		}
+		const events = await services.events.list(ctx, { userId, limit: 20 });
+		const view = {
+			id: user.id,
+			locked: user.locked,
+			created_at: user.created_at,
+			recovery_codes_remaining: user.recovery_codes_remaining,
+			factors: user.factors.map((factor) => ({ id: factor.id, type: factor.type, status: factor.status, label: factor.label, created_at: factor.created_at, last_used_at: factor.last_used_at })),
+			events: events.events.map((event) => ({ id: event.id, type: event.type, created_at: event.created_at, data: JSON.stringify(event.data, null, 2) })),
+		};
+		const canAct = roleAllows(session.operator.role, "support");
+		return send(reply, page, <ConsoleUserPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} user={view} canAct={canAct} errors={errors} notice={notice === undefined ? undefined : page.t(notice)} />, status);
 	}
 
 	return async (app) => {
@@ -224,8 +312,66 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		app.get("/console", { schema: { hide: true } }, async (request, reply) => {
 			const session = await services.console.readSession(cookieOf(request, SESSION_COOKIE));
 			if (session === undefined) return reply.redirect("/console/sign-in", 303);
-			const page = pageContext(request, csrfCookieFor(request, reply), "/sign-out");
-			return send(reply, page, <ConsoleHomePage page={page} operator={session.operator} />);
+			const page = pageContext(request, csrfCookieFor(request, reply));
+			const tenants = await services.console.tenants(session.operator);
+			return send(reply, page, <ConsoleHomePage page={page} operator={session.operator} tenants={tenants} />);
+		});
+
+		type UserParams = { tenant: string; user: string };
+		type ListQuery = { q?: string; locked?: string; after?: string };
+
+		app.get<{ Params: { tenant: string }; Querystring: ListQuery }>("/console/t/:tenant/users", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer");
+			if (signedIn === undefined) return reply;
+			const { session, ctx, page } = signedIn;
+			const q = typeof request.query.q === "string" ? request.query.q.trim().slice(0, 128) : "";
+			const locked = request.query.locked === "1";
+			const after = typeof request.query.after === "string" && request.query.after.length <= 400 ? request.query.after : undefined;
+			const listed = await services.console.users(ctx, { ...(q === "" ? {} : { prefix: q }), lockedOnly: locked, ...(after === undefined ? {} : { after }), limit: USERS_PER_PAGE });
+			return send(reply, page, <ConsoleUsersPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} query={{ q, locked }} users={listed.users} next={listed.next} />);
+		});
+
+		app.get<{ Params: UserParams; Querystring: { done?: string } }>("/console/t/:tenant/users/:user", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", userBase(request.params));
+			if (signedIn === undefined) return reply;
+			const notice = request.query.done === "unlocked" ? "console.unlocked" : request.query.done === "reset" ? "console.reset_done" : undefined;
+			return userPage(reply, signedIn, request.params.user, [], 200, notice);
+		});
+
+		app.post<{ Params: UserParams; Body: Form }>("/console/t/:tenant/users/:user/unlock", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", userBase(request.params), true);
+			if (signedIn === undefined) return reply;
+			if (!(await userExists(() => services.users.unlock(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
+			return reply.redirect(`${userBase(request.params)}?done=unlocked`, 303);
+		});
+
+		app.post<{ Params: UserParams; Body: Form }>("/console/t/:tenant/users/:user/reset", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", userBase(request.params), true);
+			if (signedIn === undefined) return reply;
+			const reason = (request.body.reason ?? "").trim();
+			if (reason.length === 0 || reason.length > 500) return userPage(reply, signedIn, request.params.user, [{ field: "reason", key: "console.error.reason_required" }], 400);
+			// The same service as POST /v1/users/{id}/reset: factors and codes removed, challenges revoked, the audit event
+			// naming the operator, and the user's security notice (webhook) always (R-LC-5).
+			if (!(await userExists(() => services.users.reset(signedIn.ctx, request.params.user, { reason })))) return notFound(reply, signedIn.page);
+			return reply.redirect(`${userBase(request.params)}?done=reset`, 303);
+		});
+
+		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {
+			const session = await services.console.readSession(cookieOf(request, SESSION_COOKIE));
+			if (session === undefined) return reply.redirect("/console/sign-in", 303);
+			const page = pageContext(request, csrfCookieFor(request, reply));
+			return send(reply, page, <ConsoleStepUpPage page={page} operator={session.operator} next={consolePath(request.query.next)} />);
+		});
+
+		app.post<{ Body: Form }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const session = await services.console.readSession(cookieOf(request, SESSION_COOKIE));
+			if (session === undefined) return reply.redirect("/console/sign-in", 303);
+			const client = await services.console.client();
+			if (client === undefined) return reply.redirect("/console/sign-in", 303);
+			return startFlow(reply, client, "step-up", session.operator.name, consolePath(request.body.next));
 		});
 
 		app.get<{ Querystring: { signed_out?: string } }>("/console/sign-in", { schema: { hide: true } }, async (request, reply) =>
@@ -233,7 +379,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		);
 
 		app.post<{ Body: Form }>("/console/sign-in", { schema: { hide: true } }, async (request, reply) => {
-			if (!csrfValid(request, "/sign-in")) return stop(request, reply, 403);
+			if (!csrfValid(request)) return stop(request, reply, 403);
 			const name = (request.body.name ?? "").trim();
 			if (!isOperatorName(name)) return signInPage(request, reply, [{ field: "name", key: "console.error.name_invalid" }], 400, name.slice(0, 64));
 			const client = await services.console.client();
@@ -247,7 +393,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		app.get("/console/enroll", { schema: { hide: true } }, async (request, reply) => enrollPage(request, reply));
 
 		app.post<{ Body: Form }>("/console/enroll", { schema: { hide: true } }, async (request, reply) => {
-			if (!csrfValid(request, "/enroll")) return stop(request, reply, 403);
+			if (!csrfValid(request)) return stop(request, reply, 403);
 			const client = await services.console.client();
 			if (client !== undefined && !client.passkeysUsable) return enrollPage(request, reply, [{ field: null, key: "console.passkeys_unavailable" }], 409);
 			// Spent here, once (a conditional update decides): a second use, an expired or replaced link opens nothing.
@@ -267,6 +413,14 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (iss !== options.providers.issuerOf(client.tenantId) || typeof code !== "string" || code.length === 0) return failed();
 			const name = await finishFlow(client, flow, code);
 			if (name === undefined) return failed();
+			if (flow.purpose === "step-up") {
+				// A fresh proof for the session it was asked from: the same browser's session, of the same operator.
+				const sessionCookie = cookieOf(request, SESSION_COOKIE);
+				const session = await services.console.readSession(sessionCookie);
+				if (session === undefined || session.operator.name !== name || sessionCookie === undefined) return failed();
+				await services.console.recordStepUp(sessionCookie);
+				return reply.redirect(consolePath(flow.next), 303);
+			}
 			const started = await services.console.startSession(name);
 			if (started === undefined) return failed();
 			reply.header("set-cookie", cookie(SESSION_COOKIE, started.cookie, "Strict"));
@@ -274,7 +428,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		});
 
 		app.post<{ Body: Form }>("/console/sign-out", { schema: { hide: true } }, async (request, reply) => {
-			if (!csrfValid(request, "/sign-out")) return stop(request, reply, 403);
+			if (!csrfValid(request)) return stop(request, reply, 403);
 			await services.console.endSession(cookieOf(request, SESSION_COOKIE));
 			reply.header("set-cookie", cleared(SESSION_COOKIE));
 			return reply.redirect("/console/sign-in?signed_out=1", 303);
