@@ -68,8 +68,12 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
 	return undefined;
 }
 
-/** `__Host-`: Secure, Path=/, no Domain, so no sibling host can set or read it; never readable by script. */
-const cookie = (name: string, value: string, sameSite: "Strict" | "Lax"): string => `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=${sameSite}`;
+/**
+ * `__Host-`: Secure, Path=/, no Domain, so no sibling host can set or read it; never readable by script; SameSite=Lax
+ * (R-PG-7), so a link to a console page from a ticket or a mail opens it signed in, while no other site's form post
+ * carries it.
+ */
+const cookie = (name: string, value: string): string => `${name}=${value}; Path=/; Secure; HttpOnly; SameSite=Lax`;
 const cleared = (name: string): string => `${name}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0`;
 
 /**
@@ -105,7 +109,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		const existing = cookieOf(request, CSRF_COOKIE);
 		if (existing !== undefined && OPAQUE.test(existing)) return existing;
 		const fresh = base64url(deps.random(32));
-		reply.header("set-cookie", cookie(CSRF_COOKIE, fresh, "Strict"));
+		reply.header("set-cookie", cookie(CSRF_COOKIE, fresh));
 		return fresh;
 	}
 
@@ -183,7 +187,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		});
 		if (pushed.statusCode !== 201) throw new Error(`the console's authorization request was refused (${pushed.statusCode})`);
 		const { request_uri } = JSON.parse(pushed.body) as { request_uri: string };
-		reply.header("set-cookie", cookie(FLOW_COOKIE, sealFlow(flow), "Lax"));
+		reply.header("set-cookie", cookie(FLOW_COOKIE, sealFlow(flow)));
 		return reply.redirect(`/t/${client.tenantId}/authorize?${new URLSearchParams({ client_id: client.clientId, request_uri })}`, 303);
 	}
 
@@ -423,7 +427,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			}
 			const started = await services.console.startSession(name);
 			if (started === undefined) return failed();
-			reply.header("set-cookie", cookie(SESSION_COOKIE, started.cookie, "Strict"));
+			reply.header("set-cookie", cookie(SESSION_COOKIE, started.cookie));
 			return reply.redirect("/console", 303);
 		});
 
