@@ -8,6 +8,9 @@ import type { FieldError, PageContext } from "./view.js";
  * same-origin assets, a module script only where the browser must act (reading the enrollment link's fragment).
  * Every form posts with the CSRF token and works without script, except that the enrollment code must be pasted.
  */
+/** A time as an operator reads it at a glance: to the minute, in UTC, said so. */
+export const shownTime = (iso: string): string => `${iso.slice(0, 16).replace("T", " ")} UTC`;
+
 export interface ConsoleOperatorView {
 	name: string;
 	role: string;
@@ -32,7 +35,7 @@ function ConsoleLayout({ page, title, children, script }: { page: PageContext; t
 						{page.t("console.title")}
 					</span>
 				</header>
-				<main class="page" id="main">
+				<main class="page page-wide" id="main">
 					{children}
 				</main>
 			</body>
@@ -147,7 +150,7 @@ export function ConsoleUsersPage(props: {
 					</p>
 					<input type="text" id="q" name="q" class="input" value={props.query.q} aria-describedby="q-hint" autocomplete="off" spellcheck={false} />
 				</div>
-				<div class="field">
+				<div class="field check">
 					<input type="checkbox" id="locked" name="locked" value="1" checked={props.query.locked} />
 					<label for="locked">{page.t("console.locked_only")}</label>
 				</div>
@@ -158,6 +161,7 @@ export function ConsoleUsersPage(props: {
 			{props.users.length === 0 ? (
 				<p id="no-users">{page.t("console.no_users")}</p>
 			) : (
+				<div class="table-wrap">
 				<table class="table" id="users">
 					<thead>
 						<tr>
@@ -173,11 +177,12 @@ export function ConsoleUsersPage(props: {
 									<a href={`${base}/${encodeURIComponent(user.id)}`}>{user.id}</a>
 								</td>
 								<td>{user.locked ? page.t("console.locked") : page.t("console.not_locked")}</td>
-								<td>{user.created_at}</td>
+								<td>{shownTime(user.created_at)}</td>
 							</tr>
 						))}
 					</tbody>
 				</table>
+				</div>
 			)}
 			{nextQuery === null ? null : (
 				<p>
@@ -228,12 +233,13 @@ export function ConsoleUserPage(props: {
 				<dt>{page.t("console.recovery_codes")}</dt>
 				<dd id="recovery-codes">{String(user.recovery_codes_remaining)}</dd>
 				<dt>{page.t("console.created")}</dt>
-				<dd>{user.created_at}</dd>
+				<dd>{shownTime(user.created_at)}</dd>
 			</dl>
 			<h2 class="subheading">{page.t("console.factors_heading")}</h2>
 			{user.factors.length === 0 ? (
 				<p id="no-factors">{page.t("console.no_factors")}</p>
 			) : (
+				<div class="table-wrap">
 				<table class="table" id="factors">
 					<thead>
 						<tr>
@@ -250,12 +256,13 @@ export function ConsoleUserPage(props: {
 								<td>{factor.type}</td>
 								<td>{factor.label}</td>
 								<td>{factor.status}</td>
-								<td>{factor.created_at}</td>
-								<td>{factor.last_used_at ?? page.t("console.never")}</td>
+								<td>{shownTime(factor.created_at)}</td>
+								<td>{factor.last_used_at === null ? page.t("console.never") : shownTime(factor.last_used_at)}</td>
 							</tr>
 						))}
 					</tbody>
 				</table>
+				</div>
 			)}
 			{props.canAct ? (
 				<section aria-labelledby="actions-heading">
@@ -284,7 +291,7 @@ export function ConsoleUserPage(props: {
 					<li>
 						<details>
 							<summary>
-								<span class="event-type">{event.type}</span> <span class="hint">{event.created_at}</span>
+								<span class="event-type">{event.type}</span> <span class="hint">{event.created_at.replace("T", " ").replace("Z", " UTC")}</span>
 							</summary>
 							<pre class="event-data">{event.data}</pre>
 						</details>

@@ -61,6 +61,19 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .factor-facts dd{margin:0}
 .inline-form{margin-block:.75rem}
 .notice{border-inline-start:5px solid var(--brand);padding-inline-start:.75rem;font-weight:700}
+.page-wide{max-inline-size:64rem}
+.operator-bar{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:.5rem 1rem;color:var(--muted)}
+.operator-bar p{margin:0}
+.table{border-collapse:collapse;inline-size:100%;margin-block:.5rem 1rem}
+.table-wrap{overflow-x:auto}
+.table th,.table td{text-align:start;padding:.4rem .6rem;border-block-end:1px solid var(--border);vertical-align:top}
+.check{display:flex;gap:.5rem;align-items:center}
+.check label{font-weight:400}
+.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25rem 1rem}
+.facts dt{font-weight:700}
+.facts dd{margin:0}
+.timeline{padding-inline-start:1.5rem}
+.event-data{background:var(--panel);padding:.5rem;overflow-x:auto;font-size:.875rem}
 .visually-hidden{position:absolute!important;inline-size:1px!important;block-size:1px!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important}
 @media (max-width:30em){.codes{columns:1}.factor-facts{grid-template-columns:minmax(0,1fr)}.factor-facts dd{margin-block-end:.5rem}.button{display:block;inline-size:100%;text-align:center;margin-inline-end:0}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important;scroll-behavior:auto!important}}

@@ -1,7 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,25 +7,17 @@ import { STYLESHEET } from "../../src/pages/stylesheet.js";
 import { png1x1 } from "../logo-fixtures.js";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../helpers.js";
 import { SoftwareAuthenticator } from "../software-authenticator.js";
+import { axeViolations, type Violation } from "./axe.js";
 import { hasTool } from "./process.js";
 
 const CHROMIUM = hasTool("chromium", "chromium");
 /** The flags TOOLS.md gives for Debian Chromium here (as test/e2e/logo-browser.test.ts): no sandbox as root, no background calls. */
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-/** axe-core from the lockfile, injected into each page as source (see axeViolations). */
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 /** The issue's budget (issue 15, "Speed"): every page under 60 KB transferred, the passkey module aside. */
 const PAGE_BUDGET_BYTES = 60_000;
 const PASSKEY_MODULE = "/prompt/assets/passkey.js";
 
-interface Violation {
-	id: string;
-	impact: string | null;
-	help: string;
-	nodes: string[];
-}
 interface Fetched {
 	url: string;
 	bytes: number;
@@ -107,20 +97,6 @@ class Tab {
 	async close(): Promise<void> {
 		await this.context.close();
 	}
-}
-
-/**
- * axe-core's WCAG 2.1 A and AA rules on the page as it is now. The page's CSP (script-src with a nonce) would refuse
- * an injected <script>, so axe's source is evaluated through CDP (Runtime.evaluate, which CSP does not govern), in
- * the page's own world and with its real CSP in force: no bypassCSP anywhere.
- */
-async function axeViolations(page: Page): Promise<Violation[]> {
-	if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE_SOURCE);
-	return page.evaluate(async (tags) => {
-		const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[]; failureSummary?: string }[] }[] }> } }).axe;
-		const result = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-		return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary ?? ""}`) }));
-	}, WCAG_TAGS);
 }
 
 /**

@@ -20,7 +20,15 @@ export class Screenshots {
 	readonly folder: string;
 	readonly taken: string[] = [];
 
-	constructor(folder = process.env.TWOFOLD_SCREENSHOTS) {
+	/**
+	 * `documented`: the names the docs show; `docsFolder`: where TWOFOLD_UPDATE_DOC_SCREENSHOTS=1 copies them (the
+	 * prompt's by default; the console's test gives its own).
+	 */
+	constructor(
+		folder = process.env.TWOFOLD_SCREENSHOTS,
+		readonly documented: readonly string[] = DOCUMENTED,
+		readonly docsFolder: string = DOCS_FOLDER,
+	) {
 		this.folder = folder === undefined || folder === "" ? DEFAULT_FOLDER : folder;
 		mkdirSync(this.folder, { recursive: true });
 		if (this.folder === DEFAULT_FOLDER && !existsSync(join(this.folder, ".gitignore"))) writeFileSync(join(this.folder, ".gitignore"), "*\n");
@@ -44,10 +52,10 @@ export class Screenshots {
 	/** Copies the documented screenshots into docs/ when asked to (TWOFOLD_UPDATE_DOC_SCREENSHOTS=1). */
 	finish(): void {
 		if (process.env.TWOFOLD_UPDATE_DOC_SCREENSHOTS !== "1") return;
-		mkdirSync(DOCS_FOLDER, { recursive: true });
-		for (const name of DOCUMENTED) {
+		mkdirSync(this.docsFolder, { recursive: true });
+		for (const name of this.documented) {
 			if (!this.taken.includes(name)) continue;
-			for (const size of Object.keys(VIEWPORTS)) copyFileSync(join(this.folder, `${name}-${size}.png`), join(DOCS_FOLDER, `${name}-${size}.png`));
+			for (const size of Object.keys(VIEWPORTS)) copyFileSync(join(this.folder, `${name}-${size}.png`), join(this.docsFolder, `${name}-${size}.png`));
 		}
 	}
 }
