@@ -104,14 +104,42 @@ describe.each(DIALECTS)("console users (%s)", (dialect) => {
 		expect(await eventsOf("u-001", "user.security_notice")).toHaveLength(1);
 	});
 
+	it("removes one factor with a reason, and erases a user only when the id is typed again; both audited with the operator", async () => {
+		const enrolled = await enrollActive(t, "two-factors");
+		const extra = await t.call("POST", "/v1/users/two-factors/factors", { type: "totp", code: (nextStep(t.clock), codeFor(enrolled.secret, t.clock())) });
+		expect(extra.status, extra.body).toBe(201);
+		const page = await (await support.fetch(userPath(t.tenantId, "two-factors"))).text();
+		const blank = await support.post(`${userPath(t.tenantId, "two-factors")}/remove-factor`, { csrf: csrfOf(page), factor: extra.json.factor.id, reason: "" });
+		expect(blank.status).toBe(400);
+		const removed = await support.post(`${userPath(t.tenantId, "two-factors")}/remove-factor`, { csrf: csrfOf(page), factor: extra.json.factor.id, reason: "left over from a test" });
+		expect(removed.headers.get("location")).toBe(`${userPath(t.tenantId, "two-factors")}?done=removed`);
+		const [deleted] = await eventsOf("two-factors", "factor.deleted");
+		expect(deleted!.data).toMatchObject({ by: "admin", actor: { type: "operator", name: "sam" }, reason: "left over from a test", was: "pending" });
+		// Another tenant's factor id, or none, is not found.
+		expect((await support.post(`${userPath(t.tenantId, "two-factors")}/remove-factor`, { csrf: csrfOf(page), factor: "fac_nothing", reason: "x" })).status).toBe(404);
+
+		const slip = await support.post(`${userPath(t.tenantId, "two-factors")}/erase`, { csrf: csrfOf(page), confirm: "two-factor" });
+		expect(slip.status).toBe(400);
+		expect((await t.call("GET", "/v1/users/two-factors")).status).toBe(200);
+		const erased = await support.post(`${userPath(t.tenantId, "two-factors")}/erase`, { csrf: csrfOf(page), confirm: "two-factors" });
+		expect(erased.headers.get("location")).toBe(`/console/t/${t.tenantId}/users?erased=two-factors`);
+		expect(await (await support.fetch(erased.headers.get("location")!)).text()).toContain("The user two-factors was erased.");
+		expect((await t.call("GET", "/v1/users/two-factors")).status).toBe(404);
+		const [gone] = await eventsOf("two-factors", "user.deleted");
+		expect(gone!.data).toMatchObject({ actor: { type: "operator", name: "sam" } });
+	});
+
 	it("attack: a viewer sees no action and is refused on the server (403) when posting one anyway, fresh session or not", async () => {
 		const page = await (await viewer.fetch(userPath(t.tenantId, "u-002"))).text();
 		expect(page).toContain("u-002");
 		expect(page).not.toContain('id="unlock-form"');
 		expect(page).not.toContain('id="reset-form"');
+		expect(page).not.toContain('id="erase-form"');
 		const before = (await t.call("GET", "/v1/users/u-002")).json.factors.length;
 		expect((await viewer.post(`${userPath(t.tenantId, "u-002")}/reset`, { csrf: csrfOf(page), reason: "x" })).status).toBe(403);
 		expect((await viewer.post(`${userPath(t.tenantId, "u-002")}/unlock`, { csrf: csrfOf(page) })).status).toBe(403);
+		expect((await viewer.post(`${userPath(t.tenantId, "u-002")}/erase`, { csrf: csrfOf(page), confirm: "u-002" })).status).toBe(403);
+		expect((await viewer.post(`${userPath(t.tenantId, "u-002")}/remove-factor`, { csrf: csrfOf(page), factor: "x", reason: "x" })).status).toBe(403);
 		expect((await t.call("GET", "/v1/users/u-002")).json.factors.length).toBe(before);
 	});
 

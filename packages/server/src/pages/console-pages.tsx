@@ -131,6 +131,7 @@ export function ConsoleUsersPage(props: {
 	query: { q: string; locked: boolean };
 	users: readonly ConsoleUserRow[];
 	next?: string;
+	notice?: string;
 }) {
 	const { page, tenant } = props;
 	const base = `/console/t/${encodeURIComponent(tenant.id)}/users`;
@@ -142,6 +143,11 @@ export function ConsoleUsersPage(props: {
 				<a href="/console">{page.t("console.home_title")}</a>
 			</p>
 			<h1 id="page-title">{page.t("console.users_title", { tenant: tenant.name })}</h1>
+			{props.notice === undefined ? null : (
+				<p class="notice" id="notice" role="status">
+					{props.notice}
+				</p>
+			)}
 			<form method="get" action={base} id="search-form" role="search">
 				<div class="field">
 					<label for="q">{page.t("console.search_label")}</label>
@@ -277,10 +283,32 @@ export function ConsoleUserPage(props: {
 							</button>
 						</PostForm>
 					) : null}
+					{user.factors.length === 0 ? null : (
+						<PostForm page={page} action="/remove-factor" id="remove-factor-form">
+							<div class="field">
+								<label for="factor">{page.t("console.remove_factor_label")}</label>
+								<select id="factor" name="factor" class="input">
+									{user.factors.map((factor) => (
+										<option value={factor.id}>{`${factor.label} (${factor.type}, ${factor.status})`}</option>
+									))}
+								</select>
+							</div>
+							<TextField page={page} id="remove-reason" name="reason" label={page.t("console.remove_reason")} errors={props.errors} />
+							<button type="submit" class="button button-warning" id="remove-factor">
+								{page.t("console.remove_factor")}
+							</button>
+						</PostForm>
+					)}
 					<PostForm page={page} action="/reset" id="reset-form">
 						<TextField page={page} id="reason" name="reason" label={page.t("console.reset_reason")} hint={page.t("console.reset_hint")} errors={props.errors} />
 						<button type="submit" class="button button-warning" id="reset">
 							{page.t("console.reset")}
+						</button>
+					</PostForm>
+					<PostForm page={page} action="/erase" id="erase-form">
+						<TextField page={page} id="confirm-id" name="confirm" label={page.t("console.erase_confirm", { user: user.id })} hint={page.t("console.erase_hint")} errors={props.errors} />
+						<button type="submit" class="button button-warning" id="erase">
+							{page.t("console.erase")}
 						</button>
 					</PostForm>
 				</section>

@@ -267,7 +267,8 @@ export async function deleteFactor(
 	const factor = await findLiveFactor(deps, ctx, userId, factorId);
 	const needsProof = factor.status === "active";
 	const useProof = needsProof && hasProof(authorization);
-	const reason = needsProof && !useProof ? requireAdminReason(ctx, authorization) : undefined;
+	// A console operator (issue 16) always acts with a reason, even on a pending factor, so the audit says who did it.
+	const reason = needsProof && !useProof ? requireAdminReason(ctx, authorization) : ctx.actor !== undefined ? requireAdminReason(ctx, authorization) : undefined;
 	const prepared = useProof ? await prepareProof(deps, ctx, userId, authorization) : undefined;
 
 	const outcome = await deps.store.transaction(async (tx) => {

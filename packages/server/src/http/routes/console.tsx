@@ -274,7 +274,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	const notFound = (reply: FastifyReply, page: PageContext): FastifyReply =>
 		send(reply, page, <ConsoleRefusedPage page={page} title={page.t("console.not_found_title")} body={page.t("console.not_found_body")} />, 404);
 
-	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done"): Promise<FastifyReply> {
+	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done" | "console.factor_removed"): Promise<FastifyReply> {
 		const { session, ctx, page } = signedIn;
 		let user: Awaited<ReturnType<Services["users"]["get"]>>;
 		try {
@@ -322,7 +322,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		});
 
 		type UserParams = { tenant: string; user: string };
-		type ListQuery = { q?: string; locked?: string; after?: string };
+		type ListQuery = { q?: string; locked?: string; after?: string; erased?: string };
 
 		app.get<{ Params: { tenant: string }; Querystring: ListQuery }>("/console/t/:tenant/users", { schema: { hide: true } }, async (request, reply) => {
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer");
@@ -332,13 +332,17 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			const locked = request.query.locked === "1";
 			const after = typeof request.query.after === "string" && request.query.after.length <= 400 ? request.query.after : undefined;
 			const listed = await services.console.users(ctx, { ...(q === "" ? {} : { prefix: q }), lockedOnly: locked, ...(after === undefined ? {} : { after }), limit: USERS_PER_PAGE });
-			return send(reply, page, <ConsoleUsersPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} query={{ q, locked }} users={listed.users} next={listed.next} />);
+			const erased = typeof request.query.erased === "string" ? request.query.erased.slice(0, 128) : undefined;
+			const notice = erased === undefined ? undefined : page.t("console.erased", { user: erased });
+			return send(reply, page, <ConsoleUsersPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} query={{ q, locked }} users={listed.users} next={listed.next} notice={notice} />);
 		});
 
 		app.get<{ Params: UserParams; Querystring: { done?: string } }>("/console/t/:tenant/users/:user", { schema: { hide: true } }, async (request, reply) => {
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", userBase(request.params));
 			if (signedIn === undefined) return reply;
-			const notice = request.query.done === "unlocked" ? "console.unlocked" : request.query.done === "reset" ? "console.reset_done" : undefined;
+			const notices = { unlocked: "console.unlocked", reset: "console.reset_done", removed: "console.factor_removed" } as const;
+			const done = request.query.done;
+			const notice = done === "unlocked" || done === "reset" || done === "removed" ? notices[done] : undefined;
 			return userPage(reply, signedIn, request.params.user, [], 200, notice);
 		});
 
@@ -360,6 +364,33 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			// naming the operator, and the user's security notice (webhook) always (R-LC-5).
 			if (!(await userExists(() => services.users.reset(signedIn.ctx, request.params.user, { reason })))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${userBase(request.params)}?done=reset`, 303);
+		});
+
+		app.post<{ Params: UserParams; Body: Form }>("/console/t/:tenant/users/:user/remove-factor", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", userBase(request.params), true);
+			if (signedIn === undefined) return reply;
+			const reason = (request.body.reason ?? "").trim();
+			const factorId = request.body.factor ?? "";
+			if (reason.length === 0 || reason.length > 500) return userPage(reply, signedIn, request.params.user, [{ field: "remove-reason", key: "console.error.remove_reason_required" }], 400);
+			// The admin path of DELETE /v1/users/{id}/factors/{factor_id}: a reason instead of the user's proof, audited.
+			try {
+				await services.factors.delete(signedIn.ctx, request.params.user, factorId, { reason });
+			} catch (error) {
+				if (error instanceof ServiceError && (error.code === "factor_not_found" || error.code === "user_not_found")) return notFound(reply, signedIn.page);
+				throw error;
+			}
+			return reply.redirect(`${userBase(request.params)}?done=removed`, 303);
+		});
+
+		app.post<{ Params: UserParams; Body: Form }>("/console/t/:tenant/users/:user/erase", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", userBase(request.params), true);
+			if (signedIn === undefined) return reply;
+			// The id typed again: an erase is not undone, so a slip of the mouse must not do it.
+			if (request.body.confirm !== request.params.user) return userPage(reply, signedIn, request.params.user, [{ field: "confirm-id", key: "console.error.erase_confirm" }], 400);
+			if (!(await userExists(() => services.users.delete(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
+			return reply.redirect(`/console/t/${encodeURIComponent(request.params.tenant)}/users?${new URLSearchParams({ erased: request.params.user })}`, 303);
 		});
 
 		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {

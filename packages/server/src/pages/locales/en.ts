@@ -199,6 +199,16 @@ export const en = {
 	"console.not_found_body": "There is nothing here, or it is outside what you may see.",
 	"console.forbidden_title": "Not allowed",
 	"console.forbidden_body": "Your role does not allow this action.",
+	"console.remove_factor_label": "Factor to remove",
+	"console.remove_reason": "Reason for removing it",
+	"console.remove_factor": "Remove this factor",
+	"console.error.remove_reason_required": "Enter the reason for removing the factor",
+	"console.factor_removed": "The factor was removed.",
+	"console.erase_confirm": "To erase {user}, type the user id",
+	"console.erase_hint": "Erasing removes the user, their factors and recovery codes; the audit events stay.",
+	"console.erase": "Erase this user",
+	"console.error.erase_confirm": "Type the user id exactly to erase this user",
+	"console.erased": "The user {user} was erased.",
 } as const;
 
 export type MessageKey = keyof typeof en;
