@@ -110,7 +110,10 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 			<ul class="links" id="tenants">
 				{tenants.map((tenant) => (
 					<li>
-						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/webhooks`} aria-label={page.t("console.webhooks_of", { tenant: tenant.name })}>
+							{page.t("console.webhooks")}
+						</a>
 					</li>
 				))}
 			</ul>
@@ -326,6 +329,173 @@ export function ConsoleUserPage(props: {
 					</li>
 				))}
 			</ol>
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleWebhookView {
+	id: string;
+	url: string;
+	events: readonly string[];
+	enabled: boolean;
+	created_at: string;
+	disabled_at: string | null;
+}
+
+export function ConsoleWebhooksPage({ page, operator, tenant, webhooks }: { page: PageContext; operator: ConsoleOperatorView; tenant: ConsoleTenantView; webhooks: readonly ConsoleWebhookView[] }) {
+	const base = `/console/t/${encodeURIComponent(tenant.id)}/webhooks`;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.webhooks_of", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={operator} />
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
+			<h1 id="page-title">{page.t("console.webhooks_of", { tenant: tenant.name })}</h1>
+			{webhooks.length === 0 ? (
+				<p id="no-webhooks">{page.t("console.no_webhooks")}</p>
+			) : (
+				<div class="table-wrap">
+					<table class="table" id="webhooks">
+						<thead>
+							<tr>
+								<th scope="col">{page.t("console.webhook_url")}</th>
+								<th scope="col">{page.t("console.webhook_events")}</th>
+								<th scope="col">{page.t("console.state")}</th>
+							</tr>
+						</thead>
+						<tbody>
+							{webhooks.map((webhook) => (
+								<tr>
+									<td>
+										<a href={`${base}/${encodeURIComponent(webhook.id)}`}>{webhook.url}</a>
+									</td>
+									<td>{webhook.events.join(", ")}</td>
+									<td>{webhook.enabled ? page.t("console.webhook_enabled") : page.t("console.webhook_disabled")}</td>
+								</tr>
+							))}
+						</tbody>
+					</table>
+				</div>
+			)}
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleDeliveryView {
+	id: string;
+	event_type: string;
+	status: string;
+	attempts: number;
+	last_status_code: number | null;
+	last_error: string | null;
+	next_attempt_at: string | null;
+	created_at: string;
+}
+
+export function ConsoleWebhookPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	webhook: ConsoleWebhookView;
+	deliveries: readonly ConsoleDeliveryView[];
+	canRetry: boolean;
+	canChange: boolean;
+	notice?: string;
+	secret?: { value: string; previousUntil: string };
+}) {
+	const { page, tenant, webhook } = props;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.webhook_title")}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href={`/console/t/${encodeURIComponent(tenant.id)}/webhooks`}>{page.t("console.webhooks_of", { tenant: tenant.name })}</a>
+			</p>
+			<h1 id="page-title">{page.t("console.webhook_title")}</h1>
+			{props.notice === undefined ? null : (
+				<p class="notice" id="notice" role="status">
+					{props.notice}
+				</p>
+			)}
+			{props.secret === undefined ? null : (
+				<section class="action" aria-labelledby="secret-heading">
+					<h2 id="secret-heading">{page.t("console.secret_heading")}</h2>
+					<p>
+						<code class="secret" id="new-secret">
+							{props.secret.value}
+						</code>
+					</p>
+					<p class="hint">{page.t("console.secret_hint", { until: shownTime(props.secret.previousUntil) })}</p>
+				</section>
+			)}
+			<dl class="facts">
+				<dt>{page.t("console.webhook_url")}</dt>
+				<dd id="webhook-url">{webhook.url}</dd>
+				<dt>{page.t("console.webhook_events")}</dt>
+				<dd>{webhook.events.join(", ")}</dd>
+				<dt>{page.t("console.state")}</dt>
+				<dd id="webhook-state">{webhook.enabled ? page.t("console.webhook_enabled") : page.t("console.webhook_disabled")}</dd>
+			</dl>
+			{props.canChange ? (
+				<section aria-labelledby="webhook-actions">
+					<h2 class="subheading" id="webhook-actions">
+						{page.t("console.actions_heading")}
+					</h2>
+					<p class="hint">{page.t("console.step_up_hint")}</p>
+					<PostForm page={page} action={webhook.enabled ? "/disable" : "/enable"} id="toggle-form">
+						<button type="submit" class="button button-secondary" id="toggle">
+							{webhook.enabled ? page.t("console.webhook_disable") : page.t("console.webhook_enable")}
+						</button>
+					</PostForm>
+					<PostForm page={page} action="/rotate" id="rotate-form">
+						<button type="submit" class="button button-warning" id="rotate">
+							{page.t("console.webhook_rotate")}
+						</button>
+					</PostForm>
+				</section>
+			) : null}
+			<h2 class="subheading">{page.t("console.deliveries_heading")}</h2>
+			{props.deliveries.length === 0 ? (
+				<p id="no-deliveries">{page.t("console.no_deliveries")}</p>
+			) : (
+				<div class="table-wrap">
+					<table class="table" id="deliveries">
+						<thead>
+							<tr>
+								<th scope="col">{page.t("console.delivery_event")}</th>
+								<th scope="col">{page.t("console.state")}</th>
+								<th scope="col">{page.t("console.delivery_attempts")}</th>
+								<th scope="col">{page.t("console.delivery_last")}</th>
+								<th scope="col">{page.t("console.delivery_next")}</th>
+								{props.canRetry ? <th scope="col">{page.t("console.actions_heading")}</th> : null}
+							</tr>
+						</thead>
+						<tbody>
+							{props.deliveries.map((delivery) => (
+								<tr>
+									<td>
+										{delivery.event_type} <span class="hint">{shownTime(delivery.created_at)}</span>
+									</td>
+									<td>{delivery.status}</td>
+									<td>{String(delivery.attempts)}</td>
+									<td>{[delivery.last_status_code === null ? null : String(delivery.last_status_code), delivery.last_error].filter((part) => part !== null).join(" ")}</td>
+									<td>{delivery.next_attempt_at === null ? "" : shownTime(delivery.next_attempt_at)}</td>
+									{props.canRetry ? (
+										<td>
+											{delivery.status === "delivered" ? null : (
+												<PostForm page={page} action={`/deliveries/${encodeURIComponent(delivery.id)}/retry`} className="inline-form">
+													<button type="submit" class="button-link" aria-label={page.t("console.delivery_retry_of", { event: delivery.event_type })}>
+														{page.t("console.delivery_retry")}
+													</button>
+												</PostForm>
+											)}
+										</td>
+									) : null}
+								</tr>
+							))}
+						</tbody>
+					</table>
+				</div>
+			)}
 		</ConsoleLayout>
 	);
 }

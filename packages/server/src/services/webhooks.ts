@@ -7,6 +7,7 @@ import { newWebhookSecret } from "../core/webhook-signature.js";
 import type { Delivery } from "../store/store.js";
 import type { WebhookTable } from "../store/tables.js";
 import type { ServiceDeps } from "./deps.js";
+import { actorOf } from "./actor.js";
 import { appendEvent, EVENT_TYPES } from "./events.js";
 import { requireAdmin } from "./require-admin.js";
 import { fieldError, ServiceError } from "../contract/service-error.js";
@@ -109,7 +110,7 @@ export async function createWebhook(deps: ServiceDeps, ctx: TenantContext, input
 	};
 	await deps.store.transaction(async (tx) => {
 		await tx.webhooks.insert(row, types);
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.created", data: { webhook_id: id, actor_key_id: ctx.keyId, events: types } });
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.created", data: { webhook_id: id, ...actorOf(ctx), events: types } });
 	});
 	return { webhook: publicWebhook(row), secret };
 }
@@ -136,7 +137,7 @@ export async function updateWebhook(
 	if (patch.enabled !== undefined) Object.assign(changes, { enabled: patch.enabled ? 1 : 0, disabled_at: patch.enabled ? null : now });
 	const row = await deps.store.transaction(async (tx) => {
 		if (!(await tx.webhooks.update(ctx.tenantId, id, changes, types))) return undefined;
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.updated", data: { webhook_id: id, actor_key_id: ctx.keyId, fields: Object.keys(patch) } });
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.updated", data: { webhook_id: id, ...actorOf(ctx), fields: Object.keys(patch) } });
 		return tx.webhooks.find(ctx.tenantId, id);
 	});
 	if (row === undefined) throw new ServiceError("webhook_not_found");
@@ -148,7 +149,7 @@ export async function deleteWebhook(deps: ServiceDeps, ctx: TenantContext, id: s
 	const now = deps.clock().getTime();
 	const deleted = await deps.store.transaction(async (tx) => {
 		if (!(await tx.webhooks.delete(ctx.tenantId, id))) return false;
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.deleted", data: { webhook_id: id, actor_key_id: ctx.keyId } });
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.deleted", data: { webhook_id: id, ...actorOf(ctx) } });
 		return true;
 	});
 	if (!deleted) throw new ServiceError("webhook_not_found");
@@ -167,7 +168,7 @@ export async function rotateWebhookSecret(deps: ServiceDeps, ctx: TenantContext,
 			previous_secret_envelope: row.secret_envelope,
 			previous_secret_until: until,
 		});
-		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.secret_rotated", data: { webhook_id: id, actor_key_id: ctx.keyId } });
+		await appendEvent(tx, deps.random, now, { tenantId: ctx.tenantId, type: "webhook.secret_rotated", data: { webhook_id: id, ...actorOf(ctx) } });
 	});
 	return { secret, previous_secret_expires_at: new Date(until).toISOString() };
 }

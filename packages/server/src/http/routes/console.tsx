@@ -10,7 +10,7 @@ import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -274,6 +274,38 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	const notFound = (reply: FastifyReply, page: PageContext): FastifyReply =>
 		send(reply, page, <ConsoleRefusedPage page={page} title={page.t("console.not_found_title")} body={page.t("console.not_found_body")} />, 404);
 
+	async function webhookExists(action: () => Promise<unknown>): Promise<boolean> {
+		try {
+			await action();
+			return true;
+		} catch (error) {
+			if (error instanceof ServiceError && error.code === "webhook_not_found") return false;
+			throw error;
+		}
+	}
+
+	async function webhookPage(reply: FastifyReply, signedIn: SignedIn, webhookId: string, notice?: string, secret?: { value: string; previousUntil: string }): Promise<FastifyReply> {
+		const { session, ctx, page } = signedIn;
+		const webhook = (await services.webhooks.list(ctx)).find((row) => row.id === webhookId);
+		if (webhook === undefined) return notFound(reply, page);
+		const deliveries = await services.webhooks.deliveries(ctx, webhookId, 50);
+		return send(
+			reply,
+			page,
+			<ConsoleWebhookPage
+				page={page}
+				operator={session.operator}
+				tenant={{ id: ctx.tenantId, name: ctx.tenantName }}
+				webhook={webhook}
+				deliveries={deliveries}
+				canRetry={roleAllows(session.operator.role, "support")}
+				canChange={roleAllows(session.operator.role, "admin")}
+				notice={notice}
+				secret={secret}
+			/>,
+		);
+	}
+
 	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done" | "console.factor_removed"): Promise<FastifyReply> {
 		const { session, ctx, page } = signedIn;
 		let user: Awaited<ReturnType<Services["users"]["get"]>>;
@@ -391,6 +423,64 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (request.body.confirm !== request.params.user) return userPage(reply, signedIn, request.params.user, [{ field: "confirm-id", key: "console.error.erase_confirm" }], 400);
 			if (!(await userExists(() => services.users.delete(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
 			return reply.redirect(`/console/t/${encodeURIComponent(request.params.tenant)}/users?${new URLSearchParams({ erased: request.params.user })}`, 303);
+		});
+
+		type WebhookParams = { tenant: string; webhook: string };
+		const webhookBase = (params: WebhookParams): string => `/console/t/${encodeURIComponent(params.tenant)}/webhooks/${encodeURIComponent(params.webhook)}`;
+
+		app.get<{ Params: { tenant: string } }>("/console/t/:tenant/webhooks", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer");
+			if (signedIn === undefined) return reply;
+			const { session, ctx, page } = signedIn;
+			const webhooks = await services.webhooks.list(ctx);
+			return send(reply, page, <ConsoleWebhooksPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} webhooks={webhooks} />);
+		});
+
+		app.get<{ Params: WebhookParams; Querystring: { done?: string } }>("/console/t/:tenant/webhooks/:webhook", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", webhookBase(request.params));
+			if (signedIn === undefined) return reply;
+			const notices = { enabled: "console.webhook_now_enabled", disabled: "console.webhook_now_disabled", retried: "console.delivery_retried" } as const;
+			const done = request.query.done;
+			return webhookPage(reply, signedIn, request.params.webhook, done === "enabled" || done === "disabled" || done === "retried" ? signedIn.page.t(notices[done]) : undefined);
+		});
+
+		for (const [action, enabled] of [["enable", true], ["disable", false]] as const) {
+			app.post<{ Params: WebhookParams; Body: Form }>(`/console/t/:tenant/webhooks/:webhook/${action}`, { schema: { hide: true } }, async (request, reply) => {
+				if (!csrfValid(request)) return stop(request, reply, 403);
+				const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", webhookBase(request.params), true);
+				if (signedIn === undefined) return reply;
+				if (!(await webhookExists(() => services.webhooks.update(signedIn.ctx, request.params.webhook, { enabled })))) return notFound(reply, signedIn.page);
+				return reply.redirect(`${webhookBase(request.params)}?done=${enabled ? "enabled" : "disabled"}`, 303);
+			});
+		}
+
+		app.post<{ Params: WebhookParams; Body: Form }>("/console/t/:tenant/webhooks/:webhook/rotate", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", webhookBase(request.params), true);
+			if (signedIn === undefined) return reply;
+			let rotated: Awaited<ReturnType<Services["webhooks"]["rotateSecret"]>>;
+			try {
+				rotated = await services.webhooks.rotateSecret(signedIn.ctx, request.params.webhook);
+			} catch (error) {
+				if (error instanceof ServiceError && error.code === "webhook_not_found") return notFound(reply, signedIn.page);
+				throw error;
+			}
+			// Shown in this answer only (no-store): never in a URL, a redirect or a later page.
+			return webhookPage(reply, signedIn, request.params.webhook, undefined, { value: rotated.secret, previousUntil: rotated.previous_secret_expires_at });
+		});
+
+		app.post<{ Params: WebhookParams & { delivery: string }; Body: Form }>("/console/t/:tenant/webhooks/:webhook/deliveries/:delivery/retry", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			// A retry sends what was due anyway, to the endpoint the tenant configured: support may, without a step-up.
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", webhookBase(request.params));
+			if (signedIn === undefined) return reply;
+			try {
+				await services.webhooks.retry(signedIn.ctx, request.params.webhook, request.params.delivery);
+			} catch (error) {
+				if (error instanceof ServiceError && (error.code === "webhook_not_found" || error.code === "delivery_not_found")) return notFound(reply, signedIn.page);
+				throw error;
+			}
+			return reply.redirect(`${webhookBase(request.params)}?done=retried`, 303);
 		});
 
 		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {
