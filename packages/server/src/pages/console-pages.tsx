@@ -113,6 +113,9 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>{" "}
 						<a href={`/console/t/${encodeURIComponent(tenant.id)}/webhooks`} aria-label={page.t("console.webhooks_of", { tenant: tenant.name })}>
 							{page.t("console.webhooks")}
+						</a>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/keys`} aria-label={page.t("console.keys_of", { tenant: tenant.name })}>
+							{page.t("console.keys")}
 						</a>
 					</li>
 				))}
@@ -496,6 +499,106 @@ export function ConsoleWebhookPage(props: {
 					</table>
 				</div>
 			)}
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleKeyView {
+	key_id: string;
+	scope: string;
+	created_at: string;
+	last_used_at: string | null;
+	revoked_at: string | null;
+}
+
+export function ConsoleKeysPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	keys: readonly ConsoleKeyView[];
+	canChange: boolean;
+	notice?: string;
+	created?: { token: string; scope: string };
+}) {
+	const { page, tenant } = props;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.keys_of", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
+			<h1 id="page-title">{page.t("console.keys_of", { tenant: tenant.name })}</h1>
+			{props.notice === undefined ? null : (
+				<p class="notice" id="notice" role="status">
+					{props.notice}
+				</p>
+			)}
+			{props.created === undefined ? null : (
+				<section class="action" aria-labelledby="key-heading">
+					<h2 id="key-heading">{page.t("console.key_created_heading", { scope: props.created.scope })}</h2>
+					<p>
+						<code class="secret" id="new-key">
+							{props.created.token}
+						</code>
+					</p>
+					<p class="hint">{page.t("console.key_created_hint")}</p>
+				</section>
+			)}
+			<div class="table-wrap">
+				<table class="table" id="keys">
+					<thead>
+						<tr>
+							<th scope="col">{page.t("console.key_id")}</th>
+							<th scope="col">{page.t("console.key_scope")}</th>
+							<th scope="col">{page.t("console.created")}</th>
+							<th scope="col">{page.t("console.last_used")}</th>
+							<th scope="col">{page.t("console.state")}</th>
+						</tr>
+					</thead>
+					<tbody>
+						{props.keys.map((key) => (
+							<tr>
+								<td>{key.key_id}</td>
+								<td>{key.scope}</td>
+								<td>{shownTime(key.created_at)}</td>
+								<td>{key.last_used_at === null ? page.t("console.never") : shownTime(key.last_used_at)}</td>
+								<td>
+									{key.revoked_at !== null ? (
+										page.t("console.key_revoked_at", { time: shownTime(key.revoked_at) })
+									) : props.canChange ? (
+										<PostForm page={page} action={`/${encodeURIComponent(key.key_id)}/revoke`} className="inline-form">
+											<button type="submit" class="button-link" aria-label={page.t("console.key_revoke_of", { key: key.key_id })}>
+												{page.t("console.key_revoke")}
+											</button>
+										</PostForm>
+									) : (
+										page.t("console.key_active")
+									)}
+								</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			</div>
+			{props.canChange ? (
+				<PostForm page={page} action="/create" id="create-key-form">
+					<fieldset class="field">
+						<legend>{page.t("console.key_scope")}</legend>
+						<div class="check">
+							<input type="radio" id="scope-default" name="scope" value="default" checked />
+							<label for="scope-default">{page.t("console.key_scope_default")}</label>
+						</div>
+						<div class="check">
+							<input type="radio" id="scope-admin" name="scope" value="admin" />
+							<label for="scope-admin">{page.t("console.key_scope_admin")}</label>
+						</div>
+					</fieldset>
+					<p class="hint">{page.t("console.step_up_hint")}</p>
+					<button type="submit" class="button" id="create-key">
+						{page.t("console.key_create")}
+					</button>
+				</PostForm>
+			) : null}
 		</ConsoleLayout>
 	);
 }

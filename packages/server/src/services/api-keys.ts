@@ -4,7 +4,7 @@ import { isSystemTenant } from "../core/system-tenant.js";
 import { ServiceError } from "../contract/service-error.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
-import { tenantContext, type TenantContext } from "./tenant-context.js";
+import { type OperatorActor, tenantContext, type TenantContext } from "./tenant-context.js";
 
 export type APIKeyScope = "default" | "admin";
 
@@ -13,6 +13,7 @@ export async function createAPIKey(
 	deps: ServiceDeps,
 	tenantId: string,
 	scope: APIKeyScope,
+	actor?: OperatorActor,
 ): Promise<{ id: string; token: string; scope: APIKeyScope }> {
 	// Issue 16: the operators' tenant has no API keys; only the CLI manages operators, and the console signs them in.
 	if (isSystemTenant(tenantId)) throw new ServiceError("system_tenant");
@@ -20,18 +21,19 @@ export async function createAPIKey(
 	const now = deps.clock().getTime();
 	await deps.store.transaction(async (tx) => {
 		await tx.apiKeys.insert({ id: key.id, tenant_id: tenantId, secret_hash: key.secretHash, scope, created_at: now, revoked_at: null, last_used_at: null });
-		await appendEvent(tx, deps.random, now, { tenantId, type: "api_key.created", data: { key_id: key.id, scope } });
+		await appendEvent(tx, deps.random, now, { tenantId, type: "api_key.created", data: { key_id: key.id, scope, ...(actor === undefined ? {} : { actor }) } });
 	});
 	return { id: key.id, token: key.token, scope };
 }
 
-export async function revokeAPIKey(deps: ServiceDeps, keyId: string): Promise<boolean> {
+/** Revokes a key; `tenantId`: only a key of that tenant (the console's operators act within a tenant). */
+export async function revokeAPIKey(deps: ServiceDeps, keyId: string, within?: { tenantId: string; actor: OperatorActor }): Promise<boolean> {
 	return deps.store.transaction(async (tx) => {
 		const found = await tx.apiKeys.findActive(keyId);
-		if (found === undefined) return false;
+		if (found === undefined || (within !== undefined && found.tenant.id !== within.tenantId)) return false;
 		const now = deps.clock().getTime();
 		await tx.apiKeys.revoke(keyId, now);
-		await appendEvent(tx, deps.random, now, { tenantId: found.tenant.id, type: "api_key.revoked", data: { key_id: keyId } });
+		await appendEvent(tx, deps.random, now, { tenantId: found.tenant.id, type: "api_key.revoked", data: { key_id: keyId, ...(within === undefined ? {} : { actor: within.actor }) } });
 		return true;
 	});
 }

@@ -7,7 +7,7 @@ import { FACTOR_KINDS } from "../factors/registry.js";
 import type { EnrollTOTPInput } from "../factors/totp/factor.js";
 import { regenerateRecoveryCodes } from "./recovery-codes.js";
 import { createTenant, ensureFirstTenant, listTenants, tenantView, updateTenantSettings } from "./tenants.js";
-import type { TenantContext } from "./tenant-context.js";
+import type { OperatorActor, TenantContext } from "./tenant-context.js";
 import type { TenantSettingsPatch } from "../contract/tenant-settings.js";
 import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
@@ -65,8 +65,8 @@ export function createServices(deps: ServiceDeps) {
 			users: (ctx: TenantContext, query: { prefix?: string; lockedOnly?: boolean; after?: string; limit: number }) => listUsers(deps, ctx, query),
 		},
 		apiKeys: {
-			create: (tenantId: string, scope: APIKeyScope) => createAPIKey(deps, tenantId, scope),
-			revoke: (keyId: string) => revokeAPIKey(deps, keyId),
+			create: (tenantId: string, scope: APIKeyScope, actor?: OperatorActor) => createAPIKey(deps, tenantId, scope, actor),
+			revoke: (keyId: string, within?: { tenantId: string; actor: OperatorActor }) => revokeAPIKey(deps, keyId, within),
 			authenticate: (token: string, onUseNotRecorded?: (error: unknown) => void) => authenticate(deps, token, onUseNotRecorded),
 			list: (tenantId: string) => listAPIKeys(deps, tenantId),
 		},

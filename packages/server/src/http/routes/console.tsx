@@ -10,7 +10,7 @@ import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -481,6 +481,38 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 				throw error;
 			}
 			return reply.redirect(`${webhookBase(request.params)}?done=retried`, 303);
+		});
+
+		const keysBase = (tenant: string): string => `/console/t/${encodeURIComponent(tenant)}/keys`;
+		const keysPage = async (reply: FastifyReply, signedIn: SignedIn, notice?: string, created?: { token: string; scope: string }): Promise<FastifyReply> => {
+			const { session, ctx, page } = signedIn;
+			const keys = (await services.apiKeys.list(ctx.tenantId)) ?? [];
+			return send(reply, page, <ConsoleKeysPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} keys={keys} canChange={roleAllows(session.operator.role, "admin")} notice={notice} created={created} />);
+		};
+
+		app.get<{ Params: { tenant: string }; Querystring: { done?: string } }>("/console/t/:tenant/keys", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", keysBase(request.params.tenant));
+			if (signedIn === undefined) return reply;
+			return keysPage(reply, signedIn, request.query.done === "revoked" ? signedIn.page.t("console.key_revoked") : undefined);
+		});
+
+		app.post<{ Params: { tenant: string }; Body: Form }>("/console/t/:tenant/keys/create", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", keysBase(request.params.tenant), true);
+			if (signedIn === undefined) return reply;
+			const scope = request.body.scope === "admin" ? "admin" : "default";
+			const created = await services.apiKeys.create(signedIn.ctx.tenantId, scope, signedIn.ctx.actor);
+			// The key is in this answer only (no-store): never in a URL, a redirect or a later page.
+			return keysPage(reply, signedIn, undefined, { token: created.token, scope });
+		});
+
+		app.post<{ Params: { tenant: string; key: string }; Body: Form }>("/console/t/:tenant/keys/:key/revoke", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", keysBase(request.params.tenant), true);
+			if (signedIn === undefined) return reply;
+			// Only a key of this tenant: a key id of another tenant edited into the URL is not found.
+			if (!(await services.apiKeys.revoke(request.params.key, { tenantId: signedIn.ctx.tenantId, actor: signedIn.ctx.actor! }))) return notFound(reply, signedIn.page);
+			return reply.redirect(`${keysBase(request.params.tenant)}?done=revoked`, 303);
 		});
 
 		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {

@@ -233,6 +233,20 @@ export const en = {
 	"console.delivery_retry": "Retry now",
 	"console.delivery_retry_of": "Retry the {event} delivery now",
 	"console.delivery_retried": "The delivery will be tried again now.",
+	"console.keys": "API keys",
+	"console.keys_of": "API keys of {tenant}",
+	"console.key_id": "Key",
+	"console.key_scope": "Scope",
+	"console.key_scope_default": "default: an application backend's key (verify, enroll)",
+	"console.key_scope_admin": "admin: also settings, resets and webhooks",
+	"console.key_create": "Create a key",
+	"console.key_created_heading": "The new {scope} key, shown once",
+	"console.key_created_hint": "Copy it into the application's configuration now: it is not shown again, and Twofold keeps only its hash.",
+	"console.key_revoke": "Revoke",
+	"console.key_revoke_of": "Revoke {key}",
+	"console.key_revoked": "The key is revoked: requests with it are refused from now on.",
+	"console.key_revoked_at": "Revoked {time}",
+	"console.key_active": "Active",
 } as const;
 
 export type MessageKey = keyof typeof en;
