@@ -129,6 +129,21 @@ describe.each(DIALECTS)("console users (%s)", (dialect) => {
 		expect(gone!.data).toMatchObject({ actor: { type: "operator", name: "sam" } });
 	});
 
+	it("attack: an operator may unlock at most 10 times an hour (each unlock gives a guesser the whole budget again)", async () => {
+		// An operator of their own, so no earlier unlock counts in this hour (the test clock stands still meanwhile).
+		const busy = await d.operator(() => t.app.services.operators.create({ name: "busy", role: "support", tenants: [t.tenantId] }), "busy");
+		const page = await (await busy.fetch(userPath(t.tenantId, "u-010"))).text();
+		const before = (await eventsOf("u-010", "user.unlocked")).length;
+		for (let index = 0; index < 10; index += 1) expect((await busy.post(`${userPath(t.tenantId, "u-010")}/unlock`, { csrf: csrfOf(page) })).status).toBe(303);
+		const refused = await busy.post(`${userPath(t.tenantId, "u-010")}/unlock`, { csrf: csrfOf(page) });
+		expect(refused.status).toBe(429);
+		expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+		expect(await refused.text()).toContain("You have made 10 unlocks in the last hour");
+		expect((await eventsOf("u-010", "user.unlocked")).length).toBe(before + 10);
+		// Another operator is not held back by it.
+		expect((await support.post(`${userPath(t.tenantId, "u-010")}/unlock`, { csrf: csrfOf(await (await support.fetch(userPath(t.tenantId, "u-010"))).text()) })).status).toBe(303);
+	});
+
 	it("attack: a viewer sees no action and is refused on the server (403) when posting one anyway, fresh session or not", async () => {
 		const page = await (await viewer.fetch(userPath(t.tenantId, "u-002"))).text();
 		expect(page).toContain("u-002");

@@ -236,7 +236,7 @@ export async function buildHTTPServer(services: Services, database: DatabaseProb
 		if (options.oidc !== undefined) await prompt.register(oidcRoutes(options.oidc.providers));
 		// The operator console (issue 16): a client of the system tenant's prompt, so it needs both.
 		if (options.oidc !== undefined && options.prompt !== undefined) {
-			await prompt.register(consoleRoutes(services, { root: () => app, providers: options.oidc.providers, publicUrl: options.prompt.publicUrl }));
+			await prompt.register(consoleRoutes(services, { root: () => app, providers: options.oidc.providers, publicUrl: options.prompt.publicUrl, counters: options.rateLimits.counters }));
 		}
 	});
 	app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

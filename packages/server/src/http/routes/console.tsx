@@ -18,6 +18,7 @@ import type { FieldError, PageContext } from "../../pages/view.js";
 import type { ConsoleClient } from "../../services/console-client.js";
 import type { Services } from "../../services/services.js";
 import { promptPageHeaders } from "../prompt-headers.js";
+import type { RateCounters } from "../../rate-counters/rate-counters.js";
 import { PROMPT_ASSETS } from "./prompt-assets.js";
 
 /**
@@ -34,7 +35,16 @@ export interface ConsoleRouteOptions {
 	providers: OIDCProviders;
 	/** TWOFOLD_PUBLIC_URL, or the listening address: https decides HSTS. */
 	publicUrl: () => string;
+	/** The request rate counters (memory, or Redis across nodes): the per-operator unlock limit counts here. */
+	counters: RateCounters;
 }
+
+/**
+ * Unlocks an operator may make in an hour. Each unlock gives a guesser the whole attempt budget again, so a stolen
+ * console session (or a talked-into support person) must not turn into unlimited guesses.
+ */
+export const CONSOLE_UNLOCKS_PER_HOUR = 10;
+const HOUR_MS = 60 * 60_000;
 
 const SESSION_COOKIE = "__Host-twofold-console";
 const FLOW_COOKIE = "__Host-twofold-console-flow";
@@ -382,6 +392,12 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (!csrfValid(request)) return stop(request, reply, 403);
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", userBase(request.params), true);
 			if (signedIn === undefined) return reply;
+			const { count, resetsAt } = await options.counters.hit(`console-unlock:${signedIn.session.operator.id}`, HOUR_MS, now());
+			if (count > CONSOLE_UNLOCKS_PER_HOUR) {
+				const minutes = Math.max(1, Math.ceil((resetsAt - now()) / 60_000));
+				reply.header("retry-after", String(Math.ceil((resetsAt - now()) / 1000)));
+				return userPage(reply, signedIn, request.params.user, [{ field: null, key: "console.error.too_many_unlocks", values: { limit: CONSOLE_UNLOCKS_PER_HOUR, minutes } }], 429);
+			}
 			if (!(await userExists(() => services.users.unlock(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${userBase(request.params)}?done=unlocked`, 303);
 		});

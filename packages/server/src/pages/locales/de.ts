@@ -246,4 +246,5 @@ export const de: Record<MessageKey, string> = {
 	"console.key_revoked": "Der Schlüssel ist widerrufen: Anfragen damit werden ab jetzt abgewiesen.",
 	"console.key_revoked_at": "Widerrufen {time}",
 	"console.key_active": "Aktiv",
+	"console.error.too_many_unlocks": "Sie haben in der letzten Stunde {limit} Entsperrungen vorgenommen, mehr sind nicht erlaubt. Warten Sie {minutes} Minuten, oder bitten Sie einen anderen Operator.",
 };

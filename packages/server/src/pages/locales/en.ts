@@ -247,6 +247,7 @@ export const en = {
 	"console.key_revoked": "The key is revoked: requests with it are refused from now on.",
 	"console.key_revoked_at": "Revoked {time}",
 	"console.key_active": "Active",
+	"console.error.too_many_unlocks": "You have made {limit} unlocks in the last hour, the most allowed. Wait {minutes} minutes, or ask another operator.",
 } as const;
 
 export type MessageKey = keyof typeof en;
