@@ -13,7 +13,7 @@ import * as oidc from "./2026-12-02-oidc.js";
 import * as promptSessions from "./2026-12-02-prompt-sessions.js";
 import * as promptEmailChallenge from "./2026-12-03-prompt-email-challenge.js";
 import * as imports from "./2026-12-03-imports.js";
-import * as attemptDecision from "./2026-12-03-attempt-decision.js";
+import * as attemptDecision from "./2026-12-03-verify-decision.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -34,7 +34,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-prompt-sessions": promptSessions,
 	"2026-12-03-prompt-email-challenge": promptEmailChallenge,
 	"2026-12-03-imports": imports,
-	"2026-12-03-attempt-decision": attemptDecision,
+	"2026-12-03-verify-decision": attemptDecision,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

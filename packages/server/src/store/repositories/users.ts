@@ -151,7 +151,7 @@ const ensureAttemptRecord = preparedQuery((db, tenantId: string, userId: string,
 		.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing()),
 );
 /**
- * PostgreSQL, issue 19 (ADR 0009): the attempt's decision, one statement (migrations/2026-12-03-attempt-decision.ts).
+ * PostgreSQL, issue 19 (ADR 0009): the attempt's decision, one statement (migrations/2026-12-03-verify-decision.ts).
  * Named like the hot-path queries (prepared-query.ts), so each connection parses and plans it once.
  */
 const DECIDE_ATTEMPT = nameStatement(

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 
-// Frozen in time. Issue 19, ADR 0009: on PostgreSQL a code verify is decided by one statement,
+// Frozen in time. Its name sorts after every migration before it (Kysely refuses a new migration that sorts before
+// one a database has run). Issue 19, ADR 0009: on PostgreSQL a code verify is decided by one statement,
 // `select * from twofold_decide_attempt(…)`, instead of a transaction of five or more round trips. The
 // function is that statement's body, so it runs as one implicit transaction (synchronous_commit stays on:
 // the answer is sent only after its COMMIT is durable). It does, on the user's row held FOR UPDATE, what
