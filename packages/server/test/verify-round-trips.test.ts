@@ -4,21 +4,22 @@ import { installStatementRecorder, type StatementRecorder } from "./statement-re
 
 /**
  * Issue 19 ("PostgreSQL: two round trips"): how many statements one verify sends to the database, counted
- * statement by statement through a recorder on the drivers (test/statement-recorder.ts). These are the BEFORE
- * figures: issue 19's target is at most 2 round trips per verify on PostgreSQL. The exact counts are asserted so
- * that the redesign updates them on purpose, and any other change that adds or removes a round trip fails here
- * instead of drifting unnoticed. SQLite is counted as information only (calls into an embedded library, not
- * round trips); its count depends on the read snapshot's turns, so only its presence is checked.
+ * statement by statement through a recorder on the drivers (test/statement-recorder.ts). Before issue 19 a verify
+ * on PostgreSQL took 7 round trips (correct and wrong), 10 (replay) and 4 (locked): the key lookup, BEGIN, the locking
+ * read, the step update or failure count, each event and its outbox fan-out, COMMIT. ADR 0009 made it at most 2. The
+ * exact counts are asserted so that any change that adds or removes a round trip fails here instead of drifting
+ * unnoticed. SQLite is counted as information only (calls into an embedded library, not round trips); its count
+ * depends on the read snapshot's turns, so only its presence is checked.
  */
-// correct: the API key lookup, BEGIN, the locking read (users + factors, FOR UPDATE), the step update, the event, the
-// outbox fan-out, COMMIT. wrong: the failure-count update in place of the step update. replay: the step update finds
-// the step spent, then the failure count and two events (replay_rejected, failed), each with its fan-out. locked:
-// the key lookup, BEGIN, the locking read, COMMIT (a refused attempt writes nothing).
+// correct, wrong and replay: (1) the API key lookup, which also reads the user's attempt state and factors within the
+// key's tenant (no lock); (2) select … from twofold_decide_attempt(…), one statement that holds the user's row, re-checks
+// the lock and the throttle, consumes the step or counts the failure, writes the events with their outbox rows, and
+// commits. locked: the key lookup only (the first read shows the lock; a refused attempt writes nothing).
 const EXPECTED_POSTGRES_ROUND_TRIPS = {
-	correct: 7,
-	wrong: 7,
-	replay: 10,
-	locked: 4,
+	correct: 2,
+	wrong: 2,
+	replay: 2,
+	locked: 1,
 };
 
 /** A fixed start, 1 s into a 30 s step, so every measured verify falls in the same step and the same minute. */

@@ -88,6 +88,24 @@ export type Evaluation =
 	| { ok: false; reason: "replay"; factorId: string | null; spentAssertion?: true }
 	| { ok: false; reason: "registration_refused"; refusal: RegistrationRefusal };
 
+/** A success a kind names before the decision: step (or counter) `step` of `factor`, consumed only if unspent (R-OTP-1). */
+export interface StepEffect {
+	factor: FactorTable;
+	step: number;
+	proven: ProvenBy;
+}
+
+/**
+ * A kind's decision computed in Node, without the store (issue 19, ADR 0009): the conditional effects that would make
+ * it a success, in the order its evaluate would try them, and the failure when none of them applies (a step found
+ * spent is a replay). Whoever applies it (evaluatePlan in a transaction, or PostgreSQL's twofold_decide_attempt in one
+ * statement) applies the first effect whose conditional update finds its row.
+ */
+export interface ProofPlan {
+	effects: StepEffect[];
+	failure: Exclude<Evaluation, { ok: true }>;
+}
+
 export interface ProofKind<Presented = unknown, Prepared = unknown> {
 	/** The method in events, verify answers and assertions. */
 	readonly method: ProvenBy["method"];
@@ -108,6 +126,27 @@ export interface ProofKind<Presented = unknown, Prepared = unknown> {
 	strength(presented: Presented, prepared: Prepared | undefined): Strength | undefined;
 	/** Inside the attempt's transaction, after the budget check: decides and consumes. */
 	evaluate(tx: Store, env: ProofEnv, presented: Presented, prepared: Prepared | undefined, scope: ProofScope): Promise<Evaluation>;
+	/**
+	 * Kinds whose only write is a step's conditional consumption (TOTP, HOTP) also say what evaluate would do as a plan,
+	 * so a verify on PostgreSQL is decided by one statement (ADR 0009). Kinds without it keep the transactional path.
+	 */
+	plan?(env: ProofEnv, presented: Presented, prepared: Prepared | undefined, scope: ProofScope): ProofPlan;
+}
+
+/**
+ * A plan applied inside the attempt's transaction: the first effect whose conditional update finds its row is the
+ * success (a confirm activates the pending factor with it, a verify consumes the step); none: the plan's failure.
+ */
+export async function evaluatePlan(tx: Store, env: ProofEnv, scope: ProofScope, plan: ProofPlan): Promise<Evaluation> {
+	for (const { factor, step, proven } of plan.effects) {
+		// The conditional UPDATE is the linearization point: its row count is the decision (R-OTP-1, V-3).
+		const consumed =
+			scope.pendingFactorId !== undefined
+				? await tx.factors.activate(env.tenantId, env.userId, factor.id, step, scope.now)
+				: await tx.factors.consumeStep(env.tenantId, env.userId, factor.id, step, scope.now);
+		if (consumed) return { ok: true, proven, factor };
+	}
+	return plan.failure;
 }
 
 /**

@@ -5,6 +5,8 @@ import { ServiceError } from "../contract/service-error.js";
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import { type OperatorActor, tenantContext, type TenantContext } from "./tenant-context.js";
+import type { AttemptSnapshot } from "./proofs.js";
+import type { APIKeyTable, TenantTable } from "../store/tables.js";
 
 export type APIKeyScope = "default" | "admin";
 
@@ -52,9 +54,41 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export async function authenticate(deps: ServiceDeps, token: string, onUseNotRecorded?: (error: unknown) => void): Promise<TenantContext | null> {
 	const parsed = parseAPIKey(token);
 	if (parsed === null) return null;
-	const found = await deps.store.apiKeys.findActive(parsed.id);
+	return authenticated(deps, parsed.secret, await deps.store.apiKeys.findActive(parsed.id), onUseNotRecorded);
+}
+
+/**
+ * authenticate for a request that makes an attempt on one user (POST /v1/users/{id}/verify): on PostgreSQL the same
+ * read also brings that user's attempt state, within the key's tenant only, so a verify takes two round trips (issue
+ * 19, ADR 0009). The state is read only for a key whose secret then checks; a wrong secret learns nothing of it.
+ * On SQLite there is no round trip to save: the key alone is read, and no snapshot is returned.
+ */
+export async function authenticateForAttempt(
+	deps: ServiceDeps,
+	token: string,
+	userId: string,
+	onUseNotRecorded?: (error: unknown) => void,
+): Promise<{ ctx: TenantContext; snapshot?: AttemptSnapshot } | null> {
+	if (deps.store.dialect !== "postgres") {
+		const ctx = await authenticate(deps, token, onUseNotRecorded);
+		return ctx === null ? null : { ctx };
+	}
+	const parsed = parseAPIKey(token);
+	if (parsed === null) return null;
+	const found = await deps.store.apiKeys.findActiveWithAttempt(parsed.id, userId);
+	const ctx = await authenticated(deps, parsed.secret, found, onUseNotRecorded);
+	return ctx === null ? null : { ctx, snapshot: { userId, state: found!.attempt } };
+}
+
+/** The key's secret checked against what was found, and its use recorded (at most once a minute): the tenant, or null. */
+async function authenticated(
+	deps: ServiceDeps,
+	secret: string,
+	found: { key: APIKeyTable; tenant: TenantTable } | undefined,
+	onUseNotRecorded?: (error: unknown) => void,
+): Promise<TenantContext | null> {
 	if (found === undefined) return null;
-	if (!constantTimeEqual(hashAPIKeySecret(parsed.secret), found.key.secret_hash)) return null;
+	if (!constantTimeEqual(hashAPIKeySecret(secret), found.key.secret_hash)) return null;
 	// Only a key that authenticated is recorded: a wrong secret writes nothing.
 	const now = deps.clock().getTime();
 	const lastUsed = Math.max(found.key.last_used_at ?? -Infinity, recordedHere.get(found.key.id) ?? -Infinity);

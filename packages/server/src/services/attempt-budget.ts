@@ -31,6 +31,20 @@ export function throttleDelayInSeconds(failures: number, attempts: TenantSetting
 	return Math.min(2 ** (failures - attempts.throttle_after), MAX_DELAY_IN_SECONDS);
 }
 
+/**
+ * throttleDelayInSeconds for 1, 2, 3, … failures, up to the first count where the delay has reached its cap past
+ * throttle_after: the last entry holds for every higher count. PostgreSQL's attempt decision reads the delay from
+ * this table (ADR 0009), so the formula lives here only.
+ */
+export function throttleDelays(attempts: TenantSettings["attempts"]): number[] {
+	const delays: number[] = [];
+	for (let failures = 1; ; failures++) {
+		const delay = throttleDelayInSeconds(failures, attempts);
+		delays.push(delay);
+		if (delay === MAX_DELAY_IN_SECONDS && failures >= attempts.throttle_after) return delays;
+	}
+}
+
 export function isLocked(user: Pick<UserTable, "locked_at">): boolean {
 	return user.locked_at !== null;
 }

@@ -72,6 +72,14 @@ export async function appendEvent(tx: Store, random: RandomReader, now: number, 
 	});
 }
 
+/**
+ * For events a single statement appended and committed itself (PostgreSQL's attempt decision, ADR 0009): the
+ * observers hear of them now, after that statement returned, as afterCommit would have told them.
+ */
+export function observeCommitted(types: readonly EventType[]): void {
+	for (const type of types) for (const observe of eventObservers) observe(type);
+}
+
 /** appendEvent for many events at once, in order (a bulk import's batch, issue 17): the same rows, fewer statements. */
 export async function appendEvents(tx: Store, random: RandomReader, now: number, events: readonly NewEvent[]): Promise<void> {
 	if (events.length === 0) return;

@@ -1,15 +1,16 @@
 import type { VerifiedProof } from "../core/assertion-claims.js";
 import { type Strength, strengthOfFactor, strengthToAdd, strengthToKeep, sufficient } from "../core/proof-strength.js";
 import { ServiceError } from "../contract/service-error.js";
-import type { Claimed, Evaluation, FactorChange, KindEvent, ProofEnv, ProofInput, ProofScope, ProvenBy, Purpose, RegistrationRefusal } from "../factors/proof-kind.js";
+import type { Claimed, Evaluation, FactorChange, KindEvent, ProofEnv, ProofInput, ProofScope, ProvenBy, Purpose, RegistrationRefusal, StepEffect } from "../factors/proof-kind.js";
+import { generateId } from "../core/id.js";
 import { claimProof } from "../factors/registry.js";
-import type { Store } from "../store/store.js";
+import type { AttemptState, Store } from "../store/store.js";
 import type { FactorTable } from "../store/tables.js";
 import { readAssertion } from "./assertions.js";
-import { ATTEMPT_RECORD_TTL_MS, attemptBlock, isAttemptRecord, throttleDelayInSeconds } from "./attempt-budget.js";
+import { ATTEMPT_RECORD_TTL_MS, attemptBlock, isAttemptRecord, throttleDelays, throttleDelayInSeconds } from "./attempt-budget.js";
 import type { ServiceDeps } from "./deps.js";
 import { logCeremonyRefusal } from "./ceremony-refusal-log.js";
-import { appendEvent } from "./events.js";
+import { appendEvent, type EventType, observeCommitted } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
 
 /**
@@ -162,7 +163,105 @@ export async function attemptProof(
 	return stripEvents(outcome);
 }
 
+/** A user's attempt state as the request's first read saw it (issue 19): null when the tenant has no row for the id. */
+export interface AttemptSnapshot {
+	userId: string;
+	state: AttemptState | null;
+}
+
+/** True when every kind that claimed the proof can say its decision as a plan (ProofKind.plan), or none could claim it. */
+export function plannable(prepared: PreparedProof): boolean {
+	return prepared.claimed === "malformed" || prepared.claimed.every(({ kind }) => kind.plan !== undefined);
+}
+
+/**
+ * The attempt path in two round trips (PostgreSQL, issue 19, ADR 0009), for a verify whose kinds all plan
+ * (plannable). The first round trip was the request's authentication, which read the user's attempt state with the
+ * key (AttemptSnapshot); the code is checked here, in Node, against that state; the second round trip is one
+ * statement, twofold_decide_attempt, which is the decision: on the user's row held FOR UPDATE it refuses a user
+ * locked or throttled meanwhile, consumes the first matched step still unspent (else the failure: a step spent
+ * meanwhile is a replay), counts the outcome once and writes the same events and outbox rows as attemptProof, and
+ * commits. Whatever this process computed from the first read, that statement decides (R-OTP-1, R-OTP-6, V-3).
+ * A user locked or throttled in the first read is refused at once, as attemptProof refuses one: nothing is written.
+ */
+export async function decideProof(
+	deps: ServiceDeps,
+	ctx: TenantContext,
+	userId: string,
+	prepared: PreparedProof,
+	snapshot: AttemptState | null,
+	target: { purpose: Purpose; factorId?: string },
+): Promise<ProofOutcome> {
+	const now = deps.clock().getTime();
+	const { attempts } = ctx.settings;
+	if (snapshot !== null) {
+		const block = attemptBlock(snapshot.user, now);
+		if (block !== null) return block.reason === "locked" ? { ok: false, reason: "locked" } : { ok: false, ...block };
+	}
+	const scope: ProofScope = { purpose: target.purpose, now, factors: snapshot?.factors ?? [] };
+	if (target.factorId !== undefined) scope.factorId = target.factorId;
+	const planned = combinedPlan(proofEnv(deps, ctx, userId), prepared, scope);
+	const { failure } = planned;
+	const decision = await deps.store.users.decideAttempt({
+		tenantId: ctx.tenantId,
+		userId,
+		now,
+		recordTtlMs: ATTEMPT_RECORD_TTL_MS,
+		purpose: target.purpose,
+		effects: planned.effects.map(({ factor, step, method }) => ({ factorId: factor.id, step, method })),
+		failure: {
+			reason: failure.outcome.reason === "registration_refused" ? failure.outcome.refusal : failure.outcome.reason,
+			factorId: failure.outcome.reason === "replay" || failure.outcome.reason === "needs_resync" ? failure.outcome.factorId : null,
+			method: failure.method,
+		},
+		lockAfter: attempts.lock_after,
+		delays: throttleDelays(attempts),
+		eventIds: [generateId("evt", deps.random), generateId("evt", deps.random), generateId("evt", deps.random), generateId("evt", deps.random)],
+	});
+	switch (decision.decision) {
+		case "locked":
+			return { ok: false, reason: "locked" };
+		case "throttled":
+			return { ok: false, reason: "throttled", retryAfterSeconds: decision.retryAfterSeconds };
+		case "success": {
+			observeCommitted(["verification.succeeded"]);
+			const effect = planned.effects.find(({ factor }) => factor.id === decision.factorId)!;
+			return { ok: true, proven: effect.proven, factor: effect.factor, recoveryCodesRemaining: snapshot?.recoveryCodesRemaining ?? 0 };
+		}
+		case "failure": {
+			const types: EventType[] = failure.outcome.reason === "replay" ? ["verification.replay_rejected", "verification.failed"] : ["verification.failed"];
+			if (decision.lockedNow) types.push("user.locked");
+			observeCommitted(types);
+			return stripEvents(failure.outcome);
+		}
+	}
+}
+
+/**
+ * The kinds' plans as one, in registry order, with evaluate's rules: the effects in the order evaluate would try
+ * them (the first that applies wins), and the failure evaluate would keep when none applies (the first, unless a
+ * later kind says more than "invalid").
+ */
+function combinedPlan(
+	env: ProofEnv,
+	prepared: PreparedProof,
+	scope: ProofScope,
+): { effects: (StepEffect & { method: string })[]; failure: { outcome: PlannedFailure; method: string } } {
+	const { claimed } = prepared;
+	if (claimed === "malformed") return { effects: [], failure: { outcome: { ok: false, reason: "malformed" }, method: "malformed" } };
+	const effects: (StepEffect & { method: string })[] = [];
+	let failure: { outcome: PlannedFailure; method: string } | undefined;
+	for (const { kind, presented, prepared: ready } of claimed) {
+		const plan = kind.plan!(env, presented as never, ready as never, scope);
+		for (const effect of plan.effects) effects.push({ ...effect, method: kind.method });
+		const outcome = plan.failure;
+		if (failure === undefined || (failure.outcome.reason === "invalid" && outcome.reason !== "invalid")) failure = { outcome, method: kind.method };
+	}
+	return { effects, failure: failure! };
+}
+
 type Failure = Extract<ProofOutcome, { ok: false }>;
+type PlannedFailure = Exclude<Evaluation | Failure, { ok: true }>;
 
 /** A failure as the caller sees it: what the kind noted for the audit trail was written by attemptProof already. */
 const stripEvents = (outcome: Exclude<Evaluation | Failure, { ok: true }>): Failure => {

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from "./deps.js";
-import { authenticate, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
+import { authenticate, authenticateForAttempt, createAPIKey, listAPIKeys, revokeAPIKey, type APIKeyScope } from "./api-keys.js";
 import { listEvents } from "./events.js";
 import { confirmFactor, deleteFactor, enrollFactor, listFactors, renameFactor, resyncFactor } from "./factors.js";
 import { deleteLogo, getLogo, hasLogo, setLogo } from "./logos.js";
@@ -13,6 +13,7 @@ import type { ChangeAuthorization } from "./change-authorization.js";
 import type { EventQuery } from "../store/store.js";
 import { deleteUser, getUser, requestRecovery, resetUser, unlockUser } from "./users.js";
 import { verifyCode } from "./verifications.js";
+import type { AttemptSnapshot } from "./proofs.js";
 import { redeemAssertion, type AssertionRequest } from "./assertions.js";
 import { publishedKeys, rotateSigningKey } from "./signing-keys.js";
 import { createWebhook, deleteWebhook, listDeliveries, listWebhooks, retryDelivery, rotateWebhookSecret, updateWebhook } from "./webhooks.js";
@@ -68,6 +69,8 @@ export function createServices(deps: ServiceDeps) {
 			create: (tenantId: string, scope: APIKeyScope, actor?: OperatorActor) => createAPIKey(deps, tenantId, scope, actor),
 			revoke: (keyId: string, within?: { tenantId: string; actor: OperatorActor }) => revokeAPIKey(deps, keyId, within),
 			authenticate: (token: string, onUseNotRecorded?: (error: unknown) => void) => authenticate(deps, token, onUseNotRecorded),
+			authenticateForAttempt: (token: string, userId: string, onUseNotRecorded?: (error: unknown) => void) =>
+				authenticateForAttempt(deps, token, userId, onUseNotRecorded),
 			list: (tenantId: string) => listAPIKeys(deps, tenantId),
 		},
 		factors: {
@@ -83,7 +86,8 @@ export function createServices(deps: ServiceDeps) {
 				deleteFactor(deps, ctx, userId, factorId, authorization),
 		},
 		verifications: {
-			verify: (ctx: TenantContext, userId: string, input: ProofInput & AssertionRequest & { factorId?: string }) => verifyCode(deps, ctx, userId, input),
+			verify: (ctx: TenantContext, userId: string, input: ProofInput & AssertionRequest & { factorId?: string }, snapshot?: AttemptSnapshot) =>
+				verifyCode(deps, ctx, userId, input, snapshot),
 		},
 		clients: {
 			create: (ctx: TenantContext, input: Static<typeof CreateClientBody>) => createClient(deps, ctx, input),

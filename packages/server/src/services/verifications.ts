@@ -4,7 +4,7 @@ import { type AssertionRequest, actionHashOf, issueAssertion } from "./assertion
 import type { ServiceDeps } from "./deps.js";
 import { appendEvent } from "./events.js";
 import type { ProofInput } from "../factors/proof-kind.js";
-import { attemptProof, hasProof, prepareProof, proofError, verifiedProofOf } from "./proofs.js";
+import { type AttemptSnapshot, attemptProof, decideProof, hasProof, plannable, prepareProof, proofError, verifiedProofOf } from "./proofs.js";
 import { fieldError } from "../contract/service-error.js";
 import type { TenantContext } from "./tenant-context.js";
 
@@ -21,13 +21,21 @@ export async function verifyCode(
 	ctx: TenantContext,
 	userId: string,
 	input: ProofInput & AssertionRequest & { factorId?: string },
+	snapshot?: AttemptSnapshot,
 ): Promise<VerifyResult> {
 	// No proof at all is a malformed request, not an attempt; a malformed proof is an attempt (V-2).
 	if (!hasProof(input)) throw fieldError("invalid_request", "/code", "is required, or challenge_id with credential");
 	const actionHash = await actionHashOf(input.action);
 	const prepared = await prepareProof(deps, ctx, userId, input);
-	const outcome = await deps.store.transaction(async (tx) => {
-		const target = input.factorId === undefined ? { purpose: "verify" as const } : { purpose: "verify" as const, factorId: input.factorId };
+	const target = input.factorId === undefined ? { purpose: "verify" as const } : { purpose: "verify" as const, factorId: input.factorId };
+	// PostgreSQL, issue 19 (ADR 0009): with the user's state read by the authentication, a code is decided by one
+	// statement that also writes verification.succeeded. Other proofs (recovery codes, WebAuthn, email codes), and
+	// SQLite, whose transaction is one local call, take the transactional path below.
+	const decided =
+		snapshot !== undefined && snapshot.userId === userId && deps.store.dialect === "postgres" && plannable(prepared)
+			? await decideProof(deps, ctx, userId, prepared, snapshot.state, target)
+			: undefined;
+	const outcome = decided !== undefined ? { proof: decided, remaining: decided.ok ? decided.recoveryCodesRemaining : 0 } : await deps.store.transaction(async (tx) => {
 		const proof = await attemptProof(tx, deps, ctx, userId, prepared, target);
 		if (!proof.ok) return { proof, remaining: 0 };
 		const now = deps.clock().getTime();

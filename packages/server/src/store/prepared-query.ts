@@ -30,6 +30,15 @@ export function preparedStatementName(sql: string): string | undefined {
 	return statementNames.get(sql);
 }
 
+/**
+ * Names one hand-written hot-path statement (a function call whose text never changes, such as the verify's
+ * decision, ADR 0009) as preparedQuery names its templates; returns the text.
+ */
+export function nameStatement(sql: string): string {
+	if (!statementNames.has(sql)) statementNames.set(sql, `twofold_${statementNames.size + 1}`);
+	return sql;
+}
+
 interface Template {
 	sql: string;
 	slots: Slot[];

@@ -158,6 +158,12 @@ export interface APIKeyRepository {
 	insert(row: APIKeyTable): Promise<void>;
 	/** The key and its tenant, if the key exists and is not revoked. */
 	findActive(id: string): Promise<{ key: APIKeyTable; tenant: TenantTable } | undefined>;
+	/**
+	 * findActive and, in the same read, the attempt state of one user of the key's tenant (null: the tenant has no row
+	 * for that id): a verify's first round trip on PostgreSQL (issue 19, ADR 0009). The user is looked up only within the
+	 * key's own tenant, so a key never reads another tenant's user. Nothing is locked: the decision re-reads the row.
+	 */
+	findActiveWithAttempt(id: string, userId: string): Promise<{ key: APIKeyTable; tenant: TenantTable; attempt: AttemptState | null } | undefined>;
 	revoke(id: string, now: number): Promise<boolean>;
 	/** Sets last_used_at to now unless it is already after notBefore (conditional, so racing nodes write once). */
 	recordUse(id: string, now: number, notBefore: number): Promise<boolean>;
@@ -203,11 +209,43 @@ export interface UserRepository {
 	sweepAttemptRecords(now: number, limit: number): Promise<{ deleted: number; more: boolean }>;
 	/** After a success: the consecutive-failure count starts again. */
 	clearFailures(tenantId: string, userId: string): Promise<void>;
+	/**
+	 * PostgreSQL only (issue 19, ADR 0009): decides a planned attempt in one statement, outside any transaction of the
+	 * caller (the statement is its own): holds the user's row, refuses a locked or throttled user, applies the first
+	 * success effect whose conditional update finds its row, else counts the plan's failure, and writes the events
+	 * with their outbox rows. Throws on SQLite, whose attempts keep the transactional path.
+	 */
+	decideAttempt(plan: AttemptPlan): Promise<AttemptDecision>;
 	/** False for an unknown id and for an attempt record, which is not a user. */
 	unlock(tenantId: string, userId: string): Promise<boolean>;
 	/** False for an unknown id and for an attempt record, which is not a user. */
 	delete(tenantId: string, userId: string): Promise<boolean>;
 }
+
+/** What Node computed for one attempt, for decideAttempt: every branch's effects and event ids decided in advance. */
+export interface AttemptPlan {
+	tenantId: string;
+	userId: string;
+	now: number;
+	/** An attempt record's lifetime after a counted failure (V-12a). */
+	recordTtlMs: number;
+	purpose: string;
+	/** In order, the first whose `last_used_step < step` update finds its active factor wins (R-OTP-1). */
+	effects: readonly { factorId: string; step: number; method: string }[];
+	/** When no effect applies: its reason ("replay" when the effects found their steps spent), factor and method. */
+	failure: { reason: string; factorId: string | null; method: string };
+	lockAfter: number;
+	/** Throttle delay in seconds after the k-th consecutive failure, at index k - 1; the last entry holds for every higher k. */
+	delays: readonly number[];
+	/** Pre-drawn event ids: [verification.succeeded, verification.replay_rejected, verification.failed, user.locked]. */
+	eventIds: readonly [string, string, string, string];
+}
+
+export type AttemptDecision =
+	| { decision: "success"; factorId: string }
+	| { decision: "failure"; failedAttempts: number; lockedNow: boolean }
+	| { decision: "locked" }
+	| { decision: "throttled"; retryAfterSeconds: number };
 
 export interface AttemptState {
 	user: UserTable;

@@ -1,7 +1,7 @@
 import { verifyHOTP, wasRecentlyUsed } from "../../core/hotp-window.js";
 import { STRENGTH } from "../../core/proof-strength.js";
 import { openFactorSecret } from "../factor-secret.js";
-import { candidateFactors, type ProofKind } from "../proof-kind.js";
+import { candidateFactors, type Evaluation, evaluatePlan, type ProofKind, type ProofPlan, type StepEffect } from "../proof-kind.js";
 import { claimTypedCode } from "../totp/kind.js";
 
 /**
@@ -20,7 +20,13 @@ export const hotp = {
 	fields: ["code"],
 	claim: claimTypedCode,
 	strength: () => STRENGTH.otp,
-	async evaluate(tx, env, { code }, _prepared, scope) {
+	evaluate(tx, env, presented, prepared, scope): Promise<Evaluation> {
+		return evaluatePlan(tx, env, scope, hotp.plan(env, presented, prepared, scope));
+	},
+	plan(env, { code }, _prepared, scope): ProofPlan {
+		const effects: StepEffect[] = [];
+		// The last factor, in candidate order, that saw this code recently or whose matched counter is found spent:
+		// the replay reported when no effect applies.
 		let replayed: string | null = null;
 		let unsynchronized: string | null = null;
 		for (const factor of candidateFactors(scope, "hotp")) {
@@ -41,14 +47,10 @@ export const hotp = {
 			key.fill(0);
 			if (replay) replayed = factor.id;
 			if (counter === null) continue;
-			const consumed =
-				scope.pendingFactorId !== undefined
-					? await tx.factors.activate(env.tenantId, env.userId, factor.id, counter, scope.now)
-					: await tx.factors.consumeStep(env.tenantId, env.userId, factor.id, counter, scope.now);
-			if (consumed) return { ok: true, proven: { method: "hotp", factorId: factor.id }, factor };
+			effects.push({ factor, step: counter, proven: { method: "hotp", factorId: factor.id } });
 			replayed = factor.id;
 		}
-		if (replayed !== null) return { ok: false, reason: "replay", factorId: replayed };
-		return unsynchronized === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "needs_resync", factorId: unsynchronized };
+		if (replayed !== null) return { effects, failure: { ok: false, reason: "replay", factorId: replayed } };
+		return { effects, failure: unsynchronized === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "needs_resync", factorId: unsynchronized } };
 	},
 } as const satisfies ProofKind<{ code: string }, never>;

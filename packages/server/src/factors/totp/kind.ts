@@ -2,7 +2,7 @@ import type { Keyring } from "../../core/keyring.js";
 import { STRENGTH } from "../../core/proof-strength.js";
 import { verifyTOTP } from "../../core/totp.js";
 import { openFactorSecret, sealFactorSecret } from "../factor-secret.js";
-import { candidateFactors, type ProofEnv, type ProofKind } from "../proof-kind.js";
+import { candidateFactors, type Evaluation, evaluatePlan, type ProofEnv, type ProofKind, type ProofPlan, type StepEffect } from "../proof-kind.js";
 
 /** R-OTP-11 / V-2: a typed code is exactly 6-8 ASCII digits in a JSON string; no trimming, no Unicode digits, no numbers. */
 export const TYPED_CODE = /^[0-9]{6,8}$/;
@@ -22,8 +22,11 @@ export const totp = {
 	fields: ["code"],
 	claim: claimTypedCode,
 	strength: () => STRENGTH.otp,
-	async evaluate(tx, env, { code }, _prepared, scope) {
-		let replayed: string | null = null;
+	evaluate(tx, env, presented, prepared, scope): Promise<Evaluation> {
+		return evaluatePlan(tx, env, scope, totp.plan(env, presented, prepared, scope));
+	},
+	plan(env, { code }, _prepared, scope): ProofPlan {
+		const effects: StepEffect[] = [];
 		let checked = 0;
 		for (const factor of candidateFactors(scope, "totp")) {
 			if (factor.digits !== code.length || factor.secret_envelope === null || factor.period === null || factor.algorithm === null) continue;
@@ -40,18 +43,15 @@ export const totp = {
 			});
 			key.fill(0);
 			if (step === null) continue;
-			// The conditional UPDATE is the linearization point: its row count is the decision (R-OTP-1, V-3).
-			const consumed =
-				scope.pendingFactorId !== undefined
-					? await tx.factors.activate(env.tenantId, env.userId, factor.id, Number(step), scope.now)
-					: await tx.factors.consumeStep(env.tenantId, env.userId, factor.id, Number(step), scope.now);
-			if (consumed) return { ok: true, proven: { method: "totp", factorId: factor.id }, factor };
-			replayed = factor.id;
+			// Consumed later by a conditional update whose row count is the decision (R-OTP-1, V-3).
+			effects.push({ factor, step: Number(step), proven: { method: "totp", factorId: factor.id } });
 		}
 		// V-12a: no candidate (an unknown id, no active TOTP factor, other digits): one decoy secret is opened and
 		// checked the same way, so the answer takes as long as a user's with one factor. Its result is ignored.
 		if (checked === 0) checkDecoy(env, code, scope.now);
-		return replayed === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: replayed };
+		// Every matched step found spent: a replay of the last one tried.
+		const last = effects[effects.length - 1];
+		return { effects, failure: last === undefined ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: last.factor.id } };
 	},
 } as const satisfies ProofKind<{ code: string }, never>;
 

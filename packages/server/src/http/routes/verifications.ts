@@ -2,13 +2,15 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { described, errorResponses, UserParams } from "../../contract/schemas/common.js";
 import { ChallengeBody, ChallengeResponse, Verification, VerifyBody } from "../../contract/schemas/verifications.js";
 import type { Services } from "../../services/services.js";
-import { tenantOf } from "../auth.js";
+import { attemptSnapshotOf, tenantOf } from "../auth.js";
 
 export function verificationRoutes(services: Services): FastifyPluginAsyncTypebox {
 	return async (app) => {
 		app.post(
 			"/users/:user_id/verify",
 			{
+				// Authentication reads the user's attempt state with the key: a code verify on PostgreSQL is then one more statement (ADR 0009).
+				config: { attemptSnapshot: true },
 				schema: {
 					tags: ["verifications"],
 					summary: "Verify a TOTP code, a recovery code or a WebAuthn assertion, exactly once. Any failure is a 4xx; only success is 200.",
@@ -21,7 +23,7 @@ export function verificationRoutes(services: Services): FastifyPluginAsyncTypebo
 			async (request) => {
 				const { user_id } = request.params;
 				const { factor_id, ...proof } = request.body;
-				return services.verifications.verify(tenantOf(request), user_id, factor_id === undefined ? proof : { ...proof, factorId: factor_id });
+				return services.verifications.verify(tenantOf(request), user_id, factor_id === undefined ? proof : { ...proof, factorId: factor_id }, attemptSnapshotOf(request));
 			},
 		);
 

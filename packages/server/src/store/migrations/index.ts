@@ -13,8 +13,9 @@ import * as oidc from "./2026-12-02-oidc.js";
 import * as promptSessions from "./2026-12-02-prompt-sessions.js";
 import * as promptEmailChallenge from "./2026-12-03-prompt-email-challenge.js";
 import * as imports from "./2026-12-03-imports.js";
-import * as operators from "./2026-12-03-operators.js";
-import * as consoleSessions from "./2026-12-03-console-sessions.js";
+import * as attemptDecision from "./2026-12-03-verify-decision.js";
+import * as operators from "./2026-12-04-001-operators.js";
+import * as consoleSessions from "./2026-12-04-002-console-sessions.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -35,8 +36,10 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-02-prompt-sessions": promptSessions,
 	"2026-12-03-prompt-email-challenge": promptEmailChallenge,
 	"2026-12-03-imports": imports,
-	"2026-12-03-operators": operators,
-	"2026-12-03-console-sessions": consoleSessions,
+	"2026-12-03-verify-decision": attemptDecision,
+	// Named to sort after every migration above: Kysely refuses a new one that sorts before one a database has run.
+	"2026-12-04-001-operators": operators,
+	"2026-12-04-002-console-sessions": consoleSessions,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -1,7 +1,8 @@
 import type { Kysely } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { APIKeyRepository } from "../store.js";
-import type { Database } from "../tables.js";
+import type { APIKeyTable, Database, TenantTable } from "../tables.js";
+import { type AttemptRow, attemptState, FACTOR_COLUMNS } from "./users.js";
 
 // Every request authenticates, so this lookup is on the hot path.
 const findActive = preparedQuery((db, id: string) =>
@@ -24,6 +25,86 @@ const findActive = preparedQuery((db, id: string) =>
 		.where("api_keys.revoked_at", "is", null),
 );
 
+/**
+ * Issue 19 (ADR 0009): findActive and one user's attempt state in one read, the verify's first round trip on
+ * PostgreSQL. The user is joined on the key's own tenant (tenant isolation: a key never reads another tenant's
+ * user); one row per live factor, or one with null factor columns, or one with null user columns when the tenant
+ * has no row for the id. Nothing is locked: twofold_decide_attempt holds and re-reads the row when it decides.
+ */
+const findActiveWithAttempt = preparedQuery((db, id: string, userId: string) =>
+	db
+		.selectFrom("api_keys")
+		.innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
+		.leftJoin("users", (join) => join.onRef("users.tenant_id", "=", "api_keys.tenant_id").on("users.id", "=", userId))
+		.leftJoin("factors", (join) =>
+			join
+				.onRef("factors.tenant_id", "=", "users.tenant_id")
+				.onRef("factors.user_id", "=", "users.id")
+				.on("factors.status", "!=", "deleted"),
+		)
+		.select([
+			"api_keys.id as key_id",
+			"api_keys.tenant_id as key_tenant_id",
+			"api_keys.secret_hash",
+			"api_keys.scope",
+			"api_keys.created_at as key_created_at",
+			"api_keys.revoked_at",
+			"api_keys.last_used_at",
+			"tenants.name",
+			"tenants.settings",
+			"tenants.created_at as tenant_created_at",
+			"users.tenant_id as u_tenant_id",
+			"users.id as u_id",
+			"users.created_at as u_created_at",
+			"users.failed_attempts as u_failed_attempts",
+			"users.next_attempt_at as u_next_attempt_at",
+			"users.locked_at as u_locked_at",
+			"users.record_expires_at as u_record_expires_at",
+			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
+		])
+		.select((eb) =>
+			eb
+				.selectFrom("recovery_codes")
+				.select((inner) => inner.fn.countAll<number | string>().as("count"))
+				.whereRef("recovery_codes.tenant_id", "=", "users.tenant_id")
+				.whereRef("recovery_codes.user_id", "=", "users.id")
+				.where("recovery_codes.used_at", "is", null)
+				.as("recovery_codes_remaining"),
+		)
+		.where("api_keys.id", "=", id)
+		.where("api_keys.revoked_at", "is", null)
+		.orderBy("factors.created_at")
+		.orderBy("factors.id"),
+);
+
+type KeyRow = {
+	key_id: string;
+	key_tenant_id: string;
+	secret_hash: string;
+	scope: APIKeyTable["scope"];
+	key_created_at: number;
+	revoked_at: number | null;
+	last_used_at: number | null;
+	name: string;
+	settings: string;
+	tenant_created_at: number;
+};
+
+function keyAndTenant(row: KeyRow): { key: APIKeyTable; tenant: TenantTable } {
+	return {
+		key: {
+			id: row.key_id,
+			tenant_id: row.key_tenant_id,
+			secret_hash: row.secret_hash,
+			scope: row.scope,
+			created_at: row.key_created_at,
+			revoked_at: row.revoked_at,
+			last_used_at: row.last_used_at,
+		},
+		tenant: { id: row.key_tenant_id, name: row.name, settings: row.settings, created_at: row.tenant_created_at },
+	};
+}
+
 export function apiKeyRepository(db: Kysely<Database>): APIKeyRepository {
 	return {
 		async insert(row) {
@@ -31,19 +112,13 @@ export function apiKeyRepository(db: Kysely<Database>): APIKeyRepository {
 		},
 		async findActive(id) {
 			const row = (await findActive(db, id)).rows[0];
-			if (row === undefined) return undefined;
-			return {
-				key: {
-					id: row.key_id,
-					tenant_id: row.key_tenant_id,
-					secret_hash: row.secret_hash,
-					scope: row.scope,
-					created_at: row.key_created_at,
-					revoked_at: row.revoked_at,
-					last_used_at: row.last_used_at,
-				},
-				tenant: { id: row.key_tenant_id, name: row.name, settings: row.settings, created_at: row.tenant_created_at },
-			};
+			return row === undefined ? undefined : keyAndTenant(row as KeyRow);
+		},
+		async findActiveWithAttempt(id, userId) {
+			const rows = (await findActiveWithAttempt(db, id, userId)).rows as (KeyRow & AttemptRow)[];
+			const [first] = rows;
+			if (first === undefined) return undefined;
+			return { ...keyAndTenant(first), attempt: first.u_id === null ? null : attemptState(rows)! };
 		},
 		async revoke(id, now) {
 			const result = await db

@@ -1,10 +1,10 @@
-import { type Compilable, type Kysely, sql } from "kysely";
-import { preparedQuery } from "../prepared-query.js";
-import type { AttemptState, UserRepository } from "../store.js";
+import { type Compilable, CompiledQuery, type Kysely, sql } from "kysely";
+import { nameStatement, preparedQuery } from "../prepared-query.js";
+import type { AttemptDecision, AttemptState, UserRepository } from "../store.js";
 import type { Database, FactorTable, UserTable } from "../tables.js";
 
 // The verify hot path: built once per dialect (prepared-query.ts).
-const FACTOR_COLUMNS = [
+export const FACTOR_COLUMNS = [
 	"id",
 	"tenant_id",
 	"user_id",
@@ -105,9 +105,10 @@ const lockOrCreatePostgres = preparedQuery((db, tenantId: string, userId: string
 		.orderBy("f_id") as Compilable<AttemptRow>;
 });
 
-type AttemptRow = Record<string, unknown>;
+export type AttemptRow = Record<string, unknown>;
 
-function attemptState(rows: AttemptRow[]): AttemptState | undefined {
+/** The rows of an attempt-state read (selectAttemptState's u_ and f_ columns), as one AttemptState. */
+export function attemptState(rows: AttemptRow[]): AttemptState | undefined {
 	const [first] = rows;
 	if (first === undefined) return undefined;
 	const user = {
@@ -149,6 +150,15 @@ const ensureAttemptRecord = preparedQuery((db, tenantId: string, userId: string,
 		.values({ tenant_id: tenantId, id: userId, created_at: createdAt, failed_attempts: 0, next_attempt_at: 0, locked_at: null, email: null, record_expires_at: recordExpiresAt })
 		.onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing()),
 );
+/**
+ * PostgreSQL, issue 19 (ADR 0009): the attempt's decision, one statement (migrations/2026-12-03-verify-decision.ts).
+ * Named like the hot-path queries (prepared-query.ts), so each connection parses and plans it once.
+ */
+const DECIDE_ATTEMPT = nameStatement(
+	"select decision, decided_factor_id, failure_count, locked_now, retry_after from twofold_decide_attempt($1, $2, $3::bigint, $4::bigint, $5::text[], $6::bigint[], $7::text[], $8, $9, $10, $11, $12::integer, $13::integer[], $14::text[])",
+);
+type DecisionRow = { decision: string; decided_factor_id: string | null; failure_count: number; locked_now: boolean; retry_after: number };
+
 const clearFailures = preparedQuery((db, tenantId: string, userId: string) =>
 	db.updateTable("users").set({ failed_attempts: 0, next_attempt_at: 0 }).where("tenant_id", "=", tenantId).where("id", "=", userId),
 );
@@ -254,6 +264,29 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 		async clearFailures(tenantId, userId) {
 			await clearFailures(db, tenantId, userId);
 		},
+		async decideAttempt(plan) {
+			if (dialect !== "postgres") throw new Error("decideAttempt is PostgreSQL's (ADR 0009); SQLite attempts run in a transaction");
+			const { effects, failure } = plan;
+			const parameters = [
+				plan.tenantId,
+				plan.userId,
+				plan.now,
+				plan.recordTtlMs,
+				effects.map((effect) => effect.factorId),
+				effects.map((effect) => effect.step),
+				effects.map((effect) => effect.method),
+				failure.reason,
+				failure.factorId,
+				failure.method,
+				plan.purpose,
+				plan.lockAfter,
+				[...plan.delays],
+				[...plan.eventIds],
+			];
+			const row = (await db.executeQuery<DecisionRow>(CompiledQuery.raw(DECIDE_ATTEMPT, parameters))).rows[0];
+			if (row === undefined) throw new Error("twofold_decide_attempt returned no row");
+			return decisionOf(row);
+		},
 		async unlock(tenantId, userId) {
 			const result = await db
 				.updateTable("users")
@@ -276,4 +309,19 @@ export function userRepository(db: Kysely<Database>, dialect: "sqlite" | "postgr
 			return result.numDeletedRows > 0n;
 		},
 	};
+}
+
+function decisionOf(row: DecisionRow): AttemptDecision {
+	switch (row.decision) {
+		case "success":
+			return { decision: "success", factorId: row.decided_factor_id! };
+		case "failure":
+			return { decision: "failure", failedAttempts: Number(row.failure_count), lockedNow: row.locked_now };
+		case "locked":
+			return { decision: "locked" };
+		case "throttled":
+			return { decision: "throttled", retryAfterSeconds: Number(row.retry_after) };
+		default:
+			throw new Error(`twofold_decide_attempt: unknown decision ${row.decision}`);
+	}
 }
