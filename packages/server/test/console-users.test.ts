@@ -178,6 +178,27 @@ describe.each(DIALECTS)("console users (%s)", (dialect) => {
 		expect((await stranger.fetch(usersOf(t.tenantId))).headers.get("location")).toBe("/console/sign-in");
 	});
 
+	it("the events page filters by operator, type, user and day, newest first, 50 a page with a link to older ones", async () => {
+		const eventsPath = (query: Record<string, string>) => `/console/t/${t.tenantId}/events?${new URLSearchParams(query)}`;
+		const types = (html: string) => [...html.matchAll(/<span class="event-type">([^<]+)<\/span>/g)].map((m) => m[1]);
+		const bySam = await (await viewer.fetch(eventsPath({ operator: "sam" }))).text();
+		expect(types(bySam).length).toBeGreaterThan(0);
+		expect(new Set(types(bySam))).toEqual(new Set(["user.unlocked", "admin.factor_reset", "user.deleted", "factor.deleted"]));
+		expect(bySam).toContain("by sam");
+		expect(types(await (await viewer.fetch(eventsPath({ operator: "nobody" }))).text())).toEqual([]);
+		expect(new Set(types(await (await viewer.fetch(eventsPath({ type: "user.locked" }))).text()))).toEqual(new Set(["user.locked"]));
+		expect(new Set(types(await (await viewer.fetch(eventsPath({ user: "u-001" }))).text()))).toEqual(new Set(["factor.created", "admin.factor_reset", "user.security_notice"]));
+		const today = new Date(t.clock().getTime()).toISOString().slice(0, 10);
+		expect(types(await (await viewer.fetch(eventsPath({ from: today, to: today }))).text()).length).toBe(50);
+		expect(types(await (await viewer.fetch(eventsPath({ to: "2000-01-01" }))).text())).toEqual([]);
+		const first = await (await viewer.fetch(eventsPath({}))).text();
+		const older = /href="([^"]+)" id="older"/.exec(first)![1]!.replace(/&amp;/g, "&");
+		const second = await (await viewer.fetch(older)).text();
+		expect(types(second).length).toBeGreaterThan(0);
+		// Another tenant's events are not reachable through this page.
+		expect((await viewer.fetch(`/console/t/${other.tenantId}/events`)).status).toBe(404);
+	});
+
 	it("attack: a user id and event data holding markup render as text", async () => {
 		const list = await (await support.fetch(usersOf(t.tenantId, `?q=${encodeURIComponent("<script>")}`))).text();
 		expect(list).not.toContain("<script>alert(1)");

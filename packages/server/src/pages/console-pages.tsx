@@ -116,6 +116,9 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 						</a>{" "}
 						<a href={`/console/t/${encodeURIComponent(tenant.id)}/keys`} aria-label={page.t("console.keys_of", { tenant: tenant.name })}>
 							{page.t("console.keys")}
+						</a>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/events`} aria-label={page.t("console.events_of", { tenant: tenant.name })}>
+							{page.t("console.events")}
 						</a>
 					</li>
 				))}
@@ -599,6 +602,111 @@ export function ConsoleKeysPage(props: {
 					</button>
 				</PostForm>
 			) : null}
+		</ConsoleLayout>
+	);
+}
+
+export interface ConsoleEventView {
+	id: string;
+	type: string;
+	user_id: string | null;
+	factor_id: string | null;
+	created_at: string;
+	/** The operator's name or the API key's id that did it, when the event says. */
+	by: string | null;
+	data: string;
+}
+
+export interface ConsoleEventFilters {
+	type: string;
+	user: string;
+	operator: string;
+	from: string;
+	to: string;
+}
+
+export function ConsoleEventsPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	types: readonly string[];
+	filters: ConsoleEventFilters;
+	events: readonly ConsoleEventView[];
+	older?: string;
+}) {
+	const { page, tenant, filters } = props;
+	const base = `/console/t/${encodeURIComponent(tenant.id)}/events`;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.events_of", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
+			<h1 id="page-title">{page.t("console.events_of", { tenant: tenant.name })}</h1>
+			<form method="get" action={base} id="filter-form" role="search" class="filters">
+				<div class="field">
+					<label for="type">{page.t("console.event_type")}</label>
+					<select id="type" name="type" class="input">
+						<option value="" selected={filters.type === ""}>
+							{page.t("console.any")}
+						</option>
+						{props.types.map((type) => (
+							<option value={type} selected={filters.type === type}>
+								{type}
+							</option>
+						))}
+					</select>
+				</div>
+				<div class="field">
+					<label for="user">{page.t("console.user_id")}</label>
+					<input type="text" id="user" name="user" class="input" value={filters.user} autocomplete="off" spellcheck={false} />
+				</div>
+				<div class="field">
+					<label for="operator">{page.t("console.name_label")}</label>
+					<input type="text" id="operator" name="operator" class="input" value={filters.operator} autocomplete="off" spellcheck={false} />
+				</div>
+				<div class="field">
+					<label for="from">{page.t("console.from")}</label>
+					<input type="date" id="from" name="from" class="input" value={filters.from} />
+				</div>
+				<div class="field">
+					<label for="to">{page.t("console.to")}</label>
+					<input type="date" id="to" name="to" class="input" value={filters.to} />
+				</div>
+				<button type="submit" class="button" id="filter">
+					{page.t("console.search_submit")}
+				</button>
+			</form>
+			{props.events.length === 0 ? (
+				<p id="no-events">{page.t("console.no_events")}</p>
+			) : (
+				<ol class="timeline" id="events">
+					{props.events.map((event) => (
+						<li>
+							<details>
+								<summary>
+									<span class="event-type">{event.type}</span> <span class="hint">{event.created_at.replace("T", " ").replace("Z", " UTC")}</span>
+									{event.user_id === null ? null : (
+										<>
+											{" "}
+											<a href={`/console/t/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(event.user_id)}`}>{event.user_id}</a>
+										</>
+									)}
+									{event.by === null ? null : <span class="hint"> {page.t("console.by", { actor: event.by })}</span>}
+								</summary>
+								<pre class="event-data">{event.data}</pre>
+							</details>
+						</li>
+					))}
+				</ol>
+			)}
+			{props.older === undefined ? null : (
+				<p>
+					<a href={`${base}?${props.older}`} id="older" rel="next">
+						{page.t("console.older")}
+					</a>
+				</p>
+			)}
 		</ConsoleLayout>
 	);
 }

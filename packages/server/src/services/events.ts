@@ -66,7 +66,11 @@ export const eventObservers = new Set<(type: EventType) => void>();
  * kept and is not counted (issue 14).
  */
 export async function appendEvent(tx: Store, random: RandomReader, now: number, event: NewEvent): Promise<void> {
-	await tx.events.append(eventRow(random, now, event));
+	const row = eventRow(random, now, event);
+	await tx.events.append(row);
+	// An operator's action (issue 16: data.actor, services/actor.ts) is also indexed by operator for the console.
+	const actor = event.data?.actor as { type?: unknown; id?: unknown } | undefined;
+	if (actor?.type === "operator" && typeof actor.id === "string") await tx.events.noteOperator(row.id, row.tenant_id, actor.id, row.created_at);
 	tx.afterCommit(() => {
 		for (const observe of eventObservers) observe(event.type);
 	});

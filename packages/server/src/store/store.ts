@@ -446,6 +446,11 @@ export interface EventQuery {
 	limit: number;
 	/** Only events older than this sequence number (cursor pagination, newest first). */
 	beforeSeq?: number;
+	/** Only events a console operator caused (issue 16). */
+	operatorId?: string;
+	/** Only events created at or after / before these times (ms). */
+	from?: number;
+	until?: number;
 }
 
 export interface EventRepository {
@@ -453,4 +458,6 @@ export interface EventRepository {
 	/** Several events in order, each with its webhook deliveries as append writes them (a bulk import, issue 17). */
 	appendMany(rows: readonly Omit<EventTable, "seq">[]): Promise<void>;
 	list(tenantId: string, query: EventQuery): Promise<(Omit<EventTable, "seq"> & { seq: number })[]>;
+	/** Records the console operator who caused the event (issue 16), for the console's filter by operator. */
+	noteOperator(eventId: string, tenantId: string, operatorId: string, createdAt: number): Promise<void>;
 }

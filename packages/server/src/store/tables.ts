@@ -344,6 +344,14 @@ export interface ConsoleSessionTable {
 	ended_at: number | null;
 }
 
+/** The console operator who caused an event (issue 16), beside the event itself. */
+export interface EventActorTable {
+	event_id: string;
+	tenant_id: string;
+	operator_id: string;
+	created_at: number;
+}
+
 export interface Database {
 	tenants: TenantTable;
 	api_keys: APIKeyTable;
@@ -366,4 +374,5 @@ export interface Database {
 	import_jobs: ImportJobTable;
 	operators: OperatorTable;
 	console_sessions: ConsoleSessionTable;
+	event_actors: EventActorTable;
 }

@@ -10,7 +10,7 @@ import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage, ConsoleEventsPage } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -19,6 +19,7 @@ import type { ConsoleClient } from "../../services/console-client.js";
 import type { Services } from "../../services/services.js";
 import { promptPageHeaders } from "../prompt-headers.js";
 import type { RateCounters } from "../../rate-counters/rate-counters.js";
+import { EVENT_TYPES } from "../../services/events.js";
 import { PROMPT_ASSETS } from "./prompt-assets.js";
 
 /**
@@ -529,6 +530,38 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			// Only a key of this tenant: a key id of another tenant edited into the URL is not found.
 			if (!(await services.apiKeys.revoke(request.params.key, { tenantId: signedIn.ctx.tenantId, actor: signedIn.ctx.actor! }))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${keysBase(request.params.tenant)}?done=revoked`, 303);
+		});
+
+		type EventsQuery = { type?: string; user?: string; operator?: string; from?: string; to?: string; before?: string };
+		app.get<{ Params: { tenant: string }; Querystring: EventsQuery }>("/console/t/:tenant/events", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer");
+			if (signedIn === undefined) return reply;
+			const { session, ctx, page } = signedIn;
+			const text = (value: unknown, max: number): string => (typeof value === "string" ? value.trim().slice(0, max) : "");
+			const day = (value: string): number | undefined => (/^\d{4}-\d{2}-\d{2}$/.test(value) && Number.isFinite(Date.parse(`${value}T00:00:00Z`)) ? Date.parse(`${value}T00:00:00Z`) : undefined);
+			const filters = { type: text(request.query.type, 64), user: text(request.query.user, 128), operator: text(request.query.operator, 64), from: text(request.query.from, 10), to: text(request.query.to, 10) };
+			const type = (EVENT_TYPES as readonly string[]).includes(filters.type) ? filters.type : undefined;
+			const from = day(filters.from);
+			const to = day(filters.to);
+			const before = /^\d{1,15}$/.test(request.query.before ?? "") ? Number(request.query.before) : undefined;
+			// An operator's name resolves to their id; a name that is nobody's matches no event.
+			const operatorId = filters.operator === "" ? undefined : ((await services.deps.store.operators.findByName(filters.operator))?.id ?? "opr_none");
+			const listed = await services.events.list(ctx, {
+				limit: 50,
+				...(type === undefined ? {} : { type }),
+				...(filters.user === "" ? {} : { userId: filters.user }),
+				...(operatorId === undefined ? {} : { operatorId }),
+				...(from === undefined ? {} : { from }),
+				...(to === undefined ? {} : { until: to + 24 * 60 * 60_000 }),
+				...(before === undefined ? {} : { beforeSeq: before }),
+			});
+			const events = listed.events.map((event) => {
+				const actor = event.data.actor as { name?: unknown } | undefined;
+				const by = typeof actor?.name === "string" ? actor.name : typeof event.data.actor_key_id === "string" ? event.data.actor_key_id : null;
+				return { id: event.id, type: event.type, user_id: event.user_id, factor_id: event.factor_id, created_at: event.created_at, by, data: JSON.stringify(event.data, null, 2) };
+			});
+			const older = listed.next_cursor === null ? undefined : new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== "")), before: listed.next_cursor }).toString();
+			return send(reply, page, <ConsoleEventsPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} types={[...new Set(EVENT_TYPES)]} filters={filters} events={events} older={older} />);
 		});
 
 		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {

@@ -247,4 +247,13 @@ export const de: Record<MessageKey, string> = {
 	"console.key_revoked_at": "Widerrufen {time}",
 	"console.key_active": "Aktiv",
 	"console.error.too_many_unlocks": "Sie haben in der letzten Stunde {limit} Entsperrungen vorgenommen, mehr sind nicht erlaubt. Warten Sie {minutes} Minuten, oder bitten Sie einen anderen Operator.",
+	"console.events": "Ereignisse",
+	"console.events_of": "Prüfereignisse von {tenant}",
+	"console.event_type": "Ereignistyp",
+	"console.any": "Alle",
+	"console.from": "Ab (UTC)",
+	"console.to": "Bis (UTC, einschließlich)",
+	"console.no_events": "Kein Ereignis passt.",
+	"console.by": "durch {actor}",
+	"console.older": "Ältere Ereignisse",
 };

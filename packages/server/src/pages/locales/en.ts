@@ -248,6 +248,15 @@ export const en = {
 	"console.key_revoked_at": "Revoked {time}",
 	"console.key_active": "Active",
 	"console.error.too_many_unlocks": "You have made {limit} unlocks in the last hour, the most allowed. Wait {minutes} minutes, or ask another operator.",
+	"console.events": "Events",
+	"console.events_of": "Audit events of {tenant}",
+	"console.event_type": "Event type",
+	"console.any": "Any",
+	"console.from": "From (UTC)",
+	"console.to": "To (UTC, inclusive)",
+	"console.no_events": "No event matches.",
+	"console.by": "by {actor}",
+	"console.older": "Older events",
 } as const;
 
 export type MessageKey = keyof typeof en;

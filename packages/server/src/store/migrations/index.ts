@@ -16,6 +16,7 @@ import * as imports from "./2026-12-03-imports.js";
 import * as attemptDecision from "./2026-12-03-verify-decision.js";
 import * as operators from "./2026-12-04-001-operators.js";
 import * as consoleSessions from "./2026-12-04-002-console-sessions.js";
+import * as eventActors from "./2026-12-04-003-event-actors.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	// Named to sort after every migration above: Kysely refuses a new one that sorts before one a database has run.
 	"2026-12-04-001-operators": operators,
 	"2026-12-04-002-console-sessions": consoleSessions,
+	"2026-12-04-003-event-actors": eventActors,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

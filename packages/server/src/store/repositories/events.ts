@@ -66,11 +66,20 @@ export function eventRepository(db: Kysely<Database>): EventRepository {
 				await fanOut(db, row.id, row.tenant_id, row.user_id, row.type, row.factor_id, row.data, row.created_at);
 			}
 		},
+		async noteOperator(eventId, tenantId, operatorId, createdAt) {
+			await db.insertInto("event_actors").values({ event_id: eventId, tenant_id: tenantId, operator_id: operatorId, created_at: createdAt }).execute();
+		},
 		async list(tenantId, query) {
 			let select = db.selectFrom("events").selectAll().where("tenant_id", "=", tenantId);
 			if (query.userId !== undefined) select = select.where("user_id", "=", query.userId);
 			if (query.type !== undefined) select = select.where("type", "=", query.type);
 			if (query.beforeSeq !== undefined) select = select.where("seq", "<", query.beforeSeq);
+			if (query.from !== undefined) select = select.where("created_at", ">=", query.from);
+			if (query.until !== undefined) select = select.where("created_at", "<", query.until);
+			if (query.operatorId !== undefined) {
+				const operatorId = query.operatorId;
+				select = select.where("id", "in", (eb) => eb.selectFrom("event_actors").select("event_id").where("tenant_id", "=", tenantId).where("operator_id", "=", operatorId));
+			}
 			const rows = await select.orderBy("seq", "desc").limit(query.limit).execute();
 			return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
 		},
