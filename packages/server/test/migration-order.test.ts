@@ -25,6 +25,7 @@ const ON_MAIN = [
 	"2026-12-03-verify-decision",
 	"2026-12-04-001-operators",
 	"2026-12-04-002-console-sessions",
+	"2026-12-04-003-event-actors",
 ];
 
 describe("migration names", () => {
