@@ -2,25 +2,28 @@ import type { Kysely } from "kysely";
 import { preparedQuery } from "../prepared-query.js";
 import type { APIKeyRepository } from "../store.js";
 import type { APIKeyTable, Database, TenantTable } from "../tables.js";
-import { type AttemptRow, attemptState, FACTOR_COLUMNS } from "./users.js";
+import { type AttemptRow, attemptState, FACTOR_COLUMNS, USER_ATTEMPT_COLUMNS } from "./users.js";
+
+/** The key and its tenant, as findActive and findActiveWithAttempt read them. */
+const KEY_COLUMNS = [
+	"api_keys.id as key_id",
+	"api_keys.tenant_id as key_tenant_id",
+	"api_keys.secret_hash",
+	"api_keys.scope",
+	"api_keys.created_at as key_created_at",
+	"api_keys.revoked_at",
+	"api_keys.last_used_at",
+	"tenants.name",
+	"tenants.settings",
+	"tenants.created_at as tenant_created_at",
+] as const;
 
 // Every request authenticates, so this lookup is on the hot path.
 const findActive = preparedQuery((db, id: string) =>
 	db
 		.selectFrom("api_keys")
 		.innerJoin("tenants", "tenants.id", "api_keys.tenant_id")
-		.select([
-			"api_keys.id as key_id",
-			"api_keys.tenant_id as key_tenant_id",
-			"api_keys.secret_hash",
-			"api_keys.scope",
-			"api_keys.created_at as key_created_at",
-			"api_keys.revoked_at",
-			"api_keys.last_used_at",
-			"tenants.name",
-			"tenants.settings",
-			"tenants.created_at as tenant_created_at",
-		])
+		.select(KEY_COLUMNS)
 		.where("api_keys.id", "=", id)
 		.where("api_keys.revoked_at", "is", null),
 );
@@ -43,23 +46,8 @@ const findActiveWithAttempt = preparedQuery((db, id: string, userId: string) =>
 				.on("factors.status", "!=", "deleted"),
 		)
 		.select([
-			"api_keys.id as key_id",
-			"api_keys.tenant_id as key_tenant_id",
-			"api_keys.secret_hash",
-			"api_keys.scope",
-			"api_keys.created_at as key_created_at",
-			"api_keys.revoked_at",
-			"api_keys.last_used_at",
-			"tenants.name",
-			"tenants.settings",
-			"tenants.created_at as tenant_created_at",
-			"users.tenant_id as u_tenant_id",
-			"users.id as u_id",
-			"users.created_at as u_created_at",
-			"users.failed_attempts as u_failed_attempts",
-			"users.next_attempt_at as u_next_attempt_at",
-			"users.locked_at as u_locked_at",
-			"users.record_expires_at as u_record_expires_at",
+			...KEY_COLUMNS,
+			...USER_ATTEMPT_COLUMNS,
 			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
 		])
 		.select((eb) =>

@@ -29,6 +29,17 @@ export const FACTOR_COLUMNS = [
 	"needs_resync",
 ] as const satisfies readonly (keyof FactorTable)[];
 
+/** The user's attempt columns, prefixed u_ (attemptState reads them back); shared with the API key read of issue 19. */
+export const USER_ATTEMPT_COLUMNS = [
+	"users.tenant_id as u_tenant_id",
+	"users.id as u_id",
+	"users.created_at as u_created_at",
+	"users.failed_attempts as u_failed_attempts",
+	"users.next_attempt_at as u_next_attempt_at",
+	"users.locked_at as u_locked_at",
+	"users.record_expires_at as u_record_expires_at",
+] as const;
+
 /** The user, its unused recovery codes counted, and one row per live factor (or one row with no factor). */
 const selectAttemptState = (db: Kysely<Database>, tenantId: string, userId: string) =>
 	db
@@ -39,16 +50,7 @@ const selectAttemptState = (db: Kysely<Database>, tenantId: string, userId: stri
 				.onRef("factors.user_id", "=", "users.id")
 				.on("factors.status", "!=", "deleted"),
 		)
-		.select([
-			"users.tenant_id as u_tenant_id",
-			"users.id as u_id",
-			"users.created_at as u_created_at",
-			"users.failed_attempts as u_failed_attempts",
-			"users.next_attempt_at as u_next_attempt_at",
-			"users.locked_at as u_locked_at",
-			"users.record_expires_at as u_record_expires_at",
-			...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const),
-		])
+		.select([...USER_ATTEMPT_COLUMNS, ...FACTOR_COLUMNS.map((column) => `factors.${column} as f_${column}` as const)])
 		.select((eb) =>
 			eb
 				.selectFrom("recovery_codes")
