@@ -1,4 +1,6 @@
+import type { AddressInfo } from "node:net";
 import { expect } from "vitest";
+import type { TestApp } from "./helpers.js";
 import { SYSTEM_TENANT_ID } from "../src/core/system-tenant.js";
 import { Browser, csrfOf } from "./prompt-browser.js";
 import { SoftwareAuthenticator } from "./software-authenticator.js";
@@ -108,4 +110,16 @@ export class ConsoleDriver {
 		const prompt = await this.toPrompt(browser, await browser.post("/console/step-up", { csrf: csrfOf(page), next }));
 		return this.withPasskey(browser, prompt, name);
 	}
+}
+
+/**
+ * Puts a test app on loopback for the console: listening on 127.0.0.1, with localhost as its public URL (a browser
+ * takes no IP address as a WebAuthn rp_id); the driver follows the one on the other.
+ */
+export async function listenForConsole(t: TestApp): Promise<ConsoleDriver> {
+	await t.http.listen({ port: 0, host: "127.0.0.1" });
+	const port = (t.http.server.address() as AddressInfo).port;
+	const origin = `http://localhost:${port}`;
+	t.app.listeningAt(origin);
+	return new ConsoleDriver(`http://127.0.0.1:${port}`, origin);
 }

@@ -1,9 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_TENANT_ID } from "../src/core/system-tenant.js";
 import { buildTestApp, DIALECTS, type TestApp } from "./helpers.js";
 import { Browser, csrfOf } from "./prompt-browser.js";
-import { ConsoleDriver } from "./console-browser.js";
+import { type ConsoleDriver, listenForConsole } from "./console-browser.js";
 
 /**
  * Issue 16: the console signs operators in through the system tenant's own prompt, over real HTTP on loopback, with
@@ -23,13 +22,8 @@ describe.each(DIALECTS)("console sign-in through the prompt (%s)", (dialect) => 
 
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect });
-		await t.http.listen({ port: 0, host: "127.0.0.1" });
-		const port = (t.http.server.address() as AddressInfo).port;
-		loopback = `http://127.0.0.1:${port}`;
-		// localhost, not 127.0.0.1: a browser takes no IP address as a WebAuthn rp_id.
-		const origin = `http://localhost:${port}`;
-		t.app.listeningAt(origin);
-		d = new ConsoleDriver(loopback, origin);
+		d = await listenForConsole(t);
+		loopback = d.loopback;
 	});
 	afterAll(() => t?.close());
 

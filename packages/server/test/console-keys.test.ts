@@ -1,6 +1,5 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConsoleDriver } from "./console-browser.js";
+import { type ConsoleDriver, listenForConsole } from "./console-browser.js";
 import { buildTestApp, DIALECTS, type TestApp } from "./helpers.js";
 import { type Browser, csrfOf } from "./prompt-browser.js";
 
@@ -19,11 +18,7 @@ describe.each(DIALECTS)("console API keys (%s)", (dialect) => {
 
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect });
-		await t.http.listen({ port: 0, host: "127.0.0.1" });
-		const port = (t.http.server.address() as AddressInfo).port;
-		const origin = `http://localhost:${port}`;
-		t.app.listeningAt(origin);
-		d = new ConsoleDriver(`http://127.0.0.1:${port}`, origin);
+		d = await listenForConsole(t);
 		const b = await t.app.services.tenants.create("bank-b");
 		other = { tenantId: b.tenant.id, apiKey: b.apiKey, keyId: b.keyId };
 		admin = await d.operator(() => t.app.services.operators.create({ name: "ada", role: "admin", tenants: [t.tenantId] }), "ada");

@@ -1,7 +1,6 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_TENANT_ID } from "../src/core/system-tenant.js";
-import { ConsoleDriver } from "./console-browser.js";
+import { type ConsoleDriver, listenForConsole } from "./console-browser.js";
 import { buildTestApp, codeFor, DIALECTS, enrollActive, nextStep, type TestApp } from "./helpers.js";
 import { type Browser, csrfOf } from "./prompt-browser.js";
 
@@ -27,11 +26,7 @@ describe.each(DIALECTS)("console users (%s)", (dialect) => {
 
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect });
-		await t.http.listen({ port: 0, host: "127.0.0.1" });
-		const port = (t.http.server.address() as AddressInfo).port;
-		const origin = `http://localhost:${port}`;
-		t.app.listeningAt(origin);
-		d = new ConsoleDriver(`http://127.0.0.1:${port}`, origin);
+		d = await listenForConsole(t);
 
 		// Tenant A (acme): users u-000…u-054, a locked one, and one whose id is markup.
 		expect((await t.call("PATCH", "/v1/tenant", { attempts: { lock_after: 3 } })).status).toBe(200);

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpSender } from "../src/webhook-delivery/http-sender.js";
 import { deliverDue } from "../src/services/webhook-delivery.js";
-import { ConsoleDriver } from "./console-browser.js";
+import { type ConsoleDriver, listenForConsole } from "./console-browser.js";
 import { buildTestApp, DIALECTS, enrollActive, type TestApp } from "./helpers.js";
 import { type Browser, csrfOf } from "./prompt-browser.js";
 
@@ -32,11 +32,7 @@ describe.each(DIALECTS)("console webhooks (%s)", (dialect) => {
 
 	beforeAll(async () => {
 		t = await buildTestApp({ dialect, env: { TWOFOLD_WEBHOOK_ALLOW_PRIVATE: "true" } });
-		await t.http.listen({ port: 0, host: "127.0.0.1" });
-		const port = (t.http.server.address() as AddressInfo).port;
-		const origin = `http://localhost:${port}`;
-		t.app.listeningAt(origin);
-		d = new ConsoleDriver(`http://127.0.0.1:${port}`, origin);
+		d = await listenForConsole(t);
 		receiver = createServer((request, response) => {
 			let body = "";
 			request.on("data", (chunk) => (body += chunk));
