@@ -48,6 +48,29 @@ describe.each(DIALECTS)("console API keys (%s)", (dialect) => {
 		expect(JSON.stringify(events)).not.toContain(token);
 	});
 
+	it("an admin changes the attempt policy and the prompt's support text within the API's bounds; out of bounds is refused and nothing changes", async () => {
+		const settingsPath = `/console/t/${t.tenantId}/settings`;
+		const page = await (await admin.fetch(settingsPath)).text();
+		const fields = { csrf: csrfOf(page), throttle_after: "3", lock_after: "5", totp_window: "1", no_factor_policy: "deny", support_text: "Call 0800 123", support_url: "https://help.example/2fa", display_name: "", primary_color: "#0b7285" };
+		const refused = await admin.post(settingsPath, { ...fields, lock_after: "500", totp_window: "3" });
+		expect(refused.status).toBe(400);
+		const body = await refused.text();
+		expect(body).toContain('id="lock_after-error"');
+		expect(body).toContain('id="totp_window-error"');
+		expect((await t.call("GET", "/v1/tenant")).json.settings.attempts.lock_after).toBe(100);
+		const saved = await admin.post(settingsPath, fields);
+		expect(saved.headers.get("location")).toBe(`${settingsPath}?done=saved`);
+		const { settings } = (await t.call("GET", "/v1/tenant")).json;
+		expect(settings).toMatchObject({ attempts: { throttle_after: 3, lock_after: 5 }, prompt: { no_factor_policy: "deny", support_text: "Call 0800 123", support_url: "https://help.example/2fa" }, branding: { display_name: null, primary_color: "#0b7285" } });
+		const [event] = (await t.call("GET", "/v1/events?type=tenant.updated")).json.events;
+		expect(event.data.actor).toMatchObject({ type: "operator", name: "ada" });
+		// Support reads the settings but cannot change them.
+		const supportPage = await (await support.fetch(settingsPath)).text();
+		expect(supportPage).not.toContain('id="settings-form"');
+		expect((await support.post(settingsPath, { ...fields, csrf: csrfOf(supportPage), lock_after: "100" })).status).toBe(403);
+		expect((await t.call("GET", "/v1/tenant")).json.settings.attempts.lock_after).toBe(5);
+	});
+
 	it("attack: support cannot create or revoke keys (403); another tenant's key id in the URL is not found and keeps working", async () => {
 		const page = await (await support.fetch(keysPath())).text();
 		expect(page).not.toContain('id="create-key-form"');

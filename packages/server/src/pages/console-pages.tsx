@@ -119,6 +119,9 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 						</a>{" "}
 						<a href={`/console/t/${encodeURIComponent(tenant.id)}/events`} aria-label={page.t("console.events_of", { tenant: tenant.name })}>
 							{page.t("console.events")}
+						</a>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/settings`} aria-label={page.t("console.settings_of", { tenant: tenant.name })}>
+							{page.t("console.settings")}
 						</a>
 					</li>
 				))}
@@ -707,6 +710,79 @@ export function ConsoleEventsPage(props: {
 					</a>
 				</p>
 			)}
+		</ConsoleLayout>
+	);
+}
+
+/** The settings the console edits (issue 16), as the form shows them: text, so a refused value is shown as typed. */
+export interface ConsoleSettingsForm {
+	throttle_after: string;
+	lock_after: string;
+	totp_window: string;
+	no_factor_policy: string;
+	support_text: string;
+	support_url: string;
+	display_name: string;
+	primary_color: string;
+}
+
+export function ConsoleSettingsPage(props: {
+	page: PageContext;
+	operator: ConsoleOperatorView;
+	tenant: ConsoleTenantView;
+	form: ConsoleSettingsForm;
+	/** Everything else, read-only, as the API shows it. */
+	all: string;
+	canChange: boolean;
+	errors: readonly FieldError[];
+	notice?: string;
+}) {
+	const { page, tenant, form, errors } = props;
+	const number = (id: keyof ConsoleSettingsForm, label: string, hint: string) => <TextField page={page} id={id} name={id} label={label} hint={hint} errors={errors} value={form[id]} />;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.settings_of", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={props.operator} />
+			<p>
+				<a href="/console">{page.t("console.home_title")}</a>
+			</p>
+			<ErrorSummary page={page} errors={errors} />
+			<h1 id="page-title">{page.t("console.settings_of", { tenant: tenant.name })}</h1>
+			{props.notice === undefined ? null : (
+				<p class="notice" id="notice" role="status">
+					{props.notice}
+				</p>
+			)}
+			{props.canChange ? (
+				<PostForm page={page} action="" id="settings-form">
+					<p class="hint">{page.t("console.step_up_hint")}</p>
+					<h2 class="subheading">{page.t("console.settings_attempts")}</h2>
+					{number("throttle_after", page.t("console.throttle_after"), page.t("console.throttle_after_hint"))}
+					{number("lock_after", page.t("console.lock_after"), page.t("console.lock_after_hint"))}
+					{number("totp_window", page.t("console.totp_window"), page.t("console.totp_window_hint"))}
+					<h2 class="subheading">{page.t("console.settings_prompt")}</h2>
+					<div class="field">
+						<label for="no_factor_policy">{page.t("console.no_factor_policy")}</label>
+						<select id="no_factor_policy" name="no_factor_policy" class="input">
+							{(["enroll", "deny", "allow"] as const).map((policy) => (
+								<option value={policy} selected={form.no_factor_policy === policy}>
+									{page.t(`console.policy_${policy}`)}
+								</option>
+							))}
+						</select>
+					</div>
+					<TextField page={page} id="support_text" name="support_text" label={page.t("console.support_text")} errors={errors} value={form.support_text} />
+					<TextField page={page} id="support_url" name="support_url" label={page.t("console.support_url")} errors={errors} value={form.support_url} />
+					<TextField page={page} id="display_name" name="display_name" label={page.t("console.display_name")} errors={errors} value={form.display_name} />
+					<TextField page={page} id="primary_color" name="primary_color" label={page.t("console.primary_color")} hint="#1d4ed8" errors={errors} value={form.primary_color} />
+					<button type="submit" class="button" id="save-settings">
+						{page.t("console.save")}
+					</button>
+				</PostForm>
+			) : null}
+			<h2 class="subheading">{page.t("console.settings_all")}</h2>
+			<pre class="event-data" id="all-settings">
+				{props.all}
+			</pre>
 		</ConsoleLayout>
 	);
 }

@@ -5,6 +5,7 @@ import { originsFitRelyingParty } from "../factors/webauthn/ceremony.js";
 import { generateId } from "../core/id.js";
 import { createAPIKey } from "./api-keys.js";
 import type { ServiceDeps } from "./deps.js";
+import { actorOf } from "./actor.js";
 import { appendEvent } from "./events.js";
 import type { TenantContext } from "./tenant-context.js";
 import { defaultTenantSettings, mergeTenantSettings, parseTenantSettings, type TenantSettingsPatch } from "../contract/tenant-settings.js";
@@ -102,7 +103,7 @@ export async function updateTenantSettings(
 		await appendEvent(tx, deps.random, deps.clock().getTime(), {
 			tenantId: ctx.tenantId,
 			type: "tenant.updated",
-			data: { actor_key_id: ctx.keyId, settings: merged },
+			data: { ...actorOf(ctx), settings: merged },
 		});
 		return merged;
 	});

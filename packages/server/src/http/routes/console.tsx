@@ -10,7 +10,7 @@ import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage, ConsoleEventsPage } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage, ConsoleEventsPage, ConsoleSettingsPage, type ConsoleSettingsForm } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -20,6 +20,8 @@ import type { Services } from "../../services/services.js";
 import { promptPageHeaders } from "../prompt-headers.js";
 import type { RateCounters } from "../../rate-counters/rate-counters.js";
 import { EVENT_TYPES } from "../../services/events.js";
+import { Value } from "@sinclair/typebox/value";
+import { TenantPatch } from "../../contract/schemas/tenant.js";
 import { PROMPT_ASSETS } from "./prompt-assets.js";
 
 /**
@@ -562,6 +564,88 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			});
 			const older = listed.next_cursor === null ? undefined : new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== "")), before: listed.next_cursor }).toString();
 			return send(reply, page, <ConsoleEventsPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} types={[...new Set(EVENT_TYPES)]} filters={filters} events={events} older={older} />);
+		});
+
+		const settingsBase = (tenant: string): string => `/console/t/${encodeURIComponent(tenant)}/settings`;
+		const settingsForm = (settings: TenantContext["settings"]): ConsoleSettingsForm => ({
+			throttle_after: String(settings.attempts.throttle_after),
+			lock_after: String(settings.attempts.lock_after),
+			totp_window: String(settings.totp.window),
+			no_factor_policy: settings.prompt.no_factor_policy,
+			support_text: settings.prompt.support_text ?? "",
+			support_url: settings.prompt.support_url ?? "",
+			display_name: settings.branding.display_name ?? "",
+			primary_color: settings.branding.primary_color ?? "",
+		});
+		const settingsPage = async (reply: FastifyReply, signedIn: SignedIn, form?: ConsoleSettingsForm, errors: FieldError[] = [], status = 200, notice?: string): Promise<FastifyReply> => {
+			const { session, ctx, page } = signedIn;
+			const view = services.tenants.view(ctx);
+			return send(
+				reply,
+				page,
+				<ConsoleSettingsPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} form={form ?? settingsForm(ctx.settings)} all={JSON.stringify(view.settings, null, 2)} canChange={roleAllows(session.operator.role, "admin")} errors={errors} notice={notice} />,
+				status,
+			);
+		};
+
+		app.get<{ Params: { tenant: string }; Querystring: { done?: string } }>("/console/t/:tenant/settings", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", settingsBase(request.params.tenant));
+			if (signedIn === undefined) return reply;
+			return settingsPage(reply, signedIn, undefined, [], 200, request.query.done === "saved" ? signedIn.page.t("console.settings_saved") : undefined);
+		});
+
+		app.post<{ Params: { tenant: string }; Body: Form }>("/console/t/:tenant/settings", { schema: { hide: true } }, async (request, reply) => {
+			if (!csrfValid(request)) return stop(request, reply, 403);
+			// Every change of settings is treated as security-relevant (the attempt policy, the no-factor policy): step-up.
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", settingsBase(request.params.tenant), true);
+			if (signedIn === undefined) return reply;
+			const body = request.body;
+			const form: ConsoleSettingsForm = {
+				throttle_after: (body.throttle_after ?? "").trim(),
+				lock_after: (body.lock_after ?? "").trim(),
+				totp_window: (body.totp_window ?? "").trim(),
+				no_factor_policy: body.no_factor_policy ?? "",
+				support_text: (body.support_text ?? "").trim(),
+				support_url: (body.support_url ?? "").trim(),
+				display_name: (body.display_name ?? "").trim(),
+				primary_color: (body.primary_color ?? "").trim(),
+			};
+			const integer = (value: string): number | string => (/^\d{1,6}$/.test(value) ? Number(value) : value);
+			const text = (value: string): string | null => (value === "" ? null : value);
+			const patch = {
+				attempts: { throttle_after: integer(form.throttle_after), lock_after: integer(form.lock_after) },
+				totp: { window: integer(form.totp_window) },
+				prompt: { no_factor_policy: form.no_factor_policy, support_text: text(form.support_text), support_url: text(form.support_url) },
+				branding: { display_name: text(form.display_name), primary_color: text(form.primary_color) },
+			};
+			// The API's own request schema (its bounds: lock at most 100, a window of at most 1 step, R-OTP-2/6) checks the
+			// patch here too, since the service relies on it; then the service's own checks.
+			const FIELDS: Record<string, keyof ConsoleSettingsForm> = {
+				"/attempts/throttle_after": "throttle_after",
+				"/attempts/lock_after": "lock_after",
+				"/totp/window": "totp_window",
+				"/prompt/no_factor_policy": "no_factor_policy",
+				"/prompt/support_text": "support_text",
+				"/prompt/support_url": "support_url",
+				"/branding/display_name": "display_name",
+				"/branding/primary_color": "primary_color",
+			};
+			const problems = [...Value.Errors(TenantPatch, patch)];
+			const errors: FieldError[] = [];
+			for (const problem of problems) {
+				const field = Object.entries(FIELDS).find(([pointer]) => problem.path.startsWith(pointer))?.[1] ?? null;
+				if (errors.some((error) => error.field === field)) continue;
+				errors.push({ field, key: "console.error.setting_invalid", values: { detail: problem.message } });
+			}
+			if (errors.length > 0) return settingsPage(reply, signedIn, form, errors, 400);
+			try {
+				await services.tenants.update(signedIn.ctx, patch as never);
+			} catch (error) {
+				if (!(error instanceof ServiceError) || (error.code !== "invalid_request" && error.code !== "invalid_webauthn_settings")) throw error;
+				const pointer = error.details?.[0]?.pointer ?? "";
+				return settingsPage(reply, signedIn, form, [{ field: FIELDS[pointer] ?? null, key: "console.error.setting_invalid", values: { detail: error.details?.[0]?.message ?? error.message } }], 400);
+			}
+			return reply.redirect(`${settingsBase(request.params.tenant)}?done=saved`, 303);
 		});
 
 		app.get<{ Querystring: { next?: string } }>("/console/step-up", { schema: { hide: true } }, async (request, reply) => {
