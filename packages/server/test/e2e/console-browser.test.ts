@@ -127,6 +127,17 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		expect(await page.textContent("#signed-in-as")).toContain("sam");
 	});
 
+	it("the events, webhooks, keys and settings pages pass axe too, at both sizes", async () => {
+		for (const section of ["events", "webhooks", "keys", "settings"]) {
+			await page.goto(`${origin}/console/t/${t.tenantId}/${section}`);
+			expect(await title(), section).not.toBeNull();
+			await accessible(section);
+			await page.setViewportSize({ width: 390, height: 844 });
+			await accessible(`${section} (phone)`);
+			await page.setViewportSize({ width: 1280, height: 800 });
+		}
+	});
+
 	it("a user id that is markup is shown as text and runs nothing (R-PG-8), and the pages loaded nothing from elsewhere", async () => {
 		await page.goto(`${origin}/console/t/${t.tenantId}/users?q=${encodeURIComponent("<svg")}`);
 		expect(await page.locator("#users a").first().textContent()).toBe(MARKUP_ID);
