@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,8 +76,15 @@ describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
 /** SQLite only: there a blocked UPDATE fails after busy_timeout (5 s); PostgreSQL would wait for the row lock. */
 describe("API key last use when the write fails (sqlite)", () => {
 	let t: TestApp;
+	const lines: string[] = [];
 	beforeAll(async () => {
-		t = await buildTestApp({ dialect: "sqlite" });
+		const stream = new Writable({
+			write(chunk, _encoding, done) {
+				lines.push(...String(chunk).split("\n").filter((line) => line !== ""));
+				done();
+			},
+		});
+		t = await buildTestApp({ dialect: "sqlite", logger: { level: "warn", stream } });
 	});
 	afterAll(() => t.close());
 	const lastUsed = async (keyId: string) => (await t.app.services.apiKeys.list(t.tenantId))!.find((key) => key.key_id === keyId)!.last_used_at;
@@ -93,6 +101,11 @@ describe("API key last use when the write fails (sqlite)", () => {
 			await release();
 		}
 		expect(await lastUsed(key.id)).toBe(recorded);
+		// The operator hears why, from the error's message only: a driver's error object may carry more.
+		const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === "could not record the API key's last use; the request goes on");
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]!.reason).toMatch(/database is locked/);
+		expect(lines.join("\n")).not.toContain(key.token.slice(key.token.lastIndexOf("_") + 1));
 		// Not remembered as recorded: the next request writes it.
 		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
 		expect(await lastUsed(key.id)).toBe(t.clock().toISOString());
