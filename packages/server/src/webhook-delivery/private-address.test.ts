@@ -84,6 +84,39 @@ describe("webhook SSRF guard: the addresses issue 12 found accepted (ASVS5 1.3.6
 	});
 });
 
+describe("webhook SSRF guard: IPv6 text is read exactly as RFC 4291 §2.2 writes it (ASVS5 1.3.6, issue 12 #5)", () => {
+	it("reads every form: full, compressed at any place, a trailing dotted quad, either case", () => {
+		expect(parseIPv6("2606:4700:0:0:0:0:0:1111")).toBe(0x2606_4700_0000_0000_0000_0000_0000_1111n);
+		expect(parseIPv6("2606:4700::1111")).toBe(0x2606_4700_0000_0000_0000_0000_0000_1111n);
+		// "::" standing for exactly one zero group (seven explicit groups) is valid.
+		expect(parseIPv6("1:2:3:4:5:6::7")).toBe(0x0001_0002_0003_0004_0005_0006_0000_0007n);
+		expect(parseIPv6("::1:2:3:4:5:6:7")).toBe(0x0000_0001_0002_0003_0004_0005_0006_0007n);
+		expect(parseIPv6("::")).toBe(0n);
+		expect(parseIPv6("::FFFF:8.8.4.4")).toBe(0xffff_0808_0404n);
+		expect(parseIPv6("ABCD::ef01")).toBe(0xabcd_0000_0000_0000_0000_0000_0000_ef01n);
+	});
+
+	it("refuses text that is not one address, so no misreading of it can land in global unicast", () => {
+		for (const text of [
+			"2606:4700::1111::1", // two "::"
+			"2606:4700:0:0:0:0:0:1111::1::2", // eight groups, then two "::"
+			"1:2:3:4:5:6:7::8", // "::" standing for no group at all
+			"1:2:3:4:5:6:7:8::",
+			"1:2:3:4:5:6:7:8:9",
+			"0:2606:4700:4700:0:0:0:0:1111", // nine groups, the first zero
+			"2606:4700:1:2:3:4:5", // seven groups and no "::"
+			"2606:4700::12345", // a group of five digits
+			"12345::1",
+			"2606:4700:g::1", // a bad group before "::"
+			"2606:4700::1111:1.2.3", // a dotted quad that is not one
+			"2606:4700::1.2.3.4:1111", // a dotted quad not at the end
+		]) {
+			expect(parseIPv6(text), text).toBeUndefined();
+			expect(judgeAddress(text), text).toEqual({ allowed: false, reason: "not an IP address" });
+		}
+	});
+});
+
 describe("webhook SSRF guard: every row of the vendored IANA special-purpose registries (ASVS5 1.3.6, issue 12 #5)", () => {
 	it("parses both registries: every row has a block, a name, an RFC and a Globally Reachable value", () => {
 		expect(IPV4_BLOCKS.length).toBeGreaterThanOrEqual(26);

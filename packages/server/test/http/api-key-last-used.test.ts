@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,6 +45,26 @@ describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
 		expect(await lastUsed(key.id)).toBe(new Date(t1).toISOString());
 	});
 
+	/**
+	 * Authenticates while another connection holds the key's write lock. Any UPDATE, even one that would change no
+	 * row, would wait for the lock: PostgreSQL waits (the race shows it); better-sqlite3 blocks the event loop for
+	 * busy_timeout and then fails, which the race cannot see but `onUseNotRecorded` hears. Returns what it heard.
+	 */
+	async function authenticateUnderLock(token: string, keyId: string): Promise<unknown[]> {
+		const unrecorded: unknown[] = [];
+		const release = await holdWriteLock(dialect, t, keyId);
+		let pending: Promise<unknown> | undefined;
+		try {
+			pending = t.app.services.apiKeys.authenticate(token, (error) => unrecorded.push(error));
+			const answer = await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve("still waiting after 3 s"), 3000))]);
+			expect((answer as { keyId?: string } | string | null) ?? "refused").toMatchObject({ keyId });
+		} finally {
+			await release();
+			await pending;
+		}
+		return unrecorded;
+	}
+
 	it("within the minute, authentication does not touch the row: it answers while another connection holds the row's write lock", async () => {
 		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
 		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200); // recorded now
@@ -59,6 +80,15 @@ describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
 			await release();
 			await pending;
 		}
+		expect(await authenticateUnderLock(key.token, key.id)).toEqual([]);
+	});
+
+	it("a use another node recorded within the minute is fresh here too: no write, although this node never recorded the key", async () => {
+		const key = await t.app.services.apiKeys.create(t.tenantId, "default");
+		// Written straight to the store, as another node's authentication would: this process has no record of it.
+		expect(await t.app.store.apiKeys.recordUse(key.id, t.clock().getTime(), t.clock().getTime() - LAST_USED_RESOLUTION_MS)).toBe(true);
+		t.clock.advance(LAST_USED_RESOLUTION_MS / 2);
+		expect(await authenticateUnderLock(key.token, key.id)).toEqual([]);
 	});
 
 	it("records the conditional write once among racing writers (store)", async () => {
@@ -75,8 +105,15 @@ describe.each(DIALECTS)("API key last use (%s)", (dialect) => {
 /** SQLite only: there a blocked UPDATE fails after busy_timeout (5 s); PostgreSQL would wait for the row lock. */
 describe("API key last use when the write fails (sqlite)", () => {
 	let t: TestApp;
+	const lines: string[] = [];
 	beforeAll(async () => {
-		t = await buildTestApp({ dialect: "sqlite" });
+		const stream = new Writable({
+			write(chunk, _encoding, done) {
+				lines.push(...String(chunk).split("\n").filter((line) => line !== ""));
+				done();
+			},
+		});
+		t = await buildTestApp({ dialect: "sqlite", logger: { level: "warn", stream } });
 	});
 	afterAll(() => t.close());
 	const lastUsed = async (keyId: string) => (await t.app.services.apiKeys.list(t.tenantId))!.find((key) => key.key_id === keyId)!.last_used_at;
@@ -93,6 +130,19 @@ describe("API key last use when the write fails (sqlite)", () => {
 			await release();
 		}
 		expect(await lastUsed(key.id)).toBe(recorded);
+		// The operator hears why, from the error's message only: a driver's error object may carry more.
+		const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === "could not record the API key's last use; the request goes on");
+		expect(warnings).toHaveLength(1);
+		expect(warnings[0]!.reason).toMatch(/database is locked/);
+		expect(lines.join("\n")).not.toContain(key.token.slice(key.token.lastIndexOf("_") + 1));
+		// Without a listener the failure is still no failure of the authentication.
+		const release2 = await holdWriteLock("sqlite", t, key.id);
+		try {
+			t.clock.advance(LAST_USED_RESOLUTION_MS);
+			expect(await t.app.services.apiKeys.authenticate(key.token)).toMatchObject({ keyId: key.id, tenantId: t.tenantId });
+		} finally {
+			await release2();
+		}
 		// Not remembered as recorded: the next request writes it.
 		expect((await t.call("GET", "/v1/tenant", undefined, key.token)).status).toBe(200);
 		expect(await lastUsed(key.id)).toBe(t.clock().toISOString());
