@@ -20,6 +20,8 @@ describe("the proof-kind registry (ADR 0007)", () => {
 			{ assertion: "a.b.c", code: "123456" },
 			{ challenge_id: "chl_1", code: "12345" },
 			{ challenge_id: "chl_1", credential: {}, code: "123456" },
+			// A credential beside a typed code: WebAuthn's shape with one of its fields, refused, not tried as a code.
+			{ credential: {}, code: "123456" },
 			{ credential: {} },
 			{ challenge_id: 7, credential: {} },
 			{ code: 123456 },
