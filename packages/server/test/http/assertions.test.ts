@@ -243,6 +243,15 @@ except jwt.InvalidTokenError as error:
 		expect((await t.call("DELETE", `/v1/users/as-change/factors/${first.factorId}`, { assertion: third.json.assertion })).status).toBe(204);
 	});
 
+	it("an assertion spent on a factor change stays spent until it expires: the sweep of expired redemptions keeps it (R-LC-1, R-AS-5)", async () => {
+		const user = await verified("as-spent");
+		expect((await t.call("POST", "/v1/users/as-spent/recovery-codes", { assertion: user.assertion })).status).toBe(201);
+		// A redemption sweeps the records of expired assertions first.
+		const other = await verified("as-spent-sweep");
+		expect((await t.call("POST", "/v1/assertions/redeem", { assertion: other.assertion })).status).toBe(200);
+		expect((await t.call("POST", "/v1/users/as-spent/recovery-codes", { assertion: user.assertion })).json.error.code).toBe("invalid_assertion");
+	});
+
 	it("a step-up assertion exactly five minutes old still authorizes a factor change; one second older does not (R-LC-1)", async () => {
 		const before = (await t.call("GET", "/v1/tenant")).json.settings.assertions.ttl_seconds;
 		// A lifetime past the five minutes, so only the freshness rule decides.
