@@ -252,6 +252,16 @@ except jwt.InvalidTokenError as error:
 		expect((await t.call("POST", "/v1/users/as-spent/recovery-codes", { assertion: user.assertion })).json.error.code).toBe("invalid_assertion");
 	});
 
+	it("another user's assertion without a factor_id (a recovery code's) cannot remove this user's only factor (R-LC-4)", async () => {
+		const victim = await verified("as-only");
+		const mallory = await enrollActive(t, "as-thief");
+		const fromCode = await t.call("POST", "/v1/users/as-thief/verify", { code: mallory.recoveryCodes[0] });
+		expect(fromCode.status, fromCode.body).toBe(200);
+		const removed = await t.call("DELETE", `/v1/users/as-only/factors/${victim.factorId}`, { assertion: fromCode.json.assertion });
+		expect(removed.json?.error?.code).toBe("invalid_assertion");
+		expect((await t.call("GET", "/v1/users/as-only/factors")).json.factors.map((factor: { status: string }) => factor.status)).toEqual(["active"]);
+	});
+
 	it("a step-up assertion exactly five minutes old still authorizes a factor change; one second older does not (R-LC-1)", async () => {
 		const before = (await t.call("GET", "/v1/tenant")).json.settings.assertions.ttl_seconds;
 		// A lifetime past the five minutes, so only the freshness rule decides.
