@@ -18,8 +18,12 @@ describe("the proof-kind registry (ADR 0007)", () => {
 		// Malformed shapes are failed attempts (R-OTP-11, V-2): never a second chance, never a 400.
 		for (const input of [
 			{ assertion: "a.b.c", code: "123456" },
+			{ assertion: "a.b.c", challenge_id: "chl_1" },
+			{ assertion: "a.b.c", credential: {} },
 			{ challenge_id: "chl_1", code: "12345" },
 			{ challenge_id: "chl_1", credential: {}, code: "123456" },
+			// A credential beside a typed code: WebAuthn's shape with one of its fields, refused, not tried as a code.
+			{ credential: {}, code: "123456" },
 			{ credential: {} },
 			{ challenge_id: 7, credential: {} },
 			{ code: 123456 },

@@ -243,6 +243,47 @@ except jwt.InvalidTokenError as error:
 		expect((await t.call("DELETE", `/v1/users/as-change/factors/${first.factorId}`, { assertion: third.json.assertion })).status).toBe(204);
 	});
 
+	it("an assertion spent on a factor change stays spent until it expires: the sweep of expired redemptions keeps it (R-LC-1, R-AS-5)", async () => {
+		const user = await verified("as-spent");
+		expect((await t.call("POST", "/v1/users/as-spent/recovery-codes", { assertion: user.assertion })).status).toBe(201);
+		// A redemption sweeps the records of expired assertions first.
+		const other = await verified("as-spent-sweep");
+		expect((await t.call("POST", "/v1/assertions/redeem", { assertion: other.assertion })).status).toBe(200);
+		expect((await t.call("POST", "/v1/users/as-spent/recovery-codes", { assertion: user.assertion })).json.error.code).toBe("invalid_assertion");
+	});
+
+	it("another user's assertion without a factor_id (a recovery code's) cannot remove this user's only factor (R-LC-4)", async () => {
+		const victim = await verified("as-only");
+		const mallory = await enrollActive(t, "as-thief");
+		const fromCode = await t.call("POST", "/v1/users/as-thief/verify", { code: mallory.recoveryCodes[0] });
+		expect(fromCode.status, fromCode.body).toBe(200);
+		const removed = await t.call("DELETE", `/v1/users/as-only/factors/${victim.factorId}`, { assertion: fromCode.json.assertion });
+		expect(removed.json?.error?.code).toBe("invalid_assertion");
+		expect((await t.call("GET", "/v1/users/as-only/factors")).json.factors.map((factor: { status: string }) => factor.status)).toEqual(["active"]);
+	});
+
+	it("a step-up assertion exactly five minutes old still authorizes a factor change; one second older does not (R-LC-1)", async () => {
+		const before = (await t.call("GET", "/v1/tenant")).json.settings.assertions.ttl_seconds;
+		// A lifetime past the five minutes, so only the freshness rule decides.
+		expect((await t.call("PATCH", "/v1/tenant", { assertions: { ttl_seconds: 900 } })).status).toBe(200);
+		try {
+			const user = await verified("as-fresh");
+			// Issued at the start of a step: auth_time is a whole second, so the clock can land on the limit exactly.
+			nextStep(t.clock);
+			const older = (await t.call("POST", "/v1/users/as-fresh/verify", { code: codeFor(user.secret, t.clock()) })).json.assertion as string;
+			t.clock.advance(300_000);
+			const exact = await t.call("POST", "/v1/users/as-fresh/recovery-codes", { assertion: older });
+			expect(exact.status, exact.body).toBe(201);
+			// Another assertion, one second past the limit: refused.
+			nextStep(t.clock);
+			const late = (await t.call("POST", "/v1/users/as-fresh/verify", { code: codeFor(user.secret, t.clock()) })).json.assertion as string;
+			t.clock.advance(301_000);
+			expect((await t.call("POST", "/v1/users/as-fresh/recovery-codes", { assertion: late })).json.error.code).toBe("invalid_assertion");
+		} finally {
+			await t.call("PATCH", "/v1/tenant", { assertions: { ttl_seconds: before } });
+		}
+	});
+
 	it("a stale, foreign, other user's, action-bound, tampered or orphaned assertion is refused for a factor change", async () => {
 		const victim = await verified("as-victim");
 		const refused = async (assertion: string, user = "as-victim", key?: string) => {

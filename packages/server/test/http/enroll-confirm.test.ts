@@ -97,6 +97,36 @@ describe.each(DIALECTS)("enroll and confirm (%s)", (dialect) => {
 		expect((await t.call("GET", "/v1/users/u-wrong/factors")).json.factors[0].status).toBe("pending");
 	});
 
+	it("a pending factor's code does not verify: a wrong code in the audit trail, not a replay, and the confirm still takes it", async () => {
+		nextStep(t.clock);
+		const enrolled = await t.call("POST", "/v1/users/u-pending-verify/factors", { type: "totp" });
+		const code = codeFor(enrolled.json.totp.secret, t.clock());
+		const res = await t.call("POST", "/v1/users/u-pending-verify/verify", { code });
+		expect(res.status).toBe(422);
+		expect(res.json.error.code).toBe("invalid_code");
+		const failed = await t.call("GET", "/v1/events?user_id=u-pending-verify&type=verification.failed");
+		expect(failed.json.events.map((event: { data: { reason: string } }) => event.data.reason)).toEqual(["invalid"]);
+		expect((await t.call("GET", "/v1/events?user_id=u-pending-verify&type=verification.replay_rejected")).json.events).toEqual([]);
+		const confirmed = await t.call("POST", `/v1/users/u-pending-verify/factors/${enrolled.json.factor.id}/confirm`, { code });
+		expect(confirmed.status, confirmed.body).toBe(200);
+	});
+
+	it("a confirm is decided by the code of that pending factor only: another pending factor's code activates neither", async () => {
+		nextStep(t.clock);
+		const first = await t.call("POST", "/v1/users/u-two-pending/factors", { type: "totp" });
+		const second = await t.call("POST", "/v1/users/u-two-pending/factors", { type: "totp" });
+		const res = await t.call("POST", `/v1/users/u-two-pending/factors/${first.json.factor.id}/confirm`, { code: codeFor(second.json.totp.secret, t.clock()) });
+		expect(res.status).toBe(422);
+		expect(res.json.error.code).toBe("invalid_code");
+		const failed = await t.call("GET", "/v1/events?user_id=u-two-pending&type=verification.failed");
+		expect(failed.json.events.map((event: { data: { reason: string } }) => event.data.reason)).toEqual(["invalid"]);
+		const listed = (await t.call("GET", "/v1/users/u-two-pending/factors")).json.factors as { id: string; status: string }[];
+		expect(listed.map((factor) => factor.status)).toEqual(["pending", "pending"]);
+		// The second factor's code is still unspent: it confirms the second factor.
+		const own = await t.call("POST", `/v1/users/u-two-pending/factors/${second.json.factor.id}/confirm`, { code: codeFor(second.json.totp.secret, t.clock()) });
+		expect(own.status, own.body).toBe(200);
+	});
+
 	it("pending factors expire (default 15 minutes)", async () => {
 		const enrolled = await t.call("POST", "/v1/users/u-expire/factors", { type: "totp" });
 		t.clock.advance(15 * 60 * 1000 + 1);

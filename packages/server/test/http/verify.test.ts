@@ -58,6 +58,21 @@ describe.each(DIALECTS)("verify (%s)", (dialect) => {
 		expect((await t.call("PATCH", "/v1/tenant", { totp: { window: 1 } })).status).toBe(200);
 	});
 
+	it("a code from a step past the window is refused, also within HOTP's look-ahead: a TOTP factor is never tried as a counter (R-OTP-2)", async () => {
+		// Confirmed at step S-1 (1111111079); the window accepts S, and steps S+1 … S+10 are what an HOTP look-ahead of 10
+		// from that last used "counter" would accept if the HOTP kind were asked about a TOTP factor.
+		for (const [user, offset] of [["kat-f2", 2], ["kat-f6", 6], ["kat-f11", 11]] as const) {
+			await importAt(user, 1111111109_000);
+			const future = codeFor(RFC_SECRET, 1111111079_000 + offset * 30_000);
+			const res = await t.call("POST", `/v1/users/${user}/verify`, { code: future });
+			expect(res.status, `step T+${offset}`).toBe(422);
+			const failed = await t.call("GET", `/v1/events?user_id=${user}&type=verification.failed`);
+			expect(failed.json.events.map((event: { data: { reason: string } }) => event.data.reason)).toEqual(["invalid"]);
+			// Nothing was consumed: the code of the next step (T+1, inside the window) still verifies.
+			expect((await t.call("POST", `/v1/users/${user}/verify`, { code: "081804" })).status).toBe(200);
+		}
+	});
+
 	it("an older step is rejected after a newer one was used", async () => {
 		await importAt("kat-e", 1111111109_000);
 		t.clock.set(1111111111_000);
