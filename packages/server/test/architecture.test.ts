@@ -114,6 +114,13 @@ describe("architecture rules", () => {
 		for (const file of sources) expect(text(file), file).not.toContain("Math.random");
 	});
 
+	it("no factor or proof kind is declared \"as const satisfies\": Stryker mutates nothing inside an `as` expression (issue 20)", () => {
+		// stryker-js #6208: the instrumenter skips the whole subtree of a TypeScript `as`, so a kind declared
+		// `{ … } as const satisfies ProofKind` had none of its claim or evaluate mutated; `satisfies` alone keeps the types.
+		const offenders = sources.filter((file) => file.startsWith("factors/") && /\bas const satisfies\b/.test(text(file)));
+		expect(offenders).toEqual([]);
+	});
+
 	it("no utils or helpers grab-bags under src", () => {
 		for (const file of graph.files) expect(file).not.toMatch(/(^|\/)(utils|helpers)\.ts$/);
 	});

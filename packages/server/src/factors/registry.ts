@@ -23,7 +23,7 @@ export const FACTOR_KINDS = {
 	totp: totpFactor,
 	hotp: hotpFactor,
 	webauthn: webauthnFactor,
-} as const satisfies { [type in FactorType]: FactorKind<never, unknown> };
+} satisfies { [type in FactorType]: FactorKind<never, unknown> };
 
 /**
  * The kinds that claim what was presented: the first claimant decides the presentation, and every later kind of

@@ -32,4 +32,4 @@ export const emailCode = {
 		if (!(await tx.challenges.consume(env.tenantId, env.userId, challenge.id, "email", scope.now))) return { ok: false, reason: "replay", factorId: null };
 		return { ok: true, proven: { method: "email" } };
 	},
-} as const satisfies ProofKind<{ challengeId: string; code: string }, never>;
+} satisfies ProofKind<{ challengeId: string; code: string }, never>;

@@ -47,4 +47,4 @@ export const hotpFactor = {
 			answer: hotp === undefined ? {} : { hotp },
 		};
 	},
-} as const satisfies FactorKind<EnrollHOTPInput, { hotp?: HOTPProvisioning }>;
+} satisfies FactorKind<EnrollHOTPInput, { hotp?: HOTPProvisioning }>;

@@ -53,4 +53,4 @@ export const hotp = {
 		if (replayed !== null) return { effects, failure: { ok: false, reason: "replay", factorId: replayed } };
 		return { effects, failure: unsynchronized === null ? { ok: false, reason: "invalid" } : { ok: false, reason: "needs_resync", factorId: unsynchronized } };
 	},
-} as const satisfies ProofKind<{ code: string }, never>;
+} satisfies ProofKind<{ code: string }, never>;

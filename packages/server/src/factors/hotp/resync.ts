@@ -50,4 +50,4 @@ export const hotpResync = {
 		}
 		return { ok: true, proven: { method: "hotp", factorId: factor.id }, factor };
 	},
-} as const satisfies ProofKind<{ codes: readonly [string, string] }, never>;
+} satisfies ProofKind<{ codes: readonly [string, string] }, never>;

@@ -39,4 +39,4 @@ export const recoveryCode = {
 		}
 		return matchIds.length > 0 ? { ok: false, reason: "replay", factorId: null } : { ok: false, reason: "invalid" };
 	},
-} as const satisfies ProofKind<{ normalized: string }, string[]>;
+} satisfies ProofKind<{ normalized: string }, string[]>;

@@ -35,4 +35,4 @@ export const stepUp = {
 		const first = await tx.redeemedAssertions.redeem({ jti: claims.jti, tenant_id: env.tenantId, user_id: env.userId, expires_at: claims.exp * 1000, redeemed_at: scope.now });
 		return first ? { ok: true, proven: { method: "assertion" } } : { ok: false, reason: "replay", factorId: null, spentAssertion: true };
 	},
-} as const satisfies ProofKind<{ token: unknown }, AssertionClaims | null>;
+} satisfies ProofKind<{ token: unknown }, AssertionClaims | null>;

@@ -37,4 +37,4 @@ export const totpFactor = {
 			answer: { totp },
 		};
 	},
-} as const satisfies FactorKind<EnrollTOTPInput, { totp: TOTPProvisioning }>;
+} satisfies FactorKind<EnrollTOTPInput, { totp: TOTPProvisioning }>;

@@ -53,7 +53,7 @@ export const totp = {
 		const last = effects[effects.length - 1];
 		return { effects, failure: last === undefined ? { ok: false, reason: "invalid" } : { ok: false, reason: "replay", factorId: last.factor.id } };
 	},
-} as const satisfies ProofKind<{ code: string }, never>;
+} satisfies ProofKind<{ code: string }, never>;
 
 /** One sealed random secret per key ring, opened like a factor's by checkDecoy. */
 const decoySecrets = new WeakMap<Keyring, { row: { tenant_id: string; user_id: string; id: string }; envelope: string }>();

@@ -75,4 +75,4 @@ export const webauthnFactor = {
 		const credentials = await store.webauthnCredentials.listForUser(tenantId, userId);
 		return new Map(credentials.map((credential) => [credential.factor_id, { ...webauthnFacts(credential) }]));
 	},
-} as const satisfies FactorKind<{ label?: string }, { webauthn: { options: unknown } }>;
+} satisfies FactorKind<{ label?: string }, { webauthn: { options: unknown } }>;

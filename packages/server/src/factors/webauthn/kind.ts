@@ -79,4 +79,4 @@ export const webauthn = {
 		const deviceBound = credential.attested === 1 && credential.device_type === "singleDevice" && !credential.backed_up;
 		return { ok: true, proven: { method: "webauthn", factorId: factor.id, deviceBound, userVerified: verified.userVerified }, factor };
 	},
-} as const satisfies ProofKind<{ challengeId: string; credential: unknown }, PreparedAssertion>;
+} satisfies ProofKind<{ challengeId: string; credential: unknown }, PreparedAssertion>;

@@ -76,4 +76,4 @@ export const webauthnRegistration = {
 		const deviceBound = registered.attested && registered.deviceType === "singleDevice" && !registered.backedUp;
 		return { ok: true, proven: { method: "webauthn", factorId: factor.id, deviceBound, userVerified: registered.userVerified }, factor };
 	},
-} as const satisfies ProofKind<{ factor: FactorTable }, PreparedRegistration>;
+} satisfies ProofKind<{ factor: FactorTable }, PreparedRegistration>;
