@@ -15,16 +15,24 @@ const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 export const newCookieValue = (random: RandomReader): string => Buffer.from(random(COOKIE_BYTES)).toString("base64url");
 
-/** The value of our cookie in a Cookie header, if it has the shape we issue; anything else is no session. */
-export function readPromptCookie(header: string | undefined): string | undefined {
+/** The value of the named cookie in a Cookie header: the first with that name whose value `accept`s, or undefined. */
+export function readCookie(header: string | undefined, name: string, accept: (value: string) => boolean = () => true): string | undefined {
 	if (header === undefined) return undefined;
 	for (const part of header.split(";")) {
 		const eq = part.indexOf("=");
-		if (eq === -1 || part.slice(0, eq).trim() !== PROMPT_COOKIE) continue;
+		if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
 		const value = part.slice(eq + 1).trim();
-		if (COOKIE_VALUE.test(value)) return value;
+		if (accept(value)) return value;
 	}
 	return undefined;
+}
+
+/** Whether a cookie value has the shape of the 256-bit random values Twofold issues (newCookieValue). */
+export const isCookieValue = (value: string): boolean => COOKIE_VALUE.test(value);
+
+/** The value of our cookie in a Cookie header, if it has the shape we issue; anything else is no session. */
+export function readPromptCookie(header: string | undefined): string | undefined {
+	return readCookie(header, PROMPT_COOKIE, isCookieValue);
 }
 
 /** A session cookie (no Max-Age): the row's expiry bounds it; closing the browser ends it sooner. */

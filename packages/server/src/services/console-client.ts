@@ -2,6 +2,7 @@ import { SYSTEM_TENANT_ID } from "../core/system-tenant.js";
 import { mergeTenantSettings, parseTenantSettings } from "../contract/tenant-settings.js";
 import { openClientSecret, sealClientSecret } from "./client-secret.js";
 import type { ServiceDeps } from "./deps.js";
+import type { ClientTable, TenantTable } from "../store/tables.js";
 
 /**
  * The console is an OpenID Connect client of the system tenant's prompt, as any application is of its tenant's
@@ -22,19 +23,34 @@ export interface ConsoleClient {
 	passkeysUsable: boolean;
 }
 
-/** The console's client, made or brought up to date for the current public URL; undefined when no operator exists yet. */
+/**
+ * The console's client, made or brought up to date for the current public URL; undefined when no operator exists
+ * yet. Every sign-in, enrollment, step-up and callback asks for it, so when the tenant and the client already fit
+ * the URL (nearly always) it is two plain reads; only a change takes the tenant's row and writes.
+ */
 export async function consoleClient(deps: ServiceDeps): Promise<ConsoleClient | undefined> {
 	const base = new URL(deps.issuer());
 	const redirectUri = `${base.origin}${CONSOLE_CALLBACK_PATH}`;
 	const host = base.hostname;
 	const passkeysUsable = !/^[0-9.]+$/.test(host) && !host.startsWith("[");
+	const webauthn = { rp_id: host, rp_name: "Twofold console", origins: [base.origin] };
+	const fits = (tenant: TenantTable): boolean => {
+		const current = parseTenantSettings(tenant.settings, tenant.name).webauthn;
+		return current.rp_id === webauthn.rp_id && current.rp_name === webauthn.rp_name && JSON.stringify(current.origins) === JSON.stringify(webauthn.origins);
+	};
+	const ready = (row: ClientTable): ConsoleClient => ({ tenantId: SYSTEM_TENANT_ID, clientId: CONSOLE_CLIENT_ID, secret: openClientSecret(deps, row, row.secret_envelope!), redirectUri, passkeysUsable });
+
+	const tenant = await deps.store.tenants.find(SYSTEM_TENANT_ID);
+	if (tenant === undefined) return undefined;
+	const client = fits(tenant) ? await deps.store.clients.find(SYSTEM_TENANT_ID, CONSOLE_CLIENT_ID) : undefined;
+	if (client !== undefined && client.redirect_uris === JSON.stringify([redirectUri])) return ready(client);
+
 	return deps.store.transaction(async (tx) => {
-		const tenant = await tx.tenants.findForUpdate(SYSTEM_TENANT_ID);
-		if (tenant === undefined) return undefined;
-		const settings = parseTenantSettings(tenant.settings, tenant.name);
-		const webauthn = { rp_id: host, rp_name: "Twofold console", origins: [base.origin] };
-		if (settings.webauthn.rp_id !== webauthn.rp_id || settings.webauthn.rp_name !== webauthn.rp_name || JSON.stringify(settings.webauthn.origins) !== JSON.stringify(webauthn.origins)) {
+		const held = await tx.tenants.findForUpdate(SYSTEM_TENANT_ID);
+		if (held === undefined) return undefined;
+		if (!fits(held)) {
 			// R-WA-5 stays: user verification is required in the system tenant, whatever else changes.
+			const settings = parseTenantSettings(held.settings, held.name);
 			await tx.tenants.updateSettings(SYSTEM_TENANT_ID, JSON.stringify(mergeTenantSettings(settings, { webauthn: { ...webauthn, user_verification: "required" } })));
 		}
 		const now = deps.clock().getTime();
@@ -60,7 +76,6 @@ export async function consoleClient(deps: ServiceDeps): Promise<ConsoleClient | 
 		if (row.redirect_uris !== JSON.stringify([redirectUri])) {
 			await tx.clients.update(SYSTEM_TENANT_ID, CONSOLE_CLIENT_ID, { redirect_uris: JSON.stringify([redirectUri]), updated_at: now });
 		}
-		const secret = openClientSecret(deps, row, row.secret_envelope!);
-		return { tenantId: SYSTEM_TENANT_ID, clientId: CONSOLE_CLIENT_ID, secret, redirectUri, passkeysUsable };
+		return ready(row);
 	});
 }

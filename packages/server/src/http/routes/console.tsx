@@ -6,6 +6,7 @@ import { ACR } from "../../core/assertion-contract.js";
 import { constantTimeEqual } from "../../core/constant-time.js";
 import { EnvelopeError, openSecret, sealSecret } from "../../core/envelope.js";
 import { isOperatorName, type OperatorRole, roleAllows } from "../../core/operator.js";
+import { ERROR_CODES } from "../../contract/errors.js";
 import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
@@ -18,6 +19,7 @@ import type { FieldError, PageContext } from "../../pages/view.js";
 import type { ConsoleClient } from "../../services/console-client.js";
 import type { Services } from "../../services/services.js";
 import { promptPageHeaders } from "../prompt-headers.js";
+import { isCookieValue, newCookieValue, readCookie } from "../prompt-session.js";
 import type { RateCounters } from "../../rate-counters/rate-counters.js";
 import { EVENT_TYPES } from "../../services/events.js";
 import { Value } from "@sinclair/typebox/value";
@@ -54,7 +56,6 @@ const FLOW_COOKIE = "__Host-twofold-console-flow";
 const CSRF_COOKIE = "__Host-twofold-console-csrf";
 /** An authorization round trip to the prompt lasts at most this long (the prompt's own interaction lives 10 min). */
 const FLOW_TTL_MS = 10 * 60_000;
-const OPAQUE = /^[A-Za-z0-9_-]{43}$/;
 const ASSETS = { stylesheet: PROMPT_ASSETS.stylesheet, theme: null, script: PROMPT_ASSETS.script, passkeyScript: PROMPT_ASSETS.passkeyScript };
 const ENROLL_SCRIPT = "/console/assets/enroll.js";
 
@@ -71,15 +72,8 @@ interface Flow {
 	expiresAt: number;
 }
 
-function cookieOf(request: FastifyRequest, name: string): string | undefined {
-	const header = request.headers.cookie;
-	if (header === undefined) return undefined;
-	for (const part of header.split(";")) {
-		const eq = part.indexOf("=");
-		if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-	}
-	return undefined;
-}
+/** The named cookie of the request (http/prompt-session.ts reads the prompt's the same way). */
+const cookieOf = (request: FastifyRequest, name: string): string | undefined => readCookie(request.headers.cookie, name);
 
 /**
  * `__Host-`: Secure, Path=/, no Domain, so no sibling host can set or read it; never readable by script; SameSite=Lax
@@ -120,8 +114,8 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	/** The browser's CSRF cookie, made when it has none (then set on the response). */
 	function csrfCookieFor(request: FastifyRequest, reply: FastifyReply): string {
 		const existing = cookieOf(request, CSRF_COOKIE);
-		if (existing !== undefined && OPAQUE.test(existing)) return existing;
-		const fresh = base64url(deps.random(32));
+		if (existing !== undefined && isCookieValue(existing)) return existing;
+		const fresh = newCookieValue(deps.random);
 		reply.header("set-cookie", cookie(CSRF_COOKIE, fresh));
 		return fresh;
 	}
@@ -129,7 +123,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 	function csrfValid(request: FastifyRequest<{ Body: Form }>): boolean {
 		const browser = cookieOf(request, CSRF_COOKIE);
 		const submitted = request.body?.csrf;
-		if (browser === undefined || !OPAQUE.test(browser) || typeof submitted !== "string" || submitted.length === 0 || submitted.length > 128) return false;
+		if (browser === undefined || !isCookieValue(browser) || typeof submitted !== "string" || submitted.length === 0 || submitted.length > 128) return false;
 		return constantTimeEqual(csrfFor(browser), submitted);
 	}
 
@@ -273,29 +267,21 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		return { session, ctx, page };
 	}
 
-	/** Runs an action on a user; false when there is no such user (the service's user_not_found). */
-	async function userExists(action: () => Promise<unknown>): Promise<boolean> {
+	/**
+	 * Runs a service call; undefined when it answered one of the catalog's 404 codes (no such user, factor, webhook or
+	 * delivery, within this tenant), which the console shows as its "not found" page.
+	 */
+	async function unlessNotFound<T>(action: () => Promise<T>): Promise<{ value: T } | undefined> {
 		try {
-			await action();
-			return true;
+			return { value: await action() };
 		} catch (error) {
-			if (error instanceof ServiceError && error.code === "user_not_found") return false;
+			if (error instanceof ServiceError && ERROR_CODES[error.code].status === 404) return undefined;
 			throw error;
 		}
 	}
 
 	const notFound = (reply: FastifyReply, page: PageContext): FastifyReply =>
 		send(reply, page, <ConsoleRefusedPage page={page} title={page.t("console.not_found_title")} body={page.t("console.not_found_body")} />, 404);
-
-	async function webhookExists(action: () => Promise<unknown>): Promise<boolean> {
-		try {
-			await action();
-			return true;
-		} catch (error) {
-			if (error instanceof ServiceError && error.code === "webhook_not_found") return false;
-			throw error;
-		}
-	}
 
 	async function webhookPage(reply: FastifyReply, signedIn: SignedIn, webhookId: string, notice?: string, secret?: { value: string; previousUntil: string }): Promise<FastifyReply> {
 		const { session, ctx, page } = signedIn;
@@ -321,13 +307,9 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 
 	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done" | "console.factor_removed"): Promise<FastifyReply> {
 		const { session, ctx, page } = signedIn;
-		let user: Awaited<ReturnType<Services["users"]["get"]>>;
-		try {
-			user = await services.users.get(ctx, userId);
-		} catch (error) {
-			if (!(error instanceof ServiceError) || error.code !== "user_not_found") throw error;
-			return notFound(reply, page);
-		}
+		const found = await unlessNotFound(() => services.users.get(ctx, userId));
+		if (found === undefined) return notFound(reply, page);
+		const user = found.value;
 		const events = await services.events.list(ctx, { userId, limit: 20 });
 		const view = {
 			id: user.id,
@@ -401,7 +383,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 				reply.header("retry-after", String(Math.ceil((resetsAt - now()) / 1000)));
 				return userPage(reply, signedIn, request.params.user, [{ field: null, key: "console.error.too_many_unlocks", values: { limit: CONSOLE_UNLOCKS_PER_HOUR, minutes } }], 429);
 			}
-			if (!(await userExists(() => services.users.unlock(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
+			if (!(await unlessNotFound(() => services.users.unlock(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${userBase(request.params)}?done=unlocked`, 303);
 		});
 
@@ -413,7 +395,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (reason.length === 0 || reason.length > 500) return userPage(reply, signedIn, request.params.user, [{ field: "reason", key: "console.error.reason_required" }], 400);
 			// The same service as POST /v1/users/{id}/reset: factors and codes removed, challenges revoked, the audit event
 			// naming the operator, and the user's security notice (webhook) always (R-LC-5).
-			if (!(await userExists(() => services.users.reset(signedIn.ctx, request.params.user, { reason })))) return notFound(reply, signedIn.page);
+			if (!(await unlessNotFound(() => services.users.reset(signedIn.ctx, request.params.user, { reason })))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${userBase(request.params)}?done=reset`, 303);
 		});
 
@@ -425,12 +407,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			const factorId = request.body.factor ?? "";
 			if (reason.length === 0 || reason.length > 500) return userPage(reply, signedIn, request.params.user, [{ field: "remove-reason", key: "console.error.remove_reason_required" }], 400);
 			// The admin path of DELETE /v1/users/{id}/factors/{factor_id}: a reason instead of the user's proof, audited.
-			try {
-				await services.factors.delete(signedIn.ctx, request.params.user, factorId, { reason });
-			} catch (error) {
-				if (error instanceof ServiceError && (error.code === "factor_not_found" || error.code === "user_not_found")) return notFound(reply, signedIn.page);
-				throw error;
-			}
+			if (!(await unlessNotFound(() => services.factors.delete(signedIn.ctx, request.params.user, factorId, { reason })))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${userBase(request.params)}?done=removed`, 303);
 		});
 
@@ -440,7 +417,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (signedIn === undefined) return reply;
 			// The id typed again: an erase is not undone, so a slip of the mouse must not do it.
 			if (request.body.confirm !== request.params.user) return userPage(reply, signedIn, request.params.user, [{ field: "confirm-id", key: "console.error.erase_confirm" }], 400);
-			if (!(await userExists(() => services.users.delete(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
+			if (!(await unlessNotFound(() => services.users.delete(signedIn.ctx, request.params.user)))) return notFound(reply, signedIn.page);
 			return reply.redirect(`/console/t/${encodeURIComponent(request.params.tenant)}/users?${new URLSearchParams({ erased: request.params.user })}`, 303);
 		});
 
@@ -468,7 +445,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 				if (!csrfValid(request)) return stop(request, reply, 403);
 				const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", webhookBase(request.params), true);
 				if (signedIn === undefined) return reply;
-				if (!(await webhookExists(() => services.webhooks.update(signedIn.ctx, request.params.webhook, { enabled })))) return notFound(reply, signedIn.page);
+				if (!(await unlessNotFound(() => services.webhooks.update(signedIn.ctx, request.params.webhook, { enabled })))) return notFound(reply, signedIn.page);
 				return reply.redirect(`${webhookBase(request.params)}?done=${enabled ? "enabled" : "disabled"}`, 303);
 			});
 		}
@@ -477,15 +454,10 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (!csrfValid(request)) return stop(request, reply, 403);
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "admin", webhookBase(request.params), true);
 			if (signedIn === undefined) return reply;
-			let rotated: Awaited<ReturnType<Services["webhooks"]["rotateSecret"]>>;
-			try {
-				rotated = await services.webhooks.rotateSecret(signedIn.ctx, request.params.webhook);
-			} catch (error) {
-				if (error instanceof ServiceError && error.code === "webhook_not_found") return notFound(reply, signedIn.page);
-				throw error;
-			}
+			const rotated = await unlessNotFound(() => services.webhooks.rotateSecret(signedIn.ctx, request.params.webhook));
+			if (rotated === undefined) return notFound(reply, signedIn.page);
 			// Shown in this answer only (no-store): never in a URL, a redirect or a later page.
-			return webhookPage(reply, signedIn, request.params.webhook, undefined, { value: rotated.secret, previousUntil: rotated.previous_secret_expires_at });
+			return webhookPage(reply, signedIn, request.params.webhook, undefined, { value: rotated.value.secret, previousUntil: rotated.value.previous_secret_expires_at });
 		});
 
 		app.post<{ Params: WebhookParams & { delivery: string }; Body: Form }>("/console/t/:tenant/webhooks/:webhook/deliveries/:delivery/retry", { schema: { hide: true } }, async (request, reply) => {
@@ -493,12 +465,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			// A retry sends what was due anyway, to the endpoint the tenant configured: support may, without a step-up.
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "support", webhookBase(request.params));
 			if (signedIn === undefined) return reply;
-			try {
-				await services.webhooks.retry(signedIn.ctx, request.params.webhook, request.params.delivery);
-			} catch (error) {
-				if (error instanceof ServiceError && (error.code === "webhook_not_found" || error.code === "delivery_not_found")) return notFound(reply, signedIn.page);
-				throw error;
-			}
+			if (!(await unlessNotFound(() => services.webhooks.retry(signedIn.ctx, request.params.webhook, request.params.delivery)))) return notFound(reply, signedIn.page);
 			return reply.redirect(`${webhookBase(request.params)}?done=retried`, 303);
 		});
 
