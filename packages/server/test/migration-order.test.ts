@@ -26,6 +26,7 @@ const ON_MAIN = [
 	"2026-12-04-001-operators",
 	"2026-12-04-002-console-sessions",
 	"2026-12-04-003-event-actors",
+	"2026-12-05-001-event-rollups",
 ];
 
 describe("migration names", () => {

@@ -3,6 +3,7 @@ import { setFlagsFromString } from "node:v8";
 import { createApp } from "../app.js";
 import { startAttemptRecordSweeper } from "../services/attempt-records.js";
 import { startPromptStateSweeper } from "../services/prompt-state-sweeper.js";
+import { startEventRollupFolder } from "../services/event-rollups.js";
 import { startWebhookWorker } from "../services/webhook-delivery.js";
 import type { Command } from "./command.js";
 import { listenFailure } from "./listen-failure.js";
@@ -96,6 +97,9 @@ export const serve: Command = {
 			onPass: (result) => http.log.info({ prompt_sessions: result.prompt_sessions, oidc_artefacts: result.oidc_artefacts }, "swept expired prompt state"),
 			onError: (error) => http.log.error({ err: error }, "prompt state sweep failed"),
 		});
+		// The console overview's per-hour counts and gauges (issue 16), folded from the events beside the service, so the
+		// verify path writes nothing more and no chart reads the events table.
+		const rollups = startEventRollupFolder(app.services.deps, { onError: (error) => http.log.error({ err: error }, "event rollup fold failed") });
 		// A plain line whatever the log level, for scripts and supervisors that wait for readiness.
 		out.stdout(`Twofold listening at ${address}`);
 		await new Promise<void>((resolve) => {
@@ -107,6 +111,7 @@ export const serve: Command = {
 		await webhooks.stop();
 		await sweeper.stop();
 		await promptSweeper.stop();
+		await rollups.stop();
 		await app.close();
 		return 0;
 	},

@@ -1,4 +1,6 @@
 import type { ComponentChildren } from "preact";
+import { BarChart } from "./bar-chart.js";
+import type { MessageKey } from "./locales/en.js";
 import { ErrorSummary, PostForm, TextField } from "./components.js";
 import { directionOf } from "./i18n.js";
 import type { FieldError, PageContext } from "./view.js";
@@ -122,7 +124,10 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 			<ul class="links" id="tenants">
 				{tenants.map((tenant) => (
 					<li>
-						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}`}>{tenant.name}</a> <span class="hint">{tenant.id}</span>{" "}
+						<a href={`/console/t/${encodeURIComponent(tenant.id)}/users`} aria-label={page.t("console.users_of", { tenant: tenant.name })}>
+							{page.t("console.users")}
+						</a>{" "}
 						<a href={`/console/t/${encodeURIComponent(tenant.id)}/webhooks`} aria-label={page.t("console.webhooks_of", { tenant: tenant.name })}>
 							{page.t("console.webhooks")}
 						</a>{" "}
@@ -138,6 +143,172 @@ export function ConsoleHomePage({ page, operator, tenants }: { page: PageContext
 					</li>
 				))}
 			</ul>
+		</ConsoleLayout>
+	);
+}
+
+/** The overview's figures, already read from the rollups (services/event-rollups.ts). */
+export interface ConsoleOverviewView {
+	/** Per hour, oldest first: a label ("2026-12-03 14:00 UTC") and each metric's count. */
+	day: { labels: readonly string[]; values: Readonly<Record<OverviewMetric, readonly number[]>> };
+	week: { labels: readonly string[]; values: Readonly<Record<OverviewMetric, readonly number[]>> };
+	gauges: { any: number; totp: number; hotp: number; webauthn: number };
+	webhooks: readonly { id: string; url: string; enabled: boolean; pending: number; retrying: number; oldest: string | null }[];
+	/** Events written and not yet counted (the last two minutes', or a fold behind). */
+	pendingEvents: number;
+}
+export type OverviewMetric = "verify.ok.totp" | "verify.ok.hotp" | "verify.ok.webauthn" | "verify.ok.recovery_code" | "verify.failed" | "verify.replayed" | "lockouts";
+
+const OVERVIEW_STACKS: readonly { metric: OverviewMetric; className: string; label: MessageKey }[] = [
+	{ metric: "verify.ok.totp", className: "bar-totp", label: "console.metric_totp" },
+	{ metric: "verify.ok.hotp", className: "bar-hotp", label: "console.metric_hotp" },
+	{ metric: "verify.ok.webauthn", className: "bar-webauthn", label: "console.metric_webauthn" },
+	{ metric: "verify.ok.recovery_code", className: "bar-recovery", label: "console.metric_recovery_code" },
+	{ metric: "verify.failed", className: "bar-failed", label: "console.metric_failed" },
+	{ metric: "verify.replayed", className: "bar-replayed", label: "console.metric_replayed" },
+];
+
+function TenantNav({ page, tenant }: { page: PageContext; tenant: ConsoleTenantView }) {
+	const base = `/console/t/${encodeURIComponent(tenant.id)}`;
+	return (
+		<nav aria-label={page.t("console.tenant_nav", { tenant: tenant.name })}>
+			<ul class="links tenant-nav">
+				<li>
+					<a href="/console">{page.t("console.home_title")}</a>
+				</li>
+				<li>
+					<a href={`${base}/users`}>{page.t("console.users")}</a>
+				</li>
+				<li>
+					<a href={`${base}/events`}>{page.t("console.events")}</a>
+				</li>
+				<li>
+					<a href={`${base}/webhooks`}>{page.t("console.webhooks")}</a>
+				</li>
+				<li>
+					<a href={`${base}/keys`}>{page.t("console.keys")}</a>
+				</li>
+				<li>
+					<a href={`${base}/settings`}>{page.t("console.settings")}</a>
+				</li>
+			</ul>
+		</nav>
+	);
+}
+
+function OverviewChart({ page, id, heading, series, tableRows }: { page: PageContext; id: string; heading: string; series: ConsoleOverviewView["day"]; tableRows: readonly { label: string; values: readonly number[] }[] }) {
+	const stacks = OVERVIEW_STACKS.map((stack) => ({ className: stack.className, label: page.t(stack.label), values: series.values[stack.metric] }));
+	const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+	const ok = sum(["verify.ok.totp", "verify.ok.hotp", "verify.ok.webauthn", "verify.ok.recovery_code"].flatMap((metric) => series.values[metric as OverviewMetric]));
+	const failed = sum(series.values["verify.failed"]);
+	const lockouts = sum(series.values.lockouts);
+	return (
+		<section aria-labelledby={`${id}-heading`}>
+			<h2 id={`${id}-heading`}>{heading}</h2>
+			<p class="totals" id={`${id}-totals`}>
+				{page.t("console.overview_totals", { ok, failed, lockouts })}
+			</p>
+			<BarChart id={`${id}-chart`} label={page.t("console.chart_label", { heading, ok, failed })} barLabels={series.labels} stacks={stacks} scaleLabel={(max) => page.t("console.chart_max", { max })} />
+			<details>
+				<summary>{page.t("console.chart_numbers")}</summary>
+				<ScrollTable label={heading}>
+					<table class="table" id={`${id}-table`}>
+						<thead>
+							<tr>
+								<th scope="col">{page.t("console.chart_time")}</th>
+								{OVERVIEW_STACKS.map((stack) => (
+									<th scope="col">{page.t(stack.label)}</th>
+								))}
+								<th scope="col">{page.t("console.metric_lockouts")}</th>
+							</tr>
+						</thead>
+						<tbody>
+							{tableRows.map((row) => (
+								<tr>
+									<th scope="row">{row.label}</th>
+									{row.values.map((value) => (
+										<td>{value}</td>
+									))}
+								</tr>
+							))}
+						</tbody>
+					</table>
+				</ScrollTable>
+			</details>
+		</section>
+	);
+}
+
+export function ConsoleOverviewPage({ page, operator, tenant, overview }: { page: PageContext; operator: ConsoleOperatorView; tenant: ConsoleTenantView; overview: ConsoleOverviewView }) {
+	const metrics: readonly OverviewMetric[] = [...OVERVIEW_STACKS.map((stack) => stack.metric), "lockouts"];
+	const hourRows = overview.day.labels.map((label, i) => ({ label, values: metrics.map((metric) => overview.day.values[metric][i] ?? 0) }));
+	// The week's table per day (7 rows, the hours summed); its chart keeps every hour.
+	const dayRows: { label: string; values: number[] }[] = [];
+	overview.week.labels.forEach((label, i) => {
+		const day = label.slice(0, 10);
+		if (dayRows.at(-1)?.label !== day) dayRows.push({ label: day, values: metrics.map(() => 0) });
+		metrics.forEach((metric, m) => (dayRows.at(-1)!.values[m]! += overview.week.values[metric][i] ?? 0));
+	});
+	const base = `/console/t/${encodeURIComponent(tenant.id)}`;
+	return (
+		<ConsoleLayout page={page} title={page.t("console.overview_of", { tenant: tenant.name })}>
+			<OperatorBar page={page} operator={operator} />
+			<TenantNav page={page} tenant={tenant} />
+			<h1 id="page-title">{page.t("console.overview_of", { tenant: tenant.name })}</h1>
+			<dl class="gauges" id="gauges">
+				<div>
+					<dt>{page.t("console.gauge_users")}</dt>
+					<dd id="gauge-users">{overview.gauges.any}</dd>
+				</div>
+				<div>
+					<dt>{page.t("console.gauge_totp")}</dt>
+					<dd id="gauge-totp">{overview.gauges.totp}</dd>
+				</div>
+				<div>
+					<dt>{page.t("console.gauge_hotp")}</dt>
+					<dd id="gauge-hotp">{overview.gauges.hotp}</dd>
+				</div>
+				<div>
+					<dt>{page.t("console.gauge_webauthn")}</dt>
+					<dd id="gauge-webauthn">{overview.gauges.webauthn}</dd>
+				</div>
+			</dl>
+			<OverviewChart page={page} id="day" heading={page.t("console.overview_day")} series={overview.day} tableRows={hourRows} />
+			<OverviewChart page={page} id="week" heading={page.t("console.overview_week")} series={overview.week} tableRows={dayRows} />
+			<p class="hint" id="fold-note">
+				{page.t("console.overview_lag", { pending: overview.pendingEvents })}
+			</p>
+			<h2>{page.t("console.webhooks")}</h2>
+			{overview.webhooks.length === 0 ? (
+				<p id="no-webhooks">{page.t("console.no_webhooks")}</p>
+			) : (
+				<ScrollTable label={page.t("console.webhooks")}>
+					<table class="table" id="webhook-backlog">
+						<thead>
+							<tr>
+								<th scope="col">{page.t("console.webhook_url")}</th>
+								<th scope="col">{page.t("console.state")}</th>
+								<th scope="col">{page.t("console.backlog_pending")}</th>
+								<th scope="col">{page.t("console.backlog_retrying")}</th>
+								<th scope="col">{page.t("console.backlog_oldest")}</th>
+							</tr>
+						</thead>
+						<tbody>
+							{overview.webhooks.map((webhook) => (
+								<tr class={webhook.retrying > 0 || !webhook.enabled ? "failing" : undefined}>
+									<td>
+										<a href={`${base}/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.url}</a>
+									</td>
+									<td>{webhook.enabled ? page.t("console.webhook_enabled") : page.t("console.webhook_disabled")}</td>
+									<td>{webhook.pending}</td>
+									<td>{webhook.retrying}</td>
+									<td>{webhook.oldest === null ? "–" : shownTime(webhook.oldest)}</td>
+								</tr>
+							))}
+						</tbody>
+					</table>
+				</ScrollTable>
+			)}
 		</ConsoleLayout>
 	);
 }

@@ -74,6 +74,19 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .facts dd{margin:0}
 .timeline{padding-inline-start:1.5rem}
 .event-data{background:var(--panel);padding:.5rem;overflow-x:auto;font-size:.875rem}
+.chart{margin:0 0 1rem}
+.chart-bars{display:block;inline-size:100%;block-size:8rem;background:var(--panel)}
+.chart-axis{stroke:var(--border);stroke-width:1}
+.chart figcaption{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;font-size:.875rem;color:var(--muted)}
+.chart-range{display:flex;justify-content:space-between;inline-size:100%}
+.chart-legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:0;padding:0;color:var(--text)}
+.chart-swatch{inline-size:.75rem;block-size:.75rem;margin-inline-end:.25rem;vertical-align:middle}
+.bar-totp{fill:#1d4ed8}.bar-hotp{fill:#0891b2}.bar-webauthn{fill:#15803d}.bar-recovery{fill:#a16207}.bar-failed{fill:#b91c1c}.bar-replayed{fill:#7c3aed}.bar-lockouts{fill:#be185d}
+@media (prefers-color-scheme:dark){.bar-totp{fill:#60a5fa}.bar-hotp{fill:#22d3ee}.bar-webauthn{fill:#4ade80}.bar-recovery{fill:#facc15}.bar-failed{fill:#f87171}.bar-replayed{fill:#c4b5fd}.bar-lockouts{fill:#f9a8d4}}
+.gauges{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.5rem;margin:0 0 1rem;padding:0}
+.gauges div{background:var(--panel);padding:.5rem .75rem}
+.gauges dt{font-size:.875rem;color:var(--muted)}
+.gauges dd{margin:0;font-size:1.5rem;font-weight:700}
 .visually-hidden{position:absolute!important;inline-size:1px!important;block-size:1px!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;white-space:nowrap!important}
 @media (max-width:30em){.codes{columns:1}.factor-facts{grid-template-columns:minmax(0,1fr)}.factor-facts dd{margin-block-end:.5rem}.button{display:block;inline-size:100%;text-align:center;margin-inline-end:0}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important;scroll-behavior:auto!important}}

@@ -26,6 +26,7 @@ import type { Static } from "@sinclair/typebox";
 import { rotateIdTokenKeys } from "./id-token-keys.js";
 import type { EnrollHOTPInput } from "../factors/hotp/factor.js";
 import { consoleClient } from "./console-client.js";
+import { foldEventRollups, tenantOverview } from "./event-rollups.js";
 import { listUsers, operatorContext, tenantsInScope } from "./console-access.js";
 import type { OperatorRole } from "../core/operator.js";
 import type { PublicOperator } from "./operators.js";
@@ -64,6 +65,8 @@ export function createServices(deps: ServiceDeps) {
 			context: (operator: PublicOperator, tenantId: string, needed: OperatorRole) => operatorContext(deps, operator, tenantId, needed),
 			tenants: (operator: PublicOperator) => tenantsInScope(deps, operator),
 			users: (ctx: TenantContext, query: { prefix?: string; lockedOnly?: boolean; after?: string; limit: number }) => listUsers(deps, ctx, query),
+			overview: (ctx: TenantContext) => tenantOverview(deps, ctx),
+			foldRollups: () => foldEventRollups(deps),
 		},
 		apiKeys: {
 			create: (tenantId: string, scope: APIKeyScope, actor?: OperatorActor) => createAPIKey(deps, tenantId, scope, actor),

@@ -13,6 +13,7 @@ import { importJobRepository } from "./repositories/imports.js";
 import { operatorRepository } from "./repositories/operators.js";
 import { consoleSessionRepository } from "./repositories/console-sessions.js";
 import { userDirectoryRepository } from "./repositories/user-directory.js";
+import { rollupRepository } from "./repositories/rollups.js";
 import { logoRepository } from "./repositories/logos.js";
 import { promptSessionRepository } from "./repositories/prompt-sessions.js";
 import { recoveryCodeRepository } from "./repositories/recovery-codes.js";
@@ -66,6 +67,7 @@ class BoundStore implements Store {
 	#operators?: Store["operators"];
 	#consoleSessions?: Store["consoleSessions"];
 	#userDirectory?: Store["userDirectory"];
+	#rollups?: Store["rollups"];
 
 	constructor(
 		private readonly db: Kysely<Database>,
@@ -139,6 +141,9 @@ class BoundStore implements Store {
 	}
 	get userDirectory() {
 		return (this.#userDirectory ??= userDirectoryRepository(this.db, this.dialect));
+	}
+	get rollups() {
+		return (this.#rollups ??= rollupRepository(this.db, this.dialect));
 	}
 }
 

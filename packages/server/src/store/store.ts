@@ -19,6 +19,8 @@ import type {
 	WebhookTable,
 	UserTable,
 	WebAuthnCredentialTable,
+	EventRollupTable,
+	RollupGaugeTable,
 } from "./tables.js";
 
 /**
@@ -59,7 +61,38 @@ export interface Store {
 	operators: OperatorRepository;
 	consoleSessions: ConsoleSessionRepository;
 	userDirectory: UserDirectoryRepository;
+	rollups: RollupRepository;
 }
+
+/**
+ * The console overview's rollups (issue 16): read by the charts, written only by the fold (services/event-rollups.ts),
+ * which runs in one transaction per batch and holds the cursor row first, so two nodes never fold the same events.
+ */
+export interface RollupRepository {
+	/** The cursor, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite has one writer). */
+	lockCursor(): Promise<number>;
+	setCursor(seq: number): Promise<void>;
+	/** Events after `afterSeq` in seq order. */
+	eventsAfter(afterSeq: number, limit: number): Promise<RollupEventRow[]>;
+	addCounts(rows: readonly EventRollupTable[]): Promise<void>;
+	/** The user's active factor kinds now (from the factors table). */
+	activeKinds(tenantId: string, userId: string): Promise<string[]>;
+	censusOf(tenantId: string, userId: string): Promise<number>;
+	/** 0 deletes the row. */
+	setCensus(tenantId: string, userId: string, kinds: number): Promise<void>;
+	addGauges(tenantId: string, deltas: Readonly<Record<string, number>>): Promise<void>;
+	/** Deletes hourly counts older than `before`; how many. */
+	prune(before: number): Promise<number>;
+	/** The tenant's hourly counts from `since` on. */
+	counts(tenantId: string, since: number): Promise<EventRollupTable[]>;
+	gauges(tenantId: string): Promise<RollupGaugeTable[]>;
+	/** Pending deliveries per endpoint of the tenant: how many, how many already failed once or more, the oldest event's time. */
+	webhookBacklog(tenantId: string): Promise<{ webhook_id: string; pending: number; retrying: number; oldest: number }[]>;
+	/** The fold's lag: the cursor, and the newest event's seq. */
+	position(): Promise<{ cursor: number; newest: number }>;
+}
+
+export type RollupEventRow = Pick<EventTable, "tenant_id" | "user_id" | "type" | "data" | "created_at"> & { seq: number };
 
 /** Logos for the hosted prompt, keyed by tenant and owner ("tenant" or "client:<id>"). */
 export interface LogoRepository {

@@ -375,4 +375,37 @@ export interface Database {
 	operators: OperatorTable;
 	console_sessions: ConsoleSessionTable;
 	event_actors: EventActorTable;
+	event_rollups: EventRollupTable;
+	rollup_gauges: RollupGaugeTable;
+	factor_census: FactorCensusTable;
+	rollup_cursor: RollupCursorTable;
+}
+
+/** The console overview's per-hour counts (issue 16, core/event-rollup.ts): small, read by the charts. */
+export interface EventRollupTable {
+	tenant_id: string;
+	/** The hour's start, ms since the epoch (UTC). */
+	hour: number;
+	metric: string;
+	count: number;
+}
+
+/** Per-tenant gauges moved by exact deltas as the census changes: users with a factor, users with each kind. */
+export interface RollupGaugeTable {
+	tenant_id: string;
+	metric: string;
+	value: number;
+}
+
+/** Which factor kinds a user has active (bits: 1 TOTP, 2 HOTP, 4 WebAuthn); no row for a user with none. */
+export interface FactorCensusTable {
+	tenant_id: string;
+	user_id: string;
+	kinds: number;
+}
+
+/** The rollup fold's position: the last event seq folded in. */
+export interface RollupCursorTable {
+	name: string;
+	seq: number;
 }

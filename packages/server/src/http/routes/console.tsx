@@ -11,7 +11,7 @@ import { ServiceError } from "../../contract/service-error.js";
 import type { ConsoleSession } from "../../services/console-sessions.js";
 import type { TenantContext } from "../../services/tenant-context.js";
 import type { OIDCProviders } from "../../oidc/providers.js";
-import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage, ConsoleEventsPage, ConsoleSettingsPage, type ConsoleSettingsForm } from "../../pages/console-pages.js";
+import { CONSOLE_ENROLL_SCRIPT, ConsoleEnrollPage, ConsoleHomePage, ConsoleRefusedPage, ConsoleSignInPage, ConsoleStepUpPage, ConsoleUserPage, ConsoleUsersPage, ConsoleWebhookPage, ConsoleWebhooksPage, ConsoleKeysPage, ConsoleEventsPage, ConsoleSettingsPage, type ConsoleSettingsForm, ConsoleOverviewPage, type ConsoleOverviewView, shownTime } from "../../pages/console-pages.js";
 import { chooseLocale, translator } from "../../pages/i18n.js";
 import { renderDocument } from "../../pages/layout.js";
 import { renderStopPage } from "../../pages/stop-page.js";
@@ -346,6 +346,23 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			const page = pageContext(request, csrfCookieFor(request, reply));
 			const tenants = await services.console.tenants(session.operator);
 			return send(reply, page, <ConsoleHomePage page={page} operator={session.operator} tenants={tenants} />);
+		});
+
+		// The tenant's overview (issue 16): read from the rollups the fold keeps (services/event-rollups.ts), never the events.
+		app.get<{ Params: { tenant: string } }>("/console/t/:tenant", { schema: { hide: true } }, async (request, reply) => {
+			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer");
+			if (signedIn === undefined) return reply;
+			const { session, ctx, page } = signedIn;
+			const overview = await services.console.overview(ctx);
+			const labels = (hours: readonly number[]): string[] => hours.map((hour) => shownTime(new Date(hour).toISOString()));
+			const view: ConsoleOverviewView = {
+				day: { labels: labels(overview.day.hours), values: overview.day.values },
+				week: { labels: labels(overview.week.hours), values: overview.week.values },
+				gauges: { any: overview.gauges["users.any"], totp: overview.gauges["users.totp"], hotp: overview.gauges["users.hotp"], webauthn: overview.gauges["users.webauthn"] },
+				webhooks: overview.webhooks.map((webhook) => ({ ...webhook, oldest: webhook.oldest === null ? null : new Date(webhook.oldest).toISOString() })),
+				pendingEvents: overview.pendingEvents,
+			};
+			return send(reply, page, <ConsoleOverviewPage page={page} operator={session.operator} tenant={{ id: ctx.tenantId, name: ctx.tenantName }} overview={view} />);
 		});
 
 		type UserParams = { tenant: string; user: string };

@@ -17,6 +17,7 @@ import * as attemptDecision from "./2026-12-03-verify-decision.js";
 import * as operators from "./2026-12-04-001-operators.js";
 import * as consoleSessions from "./2026-12-04-002-console-sessions.js";
 import * as eventActors from "./2026-12-04-003-event-actors.js";
+import * as eventRollups from "./2026-12-05-001-event-rollups.js";
 
 type DialectName = "sqlite" | "postgres";
 type FrozenMigration = { up(db: Kysely<any>, dialect: DialectName): Promise<void> };
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, FrozenMigration> = {
 	"2026-12-04-001-operators": operators,
 	"2026-12-04-002-console-sessions": consoleSessions,
 	"2026-12-04-003-event-actors": eventActors,
+	"2026-12-05-001-event-rollups": eventRollups,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
