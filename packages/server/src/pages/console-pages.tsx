@@ -496,6 +496,7 @@ export function ConsoleUserPage(props: {
 					)}
 					<PostForm page={page} action="/reset" id="reset-form">
 						<TextField page={page} id="reason" name="reason" label={page.t("console.reset_reason")} hint={page.t("console.reset_hint")} errors={props.errors} />
+						<TextField page={page} id="notify" name="notify" label={page.t("console.reset_notify")} hint={page.t("console.reset_notify_hint")} errors={props.errors} autocomplete="off" />
 						<button type="submit" class="button button-warning" id="reset">
 							{page.t("console.reset")}
 						</button>

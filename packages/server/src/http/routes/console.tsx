@@ -305,7 +305,7 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		);
 	}
 
-	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done" | "console.factor_removed"): Promise<FastifyReply> {
+	async function userPage(reply: FastifyReply, signedIn: SignedIn, userId: string, errors: FieldError[], status: number, notice?: "console.unlocked" | "console.reset_done" | "console.reset_emailed" | "console.factor_removed"): Promise<FastifyReply> {
 		const { session, ctx, page } = signedIn;
 		const found = await unlessNotFound(() => services.users.get(ctx, userId));
 		if (found === undefined) return notFound(reply, page);
@@ -384,9 +384,9 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 		app.get<{ Params: UserParams; Querystring: { done?: string } }>("/console/t/:tenant/users/:user", { schema: { hide: true } }, async (request, reply) => {
 			const signedIn = await signedInAs(request, reply, request.params.tenant, "viewer", userBase(request.params));
 			if (signedIn === undefined) return reply;
-			const notices = { unlocked: "console.unlocked", reset: "console.reset_done", removed: "console.factor_removed" } as const;
+			const notices = { unlocked: "console.unlocked", reset: "console.reset_done", reset_emailed: "console.reset_emailed", removed: "console.factor_removed" } as const;
 			const done = request.query.done;
-			const notice = done === "unlocked" || done === "reset" || done === "removed" ? notices[done] : undefined;
+			const notice = done === "unlocked" || done === "reset" || done === "reset_emailed" || done === "removed" ? notices[done] : undefined;
 			return userPage(reply, signedIn, request.params.user, [], 200, notice);
 		});
 
@@ -412,8 +412,21 @@ export function consoleRoutes(services: Services, options: ConsoleRouteOptions):
 			if (reason.length === 0 || reason.length > 500) return userPage(reply, signedIn, request.params.user, [{ field: "reason", key: "console.error.reason_required" }], 400);
 			// The same service as POST /v1/users/{id}/reset: factors and codes removed, challenges revoked, the audit event
 			// naming the operator, and the user's security notice (webhook) always (R-LC-5).
-			if (!(await unlessNotFound(() => services.users.reset(signedIn.ctx, request.params.user, { reason })))) return notFound(reply, signedIn.page);
-			return reply.redirect(`${userBase(request.params)}?done=reset`, 303);
+			// An optional address for the email notice (the tenant's stored one is used without it, R-LC-5).
+			const notify = (request.body.notify ?? "").trim();
+			if (notify.length > 320) return userPage(reply, signedIn, request.params.user, [{ field: "notify", key: "console.error.notify_invalid" }], 400);
+			let result: { value: Awaited<ReturnType<typeof services.users.reset>> } | undefined;
+			try {
+				result = await unlessNotFound(() => services.users.reset(signedIn.ctx, request.params.user, { reason, ...(notify === "" ? {} : { notify_email: notify }) }));
+			} catch (error) {
+				if (error instanceof ServiceError && (error.code === "invalid_email_address" || error.code === "email_not_configured")) {
+					const key = error.code === "invalid_email_address" ? "console.error.notify_invalid" : "console.error.notify_no_mail";
+					return userPage(reply, signedIn, request.params.user, [{ field: "notify", key }], 400);
+				}
+				throw error;
+			}
+			if (result === undefined) return notFound(reply, signedIn.page);
+			return reply.redirect(`${userBase(request.params)}?done=${result.value.emailed ? "reset_emailed" : "reset"}`, 303);
 		});
 
 		app.post<{ Params: UserParams; Body: Form }>("/console/t/:tenant/users/:user/remove-factor", { schema: { hide: true } }, async (request, reply) => {
