@@ -1,6 +1,9 @@
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliverDue } from "../../src/services/webhook-delivery.js";
+import { httpSender } from "../../src/webhook-delivery/http-sender.js";
 import { buildTestApp, codeFor, enrollActive, nextStep, type TestApp } from "../helpers.js";
 import { axeViolations } from "./axe.js";
 import { hasTool } from "./process.js";
@@ -14,6 +17,18 @@ const DOCUMENTED = ["console-sign-in", "console-users", "console-user"] as const
 const DOCS_FOLDER = new URL("../../../../docs/console-screenshots/", import.meta.url).pathname;
 /** A user id that is markup: rendered as text, it runs nothing; parsed as HTML, it would set window.__pwned. */
 const MARKUP_ID = "<svg/onload=window.__pwned=1>";
+/**
+ * What a tenant, an application or a user can type, each of which would run script if a page put it in as HTML
+ * (R-PG-8): a script element, an attribute break-out (inside a value="…"), an element with a handler, a javascript:
+ * link. Factor names take no ':' (the API's label rule), so the javascript: link goes in reasons only.
+ */
+const SCRIPT = "<script>window.__pwned=1;alert(1)</script>";
+const HOVER = '"onmouseover="window.__pwned=1;alert(1)" x="';
+const IMG = "<img src=x onerror=window.__pwned=1;alert(1)>";
+const LINK = "<a href=javascript:window.__pwned=1>help</a>";
+const REASON = `ticket 4713 ${SCRIPT} ${IMG} ${LINK} ${HOVER}`;
+/** How preact-render-to-string escapes text and attribute values ('>' and "'" are left as they are). */
+const escaped = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
 /**
  * The operator console in Debian Chromium (issue 16): an operator opens the enrollment link the CLI prints, sets up a
@@ -28,7 +43,19 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 	let context: BrowserContext;
 	let page: Page;
 	let lockedSecret = "";
+	let operatorId = "";
 	const seen: string[] = [];
+	/** A real webhook receiver on loopback: answers `answer`, keeps what it was sent. */
+	let receiver: Server;
+	let receiverOrigin = "";
+	let answer = 204;
+	const received: { path: string; id: string; status: number; body: { type: string; data: Record<string, unknown> } }[] = [];
+	let webhookId = "";
+	const send = httpSender(true);
+	/** The delivery worker's passes, run here until nothing is due (as test/http/webhooks.test.ts drives it). */
+	const drain = async () => {
+		while ((await deliverDue(t.app.services.deps, send)) > 0);
+	};
 	const shots = new Screenshots(undefined, DOCUMENTED, DOCS_FOLDER);
 
 	const title = () => page.textContent("h1#page-title");
@@ -40,7 +67,8 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 	}
 
 	beforeAll(async () => {
-		t = await buildTestApp();
+		// Loopback webhook targets allowed: the receiver below is on 127.0.0.1.
+		t = await buildTestApp({ env: { TWOFOLD_WEBHOOK_ALLOW_PRIVATE: "true" } });
 		await t.http.listen({ port: 0, host: "127.0.0.1" });
 		// localhost: a secure context for WebAuthn and __Host- cookies, and a host name a passkey can be bound to.
 		origin = `http://localhost:${(t.http.server.address() as AddressInfo).port}`;
@@ -50,6 +78,21 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		for (let attempt = 0; attempt < 3; attempt += 1) await t.call("POST", "/v1/users/locked-user/verify", { code: "000000" });
 		await enrollActive(t, "lost-phone");
 		await enrollActive(t, MARKUP_ID);
+		await enrollActive(t, "reset-user");
+
+		receiver = createServer((request, response) => {
+			let body = "";
+			request.on("data", (chunk) => (body += chunk));
+			request.on("end", () => {
+				received.push({ path: request.url ?? "", id: String(request.headers["webhook-id"]), status: answer, body: JSON.parse(body) });
+				response.writeHead(answer).end();
+			});
+		});
+		await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+		receiverOrigin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+		const hook = await t.call("POST", "/v1/webhooks", { url: `${receiverOrigin}/hooks`, events: ["*"] });
+		expect(hook.status, hook.body).toBe(201);
+		webhookId = hook.json.webhook.id;
 
 		browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 		context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -60,7 +103,12 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		page = await context.newPage();
 		page.on("pageerror", (error) => seen.push(`script error: ${error.message}`));
 		page.on("console", (message) => {
+			// A CSP refusal is reported here too ("Refused to execute inline script…"): markup that got in as HTML.
 			if (message.type() === "error" && !/status of 4\d\d/.test(message.text())) seen.push(`console: ${message.text()}`);
+		});
+		page.on("dialog", (dialog) => {
+			seen.push(`dialog: ${dialog.message()}`);
+			void dialog.dismiss();
 		});
 		const cdp = await context.newCDPSession(page);
 		await cdp.send("WebAuthn.enable");
@@ -72,16 +120,17 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		await browser?.close();
 		shots.finish();
 		await t?.close();
+		await new Promise((resolve) => receiver?.close(resolve));
 	});
 
-	it("an operator enrolls a passkey from the CLI's link, unlocks a locked user and resets another; every page passes axe", async () => {
-		const created = await t.app.services.operators.create({ name: "sam", role: "support", tenants: [t.tenantId] });
-		await page.goto(created.link);
+	/** The enrollment link's page, the prompt's passkey set-up in the virtual authenticator, the recovery codes; signed in. */
+	async function enrollFromLink(link: string, onEnrollPage: () => Promise<void> = async () => {}): Promise<void> {
+		await page.goto(link);
 		expect(await title()).toBe("Set up your passkey");
 		// The page's module moved the token from the fragment into the form, and off the address bar.
 		expect(await page.inputValue("#token")).toMatch(/^[0-9a-hjkmnp-tv-z]{52}$/);
 		expect(new URL(page.url()).hash).toBe("");
-		await accessible("enroll");
+		await onEnrollPage();
 		await navigate(() => page.click("#enroll"));
 		// The system tenant's prompt: the operator chooses a passkey.
 		await page.check("#kind-webauthn");
@@ -91,6 +140,18 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		await page.check("#saved");
 		await navigate(() => page.click("#saved-submit"));
 		await page.waitForURL(`${origin}/console`);
+	}
+
+	/** The API over real HTTP (not inject), as an application would call it with the key. */
+	async function overHTTP(path: string, key: string): Promise<number> {
+		const port = (t.http.server.address() as AddressInfo).port;
+		return (await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${key}` } })).status;
+	}
+
+	it("an operator enrolls a passkey from the CLI's link, unlocks a locked user and resets another; every page passes axe", async () => {
+		const created = await t.app.services.operators.create({ name: "sam", role: "support", tenants: [t.tenantId] });
+		operatorId = created.operator.id;
+		await enrollFromLink(created.link, () => accessible("enroll"));
 		expect(await page.textContent("#signed-in-as")).toContain("Signed in as sam (support)");
 		await accessible("home");
 
@@ -146,5 +207,60 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		expect(await page.textContent("#page-title")).toBe(`User ${MARKUP_ID}`);
 		expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 		expect(seen).toEqual([]);
+	});
+
+	it("a reset with a reason in the browser: the event and its webhook name the operator and the reason; the user's application gets user.security_notice", async () => {
+		await drain();
+		const before = received.length;
+		await page.goto(`${origin}/console/t/${t.tenantId}/users/reset-user`);
+		await page.fill("#reason", "stolen phone, ticket 4712");
+		await navigate(() => page.click("#reset"));
+		expect(await page.textContent("#notice")).toContain("All factors and recovery codes were removed");
+
+		const operator = { type: "operator", id: operatorId, name: "sam" };
+		const [reset] = (await t.call("GET", "/v1/events?type=admin.factor_reset&user_id=reset-user")).json.events.filter((event: { user_id: string }) => event.user_id === "reset-user");
+		expect(reset.data).toMatchObject({ actor: operator, reason: "stolen phone, ticket 4712", factors_removed: 1 });
+		expect(reset.data).not.toHaveProperty("actor_key_id");
+		const [notice] = (await t.call("GET", "/v1/events?type=user.security_notice")).json.events.filter((event: { user_id: string }) => event.user_id === "reset-user");
+		expect(notice.data).toMatchObject({ reason: "admin_reset" });
+
+		// The worker sends both to the real receiver on loopback, signed, and records them delivered.
+		await drain();
+		const sent = received.slice(before).filter((message) => message.path === "/hooks" && message.body.data.user_id === "reset-user");
+		expect(sent.find((message) => message.body.type === "admin.factor_reset")).toMatchObject({ id: reset.id, status: 204, body: { data: { event_id: reset.id, actor: operator, reason: "stolen phone, ticket 4712" } } });
+		expect(sent.find((message) => message.body.type === "user.security_notice")).toMatchObject({ id: notice.id, status: 204, body: { data: { reason: "admin_reset" } } });
+		const deliveries = (await t.call("GET", `/v1/webhooks/${webhookId}/deliveries?limit=100`)).json.deliveries as { id: string; status: string }[];
+		expect(deliveries.filter((delivery) => delivery.id === reset.id || delivery.id === notice.id).map((delivery) => delivery.status)).toEqual(["delivered", "delivered"]);
+	});
+
+	it("a delivery the receiver refused (500) waits for its back-off; Retry in the browser makes it due now, and it is delivered", async () => {
+		await drain();
+		answer = 500;
+		await enrollActive(t, "hook-user");
+		await drain();
+		const failing = (await t.call("GET", `/v1/webhooks/${webhookId}/deliveries`)).json.deliveries.filter((delivery: { attempts: number; status: string }) => delivery.status === "pending" && delivery.attempts > 0);
+		expect(failing).toHaveLength(1);
+		const [delivery] = failing;
+		expect(delivery).toMatchObject({ attempts: 1, last_status_code: 500, last_error: "HTTP 500" });
+		// The receiver is well again, but the delivery is not due until its back-off ends: the worker sends nothing.
+		answer = 204;
+		expect(await deliverDue(t.app.services.deps, send)).toBe(0);
+
+		await page.goto(`${origin}/console/t/${t.tenantId}/webhooks/${webhookId}`);
+		const row = page.locator("#deliveries tbody tr", { hasText: "500 HTTP 500" });
+		expect(await row.count()).toBe(1);
+		expect(await row.locator("td").nth(2).textContent()).toBe("1");
+		await navigate(() => row.getByRole("button", { name: `Retry the ${delivery.event_type} delivery now` }).click());
+		expect(await page.textContent("#notice")).toBe("The delivery will be tried again now.");
+		await drain();
+
+		const after = (await t.call("GET", `/v1/webhooks/${webhookId}/deliveries`)).json.deliveries as { id: string; status: string; attempts: number; last_status_code: number }[];
+		expect(after.find((entry) => entry.id === delivery.id)).toMatchObject({ status: "delivered", attempts: 2, last_status_code: 204 });
+		expect(received.filter((message) => message.id === delivery.id).map((message) => message.status)).toEqual([500, 204]);
+		// The user's later events waited behind it (one user's deliveries keep their order); they went too.
+		expect(after.filter((entry) => entry.status !== "delivered")).toEqual([]);
+		await page.reload();
+		expect(await page.locator("#deliveries tbody tr", { hasText: "HTTP 500" }).count()).toBe(0);
+		expect(await page.locator("#deliveries button").count()).toBe(0);
 	});
 });
