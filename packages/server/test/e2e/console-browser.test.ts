@@ -263,4 +263,39 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		expect(await page.locator("#deliveries tbody tr", { hasText: "HTTP 500" }).count()).toBe(0);
 		expect(await page.locator("#deliveries button").count()).toBe(0);
 	});
+
+	it("an admin creates an API key in the browser after a step-up (shown once), it works over HTTP, then revoked in the browser it is refused", async () => {
+		const ada = await t.app.services.operators.create({ name: "ada", role: "admin", tenants: [t.tenantId] });
+		await navigate(() => page.click("#sign-out"));
+		await enrollFromLink(ada.link);
+		expect(await page.textContent("#signed-in-as")).toContain("Signed in as ada (admin)");
+		// The passkey verification of the enrollment is now over 5 minutes old: creating a key asks for a new one.
+		t.clock.advance(6 * 60_000);
+		const keys = `${origin}/console/t/${t.tenantId}/keys`;
+		await page.goto(keys);
+		await page.check("#scope-default");
+		await navigate(() => page.click("#create-key"));
+		expect(await title()).toBe("Confirm it's you");
+		await navigate(() => page.click("#step-up"));
+		expect(await page.locator("#code-form").count()).toBe(0);
+		await Promise.all([page.waitForURL(keys), page.click("#passkey")]);
+		await navigate(() => page.click("#create-key"));
+		const token = (await page.textContent("#new-key"))!.trim();
+		expect(token).toMatch(/^tfk_/);
+		expect(await overHTTP("/v1/users/locked-user", token)).toBe(200);
+
+		// Shown once: the list does not show it again, only its id.
+		await page.goto(keys);
+		expect(await page.content()).not.toContain(token);
+		const keyId = `key_${token.split("_")[1]}`;
+		const row = page.locator("#keys tbody tr", { hasText: keyId });
+		await navigate(() => row.getByRole("button", { name: `Revoke ${keyId}` }).click());
+		expect(await page.textContent("#notice")).toBe("The key is revoked: requests with it are refused from now on.");
+		expect(await row.locator("td").nth(4).textContent()).toMatch(/^Revoked/);
+		expect(await overHTTP("/v1/users/locked-user", token)).toBe(401);
+		const events = (await t.call("GET", "/v1/events?limit=10")).json.events as { type: string; data: Record<string, unknown> }[];
+		const actor = { type: "operator", id: ada.operator.id, name: "ada" };
+		expect(events.find((event) => event.type === "api_key.created")!.data).toMatchObject({ key_id: keyId, actor });
+		expect(events.find((event) => event.type === "api_key.revoked")!.data).toMatchObject({ key_id: keyId, actor });
+	});
 });
