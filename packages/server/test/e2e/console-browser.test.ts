@@ -33,8 +33,11 @@ const escaped = (text: string): string => text.replace(/&/g, "&amp;").replace(/<
 /**
  * The operator console in Debian Chromium (issue 16): an operator opens the enrollment link the CLI prints, sets up a
  * passkey in the CDP virtual authenticator through the prompt, finds a locked user and unlocks them (the user's correct
- * code then verifies over the API), resets another with a reason; axe-core finds no WCAG 2.1 A/AA violation on the
- * console's pages; a user id that is markup runs no script; nothing is loaded from another origin.
+ * code then verifies over the API), resets another with a reason (the event and the webhook a real loopback receiver
+ * gets name the operator; the user's security notice goes too), retries a delivery the receiver refused; an admin
+ * creates an API key after a step-up and revokes it; axe-core finds no WCAG 2.1 A/AA violation on the console's pages;
+ * markup in user ids, factor names, reasons, a webhook URL, settings and search fields runs no script, with the CSP
+ * and without it (detectors proven on the same pages unescaped); nothing is loaded from another origin.
  */
 describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 	let t: TestApp;
@@ -43,8 +46,10 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 	let context: BrowserContext;
 	let page: Page;
 	let lockedSecret = "";
-	let operatorId = "";
+	let samId = "";
 	const seen: string[] = [];
+	/** Every dialog (alert, confirm…) any page of the test opened. */
+	const dialogs: string[] = [];
 	/** A real webhook receiver on loopback: answers `answer`, keeps what it was sent. */
 	let receiver: Server;
 	let receiverOrigin = "";
@@ -107,6 +112,7 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 			if (message.type() === "error" && !/status of 4\d\d/.test(message.text())) seen.push(`console: ${message.text()}`);
 		});
 		page.on("dialog", (dialog) => {
+			dialogs.push(dialog.message());
 			seen.push(`dialog: ${dialog.message()}`);
 			void dialog.dismiss();
 		});
@@ -142,6 +148,68 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		await page.waitForURL(`${origin}/console`);
 	}
 
+	/**
+	 * What would show that a page ran, or could run, script from its data: window.__pwned set, a dialog opened, an inline
+	 * script element, an on… attribute, a javascript: URL, an element data could bring (img, svg, iframe). Opens the
+	 * page, expands every event and hovers every element whose text or attributes hold a payload (mouseover handlers).
+	 */
+	async function probe(p: Page, url: string): Promise<string[]> {
+		const dialogsBefore = dialogs.length;
+		await p.goto(url);
+		// Every event opened as an operator opens it (they are all closed when the page loads).
+		for (const summary of await p.locator("main details > summary").all()) await summary.click();
+		const targets = await p.evaluate(() => {
+			let count = 0;
+			for (const element of document.querySelectorAll("main *")) {
+				if (element.closest("select") !== null) continue;
+				const text = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && (node.textContent ?? "").includes("pwned"));
+				const attribute = [...element.attributes].some((a) => a.value.includes("pwned")) || (element instanceof HTMLInputElement && element.value.includes("pwned"));
+				if (text || attribute) element.setAttribute("data-probe", String(count++));
+			}
+			return count;
+		});
+		for (let index = 0; index < targets; index += 1) {
+			const target = p.locator(`[data-probe="${index}"]`);
+			if (await target.isVisible()) await target.hover({ force: true });
+		}
+		const found = await p.evaluate(() => {
+			const all = [...document.querySelectorAll("*")];
+			const pwned = (window as unknown as { __pwned?: unknown }).__pwned;
+			return [
+				...(pwned === undefined ? [] : [`window.__pwned = ${String(pwned)}`]),
+				...[...document.querySelectorAll("script:not([src])")].map(() => "an inline script element"),
+				...all.flatMap((element) => [...element.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `a handler: ${element.localName}[${a.name}]`)),
+				...all.flatMap((element) => [...element.attributes].filter((a) => /^\s*javascript:/i.test(a.value)).map((a) => `a javascript: URL: ${element.localName}[${a.name}]`)),
+				...[...document.querySelectorAll("main :is(img, svg, iframe, object, embed)")].map((element) => `an element from data: ${element.localName}`),
+			];
+		});
+		return dialogs.length > dialogsBefore ? [...found, `a dialog: ${dialogs.slice(dialogsBefore).join(", ")}`] : found;
+	}
+
+	/**
+	 * The detector's control: the same page with the payloads put back unescaped, as a page that forgot to escape would
+	 * send them. The probe must find them (and the page must have held them, or the control proves nothing).
+	 */
+	async function probeUnescaped(p: Page, url: string): Promise<string> {
+		let changed = false;
+		const splice = async (route: Route) => {
+			if (route.request().resourceType() !== "document") return route.continue();
+			const response = await route.fetch();
+			const html = await response.text();
+			const body = [SCRIPT, HOVER, IMG, LINK].reduce((out, raw) => out.replaceAll(escaped(raw), raw), html);
+			changed ||= body !== html;
+			await route.fulfill({ response, body });
+		};
+		await p.route("**/*", splice);
+		try {
+			const found = await probe(p, url);
+			expect(changed, url).toBe(true);
+			return found.join("\n");
+		} finally {
+			await p.unroute("**/*", splice);
+		}
+	}
+
 	/** The API over real HTTP (not inject), as an application would call it with the key. */
 	async function overHTTP(path: string, key: string): Promise<number> {
 		const port = (t.http.server.address() as AddressInfo).port;
@@ -150,7 +218,7 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 
 	it("an operator enrolls a passkey from the CLI's link, unlocks a locked user and resets another; every page passes axe", async () => {
 		const created = await t.app.services.operators.create({ name: "sam", role: "support", tenants: [t.tenantId] });
-		operatorId = created.operator.id;
+		samId = created.operator.id;
 		await enrollFromLink(created.link, () => accessible("enroll"));
 		expect(await page.textContent("#signed-in-as")).toContain("Signed in as sam (support)");
 		await accessible("home");
@@ -217,11 +285,11 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		await navigate(() => page.click("#reset"));
 		expect(await page.textContent("#notice")).toContain("All factors and recovery codes were removed");
 
-		const operator = { type: "operator", id: operatorId, name: "sam" };
-		const [reset] = (await t.call("GET", "/v1/events?type=admin.factor_reset&user_id=reset-user")).json.events.filter((event: { user_id: string }) => event.user_id === "reset-user");
+		const operator = { type: "operator", id: samId, name: "sam" };
+		const [reset] = (await t.call("GET", "/v1/events?type=admin.factor_reset&user_id=reset-user")).json.events;
 		expect(reset.data).toMatchObject({ actor: operator, reason: "stolen phone, ticket 4712", factors_removed: 1 });
 		expect(reset.data).not.toHaveProperty("actor_key_id");
-		const [notice] = (await t.call("GET", "/v1/events?type=user.security_notice")).json.events.filter((event: { user_id: string }) => event.user_id === "reset-user");
+		const [notice] = (await t.call("GET", "/v1/events?type=user.security_notice&user_id=reset-user")).json.events;
 		expect(notice.data).toMatchObject({ reason: "admin_reset" });
 
 		// The worker sends both to the real receiver on loopback, signed, and records them delivered.
@@ -297,5 +365,109 @@ describe.skipIf(!CHROMIUM)("the operator console in Chromium", () => {
 		const actor = { type: "operator", id: ada.operator.id, name: "ada" };
 		expect(events.find((event) => event.type === "api_key.created")!.data).toMatchObject({ key_id: keyId, actor });
 		expect(events.find((event) => event.type === "api_key.revoked")!.data).toMatchObject({ key_id: keyId, actor });
+	});
+
+	it("attack: markup, handlers and javascript: URLs in factor names, reasons, a webhook URL, settings and search fields are shown as text and run nothing, with or without the CSP (R-PG-8)", async () => {
+		// Factor names through the API (no ':' allowed in a name, so no javascript: URL there).
+		const first = await enrollActive(t, "xss-user", { label: SCRIPT });
+		for (const label of [HOVER, IMG]) {
+			nextStep(t.clock);
+			await enrollActive(t, "xss-user", { label, code: codeFor(first.secret, t.clock()) });
+		}
+		const refused = await t.call("POST", "/v1/users/xss-user/factors", { type: "totp", label: "javascript:window.__pwned=1" });
+		expect(refused.status).toBe(400);
+		expect(refused.body).toContain("/label");
+		const spare = await enrollActive(t, "xss-reset", { label: "old phone" });
+		nextStep(t.clock);
+		await enrollActive(t, "xss-reset", { label: "new phone", code: codeFor(spare.secret, t.clock()) });
+		// A webhook URL keeps ' and javascript: but not <, > or ": the API stores it as WHATWG serialises it (%3C, %3E, %22).
+		const typed = `${receiverOrigin}/hooks/'onmouseover='window.__pwned=1'/javascript:window.__pwned=1/<b>"x"</b>`;
+		const hook = await t.call("POST", "/v1/webhooks", { url: typed, events: ["user.locked"] });
+		expect(hook.status, hook.body).toBe(201);
+		const hookURL: string = hook.json.webhook.url;
+		expect(hookURL).toBe(new URL(typed).href);
+		expect(hookURL).toContain("'onmouseover='window.__pwned=1'/javascript:");
+		expect(hookURL).not.toMatch(/[<>"]/);
+		// The prompt's support text takes markup; its support link refuses a javascript: URL.
+		const supportText = `${SCRIPT} ${HOVER}`;
+		expect((await t.call("PATCH", "/v1/tenant", { prompt: { support_text: supportText } })).status).toBe(200);
+		expect((await t.call("PATCH", "/v1/tenant", { prompt: { support_url: "javascript:window.__pwned=1" } })).status).toBe(400);
+		// Event data from the console itself: a factor removed and a reset, each with the reason as typed.
+		const base = `${origin}/console/t/${t.tenantId}`;
+		await page.goto(`${base}/users/xss-reset`);
+		await page.selectOption("#factor", { label: "old phone (totp, active)" });
+		await page.fill("#remove-reason", REASON);
+		await navigate(() => page.click("#remove-factor"));
+		expect(await page.textContent("#notice")).toBe("The factor was removed.");
+		await page.fill("#reason", REASON);
+		await navigate(() => page.click("#reset"));
+		expect(await page.textContent("#notice")).toContain("All factors and recovery codes were removed");
+
+		const pages = {
+			user: `${base}/users/xss-user`,
+			resetUser: `${base}/users/xss-reset`,
+			events: `${base}/events?operator=ada`,
+			eventsFilter: `${base}/events?${new URLSearchParams({ user: HOVER })}`,
+			search: `${base}/users?${new URLSearchParams({ q: HOVER })}`,
+			webhooks: `${base}/webhooks`,
+			webhook: `${base}/webhooks/${hook.json.webhook.id}`,
+			settings: `${base}/settings`,
+		};
+		// The same pages in a browser that ignores the CSP, so escaping alone is what is tested (the session copied over).
+		const open = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+		try {
+			await open.addCookies(await context.cookies());
+			open.on("request", (request) => {
+				const url = new URL(request.url());
+				if (url.protocol !== "data:" && url.origin !== origin) seen.push(`request to ${url.origin}`);
+			});
+			const xss = await open.newPage();
+			xss.on("dialog", (dialog) => {
+				dialogs.push(dialog.message());
+				void dialog.dismiss();
+			});
+
+			// Controls: each detector finds the payloads when a page sends them unescaped.
+			const user = await probeUnescaped(xss, pages.user);
+			for (const sign of ["window.__pwned = 1", "an inline script element", "a handler: img[onerror]", "a dialog: 1"]) expect(user).toContain(sign);
+			// Only a hover can set it here: the page holds nothing but the attribute break-out in the search field.
+			const hovered = await probeUnescaped(xss, pages.search);
+			expect(hovered).toContain("a handler: input[onmouseover]");
+			expect(hovered).toContain("window.__pwned = 1");
+			expect(hovered).not.toContain("an inline script element");
+			expect(await probeUnescaped(xss, pages.events)).toContain("a javascript: URL: a[href]");
+			// With the CSP on, the same unescaped page runs nothing, but the browser reports the refusal, which `seen` collects.
+			const csp = await probeUnescaped(page, pages.user);
+			expect(csp).toContain("an inline script element");
+			expect(csp).not.toContain("window.__pwned");
+			expect(csp).not.toContain("a dialog");
+			expect(seen.filter((entry) => !/Content Security Policy/.test(entry))).toEqual([]);
+			expect(seen.length).toBeGreaterThan(0);
+			seen.length = 0;
+
+			for (const [name, url] of Object.entries(pages)) {
+				expect(await probe(page, url), `${name}, with the CSP`).toEqual([]);
+				expect(await probe(xss, url), `${name}, without the CSP`).toEqual([]);
+				// And the text is shown as typed (the page xss is on now, every event expanded).
+				const reasons = async () => (await xss.locator("main pre").allTextContents()).filter((text) => text.includes(JSON.stringify(REASON))).length;
+				if (name === "user") expect((await xss.locator("#factors tbody td:nth-child(2)").allTextContents()).sort()).toEqual([SCRIPT, HOVER, IMG].sort());
+				if (name === "resetUser") expect(await reasons()).toBe(2);
+				if (name === "events") {
+					expect(await reasons()).toBe(2);
+					expect(await xss.locator("main details[open]").count()).toBe(await xss.locator("main details").count());
+				}
+				if (name === "eventsFilter") expect(await xss.inputValue("#user")).toBe(HOVER);
+				if (name === "search") expect(await xss.inputValue("#q")).toBe(HOVER);
+				if (name === "webhooks") expect(await xss.locator("#webhooks a", { hasText: "onmouseover" }).textContent()).toBe(hookURL);
+				if (name === "webhook") expect(await xss.textContent("#webhook-url")).toBe(hookURL);
+				if (name === "settings") {
+					expect(await xss.inputValue("#support_text")).toBe(supportText);
+					expect(await xss.textContent("#all-settings")).toContain(JSON.stringify(supportText));
+				}
+			}
+		} finally {
+			await open.close();
+		}
+		expect(seen).toEqual([]);
 	});
 });
