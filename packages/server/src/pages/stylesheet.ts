@@ -74,6 +74,7 @@ a{color:inherit;text-decoration-thickness:1px;text-underline-offset:.15em}
 .facts dd{margin:0}
 .timeline{padding-inline-start:1.5rem}
 .event-data{background:var(--panel);padding:.5rem;overflow-x:auto;font-size:.875rem}
+.tenant-nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;padding:0}
 .chart{margin:0 0 1rem}
 .chart-bars{display:block;inline-size:100%;block-size:8rem;background:var(--panel)}
 .chart-axis{stroke:var(--border);stroke-width:1}
